@@ -1,0 +1,184 @@
+//! Batching that keeps the data off the hot path.
+//!
+//! Items are sample indices ([`IndexDataset`]), so shuffling and splitting move
+//! integers, never images. Two batchers turn a list of indices into a tensor of
+//! shape `[batch, pixels]` with values in `[0, 1]`:
+//! - [`HostBatcher`] reads the split's contiguous `u8` buffer and converts the
+//!   batch to `f32` into one buffer, then makes one tensor (no per-item allocation);
+//! - [`DeviceBatcher`] uploads the whole split once and gathers each batch on the
+//!   device with `select`, so nothing crosses the bus but the indices.
+
+use std::sync::Arc;
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::{Dataset, DatasetError};
+use burn::prelude::*;
+
+use crate::Split;
+
+/// The indices `start..start + len` of a split, as a burn [`Dataset`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexDataset {
+    start: usize,
+    len: usize,
+}
+
+impl IndexDataset {
+    /// Indices `start..start + len`.
+    pub fn new(start: usize, len: usize) -> Self {
+        Self { start, len }
+    }
+
+    /// Splits `0..n` into a training part and a validation part holding the last
+    /// `round(n * fraction)` indices (at least one when `fraction > 0` and `n > 1`).
+    pub fn split(n: usize, fraction: f64) -> (Self, Self) {
+        let mut valid = ((n as f64) * fraction.clamp(0.0, 1.0)).round() as usize;
+        if fraction > 0.0 && valid == 0 && n > 1 {
+            valid = 1;
+        }
+        let valid = valid.min(n);
+        (Self::new(0, n - valid), Self::new(n - valid, valid))
+    }
+}
+
+impl Dataset<usize> for IndexDataset {
+    fn get(&self, index: usize) -> Result<usize, DatasetError> {
+        if index < self.len {
+            Ok(self.start + index)
+        } else {
+            Err(DatasetError::new(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("index {index} out of a dataset of {}", self.len),
+            )))
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// Writes the pixels of `indices` as `f32` in `[0, 1]` into `out` (cleared first).
+pub fn gather_pixels(split: &Split, indices: &[usize], out: &mut Vec<f32>) {
+    let size = split.images.pixels_per_image();
+    out.clear();
+    out.reserve(indices.len() * size);
+    for &i in indices {
+        out.extend(
+            split
+                .images
+                .image(i)
+                .iter()
+                .map(|&p| f32::from(p) * (1.0 / 255.0)),
+        );
+    }
+}
+
+/// Batches from the host copy of a split: one conversion pass, one upload per batch.
+#[derive(Clone, Debug)]
+pub struct HostBatcher {
+    split: Arc<Split>,
+}
+
+impl HostBatcher {
+    /// A batcher reading from `split`.
+    pub fn new(split: Arc<Split>) -> Self {
+        Self { split }
+    }
+
+    /// The images at `indices` as a `[batch, pixels]` tensor.
+    pub fn images(&self, indices: &[usize], device: &Device) -> Tensor<2> {
+        let mut buf = Vec::new();
+        gather_pixels(&self.split, indices, &mut buf);
+        let shape = [indices.len(), self.split.images.pixels_per_image()];
+        Tensor::from_data(TensorData::new(buf, shape), device)
+    }
+}
+
+impl Batcher<usize, Tensor<2>> for HostBatcher {
+    fn batch(&self, items: Vec<usize>, device: &Device) -> Tensor<2> {
+        self.images(&items, device)
+    }
+}
+
+/// Batches gathered on the device from a split uploaded once.
+#[derive(Clone, Debug)]
+pub struct DeviceBatcher {
+    images: Tensor<2>,
+}
+
+impl DeviceBatcher {
+    /// Uploads `split` to `device` as one `[samples, pixels]` tensor in `[0, 1]`.
+    pub fn new(split: &Split, device: &Device) -> Self {
+        let all: Vec<usize> = (0..split.len()).collect();
+        Self {
+            images: HostBatcher::new(Arc::new(split.clone())).images(&all, device),
+        }
+    }
+
+    /// The images at `indices` as a `[batch, pixels]` tensor on `device`.
+    pub fn images(&self, indices: &[usize], device: &Device) -> Tensor<2> {
+        let idx: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+        let idx = Tensor::<1, Int>::from_data(
+            TensorData::new(idx, [indices.len()]),
+            &self.images.device(),
+        );
+        let batch = self.images.clone().select(0, idx);
+        if batch.device() == *device && batch.device().is_autodiff() == device.is_autodiff() {
+            batch
+        } else {
+            batch.to_device(device)
+        }
+    }
+}
+
+impl Batcher<usize, Tensor<2>> for DeviceBatcher {
+    fn batch(&self, items: Vec<usize>, device: &Device) -> Tensor<2> {
+        self.images(&items, device)
+    }
+}
+
+#[cfg(test)]
+#[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+mod tests {
+    use super::*;
+    use crate::idx::Images;
+
+    fn split() -> Split {
+        Split {
+            images: Images {
+                count: 4,
+                rows: 1,
+                cols: 3,
+                pixels: vec![0, 255, 51, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+            },
+            labels: vec![0, 1, 2, 3],
+        }
+    }
+
+    #[test]
+    fn index_split_covers_everything_once() {
+        let (train, valid) = IndexDataset::split(10, 0.2);
+        assert_eq!((train.len(), valid.len()), (8, 2));
+        assert_eq!(valid.get(0).ok(), Some(8));
+        assert!(valid.get(2).is_err());
+        assert_eq!(IndexDataset::split(3, 0.01).1.len(), 1);
+        assert_eq!(IndexDataset::split(3, 0.0).1.len(), 0);
+    }
+
+    #[test]
+    fn host_and_device_batches_agree() {
+        let device = Device::ndarray();
+        let split = split();
+        let host = HostBatcher::new(Arc::new(split.clone())).batch(vec![2, 0], &device);
+        let on_device = DeviceBatcher::new(&split, &device).batch(vec![2, 0], &device);
+        let expected = [4.0, 5.0, 6.0, 0.0, 255.0, 51.0].map(|v: f32| v / 255.0);
+        host.to_data().assert_approx_eq::<f32>(
+            &TensorData::new(expected.to_vec(), [2, 3]),
+            Default::default(),
+        );
+        on_device
+            .to_data()
+            .assert_approx_eq::<f32>(&host.to_data(), Default::default());
+    }
+}

@@ -1,0 +1,137 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong while finding, fetching or reading a data set.
+///
+/// Every variant names the file (or address) and the values involved, so that a
+/// message alone tells the user what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The gzip layer is corrupt or cut short.
+    #[error("{}: not a valid gzip stream ({source})", path.display())]
+    Gzip {
+        /// The file.
+        path: PathBuf,
+        /// The decoder's error.
+        source: std::io::Error,
+    },
+    /// The file is named `*.gz` but does not start with the gzip magic bytes.
+    #[error("{}: named .gz but is not gzip (first bytes {first_bytes:02x?}, expected [1f, 8b])", path.display())]
+    NotGzip {
+        /// The file.
+        path: PathBuf,
+        /// Up to four leading bytes.
+        first_bytes: Vec<u8>,
+    },
+    /// Decompressing would exceed the size limit.
+    #[error("{}: decompresses to more than {limit} bytes, not an MNIST-format file", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The magic number is not the one this kind of IDX file has.
+    #[error("{}: IDX magic number is {found:#010x}, expected {expected:#010x} ({})", path.display(), magic_kind(*expected))]
+    BadMagic {
+        /// The file.
+        path: PathBuf,
+        /// The magic number required.
+        expected: u32,
+        /// The magic number found.
+        found: u32,
+    },
+    /// The file holds fewer bytes than its header announces.
+    #[error("{}: truncated: header announces {expected} bytes of data, file has {actual}", path.display())]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Bytes announced.
+        expected: u64,
+        /// Bytes present.
+        actual: u64,
+    },
+    /// The file holds more bytes than its header announces.
+    #[error("{}: {actual} bytes of data where the header announces {expected}: trailing bytes", path.display())]
+    TrailingBytes {
+        /// The file.
+        path: PathBuf,
+        /// Bytes announced.
+        expected: u64,
+        /// Bytes present.
+        actual: u64,
+    },
+    /// An image dimension is zero.
+    #[error("{}: image dimensions {dims:?} (count, rows, columns): rows and columns must be positive", path.display())]
+    BadDimensions {
+        /// The file.
+        path: PathBuf,
+        /// The dimensions read.
+        dims: Vec<usize>,
+    },
+    /// Images and labels disagree on the number of samples.
+    #[error("{} holds {images} images but {} holds {labels} labels", images_path.display(), labels_path.display())]
+    CountMismatch {
+        /// The image file.
+        images_path: PathBuf,
+        /// Its number of images.
+        images: usize,
+        /// The label file.
+        labels_path: PathBuf,
+        /// Its number of labels.
+        labels: usize,
+    },
+    /// The train and test splits have images of different sizes.
+    #[error("{}: images are {test_rows}x{test_cols} but the training images are {train_rows}x{train_cols}", path.display())]
+    ShapeMismatch {
+        /// The test image file.
+        path: PathBuf,
+        /// Training image rows.
+        train_rows: usize,
+        /// Training image columns.
+        train_cols: usize,
+        /// Test image rows.
+        test_rows: usize,
+        /// Test image columns.
+        test_cols: usize,
+    },
+    /// A data set name that is not known.
+    #[error("unknown dataset '{name}': expected one of {}", crate::DatasetName::ALL.map(|d| d.as_str()).join(", "))]
+    UnknownDataset {
+        /// The name given.
+        name: String,
+    },
+    /// No place held the files and they could not be downloaded.
+    #[error("{dataset} not found. Looked in:\n{}\n{hint}", tried.iter().map(|t| format!("  - {t}")).collect::<Vec<_>>().join("\n"))]
+    NotFound {
+        /// The data set.
+        dataset: crate::DatasetName,
+        /// Each place tried, with what was missing there.
+        tried: Vec<String>,
+        /// What the user can do.
+        hint: String,
+    },
+    /// A download failed at every mirror.
+    #[error("could not download {file}: {reason}")]
+    Download {
+        /// The file name.
+        file: String,
+        /// What happened at each address tried.
+        reason: String,
+    },
+}
+
+fn magic_kind(magic: u32) -> &'static str {
+    match magic {
+        crate::idx::IMAGES_MAGIC => "unsigned-byte images, 3 dimensions",
+        crate::idx::LABELS_MAGIC => "unsigned-byte labels, 1 dimension",
+        _ => "IDX",
+    }
+}

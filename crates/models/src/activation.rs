@@ -1,0 +1,125 @@
+//! Element-wise activations, chosen by configuration.
+
+use burn::prelude::*;
+use burn::tensor::activation;
+use serde::{Deserialize, Serialize};
+
+/// An element-wise activation function.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activation {
+    /// `x`: no non-linearity (a linear layer stays linear).
+    Identity,
+    /// `max(0, x)`.
+    Relu,
+    /// `x` for `x > 0`, `negative_slope * x` otherwise.
+    LeakyRelu {
+        /// Slope for negative inputs.
+        negative_slope: f64,
+    },
+    /// `1 / (1 + exp(-x))`, in `(0, 1)`.
+    Sigmoid,
+    /// Hyperbolic tangent, in `(-1, 1)`.
+    Tanh,
+    /// Gaussian error linear unit.
+    Gelu,
+}
+
+impl Activation {
+    /// Applies the activation.
+    pub fn forward<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            Self::Identity => x,
+            Self::Relu => activation::relu(x),
+            Self::LeakyRelu { negative_slope } => activation::leaky_relu(x, negative_slope),
+            Self::Sigmoid => activation::sigmoid(x),
+            Self::Tanh => activation::tanh(x),
+            Self::Gelu => activation::gelu(x),
+        }
+    }
+
+    /// The name used on the command line (`relu`, `leaky-relu:0.01`, …).
+    pub fn name(self) -> String {
+        match self {
+            Self::Identity => "identity".into(),
+            Self::Relu => "relu".into(),
+            Self::LeakyRelu { negative_slope } => format!("leaky-relu:{negative_slope}"),
+            Self::Sigmoid => "sigmoid".into(),
+            Self::Tanh => "tanh".into(),
+            Self::Gelu => "gelu".into(),
+        }
+    }
+}
+
+impl std::str::FromStr for Activation {
+    type Err = String;
+
+    /// Parses `identity`, `relu`, `leaky-relu[:slope]`, `sigmoid`, `tanh` or `gelu`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, arg) = s.split_once(':').unwrap_or((s, ""));
+        let parsed = match (name, arg) {
+            ("identity" | "linear", "") => Self::Identity,
+            ("relu", "") => Self::Relu,
+            ("leaky-relu", "") => Self::LeakyRelu {
+                negative_slope: 0.01,
+            },
+            ("leaky-relu", slope) => Self::LeakyRelu {
+                negative_slope: slope
+                    .parse()
+                    .map_err(|_| format!("leaky-relu slope '{slope}' is not a number"))?,
+            },
+            ("sigmoid", "") => Self::Sigmoid,
+            ("tanh", "") => Self::Tanh,
+            ("gelu", "") => Self::Gelu,
+            _ => {
+                return Err(format!(
+                    "unknown activation '{s}': expected identity, relu, leaky-relu[:slope], \
+                     sigmoid, tanh or gelu"
+                ));
+            }
+        };
+        Ok(parsed)
+    }
+}
+
+#[cfg(test)]
+#[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_name_round_trip() {
+        for a in [
+            Activation::Identity,
+            Activation::Relu,
+            Activation::LeakyRelu {
+                negative_slope: 0.2,
+            },
+            Activation::Sigmoid,
+            Activation::Tanh,
+            Activation::Gelu,
+        ] {
+            assert_eq!(a.name().parse::<Activation>(), Ok(a));
+        }
+        assert!("swish".parse::<Activation>().is_err());
+    }
+
+    #[test]
+    fn values() {
+        let device = Device::ndarray();
+        let x = Tensor::<1>::from_floats([-2.0, 0.0, 3.0], &device);
+        let relu = Activation::Relu.forward(x.clone()).into_data();
+        relu.assert_eq(&TensorData::from([0.0f32, 0.0, 3.0]), false);
+        let leaky = Activation::LeakyRelu {
+            negative_slope: 0.5,
+        }
+        .forward(x.clone())
+        .into_data();
+        leaky.assert_eq(&TensorData::from([-1.0f32, 0.0, 3.0]), false);
+        let sig = Activation::Sigmoid.forward(x).into_data();
+        sig.assert_approx_eq::<f32>(
+            &TensorData::from([0.11920292f32, 0.5, 0.95257413]),
+            Default::default(),
+        );
+    }
+}

@@ -1,0 +1,47 @@
+//! The output every model family returns.
+
+use burn::prelude::*;
+
+/// One named term of a training objective (reconstruction, KL, sparsity, …).
+#[derive(Clone, Debug)]
+pub struct LossTerm {
+    /// Short name, as shown in metrics.
+    pub name: &'static str,
+    /// Its value, already weighted as it enters the total, `[1]`.
+    pub value: Tensor<1>,
+}
+
+/// What a forward pass of an autoencoder returns.
+#[derive(Clone, Debug)]
+pub struct AutoencoderOutput {
+    /// The reconstruction, `[batch, features]`, in the data's range.
+    pub reconstruction: Tensor<2>,
+    /// The code, `[batch, latent]`.
+    pub code: Tensor<2>,
+    /// The total loss that training minimises, `[1]`.
+    pub loss: Tensor<1>,
+    /// The terms that add up to `loss`.
+    pub terms: Vec<LossTerm>,
+}
+
+/// The common interface of every autoencoder: encode, decode, and a forward pass
+/// that computes the training objective against the input itself.
+pub trait Autoencoder {
+    /// The code of each input.
+    ///
+    /// # Shapes
+    /// `[batch, features]` → `[batch, latent]`.
+    fn encode(&self, input: Tensor<2>) -> Tensor<2>;
+
+    /// The reconstruction of each code, in the data's range.
+    ///
+    /// # Shapes
+    /// `[batch, latent]` → `[batch, features]`.
+    fn decode(&self, code: Tensor<2>) -> Tensor<2>;
+
+    /// Encodes, decodes and computes the loss against `input`.
+    ///
+    /// # Shapes
+    /// `[batch, features]` → reconstruction `[batch, features]`, code `[batch, latent]`.
+    fn forward(&self, input: Tensor<2>) -> AutoencoderOutput;
+}

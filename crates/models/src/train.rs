@@ -1,0 +1,187 @@
+//! Training glue for burn's `Learner`: the step output, its metrics, and the
+//! `TrainStep`/`InferenceStep` implementations of every model family.
+//!
+//! A step takes a `[batch, features]` tensor of clean inputs and returns a
+//! [`ReconstructionOutput`]; [`PixelMseMetric`] reports the mean squared error per
+//! feature whatever loss the model trains with, so runs with different losses can
+//! be compared.
+
+use std::sync::Arc;
+
+use burn::prelude::*;
+use burn::tensor::TensorReadError;
+use burn::train::metric::state::{FormatOptions, NumericMetricState};
+use burn::train::metric::{
+    Adaptor, ItemLazy, LossInput, Metric, MetricAttributes, MetricMetadata, MetricName, Numeric,
+    NumericAttributes, NumericEntry, SerializedEntry,
+};
+use burn::train::{InferenceStep, TrainOutput, TrainStep};
+
+use crate::{AnyAutoencoder, Autoencoder, AutoencoderOutput, MlpAutoencoder};
+
+/// What one training or validation step reports to the metrics.
+pub struct ReconstructionOutput {
+    /// The total loss, `[1]`.
+    pub loss: Tensor<1>,
+    /// The reconstruction, `[batch, features]`.
+    pub reconstruction: Tensor<2>,
+    /// The clean input it reconstructs, `[batch, features]`.
+    pub target: Tensor<2>,
+}
+
+impl ReconstructionOutput {
+    /// The step output of a forward pass on `target`.
+    pub fn new(output: &AutoencoderOutput, target: Tensor<2>) -> Self {
+        Self {
+            loss: output.loss.clone(),
+            reconstruction: output.reconstruction.clone(),
+            target,
+        }
+    }
+}
+
+impl ItemLazy for ReconstructionOutput {
+    fn sync(self) -> Result<Self, burn::tensor::ExecutionError> {
+        self.loss.device().flush()?;
+        Ok(Self {
+            loss: self.loss.without_autodiff(),
+            reconstruction: self.reconstruction.without_autodiff(),
+            target: self.target.without_autodiff(),
+        })
+    }
+}
+
+impl Adaptor<LossInput> for ReconstructionOutput {
+    fn adapt(&self) -> LossInput {
+        LossInput::new(self.loss.clone())
+    }
+}
+
+impl Adaptor<PixelMseInput> for ReconstructionOutput {
+    fn adapt(&self) -> PixelMseInput {
+        PixelMseInput {
+            reconstruction: self.reconstruction.clone(),
+            target: self.target.clone(),
+        }
+    }
+}
+
+/// Input of [`PixelMseMetric`].
+pub struct PixelMseInput {
+    /// `[batch, features]`.
+    pub reconstruction: Tensor<2>,
+    /// `[batch, features]`.
+    pub target: Tensor<2>,
+}
+
+/// Mean squared error per feature (per pixel), averaged over samples.
+#[derive(Clone)]
+pub struct PixelMseMetric {
+    name: MetricName,
+    state: NumericMetricState,
+}
+
+impl PixelMseMetric {
+    /// The metric's name in logs and summaries.
+    pub const NAME: &'static str = "Pixel MSE";
+
+    /// A new metric.
+    pub fn new() -> Self {
+        Self {
+            name: Arc::new(Self::NAME.to_string()),
+            state: NumericMetricState::default(),
+        }
+    }
+}
+
+impl Default for PixelMseMetric {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metric for PixelMseMetric {
+    type Input = PixelMseInput;
+
+    fn name(&self) -> MetricName {
+        self.name.clone()
+    }
+
+    fn update(
+        &mut self,
+        item: &PixelMseInput,
+        _meta: &MetricMetadata,
+    ) -> Result<SerializedEntry, TensorReadError> {
+        let [batch, _] = item.target.dims();
+        let mse = (item.reconstruction.clone() - item.target.clone())
+            .powi_scalar(2)
+            .mean()
+            .try_into_scalar::<f64>()?;
+        self.state.update(mse, batch);
+        Ok(self
+            .state
+            .compute_update(FormatOptions::new(self.name()).precision(5)))
+    }
+
+    fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
+        Ok(self
+            .state
+            .compute_final(FormatOptions::new(self.name()).precision(5)))
+    }
+
+    fn clear(&mut self) {
+        self.state.reset();
+    }
+
+    fn attributes(&self) -> MetricAttributes {
+        NumericAttributes {
+            unit: None,
+            higher_is_better: false,
+        }
+        .into()
+    }
+}
+
+impl Numeric for PixelMseMetric {
+    fn value(&self) -> Option<NumericEntry> {
+        Some(self.state.current_value())
+    }
+
+    fn running_value(&self) -> Option<NumericEntry> {
+        Some(self.state.running_value())
+    }
+
+    fn final_value(&self) -> NumericEntry {
+        self.state.final_value()
+    }
+}
+
+/// Implements `TrainStep` and `InferenceStep` for autoencoders trained on their
+/// own input. (Burn's traits can only be implemented in the crate that defines
+/// the model type, hence this macro rather than a blanket implementation.)
+macro_rules! reconstruction_steps {
+    ($($model:ty),* $(,)?) => {$(
+        impl TrainStep for $model {
+            type Input = Tensor<2>;
+            type Output = ReconstructionOutput;
+
+            fn step(&self, input: Tensor<2>) -> TrainOutput<ReconstructionOutput> {
+                let output = Autoencoder::forward(self, input.clone());
+                let grads = output.loss.backward();
+                TrainOutput::new(self, grads, ReconstructionOutput::new(&output, input))
+            }
+        }
+
+        impl InferenceStep for $model {
+            type Input = Tensor<2>;
+            type Output = ReconstructionOutput;
+
+            fn step(&self, input: Tensor<2>) -> ReconstructionOutput {
+                let output = Autoencoder::forward(self, input.clone());
+                ReconstructionOutput::new(&output, input)
+            }
+        }
+    )*};
+}
+
+reconstruction_steps!(MlpAutoencoder, AnyAutoencoder);

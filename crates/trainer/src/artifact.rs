@@ -1,0 +1,133 @@
+//! The artifact folder a training run writes, and reading it back.
+//!
+//! ```text
+//! DIR/config.json           the whole TrainConfig (reusable with --config)
+//! DIR/model.bpk             final weights (burnpack)
+//! DIR/metrics.json          train/valid metrics of every epoch, and the test report
+//! DIR/reconstructions.png   test images (top) above their reconstructions (bottom)
+//! DIR/checkpoint/, train/, valid/, experiment.log   burn's Learner's own files
+//! ```
+//! Every file is written to a temporary sibling first and renamed into place, so a
+//! file that exists is complete.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ae_models::AnyAutoencoder;
+use anyhow::{Context, Result, bail};
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+
+use crate::config::TrainConfig;
+
+/// File names inside an artifact folder.
+pub const CONFIG_FILE: &str = "config.json";
+/// Final weights.
+pub const MODEL_FILE: &str = "model.bpk";
+/// Per-epoch metrics and the test report.
+pub const METRICS_FILE: &str = "metrics.json";
+/// The reconstruction grid.
+pub const RECONSTRUCTIONS_FILE: &str = "reconstructions.png";
+
+/// A finished training run on disk.
+#[derive(Clone, Debug)]
+pub struct Artifact {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// The run's configuration.
+    pub config: TrainConfig,
+}
+
+impl Artifact {
+    /// Opens the artifact in `dir`, checking that its files are there.
+    pub fn open(dir: &Path) -> Result<Self> {
+        if !dir.is_dir() {
+            bail!(
+                "{}: no such artifact folder (train one with `trainer train --out DIR`)",
+                dir.display()
+            );
+        }
+        let config_path = dir.join(CONFIG_FILE);
+        if !config_path.is_file() {
+            bail!(
+                "{}: not an artifact folder ({CONFIG_FILE} is missing)",
+                dir.display()
+            );
+        }
+        let config = TrainConfig::load(&config_path)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            config,
+        })
+    }
+
+    /// Builds the model from the config and loads the saved weights into it.
+    pub fn load_model(&self, device: &Device) -> Result<AnyAutoencoder> {
+        let path = self.dir.join(MODEL_FILE);
+        if !path.is_file() {
+            bail!(
+                "{}: weights are missing (did training finish?)",
+                path.display()
+            );
+        }
+        let model = self.config.model.init(device)?;
+        let record = ModuleRecord::load(&path)
+            .map_err(|e| anyhow::anyhow!("{}: cannot read weights: {e:?}", path.display()))?;
+        model.try_load_record(record).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: weights do not fit the model in {}: {e:?}",
+                path.display(),
+                self.dir.join(CONFIG_FILE).display()
+            )
+        })
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Prepares an empty output folder. An existing non-empty folder is refused unless
+/// `force`, in which case it is removed first.
+pub fn prepare_out_dir(dir: &Path, force: bool) -> Result<()> {
+    let non_empty = dir.is_dir()
+        && std::fs::read_dir(dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .next()
+            .is_some();
+    if dir.exists() && !dir.is_dir() {
+        bail!("{}: exists and is not a folder", dir.display());
+    }
+    if non_empty {
+        if !force {
+            bail!(
+                "{}: already exists and is not empty; choose another --out, or pass --force to replace it",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
+/// The first free `artifacts/<stem>-<n>` folder, n = 1, 2, …
+pub fn next_free_dir(root: &Path, stem: &str) -> PathBuf {
+    (1..)
+        .map(|n| root.join(format!("{stem}-{n}")))
+        .find(|p| !p.exists())
+        .expect("an unbounded range always has a free name")
+}

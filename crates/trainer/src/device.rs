@@ -1,0 +1,218 @@
+//! The one place that chooses the device.
+
+use std::fmt;
+
+use anyhow::{Result, bail};
+use burn::prelude::Device;
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+
+/// A compute backend, as named by `--backend` and by `BURN_DEVICE`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    /// A GPU when wgpu finds a hardware adapter, else the CPU.
+    Auto,
+    /// wgpu: Vulkan, Metal or DX12, whichever the platform has.
+    Wgpu,
+    /// wgpu pinned to Vulkan.
+    Vulkan,
+    /// wgpu pinned to Metal.
+    Metal,
+    /// NVIDIA CUDA.
+    Cuda,
+    /// Burn's pure-Rust CPU backend.
+    Flex,
+    /// The ndarray CPU backend.
+    Ndarray,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        f.write_str(&name)
+    }
+}
+
+/// A chosen device and a sentence saying what it is and why.
+pub struct Selected {
+    /// The device (without autodiff; training adds it).
+    pub device: Device,
+    /// The backend that was chosen.
+    pub backend: Backend,
+    /// A one-line description for the user.
+    pub description: String,
+}
+
+/// Chooses the device for `backend`; `Auto` prefers a hardware GPU, then a CPU backend.
+///
+/// Asking for a backend that is not compiled in, or a GPU that is not there, is an
+/// error that names the remedy.
+pub fn select(backend: Backend) -> Result<Selected> {
+    match backend {
+        Backend::Auto => auto(),
+        Backend::Wgpu | Backend::Vulkan | Backend::Metal => wgpu_device(backend),
+        Backend::Cuda => cuda(),
+        Backend::Flex | Backend::Ndarray => cpu(backend),
+    }
+}
+
+fn auto() -> Result<Selected> {
+    let cpu_backend = if cfg!(feature = "ndarray") {
+        Backend::Ndarray
+    } else if cfg!(feature = "flex") {
+        Backend::Flex
+    } else {
+        return select_gpu_only();
+    };
+    #[cfg(feature = "cuda")]
+    if let Ok(selected) = cuda() {
+        return Ok(selected);
+    }
+    let why = match gpu_adapter() {
+        Ok(Some(adapter)) if adapter.hardware => {
+            let mut selected = wgpu_device(Backend::Wgpu)?;
+            selected.description = format!("{} (auto: hardware GPU found)", selected.description);
+            return Ok(selected);
+        }
+        Ok(Some(adapter)) => format!(
+            "wgpu found only the software adapter '{}'; pass --backend wgpu to use it anyway",
+            adapter.name
+        ),
+        Ok(None) => "wgpu found no GPU adapter".to_string(),
+        Err(reason) => reason,
+    };
+    let mut selected = cpu(cpu_backend)?;
+    selected.description = format!("{} (auto: {why})", selected.description);
+    Ok(selected)
+}
+
+fn select_gpu_only() -> Result<Selected> {
+    #[cfg(feature = "cuda")]
+    return cuda();
+    #[allow(unreachable_code)]
+    wgpu_device(Backend::Wgpu)
+}
+
+/// What the wgpu probe learnt about the best adapter.
+struct Adapter {
+    name: String,
+    hardware: bool,
+}
+
+/// The best adapter wgpu can see, or why it cannot look.
+#[cfg(feature = "wgpu")]
+fn gpu_adapter() -> std::result::Result<Option<Adapter>, String> {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env());
+    let mut future = pin!(instance.enumerate_adapters(wgpu::Backends::all()));
+    let mut cx = Context::from_waker(Waker::noop());
+    // Native adapter enumeration completes on the first poll.
+    let adapters = match future.as_mut().poll(&mut cx) {
+        Poll::Ready(adapters) => adapters,
+        Poll::Pending => return Err("wgpu adapter enumeration did not complete".into()),
+    };
+    let rank = |t: wgpu::DeviceType| match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    };
+    Ok(adapters
+        .iter()
+        .map(|a| a.get_info())
+        .min_by_key(|info| rank(info.device_type))
+        .map(|info| Adapter {
+            hardware: rank(info.device_type) <= 2,
+            name: format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend),
+        }))
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn gpu_adapter() -> std::result::Result<Option<Adapter>, String> {
+    Err("built without the `wgpu` feature".into())
+}
+
+fn wgpu_device(backend: Backend) -> Result<Selected> {
+    #[cfg(feature = "wgpu")]
+    {
+        let adapter = match gpu_adapter() {
+            Ok(Some(adapter)) => adapter,
+            Ok(None) => bail!(
+                "--backend {backend}: wgpu found no GPU adapter (Vulkan, Metal or DX12). \
+                 Install a GPU driver (on Debian or Ubuntu without a GPU, `apt-get install \
+                 mesa-vulkan-drivers` gives a software Vulkan device), or choose a CPU backend \
+                 with --backend ndarray"
+            ),
+            Err(reason) => bail!("--backend {backend}: {reason}"),
+        };
+        let device = match backend {
+            #[cfg(feature = "vulkan")]
+            Backend::Vulkan => Device::vulkan(Default::default()),
+            #[cfg(feature = "metal")]
+            Backend::Metal => Device::metal(Default::default()),
+            Backend::Wgpu => Device::wgpu(Default::default()),
+            other => bail!(
+                "--backend {other} needs the `{other}` feature: rebuild with \
+                 `cargo run --release -p trainer --features {other} -- …`"
+            ),
+        };
+        Ok(Selected {
+            device,
+            backend,
+            description: format!("{backend} on {}", adapter.name),
+        })
+    }
+    #[cfg(not(feature = "wgpu"))]
+    bail!(
+        "--backend {backend} needs the `{backend}` feature, which this build lacks: rebuild with \
+         `cargo run --release -p trainer --features {backend} -- …`"
+    )
+}
+
+fn cuda() -> Result<Selected> {
+    #[cfg(feature = "cuda")]
+    {
+        return Ok(Selected {
+            device: Device::cuda(Default::default()),
+            backend: Backend::Cuda,
+            description: "cuda device 0".into(),
+        });
+    }
+    #[allow(unreachable_code)]
+    {
+        bail!(
+            "--backend cuda needs the `cuda` feature (and the CUDA toolkit): rebuild with \
+             `cargo run --release -p trainer --features cuda -- …`"
+        )
+    }
+}
+
+// `Device::ndarray()` is deprecated upstream in favour of `flex`; it stays selectable
+// because it is the fastest CPU backend on the machines measured so far.
+#[allow(deprecated)]
+fn cpu(backend: Backend) -> Result<Selected> {
+    let device = match backend {
+        #[cfg(feature = "ndarray")]
+        Backend::Ndarray => Device::ndarray(),
+        #[cfg(feature = "flex")]
+        Backend::Flex => Device::flex(),
+        other => bail!(
+            "--backend {other} needs the `{other}` feature, which this build lacks: rebuild with \
+             `cargo run --release -p trainer --features {other} -- …`"
+        ),
+    };
+    Ok(Selected {
+        device,
+        backend,
+        description: format!("{backend} (CPU)"),
+    })
+}

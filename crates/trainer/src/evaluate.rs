@@ -1,0 +1,73 @@
+//! Reconstruction quality of a model on a split.
+
+use std::sync::Arc;
+
+use ae_data::{HostBatcher, Split};
+use ae_models::Autoencoder;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Reconstruction quality on one split. Pixels are in `[0, 1]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    /// Which split (`test`, …).
+    pub split: String,
+    /// Number of images.
+    pub samples: usize,
+    /// Mean squared error per pixel.
+    pub mse_per_pixel: f64,
+    /// Sum of squared errors over an image's pixels, averaged over images.
+    pub sq_error_per_image: f64,
+    /// `10 log10(1 / mse_per_pixel)`: the PSNR of the whole split, peak value 1.
+    pub psnr_db: f64,
+    /// The model's training loss on the split, averaged over images.
+    pub loss: f64,
+}
+
+/// Reconstructs every image of `split` in batches and measures the error.
+pub fn evaluate<M: Autoencoder>(
+    model: &M,
+    split: &Split,
+    name: &str,
+    batch_size: usize,
+    device: &Device,
+) -> EvalReport {
+    let batcher = HostBatcher::new(Arc::new(split.clone()));
+    let n = split.len();
+    let pixels = split.images.pixels_per_image();
+    let (mut sq_sum, mut loss_sum) = (0.0f64, 0.0f64);
+    let indices: Vec<usize> = (0..n).collect();
+    for chunk in indices.chunks(batch_size.max(1)) {
+        let x = batcher.images(chunk, device);
+        let out = model.forward(x.clone());
+        sq_sum += (out.reconstruction - x)
+            .powi_scalar(2)
+            .sum()
+            .into_scalar::<f32>() as f64;
+        loss_sum += out.loss.into_scalar::<f32>() as f64 * chunk.len() as f64;
+    }
+    let mse = sq_sum / (n * pixels).max(1) as f64;
+    EvalReport {
+        split: name.to_string(),
+        samples: n,
+        mse_per_pixel: mse,
+        sq_error_per_image: sq_sum / n.max(1) as f64,
+        psnr_db: 10.0 * (1.0 / mse).log10(),
+        loss: loss_sum / n.max(1) as f64,
+    }
+}
+
+impl std::fmt::Display for EvalReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({} images): MSE per pixel {:.5}, squared error per image {:.3}, PSNR {:.2} dB, loss {:.5}",
+            self.split,
+            self.samples,
+            self.mse_per_pixel,
+            self.sq_error_per_image,
+            self.psnr_db,
+            self.loss
+        )
+    }
+}

@@ -1,0 +1,216 @@
+//! Training through burn's `Learner`, and everything written after it.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ae_data::{Dataset, DeviceBatcher, HostBatcher, IndexDataset, Split};
+use ae_models::train::PixelMseMetric;
+use ae_models::{AnyAutoencoder, Autoencoder};
+use anyhow::{Context, Result, bail};
+use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
+use burn::data::dataset::Dataset as _;
+use burn::optim::AdamConfig;
+use burn::prelude::*;
+use burn::train::metric::LossMetric;
+use burn::train::{Learner, LearnerSummary, SupervisedTraining};
+use serde::Serialize;
+
+use crate::artifact::{self, CONFIG_FILE, METRICS_FILE, MODEL_FILE, RECONSTRUCTIONS_FILE};
+use crate::config::TrainConfig;
+use crate::evaluate::{EvalReport, evaluate};
+use crate::image::Grid;
+use crate::progress::PlainRenderer;
+
+/// Names of the metrics every run records, as burn logs them.
+const METRICS: [&str; 2] = ["Loss", PixelMseMetric::NAME];
+
+/// Where the batches come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataPath {
+    /// Converted on the host per batch.
+    Host,
+    /// Uploaded once, gathered on the device.
+    Device,
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The artifact folder.
+    pub dir: PathBuf,
+    /// Quality on the test split at the end of training.
+    pub test: EvalReport,
+    /// Metrics of every epoch.
+    pub history: Vec<EpochMetrics>,
+}
+
+/// Metrics of one epoch, averaged over it.
+#[derive(Clone, Debug, Serialize)]
+pub struct EpochMetrics {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Training split: metric name → value.
+    pub train: std::collections::BTreeMap<String, f64>,
+    /// Validation split: metric name → value.
+    pub valid: std::collections::BTreeMap<String, f64>,
+}
+
+/// Trains `config` on `data` on `device`, writing the artifact into `dir` (which the
+/// caller has prepared empty).
+pub fn train(
+    config: &TrainConfig,
+    data: &Dataset,
+    device: &Device,
+    dir: &Path,
+    data_path: DataPath,
+) -> Result<Outcome> {
+    config.validate()?;
+    let pixels = data.pixels_per_image();
+    if config.model.input_size() != pixels {
+        bail!(
+            "model input_size = {} but {} images have {pixels} pixels ({}x{})",
+            config.model.input_size(),
+            data.name,
+            data.image_shape()[0],
+            data.image_shape()[1]
+        );
+    }
+    artifact::write_atomic(&dir.join(CONFIG_FILE), config.to_json().as_bytes())?;
+
+    let mut train_split = data.train.clone();
+    if let Some(limit) = config.limit {
+        train_split.truncate(limit);
+    }
+    let (train_idx, valid_idx) = IndexDataset::split(train_split.len(), config.valid_fraction);
+    if train_idx.is_empty() {
+        bail!("no training images left after --limit and --valid-fraction");
+    }
+    let train_split = Arc::new(train_split);
+    // With no held-out part, validation runs on the test split.
+    let (valid_split, valid_idx) = if valid_idx.is_empty() {
+        (
+            Arc::new(data.test.clone()),
+            IndexDataset::new(0, data.test.len()),
+        )
+    } else {
+        (train_split.clone(), valid_idx)
+    };
+
+    device.seed(config.seed);
+    let ad = device.clone().autodiff();
+    let model = config.model.init(&ad)?;
+
+    let loader = |split: &Arc<Split>,
+                  idx: IndexDataset,
+                  shuffle: bool|
+     -> Arc<dyn DataLoader<Tensor<2>>> {
+        let build = |b: DataLoaderBuilder<usize, Tensor<2>>| {
+            let b = b
+                .batch_size(config.batch_size)
+                .num_workers(config.num_workers);
+            let b = if shuffle { b.shuffle(config.seed) } else { b };
+            b.set_device(ad.clone()).build(idx)
+        };
+        match data_path {
+            DataPath::Host => build(DataLoaderBuilder::new(HostBatcher::new(split.clone()))),
+            DataPath::Device => build(DataLoaderBuilder::new(DeviceBatcher::new(split, device))),
+        }
+    };
+    let train_loader = loader(&train_split, train_idx, true);
+    let valid_loader = loader(&valid_split, valid_idx, false);
+
+    let mut training = SupervisedTraining::new(dir, train_loader, valid_loader)
+        .metrics((LossMetric::new(), PixelMseMetric::new()))
+        .with_default_checkpointers()
+        .num_epochs(config.epochs)
+        .summary();
+    if !(cfg!(feature = "tui") && std::io::stdout().is_terminal()) {
+        training = training.renderer(Box::new(PlainRenderer::new()));
+    }
+    let result = training.launch(Learner::new(model, adam().init(), config.lr));
+    if let Some(error) = result.error {
+        bail!("training stopped: {error}");
+    }
+    if let Some(stop) = result.interrupted {
+        bail!("training was interrupted: {stop:?}");
+    }
+    let model: AnyAutoencoder = result.model;
+
+    model
+        .clone()
+        .into_record()
+        .save(dir.join(MODEL_FILE))
+        .map_err(|e| anyhow::anyhow!("saving {}: {e:?}", dir.join(MODEL_FILE).display()))?;
+    let test = evaluate(&model, &data.test, "test", config.batch_size, device);
+    let history = read_history(dir)?;
+    let metrics = serde_json::json!({ "epochs": history, "test": test });
+    let json = serde_json::to_string_pretty(&metrics).context("metrics serialise")?;
+    artifact::write_atomic(&dir.join(METRICS_FILE), json.as_bytes())?;
+    reconstruction_grid(&model, &data.test, data.image_shape(), device)
+        .save_png(&dir.join(RECONSTRUCTIONS_FILE))?;
+    Ok(Outcome {
+        dir: dir.to_path_buf(),
+        test,
+        history,
+    })
+}
+
+/// Per-epoch means of the recorded metrics, from the Learner's logs.
+fn read_history(dir: &Path) -> Result<Vec<EpochMetrics>> {
+    let summary =
+        LearnerSummary::new(dir, &METRICS).map_err(|e| anyhow::anyhow!("reading metrics: {e}"))?;
+    let mut epochs: Vec<EpochMetrics> = (1..=summary.epochs)
+        .map(|epoch| EpochMetrics {
+            epoch,
+            train: Default::default(),
+            valid: Default::default(),
+        })
+        .collect();
+    let splits = [
+        (&summary.metrics.train, true),
+        (&summary.metrics.valid, false),
+    ];
+    for (metrics, is_train) in splits {
+        for metric in metrics {
+            for entry in &metric.entries {
+                if let Some(e) = epochs.get_mut(entry.step.wrapping_sub(1)) {
+                    let map = if is_train { &mut e.train } else { &mut e.valid };
+                    map.insert(metric.name.clone(), entry.value);
+                }
+            }
+        }
+    }
+    Ok(epochs)
+}
+
+/// The first 16 images of `split` above their reconstructions.
+pub fn reconstruction_grid<M: Autoencoder>(
+    model: &M,
+    split: &Split,
+    shape: [usize; 2],
+    device: &Device,
+) -> Grid {
+    let indices: Vec<usize> = (0..split.len().min(16)).collect();
+    let x = HostBatcher::new(Arc::new(split.clone())).images(&indices, device);
+    let recon = model.forward(x.clone()).reconstruction;
+    let rows = [x, recon]
+        .into_iter()
+        .map(|t| {
+            let size = shape[0] * shape[1];
+            let values = t.into_data().try_into_vec::<f32>().unwrap_or_default();
+            values.chunks(size).map(<[f32]>::to_vec).collect()
+        })
+        .collect();
+    Grid {
+        height: shape[0],
+        width: shape[1],
+        rows,
+    }
+}
+
+/// Adam with PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8), so that runs compare
+/// one to one with PyTorch references (burn's own default ε is 1e-5).
+pub fn adam() -> AdamConfig {
+    AdamConfig::new().with_epsilon(1e-8)
+}

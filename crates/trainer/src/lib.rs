@@ -1,0 +1,48 @@
+//! The library half of the `trainer` binary: what its commands do, reusable from
+//! examples and tests.
+//!
+//! - [`device::select`] is the one function that picks a backend and device.
+//! - [`fit::train`] trains any [`ae_models::ModelConfig`] through burn's `Learner`
+//!   and writes an [`artifact`]; [`artifact::Artifact`] reads one back.
+//! - [`evaluate::evaluate`] measures reconstruction quality on a split.
+#![warn(missing_docs)]
+
+pub mod artifact;
+pub mod config;
+pub mod device;
+pub mod evaluate;
+pub mod fit;
+pub mod image;
+pub mod progress;
+
+use ae_data::{DataError, Dataset, DatasetName, Locator};
+use anyhow::Result;
+
+/// Loads the data set a command asked for.
+///
+/// With a name, that data set or an error — never a substitute. Without one, MNIST
+/// if it is on disk or can be downloaded, else the embedded Fashion-MNIST sample;
+/// the returned note says which was used when it was not MNIST.
+pub fn load_dataset(
+    requested: Option<DatasetName>,
+    locator: &Locator,
+) -> Result<(Dataset, Option<String>)> {
+    if let Some(name) = requested {
+        return Ok((locator.load(name)?, None));
+    }
+    match locator.load(DatasetName::Mnist) {
+        Ok(data) => Ok((data, None)),
+        Err(DataError::NotFound { tried, .. }) => {
+            let data = locator.load(DatasetName::FashionMnistSample)?;
+            let note = format!(
+                "MNIST is not on disk and could not be downloaded ({} places tried); using the \
+                 embedded Fashion-MNIST sample ({} train / {} test images). Pass --dataset to choose.",
+                tried.len(),
+                data.train.len(),
+                data.test.len()
+            );
+            Ok((data, Some(note)))
+        }
+        Err(other) => Err(other.into()),
+    }
+}

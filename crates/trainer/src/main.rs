@@ -1,0 +1,332 @@
+//! `trainer`: train and evaluate autoencoders from the command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ae_data::{DatasetName, Locator};
+use ae_models::{Activation, MlpAutoencoderConfig, ModelConfig, Reconstruction};
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use trainer::artifact::{self, Artifact};
+use trainer::config::TrainConfig;
+use trainer::device::{self, Backend};
+use trainer::evaluate::evaluate;
+use trainer::fit::{self, DataPath};
+
+/// Train, evaluate and use autoencoders on a GPU or a CPU.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model and write an artifact folder (config, weights, metrics, pictures).
+    Train(Box<TrainArgs>),
+    /// Reload an artifact and report reconstruction quality on the test split.
+    Eval(EvalArgs),
+}
+
+/// The model families `--model` accepts.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ModelKind {
+    /// Multi-layer perceptron autoencoder (vanilla, undercomplete, overcomplete, deep).
+    Mlp,
+}
+
+impl ModelKind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Mlp => "mlp",
+        }
+    }
+
+    /// The family's default architecture for images of `pixels` pixels.
+    fn default_config(self, pixels: usize) -> ModelConfig {
+        match self {
+            Self::Mlp => ModelConfig::Mlp(MlpAutoencoderConfig::new(pixels, vec![512, 256], 32)),
+        }
+    }
+}
+
+#[derive(Args)]
+struct DeviceArgs {
+    /// Compute backend. `auto` takes a hardware GPU when wgpu finds one, else the CPU.
+    #[arg(long, value_enum, env = "BURN_DEVICE", default_value_t = Backend::Auto, ignore_case = true)]
+    backend: Backend,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// A whole training config (JSON, as written to an artifact's config.json); flags override it.
+    #[arg(long, value_name = "FILE.json")]
+    config: Option<PathBuf>,
+    /// Model family.
+    #[arg(long, value_enum)]
+    model: Option<ModelKind>,
+    /// Data set: mnist, fashion-mnist or fashion-mnist-sample. Default: MNIST if it can be
+    /// found or downloaded, else the embedded sample.
+    #[arg(long)]
+    dataset: Option<DatasetName>,
+    /// Folder holding the data set's IDX files (looked in before the other places).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Passes over the training data [default: 10].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Images per step [default: 128].
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Adam learning rate [default: 0.001].
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Code size [default: 32].
+    #[arg(long)]
+    latent: Option<usize>,
+    /// Hidden widths of the encoder, comma-separated; `none` for a shallow model [default: 512,256].
+    #[arg(long, value_parser = parse_widths)]
+    hidden: Option<Widths>,
+    /// Hidden activation: relu, leaky-relu[:slope], sigmoid, tanh, gelu, identity [default: relu].
+    #[arg(long)]
+    activation: Option<Activation>,
+    /// Code activation [default: identity].
+    #[arg(long)]
+    code_activation: Option<Activation>,
+    /// Output activation [default: sigmoid].
+    #[arg(long)]
+    output_activation: Option<Activation>,
+    /// Reconstruction loss: mse or bce [default: mse].
+    #[arg(long)]
+    loss: Option<Reconstruction>,
+    /// Linear layers without bias.
+    #[arg(long)]
+    no_bias: bool,
+    /// Seed of the initial weights and the data order [default: 42].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Train on the first N training images only.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Fraction of the training images held out for validation; 0 validates on the test split [default: 0.1].
+    #[arg(long)]
+    valid_fraction: Option<f64>,
+    /// Threads preparing batches [default: 1].
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Keep the data on the device and gather batches there.
+    #[arg(long)]
+    data_on_device: bool,
+    /// Artifact folder [default: artifacts/<model>-<dataset>-<n>, the first free n].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Replace the artifact folder if it exists.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// The artifact folder written by `train`.
+    #[arg(long, value_name = "DIR")]
+    artifact: PathBuf,
+    /// Print one JSON object instead of a sentence.
+    #[arg(long)]
+    json: bool,
+    /// Folder holding the data set's IDX files.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Images per batch.
+    #[arg(long, default_value_t = 256)]
+    batch_size: usize,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+#[derive(Clone, Debug)]
+struct Widths(Vec<usize>);
+
+fn parse_widths(s: &str) -> Result<Widths, String> {
+    if s.is_empty() || s == "none" {
+        return Ok(Widths(Vec::new()));
+    }
+    s.split(',')
+        .map(|w| {
+            w.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("'{w}' is not a layer width"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Widths)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(args) => run_train(*args),
+        Command::Eval(args) => run_eval(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_train(args: TrainArgs) -> Result<()> {
+    let base = args.config.as_deref().map(TrainConfig::load).transpose()?;
+    // The data set: the flag, else the config file's, else MNIST-or-sample.
+    let requested = args.dataset.or(base.as_ref().map(|c| c.dataset));
+    let locator = Locator::new(args.data_dir.clone());
+    let (data, note) = trainer::load_dataset(requested, &locator)?;
+    if let Some(note) = note {
+        println!("{note}");
+    }
+    println!(
+        "data: {} from {} ({} train / {} test images)",
+        data.name,
+        data.source,
+        data.train.len(),
+        data.test.len()
+    );
+
+    let config = merge(&args, base, data.name, data.pixels_per_image())?;
+    config.validate()?;
+    let selected = device::select(args.device.backend)?;
+    println!("device: {}", selected.description);
+
+    let dir = match &args.out {
+        Some(dir) => dir.clone(),
+        None => artifact::next_free_dir(
+            std::path::Path::new("artifacts"),
+            &format!("{}-{}", config.model.kind(), data.name),
+        ),
+    };
+    artifact::prepare_out_dir(&dir, args.force)?;
+    println!("artifact: {}", dir.display());
+    let data_path = if args.data_on_device {
+        DataPath::Device
+    } else {
+        DataPath::Host
+    };
+    let outcome = fit::train(&config, &data, &selected.device, &dir, data_path)?;
+    println!("{}", outcome.test);
+    println!("wrote {}", outcome.dir.display());
+    Ok(())
+}
+
+/// The config file (or the defaults) with every flag given applied on top.
+fn merge(
+    args: &TrainArgs,
+    base: Option<TrainConfig>,
+    dataset: DatasetName,
+    pixels: usize,
+) -> Result<TrainConfig> {
+    let mut config = match base {
+        Some(c) => c,
+        None => TrainConfig::new(
+            ModelConfig::Mlp(MlpAutoencoderConfig::new(pixels, vec![512, 256], 32)),
+            dataset,
+        ),
+    };
+    config.dataset = dataset;
+    // A --model of another family than the config file's starts from that family's defaults.
+    if let Some(kind) = args.model
+        && config.model.kind() != kind.name()
+    {
+        config.model = kind.default_config(pixels);
+    }
+    match &mut config.model {
+        ModelConfig::Mlp(m) => {
+            if let Some(v) = args.latent {
+                m.latent = v;
+            }
+            if let Some(v) = &args.hidden {
+                m.hidden = v.0.clone();
+            }
+            if let Some(v) = args.activation {
+                m.activation = v;
+            }
+            if let Some(v) = args.code_activation {
+                m.code_activation = v;
+            }
+            if let Some(v) = args.output_activation {
+                m.output_activation = v;
+            }
+            if let Some(v) = args.loss {
+                m.reconstruction = v;
+            }
+            if args.no_bias {
+                m.bias = false;
+            }
+        }
+    }
+    let set = |slot: &mut usize, v: Option<usize>| {
+        if let Some(v) = v {
+            *slot = v;
+        }
+    };
+    set(&mut config.epochs, args.epochs);
+    set(&mut config.batch_size, args.batch_size);
+    set(&mut config.num_workers, args.workers);
+    if let Some(v) = args.lr {
+        config.lr = v;
+    }
+    if let Some(v) = args.seed {
+        config.seed = v;
+    }
+    if args.limit.is_some() {
+        config.limit = args.limit;
+    }
+    if let Some(v) = args.valid_fraction {
+        config.valid_fraction = v;
+    }
+    if config.model.input_size() != pixels {
+        bail!(
+            "the config's model expects {} input features but {dataset} images have {pixels} pixels",
+            config.model.input_size()
+        );
+    }
+    Ok(config)
+}
+
+fn run_eval(args: EvalArgs) -> Result<()> {
+    let artifact = Artifact::open(&args.artifact)?;
+    let locator = Locator::new(args.data_dir.clone());
+    let data = locator.load(artifact.config.dataset).with_context(|| {
+        format!(
+            "loading {}, the data set {} was trained on",
+            artifact.config.dataset,
+            args.artifact.display()
+        )
+    })?;
+    let selected = device::select(args.device.backend)?;
+    if !args.json {
+        println!("device: {}", selected.description);
+    }
+    let model = artifact.load_model(&selected.device)?;
+    if args.batch_size == 0 {
+        bail!("--batch-size 0: expected a positive batch size");
+    }
+    let report = evaluate(
+        &model,
+        &data.test,
+        "test",
+        args.batch_size,
+        &selected.device,
+    );
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).context("report serialises")?
+        );
+    } else {
+        println!("{report}");
+    }
+    Ok(())
+}

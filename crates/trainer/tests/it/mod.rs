@@ -1,0 +1,43 @@
+mod backends;
+mod bad_input;
+mod train_eval;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The trainer binary, isolated from the user's environment: an empty cache, no
+/// data folder, and a download mirror on a loopback port nobody listens on, so that
+/// no test reaches the network.
+pub fn trainer(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trainer"));
+    cmd.env("XDG_CACHE_HOME", home.join("cache"))
+        .env_remove("AE_DATA_DIR")
+        .env_remove("BURN_DEVICE")
+        .env("AE_DATA_MIRROR", "http://127.0.0.1:9/")
+        .current_dir(home);
+    cmd
+}
+
+/// Runs and returns the output, printing it for the test log.
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("the trainer binary runs");
+    println!("--- stdout\n{}", String::from_utf8_lossy(&out.stdout));
+    println!("--- stderr\n{}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Per-epoch metrics from an artifact's metrics.json.
+pub fn metrics(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("metrics.json")).expect("metrics.json written");
+    serde_json::from_str(&text).expect("metrics.json is JSON")
+}
+
+pub fn epoch_value(metrics: &serde_json::Value, epoch: usize, split: &str, name: &str) -> f64 {
+    metrics["epochs"][epoch][split][name]
+        .as_f64()
+        .unwrap_or(f64::NAN)
+}

@@ -1,0 +1,215 @@
+use super::*;
+
+#[test]
+fn trains_on_embedded_sample_and_eval_reproduces_test_mse() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("run");
+    let out = run(trainer(home.path())
+        .args([
+            "train",
+            "--dataset",
+            "fashion-mnist-sample",
+            "--backend",
+            "ndarray",
+            "--epochs",
+            "3",
+            "--hidden",
+            "128",
+            "--latent",
+            "16",
+            "--batch-size",
+            "64",
+            "--out",
+        ])
+        .arg(&dir));
+    assert!(out.status.success(), "train failed: {}", stderr(&out));
+    for file in [
+        "config.json",
+        "model.bpk",
+        "metrics.json",
+        "reconstructions.png",
+    ] {
+        assert!(dir.join(file).is_file(), "{file} missing");
+    }
+    assert!(dir.join("checkpoint").is_dir(), "no checkpoints");
+
+    let m = metrics(&dir);
+    assert_eq!(m["epochs"].as_array().map(Vec::len), Some(3));
+    let first = epoch_value(&m, 0, "train", "Loss");
+    let last = epoch_value(&m, 2, "train", "Loss");
+    assert!(last < first, "train loss did not fall: {first} -> {last}");
+    let valid_last = epoch_value(&m, 2, "valid", "Pixel MSE");
+    // A 784-128-16 MLP reaches well under 0.04 per pixel on Fashion-MNIST in 3 short epochs;
+    // predicting the mean image gives ≈ 0.09.
+    assert!(valid_last < 0.04, "validation MSE {valid_last}");
+    let test_mse = m["test"]["mse_per_pixel"].as_f64().expect("test mse");
+
+    let out = run(trainer(home.path())
+        .args(["eval", "--json", "--backend", "ndarray", "--artifact"])
+        .arg(&dir));
+    assert!(out.status.success(), "eval failed: {}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("eval --json prints JSON");
+    assert_eq!(report["samples"].as_u64(), Some(1000));
+    let eval_mse = report["mse_per_pixel"].as_f64().expect("mse");
+    assert!(
+        (eval_mse - test_mse).abs() < 1e-6,
+        "eval {eval_mse} vs end of training {test_mse}"
+    );
+    for key in ["sq_error_per_image", "psnr_db"] {
+        assert!(
+            report[key].as_f64().is_some_and(f64::is_finite),
+            "{key} missing"
+        );
+    }
+    let psnr = report["psnr_db"].as_f64().unwrap_or(0.0);
+    assert!((psnr - 10.0 * (1.0 / eval_mse).log10()).abs() < 1e-9);
+}
+
+#[test]
+fn default_dataset_falls_back_to_the_sample_and_says_so() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let out = run(trainer(home.path()).args([
+        "train",
+        "--backend",
+        "ndarray",
+        "--epochs",
+        "1",
+        "--limit",
+        "256",
+        "--hidden",
+        "32",
+        "--latent",
+        "4",
+    ]));
+    assert!(out.status.success(), "train failed: {}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("embedded Fashion-MNIST sample"), "{stdout}");
+    let dir = home.path().join("artifacts/mlp-fashion-mnist-sample-1");
+    assert!(
+        dir.join("model.bpk").is_file(),
+        "default artifact folder not written"
+    );
+    // A second run takes the next free folder rather than overwriting the first.
+    let out = run(trainer(home.path()).args([
+        "train",
+        "--backend",
+        "ndarray",
+        "--epochs",
+        "1",
+        "--limit",
+        "256",
+        "--hidden",
+        "32",
+        "--latent",
+        "4",
+    ]));
+    assert!(out.status.success());
+    assert!(
+        home.path()
+            .join("artifacts/mlp-fashion-mnist-sample-2/model.bpk")
+            .is_file()
+    );
+}
+
+#[test]
+fn refuses_to_overwrite_an_artifact_without_force() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("run");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("model.bpk"), b"precious").expect("write");
+    let out = run(trainer(home.path())
+        .args([
+            "train",
+            "--dataset",
+            "fashion-mnist-sample",
+            "--backend",
+            "ndarray",
+            "--epochs",
+            "1",
+            "--out",
+        ])
+        .arg(&dir));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(dir.join("model.bpk")).expect("kept"),
+        b"precious"
+    );
+}
+
+#[test]
+fn config_file_is_reusable_and_flags_override_it() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let first = home.path().join("a");
+    let out = run(trainer(home.path())
+        .args([
+            "train",
+            "--dataset",
+            "fashion-mnist-sample",
+            "--backend",
+            "ndarray",
+            "--epochs",
+            "1",
+            "--limit",
+            "300",
+            "--hidden",
+            "24",
+            "--latent",
+            "5",
+            "--loss",
+            "bce",
+            "--out",
+        ])
+        .arg(&first));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let second = home.path().join("b");
+    let out = run(trainer(home.path())
+        .args(["train", "--backend", "ndarray", "--latent", "7", "--config"])
+        .arg(first.join("config.json"))
+        .arg("--out")
+        .arg(&second));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(second.join("config.json")).expect("config"))
+            .expect("json");
+    assert_eq!(config["model"]["hidden"], serde_json::json!([24]));
+    assert_eq!(config["model"]["latent"], 7);
+    assert_eq!(config["model"]["reconstruction"], "bce");
+    assert_eq!(config["dataset"], "fashion-mnist-sample");
+    assert_eq!(config["limit"], 300);
+}
+
+/// The acceptance run: 784-512-256-32, 1 epoch on the full Fashion-MNIST.
+#[test]
+fn one_epoch_on_full_fashion_mnist_reaches_reference_mse() {
+    let system = Path::new(ae_data::SYSTEM_DIR).join("fashion-mnist");
+    if !system.join(ae_data::FILE_NAMES[0]).is_file() {
+        ae_data::skip(
+            "full Fashion-MNIST acceptance run",
+            "package dataset-fashion-mnist is not installed",
+        );
+        return;
+    }
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("full");
+    let out = run(trainer(home.path())
+        .args([
+            "train",
+            "--model",
+            "mlp",
+            "--dataset",
+            "fashion-mnist",
+            "--epochs",
+            "1",
+            "--backend",
+            "ndarray",
+            "--out",
+        ])
+        .arg(&dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = metrics(&dir);
+    let test = m["test"]["mse_per_pixel"].as_f64().expect("test mse");
+    assert_eq!(m["test"]["samples"].as_u64(), Some(10_000));
+    assert!(test <= 0.022, "test MSE per pixel {test} > 0.022");
+}

@@ -1,0 +1,57 @@
+//! Using the models as a library: train an MLP autoencoder on the embedded
+//! Fashion-MNIST sample with a hand-written loop, then encode and decode.
+//!
+//! Run: `cargo run --release -p custom-loop`
+
+use std::sync::Arc;
+
+use ae_data::{HostBatcher, sample};
+use ae_models::{Autoencoder, MlpAutoencoderConfig, Reconstruction};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+
+#[allow(deprecated)] // `Device::ndarray` is deprecated upstream in favour of `flex`.
+fn main() -> anyhow::Result<()> {
+    let device = Device::ndarray().autodiff();
+    device.seed(0);
+
+    let data = sample::load()?;
+    let train = HostBatcher::new(Arc::new(data.train));
+    let test = HostBatcher::new(Arc::new(data.test));
+
+    let mut model = MlpAutoencoderConfig::new(784, vec![256], 16)
+        .with_reconstruction(Reconstruction::Bce)
+        .init(&device)?;
+    let mut optim = AdamConfig::new().init();
+
+    let batch = 100;
+    for epoch in 1..=3 {
+        let mut total = 0.0;
+        for start in (0..4000).step_by(batch) {
+            let indices: Vec<usize> = (start..start + batch).collect();
+            let out = model.forward(train.images(&indices, &device));
+            total += out.loss.clone().into_scalar::<f32>();
+            let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+            model = optim.step(1e-3, model, grads);
+        }
+        println!(
+            "epoch {epoch}: mean train BCE {:.4}",
+            total / (4000 / batch) as f32
+        );
+    }
+
+    // Inference: no autodiff needed.
+    let model = model.valid();
+    let x = test.images(
+        &(0..8).collect::<Vec<_>>(),
+        &device.clone().without_autodiff(),
+    );
+    let code = model.encode(x.clone());
+    let recon = model.decode(code.clone());
+    let mse: f32 = (recon - x).powi_scalar(2).mean().into_scalar();
+    println!(
+        "codes {:?}, test MSE per pixel of 8 images: {mse:.4}",
+        code.dims()
+    );
+    Ok(())
+}

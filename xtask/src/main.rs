@@ -1,0 +1,47 @@
+//! Project automation: `cargo xtask <command>`.
+//!
+//! - `ci`: what CI runs, cheapest checks first: format, lints, then every test in
+//!   release mode (the tests train real models; see README).
+
+mod ci;
+
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci::run(&args[1..]),
+        Some("-h" | "--help" | "help") | None => {
+            println!(
+                "usage: cargo xtask <command>\n\ncommands:\n  ci [--no-lint]   format check, clippy -D warnings, all tests (release)"
+            );
+            Ok(())
+        }
+        Some(other) => Err(anyhow::anyhow!(
+            "unknown xtask command '{other}' (try `cargo xtask help`)"
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `cargo` with `args`, echoing the command, failing on a non-zero exit.
+pub(crate) fn cargo(args: &[&str]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    println!("$ cargo {}", args.join(" "));
+    let status = Command::new(&cargo)
+        .args(args)
+        .status()
+        .with_context(|| format!("running {cargo}"))?;
+    if !status.success() {
+        bail!("`cargo {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
