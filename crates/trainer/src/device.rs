@@ -110,9 +110,14 @@ fn gpu_adapter() -> std::result::Result<Option<Adapter>, String> {
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};
 
-    let instance =
-        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env());
-    let mut future = pin!(instance.enumerate_adapters(wgpu::Backends::all()));
+    let instance = wgpu::Instance::new(
+        wgpu::InstanceDescriptor {
+            backends: wgpu::Backends::PRIMARY,
+            ..wgpu::InstanceDescriptor::new_without_display_handle()
+        }
+        .with_env(),
+    );
+    let mut future = pin!(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
     let mut cx = Context::from_waker(Waker::noop());
     // Native adapter enumeration completes on the first poll.
     let adapters = match future.as_mut().poll(&mut cx) {

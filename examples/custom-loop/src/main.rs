@@ -9,10 +9,13 @@ use ae_data::{HostBatcher, sample};
 use ae_models::{Autoencoder, MlpAutoencoderConfig, Reconstruction};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
+use trainer::device::{Backend, select};
 
-#[allow(deprecated)] // `Device::ndarray` is deprecated upstream in favour of `flex`.
 fn main() -> anyhow::Result<()> {
-    let device = Device::ndarray().autodiff();
+    // A hardware GPU if there is one, else the CPU; `Backend::Ndarray` forces the CPU.
+    let selected = select(Backend::Auto)?;
+    println!("device: {}", selected.description);
+    let device = selected.device.autodiff();
     device.seed(0);
 
     let data = sample::load()?;
@@ -22,7 +25,7 @@ fn main() -> anyhow::Result<()> {
     let mut model = MlpAutoencoderConfig::new(784, vec![256], 16)
         .with_reconstruction(Reconstruction::Bce)
         .init(&device)?;
-    let mut optim = AdamConfig::new().init();
+    let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
 
     let batch = 100;
     for epoch in 1..=3 {

@@ -1,4 +1,4 @@
-//! Batches per second of the two data paths: `cargo bench -p ae-data`.
+//! Batches per second of the two data paths: `cargo bench -p trainer --bench data_path`.
 //!
 //! Uses the full Fashion-MNIST training set when it is installed, else the embedded
 //! sample; batches of 128 images of 28×28 on the ndarray (CPU) device, in shuffled
