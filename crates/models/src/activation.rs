@@ -38,6 +38,18 @@ impl Activation {
         }
     }
 
+    /// The derivative `f'(z)` as a function of the output `h = f(z)`, for the
+    /// activations where that is possible (sigmoid, tanh, relu, identity).
+    pub fn derivative_from_output(self) -> Option<fn(Tensor<2>) -> Tensor<2>> {
+        match self {
+            Self::Identity => Some(|h| h.ones_like()),
+            Self::Relu => Some(|h| h.greater_elem(0.0).float()),
+            Self::Sigmoid => Some(|h| h.clone() * (h.neg() + 1.0)),
+            Self::Tanh => Some(|h| h.powi_scalar(2).neg() + 1.0),
+            Self::LeakyRelu { .. } | Self::Gelu => None,
+        }
+    }
+
     /// The name used on the command line (`relu`, `leaky-relu:0.01`, …).
     pub fn name(self) -> String {
         match self {

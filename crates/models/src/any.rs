@@ -3,7 +3,10 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{Autoencoder, AutoencoderOutput, ConfigError, MlpAutoencoder, MlpAutoencoderConfig};
+use crate::{
+    Autoencoder, AutoencoderOutput, ConfigError, ConvAutoencoder, ConvAutoencoderConfig,
+    MlpAutoencoder, MlpAutoencoderConfig, Vae, VaeConfig,
+};
 
 /// The configuration of any model family, tagged by `kind` in JSON.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -11,6 +14,10 @@ use crate::{Autoencoder, AutoencoderOutput, ConfigError, MlpAutoencoder, MlpAuto
 pub enum ModelConfig {
     /// A multi-layer perceptron autoencoder.
     Mlp(MlpAutoencoderConfig),
+    /// A convolutional autoencoder.
+    Conv(ConvAutoencoderConfig),
+    /// A variational autoencoder.
+    Vae(VaeConfig),
 }
 
 impl ModelConfig {
@@ -18,6 +25,8 @@ impl ModelConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Mlp(_) => "mlp",
+            Self::Conv(_) => "conv",
+            Self::Vae(_) => "vae",
         }
     }
 
@@ -25,6 +34,8 @@ impl ModelConfig {
     pub fn input_size(&self) -> usize {
         match self {
             Self::Mlp(c) => c.input_size,
+            Self::Conv(c) => c.image.iter().product(),
+            Self::Vae(c) => c.input_size,
         }
     }
 
@@ -32,6 +43,8 @@ impl ModelConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         match self {
             Self::Mlp(c) => c.validate(),
+            Self::Conv(c) => c.validate(),
+            Self::Vae(c) => c.validate(),
         }
     }
 
@@ -39,6 +52,8 @@ impl ModelConfig {
     pub fn init(&self, device: &Device) -> Result<AnyAutoencoder, ConfigError> {
         Ok(match self {
             Self::Mlp(c) => AnyAutoencoder::Mlp(c.init(device)?),
+            Self::Conv(c) => AnyAutoencoder::Conv(c.init(device)?),
+            Self::Vae(c) => AnyAutoencoder::Vae(c.init(device)?),
         })
     }
 }
@@ -48,24 +63,58 @@ impl ModelConfig {
 pub enum AnyAutoencoder {
     /// A multi-layer perceptron autoencoder.
     Mlp(MlpAutoencoder),
+    /// A convolutional autoencoder.
+    Conv(ConvAutoencoder),
+    /// A variational autoencoder.
+    Vae(Vae),
+}
+
+impl ModelConfig {
+    /// Names of the loss terms this model reports besides the total.
+    pub fn loss_terms(&self) -> Vec<&'static str> {
+        let reg = match self {
+            Self::Mlp(c) => &c.regularization,
+            Self::Conv(c) => &c.regularization,
+            Self::Vae(_) => return vec!["reconstruction", "kl"],
+        };
+        let mut names = vec!["reconstruction"];
+        for (on, name) in [
+            (reg.code_l1 > 0.0, "sparsity"),
+            (reg.kl_sparsity.is_some(), "sparsity-kl"),
+            (reg.contractive > 0.0, "contractive"),
+            (reg.weight_l1 > 0.0, "weight-l1"),
+            (reg.weight_l2 > 0.0, "weight-l2"),
+        ] {
+            if on {
+                names.push(name);
+            }
+        }
+        names
+    }
 }
 
 impl Autoencoder for AnyAutoencoder {
     fn encode(&self, input: Tensor<2>) -> Tensor<2> {
         match self {
             Self::Mlp(m) => m.encode(input),
+            Self::Conv(m) => m.encode(input),
+            Self::Vae(m) => m.encode(input),
         }
     }
 
     fn decode(&self, code: Tensor<2>) -> Tensor<2> {
         match self {
             Self::Mlp(m) => m.decode(code),
+            Self::Conv(m) => m.decode(code),
+            Self::Vae(m) => m.decode(code),
         }
     }
 
     fn forward(&self, input: Tensor<2>) -> AutoencoderOutput {
         match self {
             Self::Mlp(m) => Autoencoder::forward(m, input),
+            Self::Conv(m) => Autoencoder::forward(m, input),
+            Self::Vae(m) => Autoencoder::forward(m, input),
         }
     }
 }

@@ -8,7 +8,10 @@
 //! also implement burn's `TrainStep`/`InferenceStep`, so burn's `Learner` trains them.
 //!
 //! Families: [`MlpAutoencoder`] (vanilla, undercomplete, overcomplete, deep; bias on
-//! or off). Losses are in one place, [`Reconstruction`].
+//! or off), [`ConvAutoencoder`] and the variational [`Vae`]. Objectives are apart from
+//! architectures: [`Regularization`] (L1 and KL sparsity, k-sparse, contractive, weight
+//! penalties) and [`Noise`] (denoising) apply to the MLP and convolutional models
+//! alike. Losses are written once, in [`Reconstruction`] and [`regularize`].
 //!
 //! This crate does no file or network I/O, has no CLI and no dataset types; models
 //! take `[batch, features]` tensors. It selects no backend: callers pass a `Device`.
@@ -16,17 +19,23 @@
 
 mod activation;
 mod any;
+mod conv;
 mod loss;
 mod mlp;
 mod output;
+pub mod regularize;
 #[cfg(feature = "train")]
 pub mod train;
+mod vae;
 
 pub use activation::Activation;
 pub use any::{AnyAutoencoder, ModelConfig};
+pub use conv::{ConvAutoencoder, ConvAutoencoderConfig};
 pub use loss::Reconstruction;
 pub use mlp::{MlpAutoencoder, MlpAutoencoderConfig};
 pub use output::{Autoencoder, AutoencoderOutput, LossTerm};
+pub use regularize::{KlSparsity, Noise, Regularization};
+pub use vae::{Gaussian, Vae, VaeConfig};
 
 /// A configuration value that cannot build a model.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -5,10 +5,14 @@
 //! [`MlpAutoencoderConfig`]: the encoder is `input → hidden[0] → … → latent`,
 //! the decoder mirrors it.
 
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-use crate::{Activation, Autoencoder, AutoencoderOutput, ConfigError, LossTerm, Reconstruction};
+use crate::regularize::{contractive_penalty, k_sparse};
+use crate::{
+    Activation, Autoencoder, AutoencoderOutput, ConfigError, LossTerm, Noise, Reconstruction,
+    Regularization,
+};
 
 /// Configuration of an [`MlpAutoencoder`].
 #[derive(Config, Debug)]
@@ -35,6 +39,15 @@ pub struct MlpAutoencoderConfig {
     /// The reconstruction loss.
     #[config(default = "Reconstruction::Mse")]
     pub reconstruction: Reconstruction,
+    /// Corruption of the inputs during training (denoising autoencoder).
+    #[config(default = "Noise::None")]
+    pub noise: Noise,
+    /// Sparsity, contractive and weight penalties.
+    #[config(default = "Regularization::default()")]
+    pub regularization: Regularization,
+    /// Dropout probability after every hidden activation, in training only.
+    #[config(default = 0.0)]
+    pub dropout: f64,
 }
 
 /// An MLP autoencoder. Build it with [`MlpAutoencoderConfig::init`].
@@ -52,6 +65,11 @@ pub struct MlpAutoencoder {
     output_activation: Activation,
     #[module(skip)]
     reconstruction: Reconstruction,
+    #[module(skip)]
+    noise: Noise,
+    #[module(skip)]
+    regularization: Regularization,
+    dropout: Dropout,
 }
 
 impl MlpAutoencoderConfig {
@@ -74,7 +92,16 @@ impl MlpAutoencoderConfig {
                 format!("positive widths (entry {pos} is 0)"),
             ));
         }
-        Ok(())
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(ConfigError::new(
+                "dropout",
+                self.dropout.to_string(),
+                "a probability in [0, 1)",
+            ));
+        }
+        self.noise.validate()?;
+        self.regularization
+            .validate(self.latent, self.code_activation)
     }
 
     /// Layer widths from the input to the code: `[input, hidden…, latent]`.
@@ -104,23 +131,23 @@ impl MlpAutoencoderConfig {
             code_activation: self.code_activation,
             output_activation: self.output_activation,
             reconstruction: self.reconstruction,
+            noise: self.noise,
+            regularization: self.regularization.clone(),
+            dropout: DropoutConfig::new(self.dropout).init(),
         })
     }
 }
 
 impl MlpAutoencoder {
-    /// Runs `layers`, with `hidden` after every layer but the last and `last` after it;
-    /// returns the last layer's output before and after `last`.
-    fn stack(
-        layers: &[Linear],
-        x: Tensor<2>,
-        hidden: Activation,
-        last: Activation,
-    ) -> (Tensor<2>, Tensor<2>) {
+    /// Runs `layers`, with `hidden` (then dropout) after every layer but the last and
+    /// `last` after it; returns the last layer's output before and after `last`.
+    fn stack(&self, layers: &[Linear], x: Tensor<2>, last: Activation) -> (Tensor<2>, Tensor<2>) {
         let n = layers.len();
         let mut x = x;
         for layer in &layers[..n - 1] {
-            x = hidden.forward(layer.forward(x));
+            x = self
+                .dropout
+                .forward(self.activation.forward(layer.forward(x)));
         }
         let pre = layers[n - 1].forward(x);
         (pre.clone(), last.forward(pre))
@@ -131,7 +158,7 @@ impl MlpAutoencoder {
     /// # Shapes
     /// `[batch, latent]` → two `[batch, features]`.
     pub fn decode_with_logits(&self, code: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
-        Self::stack(&self.decoder, code, self.activation, self.output_activation)
+        self.stack(&self.decoder, code, self.output_activation)
     }
 
     /// The reconstruction loss this model was configured with.
@@ -142,7 +169,11 @@ impl MlpAutoencoder {
 
 impl Autoencoder for MlpAutoencoder {
     fn encode(&self, input: Tensor<2>) -> Tensor<2> {
-        Self::stack(&self.encoder, input, self.activation, self.code_activation).1
+        let code = self.stack(&self.encoder, input, self.code_activation).1;
+        match self.regularization.k_sparse {
+            Some(k) => k_sparse(code, k),
+            None => code,
+        }
     }
 
     fn decode(&self, code: Tensor<2>) -> Tensor<2> {
@@ -150,20 +181,35 @@ impl Autoencoder for MlpAutoencoder {
     }
 
     fn forward(&self, input: Tensor<2>) -> AutoencoderOutput {
-        let code = self.encode(input.clone());
+        let corrupted = self.noise.corrupt_in_training(input.clone());
+        let code = self.encode(corrupted);
         let (pre, reconstruction) = self.decode_with_logits(code.clone());
-        let loss =
+        let rec =
             self.reconstruction
                 .mean(pre, reconstruction.clone(), input, self.output_activation);
-        AutoencoderOutput {
-            reconstruction,
-            code,
-            loss: loss.clone(),
-            terms: vec![LossTerm {
-                name: "reconstruction",
-                value: loss,
-            }],
+        let mut terms = vec![LossTerm {
+            name: "reconstruction",
+            value: rec,
+        }];
+        terms.extend(self.regularization.code_terms(&code));
+        if self.regularization.contractive > 0.0
+            && let Some(layer) = self.encoder.last()
+        {
+            let penalty =
+                contractive_penalty(code.clone(), layer.weight.val(), self.code_activation);
+            terms.push(LossTerm {
+                name: "contractive",
+                value: penalty * self.regularization.contractive,
+            });
         }
+        let weights: Vec<Tensor<2>> = self
+            .encoder
+            .iter()
+            .chain(&self.decoder)
+            .map(|l| l.weight.val())
+            .collect();
+        terms.extend(self.regularization.weight_terms(&weights));
+        AutoencoderOutput::from_terms(reconstruction, code, terms)
     }
 }
 

@@ -24,6 +24,23 @@ pub struct AutoencoderOutput {
     pub terms: Vec<LossTerm>,
 }
 
+impl AutoencoderOutput {
+    /// An output whose loss is the sum of `terms` (at least one).
+    pub fn from_terms(reconstruction: Tensor<2>, code: Tensor<2>, terms: Vec<LossTerm>) -> Self {
+        let loss = terms
+            .iter()
+            .map(|t| t.value.clone())
+            .reduce(|a, b| a + b)
+            .expect("an objective has at least its reconstruction term");
+        Self {
+            reconstruction,
+            code,
+            loss,
+            terms,
+        }
+    }
+}
+
 /// The common interface of every autoencoder: encode, decode, and a forward pass
 /// that computes the training objective against the input itself.
 pub trait Autoencoder {

@@ -17,7 +17,7 @@ use burn::train::metric::{
 };
 use burn::train::{InferenceStep, TrainOutput, TrainStep};
 
-use crate::{AnyAutoencoder, Autoencoder, AutoencoderOutput, MlpAutoencoder};
+use crate::{AnyAutoencoder, Autoencoder, AutoencoderOutput, ConvAutoencoder, MlpAutoencoder, Vae};
 
 /// What one training or validation step reports to the metrics.
 pub struct ReconstructionOutput {
@@ -27,6 +27,8 @@ pub struct ReconstructionOutput {
     pub reconstruction: Tensor<2>,
     /// The clean input it reconstructs, `[batch, features]`.
     pub target: Tensor<2>,
+    /// Each named term of the loss, `[1]`.
+    pub terms: Vec<(&'static str, Tensor<1>)>,
 }
 
 impl ReconstructionOutput {
@@ -36,6 +38,11 @@ impl ReconstructionOutput {
             loss: output.loss.clone(),
             reconstruction: output.reconstruction.clone(),
             target,
+            terms: output
+                .terms
+                .iter()
+                .map(|t| (t.name, t.value.clone()))
+                .collect(),
         }
     }
 }
@@ -47,6 +54,11 @@ impl ItemLazy for ReconstructionOutput {
             loss: self.loss.without_autodiff(),
             reconstruction: self.reconstruction.without_autodiff(),
             target: self.target.without_autodiff(),
+            terms: self
+                .terms
+                .into_iter()
+                .map(|(n, t)| (n, t.without_autodiff()))
+                .collect(),
         })
     }
 }
@@ -63,6 +75,97 @@ impl Adaptor<PixelMseInput> for ReconstructionOutput {
             reconstruction: self.reconstruction.clone(),
             target: self.target.clone(),
         }
+    }
+}
+
+impl Adaptor<LossTermsInput> for ReconstructionOutput {
+    fn adapt(&self) -> LossTermsInput {
+        LossTermsInput {
+            terms: self.terms.clone(),
+            batch: self.target.dims()[0],
+        }
+    }
+}
+
+/// Input of [`LossTermMetric`]: every term; each metric picks its own.
+pub struct LossTermsInput {
+    /// Name and value of each term.
+    pub terms: Vec<(&'static str, Tensor<1>)>,
+    /// Samples in the batch.
+    pub batch: usize,
+}
+
+/// One named term of the loss (reconstruction, KL, sparsity, …), averaged over samples.
+#[derive(Clone)]
+pub struct LossTermMetric {
+    term: &'static str,
+    name: MetricName,
+    state: NumericMetricState,
+}
+
+impl LossTermMetric {
+    /// The metric of term `term`, logged as `term` (e.g. "kl").
+    pub fn new(term: &'static str) -> Self {
+        Self {
+            term,
+            name: Arc::new(term.to_string()),
+            state: NumericMetricState::default(),
+        }
+    }
+}
+
+impl Metric for LossTermMetric {
+    type Input = LossTermsInput;
+
+    fn name(&self) -> MetricName {
+        self.name.clone()
+    }
+
+    fn update(
+        &mut self,
+        item: &LossTermsInput,
+        _meta: &MetricMetadata,
+    ) -> Result<SerializedEntry, TensorReadError> {
+        let Some((_, value)) = item.terms.iter().find(|(n, _)| *n == self.term) else {
+            return Ok(SerializedEntry::not_available(None));
+        };
+        let v = value.clone().try_into_scalar::<f64>()?;
+        self.state.update(v, item.batch);
+        Ok(self
+            .state
+            .compute_update(FormatOptions::new(self.name()).precision(5)))
+    }
+
+    fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
+        Ok(self
+            .state
+            .compute_final(FormatOptions::new(self.name()).precision(5)))
+    }
+
+    fn clear(&mut self) {
+        self.state.reset();
+    }
+
+    fn attributes(&self) -> MetricAttributes {
+        NumericAttributes {
+            unit: None,
+            higher_is_better: false,
+        }
+        .into()
+    }
+}
+
+impl Numeric for LossTermMetric {
+    fn value(&self) -> Option<NumericEntry> {
+        Some(self.state.current_value())
+    }
+
+    fn running_value(&self) -> Option<NumericEntry> {
+        Some(self.state.running_value())
+    }
+
+    fn final_value(&self) -> NumericEntry {
+        self.state.final_value()
     }
 }
 
@@ -184,4 +287,4 @@ macro_rules! reconstruction_steps {
     )*};
 }
 
-reconstruction_steps!(MlpAutoencoder, AnyAutoencoder);
+reconstruction_steps!(MlpAutoencoder, ConvAutoencoder, Vae, AnyAutoencoder);

@@ -26,6 +26,26 @@ pub struct TrainConfig {
     pub valid_fraction: f64,
     /// Threads that prepare batches.
     pub num_workers: usize,
+    /// Adam's decoupled-from-nothing L2 weight decay (PyTorch's `weight_decay`).
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Stop when the validation loss has not improved for this many epochs.
+    #[serde(default)]
+    pub early_stopping: Option<usize>,
+    /// How the learning rate changes over the run.
+    #[serde(default)]
+    pub schedule: Schedule,
+}
+
+/// A learning-rate schedule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Schedule {
+    /// The same rate throughout.
+    #[default]
+    Constant,
+    /// Cosine annealing from `lr` to 0 over the whole run.
+    Cosine,
 }
 
 impl TrainConfig {
@@ -41,6 +61,9 @@ impl TrainConfig {
             limit: None,
             valid_fraction: 0.1,
             num_workers: 1,
+            weight_decay: 0.0,
+            early_stopping: None,
+            schedule: Schedule::Constant,
         }
     }
 
@@ -63,6 +86,21 @@ impl TrainConfig {
             bail!(
                 "valid_fraction = {}: expected a fraction in [0, 1)",
                 self.valid_fraction
+            );
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            bail!(
+                "weight_decay = {}: expected a finite value ≥ 0",
+                self.weight_decay
+            );
+        }
+        if self.early_stopping == Some(0) {
+            bail!("early_stopping = 0: expected a patience of at least one epoch");
+        }
+        if self.schedule == Schedule::Cosine && self.lr > 1.0 {
+            bail!(
+                "lr = {}: a cosine schedule needs a learning rate ≤ 1",
+                self.lr
             );
         }
         if self.limit == Some(0) {

@@ -5,19 +5,24 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ae_data::{Dataset, DeviceBatcher, HostBatcher, IndexDataset, Split};
-use ae_models::train::PixelMseMetric;
+use ae_models::train::{LossTermMetric, PixelMseMetric};
 use ae_models::{AnyAutoencoder, Autoencoder};
 use anyhow::{Context, Result, bail};
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::Dataset as _;
+use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
 use burn::optim::AdamConfig;
+use burn::optim::decay::WeightDecayConfig;
 use burn::prelude::*;
 use burn::train::metric::LossMetric;
-use burn::train::{Learner, LearnerSummary, SupervisedTraining};
+use burn::train::metric::store::{Aggregate, Direction, Split as MetricSplit};
+use burn::train::{
+    Learner, LearnerSummary, MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining,
+};
 use serde::Serialize;
 
 use crate::artifact::{self, CONFIG_FILE, METRICS_FILE, MODEL_FILE, RECONSTRUCTIONS_FILE};
-use crate::config::TrainConfig;
+use crate::config::{Schedule, TrainConfig};
 use crate::evaluate::{EvalReport, evaluate};
 use crate::image::Grid;
 use crate::progress::PlainRenderer;
@@ -86,6 +91,7 @@ pub fn train(
     if train_idx.is_empty() {
         bail!("no training images left after --limit and --valid-fraction");
     }
+    let train_len = train_idx.len();
     let train_split = Arc::new(train_split);
     // With no held-out part, validation runs on the test split.
     let (valid_split, valid_idx) = if valid_idx.is_empty() {
@@ -120,15 +126,49 @@ pub fn train(
     let train_loader = loader(&train_split, train_idx, true);
     let valid_loader = loader(&valid_split, valid_idx, false);
 
+    let terms = config.model.loss_terms();
     let mut training = SupervisedTraining::new(dir, train_loader, valid_loader)
-        .metrics((LossMetric::new(), PixelMseMetric::new()))
+        .metrics((LossMetric::new(), PixelMseMetric::new()));
+    // Each term separately, when the loss has more than one.
+    if terms.len() > 1 {
+        for term in &terms {
+            let metric = LossTermMetric::new(term);
+            training = training
+                .metric_train_numeric(metric.clone())
+                .metric_valid_numeric(metric);
+        }
+    }
+    let mut training = training
         .with_default_checkpointers()
         .num_epochs(config.epochs)
         .summary();
     if !(cfg!(feature = "tui") && std::io::stdout().is_terminal()) {
         training = training.renderer(Box::new(PlainRenderer::new()));
     }
-    let result = training.launch(Learner::new(model, adam().init(), config.lr));
+    if let Some(patience) = config.early_stopping {
+        training = training.early_stopping(MetricEarlyStoppingStrategy::new(
+            &LossMetric::new(),
+            Aggregate::Mean,
+            Direction::Lowest,
+            MetricSplit::Valid,
+            StoppingCondition::NoImprovementSince { n_epochs: patience },
+        ));
+    }
+    let mut optim = adam();
+    if config.weight_decay > 0.0 {
+        optim = optim.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)));
+    }
+    let learner = match config.schedule {
+        Schedule::Constant => Learner::new(model, optim.init(), config.lr),
+        Schedule::Cosine => {
+            let steps = config.epochs * train_len.div_ceil(config.batch_size);
+            let scheduler = CosineAnnealingLrSchedulerConfig::new(config.lr, steps.max(1))
+                .init()
+                .map_err(|e| anyhow::anyhow!("cosine schedule: {e}"))?;
+            Learner::new(model, optim.init(), scheduler)
+        }
+    };
+    let result = training.launch(learner);
     if let Some(error) = result.error {
         bail!("training stopped: {error}");
     }
@@ -143,7 +183,11 @@ pub fn train(
         .save(dir.join(MODEL_FILE))
         .map_err(|e| anyhow::anyhow!("saving {}: {e:?}", dir.join(MODEL_FILE).display()))?;
     let test = evaluate(&model, &data.test, "test", config.batch_size, device);
-    let history = read_history(dir)?;
+    let mut names: Vec<&str> = METRICS.to_vec();
+    if terms.len() > 1 {
+        names.extend(&terms);
+    }
+    let history = read_history(dir, &names)?;
     let metrics = serde_json::json!({ "epochs": history, "test": test });
     let json = serde_json::to_string_pretty(&metrics).context("metrics serialise")?;
     artifact::write_atomic(&dir.join(METRICS_FILE), json.as_bytes())?;
@@ -157,9 +201,9 @@ pub fn train(
 }
 
 /// Per-epoch means of the recorded metrics, from the Learner's logs.
-fn read_history(dir: &Path) -> Result<Vec<EpochMetrics>> {
+fn read_history(dir: &Path, names: &[&str]) -> Result<Vec<EpochMetrics>> {
     let summary =
-        LearnerSummary::new(dir, &METRICS).map_err(|e| anyhow::anyhow!("reading metrics: {e}"))?;
+        LearnerSummary::new(dir, names).map_err(|e| anyhow::anyhow!("reading metrics: {e}"))?;
     let mut epochs: Vec<EpochMetrics> = (1..=summary.epochs)
         .map(|epoch| EpochMetrics {
             epoch,

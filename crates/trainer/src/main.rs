@@ -4,11 +4,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ae_data::{DatasetName, Locator};
-use ae_models::{Activation, MlpAutoencoderConfig, ModelConfig, Reconstruction};
+use ae_models::{
+    Activation, ConvAutoencoderConfig, KlSparsity, MlpAutoencoderConfig, ModelConfig, Noise,
+    Reconstruction, Regularization, VaeConfig,
+};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use trainer::artifact::{self, Artifact};
-use trainer::config::TrainConfig;
+use trainer::config::{Schedule, TrainConfig};
 use trainer::device::{self, Backend};
 use trainer::evaluate::evaluate;
 use trainer::fit::{self, DataPath};
@@ -34,19 +37,32 @@ enum Command {
 enum ModelKind {
     /// Multi-layer perceptron autoencoder (vanilla, undercomplete, overcomplete, deep).
     Mlp,
+    /// Convolutional autoencoder: strided convolutions, transposed convolutions.
+    Conv,
+    /// Variational autoencoder (MLP encoder and decoder).
+    Vae,
 }
 
 impl ModelKind {
     fn name(self) -> &'static str {
         match self {
             Self::Mlp => "mlp",
+            Self::Conv => "conv",
+            Self::Vae => "vae",
         }
     }
 
     /// The family's default architecture for images of `pixels` pixels.
-    fn default_config(self, pixels: usize) -> ModelConfig {
+    fn default_config(self, shape: [usize; 2]) -> ModelConfig {
+        let pixels = shape[0] * shape[1];
         match self {
             Self::Mlp => ModelConfig::Mlp(MlpAutoencoderConfig::new(pixels, vec![512, 256], 32)),
+            Self::Conv => ModelConfig::Conv(ConvAutoencoderConfig::new(
+                [1, shape[0], shape[1]],
+                vec![32, 64],
+                32,
+            )),
+            Self::Vae => ModelConfig::Vae(VaeConfig::new(pixels, vec![400], 20)),
         }
     }
 }
@@ -100,9 +116,39 @@ struct TrainArgs {
     /// Reconstruction loss: mse or bce [default: mse].
     #[arg(long)]
     loss: Option<Reconstruction>,
-    /// Linear layers without bias.
+    /// Linear layers without bias (mlp).
     #[arg(long)]
     no_bias: bool,
+    /// Output channels of the encoder's convolutions, comma-separated (conv) [default: 32,64].
+    #[arg(long, value_parser = parse_widths)]
+    channels: Option<Widths>,
+    /// Weight of the KL term (vae) [default: 1].
+    #[arg(long)]
+    beta: Option<f64>,
+    /// Training-time corruption (denoising): none, gaussian:STD, salt-pepper:RATE, masking:RATE, speckle:STD.
+    #[arg(long)]
+    noise: Option<Noise>,
+    /// λ of the L1 penalty on code activations (sparse autoencoder).
+    #[arg(long, value_name = "LAMBDA")]
+    code_l1: Option<f64>,
+    /// KL sparsity: target rate and weight, e.g. 0.05:1.0 (needs --code-activation sigmoid).
+    #[arg(long, value_name = "RHO:BETA", value_parser = parse_kl)]
+    kl_sparsity: Option<KlSparsity>,
+    /// Keep the k largest code units of each sample (k-sparse autoencoder).
+    #[arg(long, value_name = "K")]
+    k_sparse: Option<usize>,
+    /// λ of the contractive penalty on the code layer's Jacobian (mlp).
+    #[arg(long, value_name = "LAMBDA")]
+    contractive: Option<f64>,
+    /// λ of an L1 penalty on the weights.
+    #[arg(long, value_name = "LAMBDA")]
+    weight_l1: Option<f64>,
+    /// λ of an L2 penalty on the weights.
+    #[arg(long, value_name = "LAMBDA")]
+    weight_l2: Option<f64>,
+    /// Dropout after hidden activations, in training (mlp).
+    #[arg(long)]
+    dropout: Option<f64>,
     /// Seed of the initial weights and the data order [default: 42].
     #[arg(long)]
     seed: Option<u64>,
@@ -112,6 +158,15 @@ struct TrainArgs {
     /// Fraction of the training images held out for validation; 0 validates on the test split [default: 0.1].
     #[arg(long)]
     valid_fraction: Option<f64>,
+    /// Adam weight decay (L2, as PyTorch's `weight_decay`) [default: 0].
+    #[arg(long)]
+    weight_decay: Option<f64>,
+    /// Stop when the validation loss has not improved for N epochs.
+    #[arg(long, value_name = "N")]
+    early_stopping: Option<usize>,
+    /// Learning-rate schedule [default: constant].
+    #[arg(long, value_enum)]
+    schedule: Option<Schedule>,
     /// Threads preparing batches [default: 1].
     #[arg(long)]
     workers: Option<usize>,
@@ -163,6 +218,20 @@ fn parse_widths(s: &str) -> Result<Widths, String> {
         .map(Widths)
 }
 
+fn parse_kl(s: &str) -> Result<KlSparsity, String> {
+    let (rho, beta) = s
+        .split_once(':')
+        .ok_or_else(|| format!("'{s}': expected RHO:BETA, e.g. 0.05:1.0"))?;
+    let num = |v: &str| {
+        v.parse::<f64>()
+            .map_err(|_| format!("'{v}' is not a number"))
+    };
+    Ok(KlSparsity {
+        target: num(rho)?,
+        weight: num(beta)?,
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -195,7 +264,7 @@ fn run_train(args: TrainArgs) -> Result<()> {
         data.test.len()
     );
 
-    let config = merge(&args, base, data.name, data.pixels_per_image())?;
+    let config = merge(&args, base, data.name, data.image_shape())?;
     config.validate()?;
     let selected = device::select(args.device.backend)?;
     println!("device: {}", selected.description);
@@ -225,66 +294,88 @@ fn merge(
     args: &TrainArgs,
     base: Option<TrainConfig>,
     dataset: DatasetName,
-    pixels: usize,
+    shape: [usize; 2],
 ) -> Result<TrainConfig> {
+    let pixels = shape[0] * shape[1];
+    let kind = args.model.unwrap_or(ModelKind::Mlp);
     let mut config = match base {
         Some(c) => c,
-        None => TrainConfig::new(
-            ModelConfig::Mlp(MlpAutoencoderConfig::new(pixels, vec![512, 256], 32)),
-            dataset,
-        ),
+        None => TrainConfig::new(kind.default_config(shape), dataset),
     };
     config.dataset = dataset;
     // A --model of another family than the config file's starts from that family's defaults.
     if let Some(kind) = args.model
         && config.model.kind() != kind.name()
     {
-        config.model = kind.default_config(pixels);
+        config.model = kind.default_config(shape);
     }
+    let family = config.model.kind();
+    let not_for = |flag: &str| anyhow::anyhow!("{flag} does not apply to --model {family}");
     match &mut config.model {
         ModelConfig::Mlp(m) => {
-            if let Some(v) = args.latent {
-                m.latent = v;
+            set(&mut m.latent, args.latent);
+            set(&mut m.hidden, args.hidden.clone().map(|w| w.0));
+            set(&mut m.activation, args.activation);
+            set(&mut m.code_activation, args.code_activation);
+            set(&mut m.output_activation, args.output_activation);
+            set(&mut m.reconstruction, args.loss);
+            set(&mut m.noise, args.noise);
+            set(&mut m.dropout, args.dropout);
+            m.bias &= !args.no_bias;
+            apply_regularization(&mut m.regularization, args);
+        }
+        ModelConfig::Conv(m) => {
+            set(&mut m.latent, args.latent);
+            set(&mut m.channels, args.channels.clone().map(|w| w.0));
+            set(&mut m.activation, args.activation);
+            set(&mut m.output_activation, args.output_activation);
+            set(&mut m.reconstruction, args.loss);
+            set(&mut m.noise, args.noise);
+            apply_regularization(&mut m.regularization, args);
+            if args.hidden.is_some()
+                || args.no_bias
+                || args.dropout.is_some()
+                || args.code_activation.is_some()
+            {
+                return Err(not_for(
+                    "--hidden, --no-bias, --dropout or --code-activation",
+                ));
             }
-            if let Some(v) = &args.hidden {
-                m.hidden = v.0.clone();
-            }
-            if let Some(v) = args.activation {
-                m.activation = v;
-            }
-            if let Some(v) = args.code_activation {
-                m.code_activation = v;
-            }
-            if let Some(v) = args.output_activation {
-                m.output_activation = v;
-            }
-            if let Some(v) = args.loss {
-                m.reconstruction = v;
-            }
-            if args.no_bias {
-                m.bias = false;
+        }
+        ModelConfig::Vae(m) => {
+            set(&mut m.latent, args.latent);
+            set(&mut m.hidden, args.hidden.clone().map(|w| w.0));
+            set(&mut m.activation, args.activation);
+            set(&mut m.reconstruction, args.loss);
+            set(&mut m.beta, args.beta);
+            if args.noise.is_some()
+                || args.code_l1.is_some()
+                || args.k_sparse.is_some()
+                || args.kl_sparsity.is_some()
+            {
+                return Err(not_for("--noise, --code-l1, --k-sparse or --kl-sparsity"));
             }
         }
     }
-    let set = |slot: &mut usize, v: Option<usize>| {
-        if let Some(v) = v {
-            *slot = v;
-        }
-    };
+    if args.channels.is_some() && family != "conv" {
+        return Err(not_for("--channels"));
+    }
+    if args.beta.is_some() && family != "vae" {
+        return Err(not_for("--beta"));
+    }
     set(&mut config.epochs, args.epochs);
     set(&mut config.batch_size, args.batch_size);
     set(&mut config.num_workers, args.workers);
-    if let Some(v) = args.lr {
-        config.lr = v;
-    }
-    if let Some(v) = args.seed {
-        config.seed = v;
+    set(&mut config.lr, args.lr);
+    set(&mut config.seed, args.seed);
+    set(&mut config.valid_fraction, args.valid_fraction);
+    set(&mut config.weight_decay, args.weight_decay);
+    set(&mut config.schedule, args.schedule);
+    if args.early_stopping.is_some() {
+        config.early_stopping = args.early_stopping;
     }
     if args.limit.is_some() {
         config.limit = args.limit;
-    }
-    if let Some(v) = args.valid_fraction {
-        config.valid_fraction = v;
     }
     if config.model.input_size() != pixels {
         bail!(
@@ -293,6 +384,26 @@ fn merge(
         );
     }
     Ok(config)
+}
+
+/// Overwrites `slot` with the flag's value when it was given.
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+fn apply_regularization(reg: &mut Regularization, args: &TrainArgs) {
+    set(&mut reg.code_l1, args.code_l1);
+    if args.kl_sparsity.is_some() {
+        reg.kl_sparsity = args.kl_sparsity;
+    }
+    if args.k_sparse.is_some() {
+        reg.k_sparse = args.k_sparse;
+    }
+    set(&mut reg.contractive, args.contractive);
+    set(&mut reg.weight_l1, args.weight_l1);
+    set(&mut reg.weight_l2, args.weight_l2);
 }
 
 fn run_eval(args: EvalArgs) -> Result<()> {

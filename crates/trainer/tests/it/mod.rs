@@ -1,5 +1,6 @@
 mod backends;
 mod bad_input;
+mod families;
 mod train_eval;
 
 use std::path::Path;

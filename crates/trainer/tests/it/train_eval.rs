@@ -213,3 +213,47 @@ fn one_epoch_on_full_fashion_mnist_reaches_reference_mse() {
     assert_eq!(m["test"]["samples"].as_u64(), Some(10_000));
     assert!(test <= 0.022, "test MSE per pixel {test} > 0.022");
 }
+
+#[test]
+fn schedule_weight_decay_and_early_stopping_are_recorded() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("opts");
+    let out = run(trainer(home.path())
+        .args([
+            "train",
+            "--dataset",
+            "fashion-mnist-sample",
+            "--backend",
+            "ndarray",
+            "--epochs",
+            "3",
+            "--limit",
+            "512",
+            "--hidden",
+            "32",
+            "--latent",
+            "8",
+            "--schedule",
+            "cosine",
+            "--weight-decay",
+            "1e-4",
+            "--early-stopping",
+            "2",
+            "--out",
+        ])
+        .arg(&dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).expect("config"))
+            .expect("json");
+    assert_eq!(config["schedule"], "cosine");
+    assert_eq!(config["early_stopping"], 2);
+    assert_eq!(config["weight_decay"], 1e-4);
+    let m = metrics(&dir);
+    let epochs = m["epochs"].as_array().map(Vec::len).unwrap_or(0);
+    assert!((1..=3).contains(&epochs), "{epochs} epochs");
+    assert!(
+        epoch_value(&m, epochs - 1, "train", "Loss") < epoch_value(&m, 0, "train", "Loss")
+            || epochs == 1
+    );
+}

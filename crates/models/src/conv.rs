@@ -1,0 +1,352 @@
+//! Convolutional autoencoders: a strided-convolution encoder, a transposed-
+//! convolution decoder that mirrors it, and a linear code between them.
+
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::prelude::*;
+
+use crate::regularize::k_sparse;
+use crate::{
+    Activation, Autoencoder, AutoencoderOutput, ConfigError, LossTerm, Noise, Reconstruction,
+    Regularization,
+};
+
+/// Configuration of a [`ConvAutoencoder`].
+#[derive(Config, Debug)]
+pub struct ConvAutoencoderConfig {
+    /// Image shape `[channels, height, width]`; inputs are flattened images.
+    pub image: [usize; 3],
+    /// Output channels of each encoder convolution (the decoder mirrors them).
+    pub channels: Vec<usize>,
+    /// Size of the code.
+    pub latent: usize,
+    /// Square kernel size.
+    #[config(default = 3)]
+    pub kernel: usize,
+    /// Stride of every convolution.
+    #[config(default = 2)]
+    pub stride: usize,
+    /// Zero padding of every convolution.
+    #[config(default = 1)]
+    pub padding: usize,
+    /// Activation after every convolution and after the decoder's linear layer.
+    #[config(default = "Activation::Relu")]
+    pub activation: Activation,
+    /// Activation of the output.
+    #[config(default = "Activation::Sigmoid")]
+    pub output_activation: Activation,
+    /// The reconstruction loss.
+    #[config(default = "Reconstruction::Mse")]
+    pub reconstruction: Reconstruction,
+    /// Corruption of the inputs during training (denoising).
+    #[config(default = "Noise::None")]
+    pub noise: Noise,
+    /// Penalties on the code and the weights (contractive is MLP-only).
+    #[config(default = "Regularization::default()")]
+    pub regularization: Regularization,
+}
+
+/// A convolutional autoencoder. Build it with [`ConvAutoencoderConfig::init`].
+#[derive(Module, Debug)]
+pub struct ConvAutoencoder {
+    /// Strided convolutions.
+    pub convs: Vec<Conv2d>,
+    /// Flattened feature map → code.
+    pub to_code: Linear,
+    /// Code → flattened feature map.
+    pub from_code: Linear,
+    /// Transposed convolutions, back to the image.
+    pub deconvs: Vec<ConvTranspose2d>,
+    #[module(skip)]
+    image: [usize; 3],
+    #[module(skip)]
+    inner: [usize; 3],
+    #[module(skip)]
+    activation: Activation,
+    #[module(skip)]
+    output_activation: Activation,
+    #[module(skip)]
+    reconstruction: Reconstruction,
+    #[module(skip)]
+    noise: Noise,
+    #[module(skip)]
+    regularization: Regularization,
+}
+
+impl ConvAutoencoderConfig {
+    /// Spatial sizes after each convolution, starting with the image's, and the
+    /// output padding each transposed convolution needs to land on them.
+    fn plan(&self) -> Result<(Vec<[usize; 2]>, Vec<usize>), ConfigError> {
+        let [c, h, w] = self.image;
+        if c == 0 || h == 0 || w == 0 {
+            return Err(ConfigError::new(
+                "image",
+                format!("{:?}", self.image),
+                "positive channels, height and width",
+            ));
+        }
+        if self.channels.is_empty() || self.channels.contains(&0) {
+            return Err(ConfigError::new(
+                "channels",
+                format!("{:?}", self.channels),
+                "one or more positive channel counts",
+            ));
+        }
+        if self.latent == 0 {
+            return Err(ConfigError::new("latent", "0", "a positive code size"));
+        }
+        if self.kernel == 0 || self.stride == 0 {
+            return Err(ConfigError::new(
+                "kernel/stride",
+                format!("{}/{}", self.kernel, self.stride),
+                "positive values",
+            ));
+        }
+        let (k, s, p) = (self.kernel, self.stride, self.padding);
+        let mut sizes = vec![[h, w]];
+        for _ in &self.channels {
+            let [a, b] = *sizes.last().unwrap_or(&[h, w]);
+            let out = |n: usize| (n + 2 * p).checked_sub(k).map(|v| v / s + 1);
+            match (out(a), out(b)) {
+                (Some(x), Some(y)) if x > 0 && y > 0 => sizes.push([x, y]),
+                _ => {
+                    return Err(ConfigError::new(
+                        "channels",
+                        format!("{:?}", self.channels),
+                        format!(
+                            "a stack that fits {h}x{w} images: after {} convolutions of kernel {k}, stride {s}, padding {p} nothing is left",
+                            sizes.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        // out = (in - 1)·s - 2p + k + output_padding must give back each size.
+        let mut pads = Vec::new();
+        for pair in sizes.windows(2).rev() {
+            let (target, from) = (pair[0][0], pair[1][0]);
+            let base = ((from - 1) * s + k).checked_sub(2 * p);
+            match base {
+                Some(b) if target >= b && target - b < s => pads.push(target - b),
+                _ => {
+                    return Err(ConfigError::new(
+                        "image",
+                        format!("{:?}", self.image),
+                        format!(
+                            "sizes a transposed convolution can restore (kernel {k}, stride {s}, padding {p})"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok((sizes, pads))
+    }
+
+    /// Checks that the stack fits the image and the objective is valid.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.plan()?;
+        if self.image[1] != self.image[2] {
+            return Err(ConfigError::new(
+                "image",
+                format!("{:?}", self.image),
+                "square images",
+            ));
+        }
+        if self.regularization.contractive > 0.0 {
+            return Err(ConfigError::new(
+                "regularization.contractive",
+                self.regularization.contractive.to_string(),
+                "0 (the contractive penalty is for MLP autoencoders)",
+            ));
+        }
+        self.noise.validate()?;
+        self.regularization
+            .validate(self.latent, Activation::Identity)
+    }
+
+    /// Builds the model on `device`.
+    pub fn init(&self, device: &Device) -> Result<ConvAutoencoder, ConfigError> {
+        self.validate()?;
+        let (sizes, pads) = self.plan()?;
+        let (k, s, p) = (self.kernel, self.stride, self.padding);
+        let mut chans = vec![self.image[0]];
+        chans.extend(&self.channels);
+        let convs = chans
+            .windows(2)
+            .map(|c| {
+                Conv2dConfig::new([c[0], c[1]], [k, k])
+                    .with_stride([s, s])
+                    .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+                    .init(device)
+            })
+            .collect();
+        let [h, w] = *sizes.last().unwrap_or(&[1, 1]);
+        let last = *chans.last().unwrap_or(&1);
+        let flat = last * h * w;
+        let deconvs = chans
+            .windows(2)
+            .rev()
+            .zip(&pads)
+            .map(|(c, &op)| {
+                ConvTranspose2dConfig::new([c[1], c[0]], [k, k])
+                    .with_stride([s, s])
+                    .with_padding([p, p])
+                    .with_padding_out([op, op])
+                    .init(device)
+            })
+            .collect();
+        Ok(ConvAutoencoder {
+            convs,
+            to_code: LinearConfig::new(flat, self.latent).init(device),
+            from_code: LinearConfig::new(self.latent, flat).init(device),
+            deconvs,
+            image: self.image,
+            inner: [last, h, w],
+            activation: self.activation,
+            output_activation: self.output_activation,
+            reconstruction: self.reconstruction,
+            noise: self.noise,
+            regularization: self.regularization.clone(),
+        })
+    }
+}
+
+impl ConvAutoencoder {
+    /// The decoder's output before and after the output activation, flattened.
+    fn decode_with_logits(&self, code: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+        let batch = code.dims()[0];
+        let [c, h, w] = self.inner;
+        let x = self
+            .activation
+            .forward(self.from_code.forward(code))
+            .reshape([batch, c, h, w]);
+        let n = self.deconvs.len();
+        let mut x = x;
+        for (i, deconv) in self.deconvs.iter().enumerate() {
+            x = deconv.forward(x);
+            if i + 1 < n {
+                x = self.activation.forward(x);
+            }
+        }
+        let pre = x.reshape([batch, self.image.iter().product::<usize>()]); // [batch, c·h·w]
+        (pre.clone(), self.output_activation.forward(pre))
+    }
+}
+
+impl Autoencoder for ConvAutoencoder {
+    fn encode(&self, input: Tensor<2>) -> Tensor<2> {
+        let batch = input.dims()[0];
+        let [c, h, w] = self.image;
+        let mut x = input.reshape([batch, c, h, w]);
+        for conv in &self.convs {
+            x = self.activation.forward(conv.forward(x)); // [batch, channels_i, h_i, w_i]
+        }
+        let code = self.to_code.forward(x.flatten(1, 3));
+        match self.regularization.k_sparse {
+            Some(k) => k_sparse(code, k),
+            None => code,
+        }
+    }
+
+    fn decode(&self, code: Tensor<2>) -> Tensor<2> {
+        self.decode_with_logits(code).1
+    }
+
+    fn forward(&self, input: Tensor<2>) -> AutoencoderOutput {
+        let code = self.encode(self.noise.corrupt_in_training(input.clone()));
+        let (pre, reconstruction) = self.decode_with_logits(code.clone());
+        let rec =
+            self.reconstruction
+                .mean(pre, reconstruction.clone(), input, self.output_activation);
+        let mut terms = vec![LossTerm {
+            name: "reconstruction",
+            value: rec,
+        }];
+        terms.extend(self.regularization.code_terms(&code));
+        let weights = vec![self.to_code.weight.val(), self.from_code.weight.val()];
+        terms.extend(self.regularization.weight_terms(&weights));
+        AutoencoderOutput::from_terms(reconstruction, code, terms)
+    }
+}
+
+#[cfg(test)]
+#[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+mod tests {
+    use super::*;
+    use burn::optim::{AdamConfig, GradientsParams};
+
+    fn config() -> ConvAutoencoderConfig {
+        ConvAutoencoderConfig::new([1, 28, 28], vec![8, 16], 16)
+    }
+
+    #[test]
+    fn shapes_follow_the_plan() {
+        let device = Device::ndarray();
+        let model = config().init(&device).expect("valid config");
+        assert_eq!(model.inner, [16, 7, 7]);
+        let out = model.forward(Tensor::zeros([3, 784], &device));
+        assert_eq!(out.reconstruction.dims(), [3, 784]);
+        assert_eq!(out.code.dims(), [3, 16]);
+        // Odd sizes are restored too, through output padding.
+        let odd = ConvAutoencoderConfig::new([1, 15, 15], vec![4, 4], 3)
+            .init(&device)
+            .expect("fits");
+        assert_eq!(
+            odd.forward(Tensor::zeros([2, 225], &device))
+                .reconstruction
+                .dims(),
+            [2, 225]
+        );
+    }
+
+    #[test]
+    fn a_stack_too_deep_for_the_image_is_an_error() {
+        let err = ConvAutoencoderConfig::new([1, 4, 4], vec![4, 4, 4, 4], 3)
+            .with_kernel(3)
+            .with_padding(0)
+            .validate()
+            .expect_err("4x4 cannot take four valid 3x3 convolutions");
+        assert!(err.to_string().contains("channels"), "{err}");
+    }
+
+    #[test]
+    fn loss_falls_and_save_load_is_identical() {
+        let device = Device::ndarray().autodiff();
+        device.seed(5);
+        let sample = ae_data::sample::load().expect("embedded sample decodes");
+        let batcher = ae_data::HostBatcher::new(std::sync::Arc::new(sample.train));
+        let mut model = config().init(&device).expect("valid config");
+        let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
+        let mut losses = Vec::new();
+        for step in 0..40 {
+            let idx: Vec<usize> = (step * 64..step * 64 + 64).collect();
+            let out = model.forward(batcher.images(&idx, &device));
+            losses.push(out.loss.clone().into_scalar::<f32>());
+            let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+            model = optim.step(3e-3, model, grads);
+        }
+        let first: f32 = losses[..3].iter().sum::<f32>() / 3.0;
+        let last: f32 = losses[losses.len() - 3..].iter().sum::<f32>() / 3.0;
+        assert!(last < 0.6 * first, "conv AE loss {first} -> {last}");
+
+        let plain = device.clone().without_autodiff();
+        let model = model.valid();
+        let tmp = tempfile::tempdir().expect("temp dir");
+        model
+            .clone()
+            .into_record()
+            .save(tmp.path().join("m"))
+            .expect("save");
+        let record = burn::store::ModuleRecord::load(tmp.path().join("m")).expect("load");
+        let loaded = config()
+            .init(&plain)
+            .expect("valid config")
+            .load_record(record);
+        let x = batcher.images(&[1, 2, 3], &plain);
+        model
+            .forward(x.clone())
+            .reconstruction
+            .into_data()
+            .assert_eq(&loaded.forward(x).reconstruction.into_data(), true);
+    }
+}

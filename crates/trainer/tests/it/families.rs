@@ -1,0 +1,215 @@
+//! Every family trains through the same trainer on real images, and each
+//! objective does what it is for.
+
+use super::*;
+use ae_data::{DatasetName, HostBatcher, Locator};
+use ae_models::regularize::contractive_penalty;
+use ae_models::{
+    Activation, AnyAutoencoder, Autoencoder, ConvAutoencoderConfig, MlpAutoencoderConfig,
+    ModelConfig, Noise, Regularization, VaeConfig,
+};
+use burn::prelude::*;
+use std::sync::Arc;
+use trainer::config::TrainConfig;
+use trainer::fit::{DataPath, Outcome, train};
+
+#[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+fn cpu() -> Device {
+    Device::ndarray()
+}
+
+fn sample() -> ae_data::Dataset {
+    Locator::only("unused")
+        .load(DatasetName::FashionMnistSample)
+        .expect("embedded sample")
+}
+
+/// Trains `model` on the first `limit` sample images for `epochs`.
+fn fit(model: ModelConfig, epochs: usize, limit: usize, dir: &Path) -> Outcome {
+    fit_lr(model, epochs, limit, 1e-3, dir)
+}
+
+fn fit_lr(model: ModelConfig, epochs: usize, limit: usize, lr: f64, dir: &Path) -> Outcome {
+    let mut config = TrainConfig::new(model, DatasetName::FashionMnistSample);
+    config.lr = lr;
+    config.epochs = epochs;
+    config.limit = Some(limit);
+    config.batch_size = 64;
+    config.seed = 9;
+    std::fs::create_dir_all(dir).expect("mkdir");
+    train(&config, &sample(), &cpu(), dir, DataPath::Host).expect("training runs")
+}
+
+fn loss(o: &Outcome, epoch: usize, split: &str, name: &str) -> f64 {
+    let metrics = &o.history[epoch];
+    let map = if split == "train" {
+        &metrics.train
+    } else {
+        &metrics.valid
+    };
+    map.get(name).copied().unwrap_or(f64::NAN)
+}
+
+/// Reloads the artifact and checks the outputs are those of the trained model.
+fn reload(dir: &Path) -> AnyAutoencoder {
+    trainer::artifact::Artifact::open(dir)
+        .expect("artifact")
+        .load_model(&cpu())
+        .expect("weights load")
+}
+
+#[test]
+fn conv_autoencoder_trains_and_reloads() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let model = ModelConfig::Conv(ConvAutoencoderConfig::new([1, 28, 28], vec![8, 16], 16));
+    let o = fit_lr(model, 2, 3000, 3e-3, home.path());
+    assert!(loss(&o, 1, "train", "Loss") < loss(&o, 0, "train", "Loss"));
+    // Predicting the mean training image scores ≈ 0.087 on these test images.
+    assert!(
+        o.test.mse_per_pixel < 0.07,
+        "conv test MSE {}",
+        o.test.mse_per_pixel
+    );
+    let again =
+        trainer::evaluate::evaluate(&reload(home.path()), &sample().test, "test", 256, &cpu());
+    assert!((again.mse_per_pixel - o.test.mse_per_pixel).abs() < 1e-6);
+}
+
+#[test]
+fn vae_trains_reports_kl_and_reloads() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let o = fit(
+        ModelConfig::Vae(VaeConfig::new(784, vec![200], 10)),
+        3,
+        2048,
+        home.path(),
+    );
+    let (first, last) = (loss(&o, 0, "train", "Loss"), loss(&o, 2, "train", "Loss"));
+    assert!(last < first, "ELBO loss {first} -> {last}");
+    let kl = loss(&o, 2, "train", "kl");
+    let rec = loss(&o, 2, "train", "reconstruction");
+    assert!(
+        kl > 1.0 && rec > 100.0,
+        "terms kl {kl}, reconstruction {rec}"
+    );
+    assert!(
+        (kl + rec - last).abs() < 0.01 * last,
+        "terms {kl} + {rec} do not add up to {last}"
+    );
+    // The test loss is an average of sampled ELBOs: reloading gives the same codes (means).
+    let model = reload(home.path());
+    let x = HostBatcher::new(Arc::new(sample().test)).images(&[0, 1], &cpu());
+    assert_eq!(model.encode(x).dims(), [2, 10]);
+}
+
+#[test]
+fn denoising_gains_psnr_over_the_noisy_input() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let noise = Noise::Gaussian { std: 0.3 };
+    let mlp = MlpAutoencoderConfig::new(784, vec![256], 64).with_noise(noise);
+    fit(ModelConfig::Mlp(mlp), 6, 4000, home.path());
+    let model = reload(home.path());
+    let device = cpu();
+    device.seed(1);
+    let test = sample().test;
+    let clean = HostBatcher::new(Arc::new(test.clone()))
+        .images(&(0..test.len()).collect::<Vec<_>>(), &device);
+    let noisy = noise.corrupt(clean.clone());
+    let denoised = model.forward(noisy.clone()).reconstruction;
+    let psnr = |a: Tensor<2>| {
+        let mse = (a - clean.clone())
+            .powi_scalar(2)
+            .mean()
+            .into_scalar::<f32>() as f64;
+        10.0 * (1.0 / mse).log10()
+    };
+    let (before, after) = (psnr(noisy), psnr(denoised));
+    assert!(
+        after - before >= 3.0,
+        "PSNR noisy {before:.2} dB, denoised {after:.2} dB"
+    );
+}
+
+#[test]
+fn k_sparse_codes_have_exactly_k_units() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let reg = Regularization {
+        k_sparse: Some(25),
+        ..Default::default()
+    };
+    let mlp = MlpAutoencoderConfig::new(784, vec![], 200).with_regularization(reg);
+    let o = fit(ModelConfig::Mlp(mlp), 2, 2048, home.path());
+    assert!(loss(&o, 1, "train", "Loss") < loss(&o, 0, "train", "Loss"));
+    let code = reload(home.path()).encode(
+        HostBatcher::new(Arc::new(sample().test)).images(&(0..50).collect::<Vec<_>>(), &cpu()),
+    );
+    let values = code.into_data().try_into_vec::<f32>().expect("f32");
+    for row in values.chunks(200) {
+        assert_eq!(row.iter().filter(|v| **v != 0.0).count(), 25);
+    }
+}
+
+#[test]
+fn sparsity_penalties_are_reported_and_lower_activity() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let reg = Regularization {
+        code_l1: 1e-3,
+        weight_l2: 1e-5,
+        ..Default::default()
+    };
+    let mlp = MlpAutoencoderConfig::new(784, vec![128], 64)
+        .with_code_activation(Activation::Relu)
+        .with_regularization(reg);
+    let o = fit(ModelConfig::Mlp(mlp), 2, 2048, home.path());
+    for term in ["reconstruction", "sparsity", "weight-l2"] {
+        assert!(loss(&o, 1, "train", term) > 0.0, "{term} not reported");
+    }
+    let plain_dir = home.path().join("plain");
+    let plain =
+        MlpAutoencoderConfig::new(784, vec![128], 64).with_code_activation(Activation::Relu);
+    fit(ModelConfig::Mlp(plain), 2, 2048, &plain_dir);
+    let x = HostBatcher::new(Arc::new(sample().test)).images(&(0..200).collect::<Vec<_>>(), &cpu());
+    let activity = |m: AnyAutoencoder| m.encode(x.clone()).abs().mean().into_scalar::<f32>();
+    let (sparse, dense) = (activity(reload(home.path())), activity(reload(&plain_dir)));
+    assert!(
+        sparse < dense,
+        "mean |code| with L1 {sparse} not below without {dense}"
+    );
+}
+
+#[test]
+fn contractive_penalty_lowers_the_jacobian_norm() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let base = MlpAutoencoderConfig::new(784, vec![], 64).with_code_activation(Activation::Sigmoid);
+    let reg = Regularization {
+        contractive: 0.1,
+        ..Default::default()
+    };
+    let with = home.path().join("cae");
+    let without = home.path().join("plain");
+    let o = fit(
+        ModelConfig::Mlp(base.clone().with_regularization(reg)),
+        2,
+        2048,
+        &with,
+    );
+    assert!(
+        loss(&o, 1, "train", "contractive") > 0.0,
+        "contractive term not reported"
+    );
+    fit(ModelConfig::Mlp(base), 2, 2048, &without);
+    let x = HostBatcher::new(Arc::new(sample().test)).images(&(0..500).collect::<Vec<_>>(), &cpu());
+    let jacobian = |dir: &Path| match reload(dir) {
+        AnyAutoencoder::Mlp(m) => {
+            let code = m.encode(x.clone());
+            let w = m.encoder[0].weight.val();
+            contractive_penalty(code, w, Activation::Sigmoid).into_scalar::<f32>()
+        }
+        _ => f32::NAN,
+    };
+    let (cae, plain) = (jacobian(&with), jacobian(&without));
+    assert!(
+        cae < plain,
+        "‖J‖² with penalty {cae} not below without {plain}"
+    );
+}
