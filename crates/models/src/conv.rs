@@ -7,8 +7,7 @@ use burn::prelude::*;
 
 use crate::regularize::k_sparse;
 use crate::{
-    Activation, Autoencoder, AutoencoderOutput, ConfigError, LossTerm, Noise, Reconstruction,
-    Regularization,
+    Activation, Autoencoder, AutoencoderOutput, ConfigError, Noise, Reconstruction, Regularization,
 };
 
 /// Configuration of a [`ConvAutoencoder`].
@@ -258,13 +257,8 @@ impl Autoencoder for ConvAutoencoder {
         let rec =
             self.reconstruction
                 .mean(pre, reconstruction.clone(), input, self.output_activation);
-        let mut terms = vec![LossTerm {
-            name: "reconstruction",
-            value: rec,
-        }];
-        terms.extend(self.regularization.code_terms(&code));
-        let weights = vec![self.to_code.weight.val(), self.from_code.weight.val()];
-        terms.extend(self.regularization.weight_terms(&weights));
+        let weights = [self.to_code.weight.val(), self.from_code.weight.val()];
+        let terms = self.regularization.objective(rec, &code, &weights);
         AutoencoderOutput::from_terms(reconstruction, code, terms)
     }
 }

@@ -187,11 +187,13 @@ impl Autoencoder for MlpAutoencoder {
         let rec =
             self.reconstruction
                 .mean(pre, reconstruction.clone(), input, self.output_activation);
-        let mut terms = vec![LossTerm {
-            name: "reconstruction",
-            value: rec,
-        }];
-        terms.extend(self.regularization.code_terms(&code));
+        let weights: Vec<Tensor<2>> = self
+            .encoder
+            .iter()
+            .chain(&self.decoder)
+            .map(|l| l.weight.val())
+            .collect();
+        let mut terms = self.regularization.objective(rec, &code, &weights);
         if self.regularization.contractive > 0.0
             && let Some(layer) = self.encoder.last()
         {
@@ -202,13 +204,6 @@ impl Autoencoder for MlpAutoencoder {
                 value: penalty * self.regularization.contractive,
             });
         }
-        let weights: Vec<Tensor<2>> = self
-            .encoder
-            .iter()
-            .chain(&self.decoder)
-            .map(|l| l.weight.val())
-            .collect();
-        terms.extend(self.regularization.weight_terms(&weights));
         AutoencoderOutput::from_terms(reconstruction, code, terms)
     }
 }

@@ -99,6 +99,23 @@ impl Regularization {
         Ok(())
     }
 
+    /// The whole objective of a (non-variational) autoencoder: the reconstruction
+    /// term, then the code penalties, then the weight penalties on `weights`.
+    pub fn objective(
+        &self,
+        reconstruction: Tensor<1>,
+        code: &Tensor<2>,
+        weights: &[Tensor<2>],
+    ) -> Vec<LossTerm> {
+        let mut terms = vec![LossTerm {
+            name: "reconstruction",
+            value: reconstruction,
+        }];
+        terms.extend(self.code_terms(code));
+        terms.extend(self.weight_terms(weights));
+        terms
+    }
+
     /// The penalties on a code `[batch, latent]`, each as a named loss term.
     pub fn code_terms(&self, code: &Tensor<2>) -> Vec<LossTerm> {
         let mut terms = Vec::new();

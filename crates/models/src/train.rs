@@ -63,6 +63,53 @@ impl ItemLazy for ReconstructionOutput {
     }
 }
 
+/// The methods of a metric that averages a value over samples (fields `name` and
+/// `state`), shared by every metric here.
+macro_rules! mean_metric_methods {
+    () => {
+        fn name(&self) -> MetricName {
+            self.name.clone()
+        }
+
+        fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
+            Ok(self
+                .state
+                .compute_final(FormatOptions::new(self.name()).precision(5)))
+        }
+
+        fn clear(&mut self) {
+            self.state.reset();
+        }
+
+        fn attributes(&self) -> MetricAttributes {
+            NumericAttributes {
+                unit: None,
+                higher_is_better: false,
+            }
+            .into()
+        }
+    };
+}
+
+/// burn's `Numeric` view of such metrics.
+macro_rules! mean_metric_numeric {
+    ($($metric:ty),*) => {$(
+        impl Numeric for $metric {
+            fn value(&self) -> Option<NumericEntry> {
+                Some(self.state.current_value())
+            }
+
+            fn running_value(&self) -> Option<NumericEntry> {
+                Some(self.state.running_value())
+            }
+
+            fn final_value(&self) -> NumericEntry {
+                self.state.final_value()
+            }
+        }
+    )*};
+}
+
 impl Adaptor<LossInput> for ReconstructionOutput {
     fn adapt(&self) -> LossInput {
         LossInput::new(self.loss.clone())
@@ -117,10 +164,6 @@ impl LossTermMetric {
 impl Metric for LossTermMetric {
     type Input = LossTermsInput;
 
-    fn name(&self) -> MetricName {
-        self.name.clone()
-    }
-
     fn update(
         &mut self,
         item: &LossTermsInput,
@@ -136,37 +179,7 @@ impl Metric for LossTermMetric {
             .compute_update(FormatOptions::new(self.name()).precision(5)))
     }
 
-    fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
-        Ok(self
-            .state
-            .compute_final(FormatOptions::new(self.name()).precision(5)))
-    }
-
-    fn clear(&mut self) {
-        self.state.reset();
-    }
-
-    fn attributes(&self) -> MetricAttributes {
-        NumericAttributes {
-            unit: None,
-            higher_is_better: false,
-        }
-        .into()
-    }
-}
-
-impl Numeric for LossTermMetric {
-    fn value(&self) -> Option<NumericEntry> {
-        Some(self.state.current_value())
-    }
-
-    fn running_value(&self) -> Option<NumericEntry> {
-        Some(self.state.running_value())
-    }
-
-    fn final_value(&self) -> NumericEntry {
-        self.state.final_value()
-    }
+    mean_metric_methods!();
 }
 
 /// Input of [`PixelMseMetric`].
@@ -206,10 +219,6 @@ impl Default for PixelMseMetric {
 impl Metric for PixelMseMetric {
     type Input = PixelMseInput;
 
-    fn name(&self) -> MetricName {
-        self.name.clone()
-    }
-
     fn update(
         &mut self,
         item: &PixelMseInput,
@@ -226,38 +235,10 @@ impl Metric for PixelMseMetric {
             .compute_update(FormatOptions::new(self.name()).precision(5)))
     }
 
-    fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
-        Ok(self
-            .state
-            .compute_final(FormatOptions::new(self.name()).precision(5)))
-    }
-
-    fn clear(&mut self) {
-        self.state.reset();
-    }
-
-    fn attributes(&self) -> MetricAttributes {
-        NumericAttributes {
-            unit: None,
-            higher_is_better: false,
-        }
-        .into()
-    }
+    mean_metric_methods!();
 }
 
-impl Numeric for PixelMseMetric {
-    fn value(&self) -> Option<NumericEntry> {
-        Some(self.state.current_value())
-    }
-
-    fn running_value(&self) -> Option<NumericEntry> {
-        Some(self.state.running_value())
-    }
-
-    fn final_value(&self) -> NumericEntry {
-        self.state.final_value()
-    }
-}
+mean_metric_numeric!(LossTermMetric, PixelMseMetric);
 
 /// Implements `TrainStep` and `InferenceStep` for autoencoders trained on their
 /// own input. (Burn's traits can only be implemented in the crate that defines
