@@ -8,8 +8,10 @@ pub fn run(args: &[String]) -> Result<()> {
     let lint = !args.iter().any(|a| a == "--no-lint");
     if lint {
         cargo(&["fmt", "--all", "--check"])?;
+        // --release: build scripts and proc macros are then shared with the test build.
         cargo(&[
             "clippy",
+            "--release",
             "--workspace",
             "--all-targets",
             "--",
