@@ -5,7 +5,6 @@ use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfi
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 
-use crate::regularize::k_sparse;
 use crate::{
     Activation, Autoencoder, AutoencoderOutput, ConfigError, Noise, Reconstruction, Regularization,
 };
@@ -241,10 +240,7 @@ impl Autoencoder for ConvAutoencoder {
             x = self.activation.forward(conv.forward(x)); // [batch, channels_i, h_i, w_i]
         }
         let code = self.to_code.forward(x.flatten(1, 3));
-        match self.regularization.k_sparse {
-            Some(k) => k_sparse(code, k),
-            None => code,
-        }
+        self.regularization.constrain_code(code)
     }
 
     fn decode(&self, code: Tensor<2>) -> Tensor<2> {

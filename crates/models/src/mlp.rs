@@ -8,7 +8,7 @@
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-use crate::regularize::{contractive_penalty, k_sparse};
+use crate::regularize::contractive_penalty;
 use crate::{
     Activation, Autoencoder, AutoencoderOutput, ConfigError, LossTerm, Noise, Reconstruction,
     Regularization,
@@ -170,10 +170,7 @@ impl MlpAutoencoder {
 impl Autoencoder for MlpAutoencoder {
     fn encode(&self, input: Tensor<2>) -> Tensor<2> {
         let code = self.stack(&self.encoder, input, self.code_activation).1;
-        match self.regularization.k_sparse {
-            Some(k) => k_sparse(code, k),
-            None => code,
-        }
+        self.regularization.constrain_code(code)
     }
 
     fn decode(&self, code: Tensor<2>) -> Tensor<2> {

@@ -99,6 +99,15 @@ impl Regularization {
         Ok(())
     }
 
+    /// The code as the constraints leave it: the k largest units of each sample when
+    /// `k_sparse` is set, unchanged otherwise.
+    pub fn constrain_code(&self, code: Tensor<2>) -> Tensor<2> {
+        match self.k_sparse {
+            Some(k) => k_sparse(code, k),
+            None => code,
+        }
+    }
+
     /// The whole objective of a (non-variational) autoencoder: the reconstruction
     /// term, then the code penalties, then the weight penalties on `weights`.
     pub fn objective(
