@@ -23,6 +23,10 @@ pub enum Activation {
     Tanh,
     /// Gaussian error linear unit.
     Gelu,
+    /// `exp(x)`, in `(0, ∞)`: the rate of a Poisson likelihood.
+    Exp,
+    /// `ln(1 + exp(x))`, in `(0, ∞)`.
+    Softplus,
 }
 
 impl Activation {
@@ -35,6 +39,8 @@ impl Activation {
             Self::Sigmoid => activation::sigmoid(x),
             Self::Tanh => activation::tanh(x),
             Self::Gelu => activation::gelu(x),
+            Self::Exp => x.exp(),
+            Self::Softplus => activation::softplus(x, 1.0),
         }
     }
 
@@ -46,6 +52,9 @@ impl Activation {
             Self::Relu => Some(|h| h.greater_elem(0.0).float()),
             Self::Sigmoid => Some(|h| h.clone() * (h.neg() + 1.0)),
             Self::Tanh => Some(|h| h.powi_scalar(2).neg() + 1.0),
+            Self::Exp => Some(|h| h),
+            // f'(z) = sigmoid(z) = 1 - exp(-h) for h = ln(1 + exp(z)).
+            Self::Softplus => Some(|h| h.neg().exp().neg() + 1.0),
             Self::LeakyRelu { .. } | Self::Gelu => None,
         }
     }
@@ -59,6 +68,8 @@ impl Activation {
             Self::Sigmoid => "sigmoid".into(),
             Self::Tanh => "tanh".into(),
             Self::Gelu => "gelu".into(),
+            Self::Exp => "exp".into(),
+            Self::Softplus => "softplus".into(),
         }
     }
 }
@@ -66,7 +77,8 @@ impl Activation {
 impl std::str::FromStr for Activation {
     type Err = String;
 
-    /// Parses `identity`, `relu`, `leaky-relu[:slope]`, `sigmoid`, `tanh` or `gelu`.
+    /// Parses `identity`, `relu`, `leaky-relu[:slope]`, `sigmoid`, `tanh`, `gelu`, `exp`
+    /// or `softplus`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (name, arg) = s.split_once(':').unwrap_or((s, ""));
         let parsed = match (name, arg) {
@@ -83,10 +95,12 @@ impl std::str::FromStr for Activation {
             ("sigmoid", "") => Self::Sigmoid,
             ("tanh", "") => Self::Tanh,
             ("gelu", "") => Self::Gelu,
+            ("exp", "") => Self::Exp,
+            ("softplus", "") => Self::Softplus,
             _ => {
                 return Err(format!(
                     "unknown activation '{s}': expected identity, relu, leaky-relu[:slope], \
-                     sigmoid, tanh or gelu"
+                     sigmoid, tanh, gelu, exp or softplus"
                 ));
             }
         };
@@ -110,6 +124,8 @@ mod tests {
             Activation::Sigmoid,
             Activation::Tanh,
             Activation::Gelu,
+            Activation::Exp,
+            Activation::Softplus,
         ] {
             assert_eq!(a.name().parse::<Activation>(), Ok(a));
         }
@@ -128,6 +144,11 @@ mod tests {
         .forward(x.clone())
         .into_data();
         leaky.assert_eq(&TensorData::from([-1.0f32, 0.0, 3.0]), false);
+        let softplus = Activation::Softplus.forward(x.clone()).into_data();
+        softplus.assert_approx_eq::<f32>(
+            &TensorData::from([0.126928f32, std::f32::consts::LN_2, 3.048587]),
+            Default::default(),
+        );
         let sig = Activation::Sigmoid.forward(x).into_data();
         sig.assert_approx_eq::<f32>(
             &TensorData::from([0.11920292f32, 0.5, 0.95257413]),

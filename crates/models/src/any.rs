@@ -4,8 +4,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Autoencoder, AutoencoderOutput, ConfigError, ConvAutoencoder, ConvAutoencoderConfig,
-    MlpAutoencoder, MlpAutoencoderConfig, Vae, VaeConfig,
+    Aae, AaeConfig, Autoencoder, AutoencoderOutput, ConfigError, ConvAutoencoder,
+    ConvAutoencoderConfig, MlpAutoencoder, MlpAutoencoderConfig, Regularization, Vae, VaeConfig,
 };
 
 /// The configuration of any model family, tagged by `kind` in JSON.
@@ -18,15 +18,19 @@ pub enum ModelConfig {
     Conv(ConvAutoencoderConfig),
     /// A variational autoencoder.
     Vae(VaeConfig),
+    /// An adversarial autoencoder.
+    Aae(AaeConfig),
 }
 
 impl ModelConfig {
-    /// The family's name (`mlp`, …).
+    /// The family's name (`mlp`, `conv`, `vae`, `conv-vae`, `aae`).
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Mlp(_) => "mlp",
             Self::Conv(_) => "conv",
+            Self::Vae(c) if c.conv.is_some() => "conv-vae",
             Self::Vae(_) => "vae",
+            Self::Aae(_) => "aae",
         }
     }
 
@@ -34,8 +38,9 @@ impl ModelConfig {
     pub fn input_size(&self) -> usize {
         match self {
             Self::Mlp(c) => c.input_size,
-            Self::Conv(c) => c.image.iter().product(),
+            Self::Conv(c) => c.conv.image.iter().product(),
             Self::Vae(c) => c.input_size,
+            Self::Aae(c) => c.autoencoder.input_size,
         }
     }
 
@@ -45,6 +50,7 @@ impl ModelConfig {
             Self::Mlp(c) => c.validate(),
             Self::Conv(c) => c.validate(),
             Self::Vae(c) => c.validate(),
+            Self::Aae(c) => c.validate(),
         }
     }
 
@@ -54,6 +60,7 @@ impl ModelConfig {
             Self::Mlp(c) => AnyAutoencoder::Mlp(c.init(device)?),
             Self::Conv(c) => AnyAutoencoder::Conv(c.init(device)?),
             Self::Vae(c) => AnyAutoencoder::Vae(c.init(device)?),
+            Self::Aae(c) => AnyAutoencoder::Aae(c.init(device)?),
         })
     }
 }
@@ -67,29 +74,52 @@ pub enum AnyAutoencoder {
     Conv(ConvAutoencoder),
     /// A variational autoencoder.
     Vae(Vae),
+    /// An adversarial autoencoder.
+    Aae(Aae),
 }
 
 impl ModelConfig {
     /// Names of the loss terms this model reports besides the total.
     pub fn loss_terms(&self) -> Vec<&'static str> {
-        let reg = match self {
-            Self::Mlp(c) => &c.regularization,
-            Self::Conv(c) => &c.regularization,
-            Self::Vae(_) => return vec!["reconstruction", "kl"],
-        };
-        let mut names = vec!["reconstruction"];
-        for (on, name) in [
-            (reg.code_l1 > 0.0, "sparsity"),
-            (reg.kl_sparsity.is_some(), "sparsity-kl"),
-            (reg.contractive > 0.0, "contractive"),
-            (reg.weight_l1 > 0.0, "weight-l1"),
-            (reg.weight_l2 > 0.0, "weight-l2"),
-        ] {
-            if on {
-                names.push(name);
+        match self {
+            Self::Mlp(c) => regularization_terms(&c.regularization),
+            Self::Conv(c) => regularization_terms(&c.regularization),
+            Self::Vae(_) => vec!["reconstruction", "kl"],
+            Self::Aae(c) => {
+                let mut names = regularization_terms(&c.autoencoder.regularization);
+                names.extend(["discriminator", "generator"]);
+                names
             }
         }
-        names
+    }
+}
+
+/// The reconstruction term and those `reg` adds.
+fn regularization_terms(reg: &Regularization) -> Vec<&'static str> {
+    let mut names = vec!["reconstruction"];
+    for (on, name) in [
+        (reg.code_l1 > 0.0, "sparsity"),
+        (reg.kl_sparsity.is_some(), "sparsity-kl"),
+        (reg.contractive > 0.0, "contractive"),
+        (reg.weight_l1 > 0.0, "weight-l1"),
+        (reg.weight_l2 > 0.0, "weight-l2"),
+    ] {
+        if on {
+            names.push(name);
+        }
+    }
+    names
+}
+
+impl AnyAutoencoder {
+    /// `n` images decoded from samples of the model's prior, for the generative
+    /// families (VAE, AAE); `None` for the others.
+    pub fn sample(&self, n: usize, device: &Device) -> Option<Tensor<2>> {
+        match self {
+            Self::Vae(m) => Some(m.sample(n, device)),
+            Self::Aae(m) => Some(m.sample(n, device)),
+            Self::Mlp(_) | Self::Conv(_) => None,
+        }
     }
 }
 
@@ -99,6 +129,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Mlp(m) => m.encode(input),
             Self::Conv(m) => m.encode(input),
             Self::Vae(m) => m.encode(input),
+            Self::Aae(m) => m.encode(input),
         }
     }
 
@@ -107,6 +138,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Mlp(m) => m.decode(code),
             Self::Conv(m) => m.decode(code),
             Self::Vae(m) => m.decode(code),
+            Self::Aae(m) => m.decode(code),
         }
     }
 
@@ -115,6 +147,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Mlp(m) => Autoencoder::forward(m, input),
             Self::Conv(m) => Autoencoder::forward(m, input),
             Self::Vae(m) => Autoencoder::forward(m, input),
+            Self::Aae(m) => Autoencoder::forward(m, input),
         }
     }
 }

@@ -12,24 +12,11 @@ use crate::{
 /// Configuration of a [`ConvAutoencoder`].
 #[derive(Config, Debug)]
 pub struct ConvAutoencoderConfig {
-    /// Image shape `[channels, height, width]`; inputs are flattened images.
-    pub image: [usize; 3],
-    /// Output channels of each encoder convolution (the decoder mirrors them).
-    pub channels: Vec<usize>,
+    /// The convolutions of the encoder (the decoder mirrors them), with their
+    /// activation, also used after the decoder's linear layer.
+    pub conv: ConvStackConfig,
     /// Size of the code.
     pub latent: usize,
-    /// Square kernel size.
-    #[config(default = 3)]
-    pub kernel: usize,
-    /// Stride of every convolution.
-    #[config(default = 2)]
-    pub stride: usize,
-    /// Zero padding of every convolution.
-    #[config(default = 1)]
-    pub padding: usize,
-    /// Activation after every convolution and after the decoder's linear layer.
-    #[config(default = "Activation::Relu")]
-    pub activation: Activation,
     /// Activation of the output.
     #[config(default = "Activation::Sigmoid")]
     pub output_activation: Activation,
@@ -47,18 +34,14 @@ pub struct ConvAutoencoderConfig {
 /// A convolutional autoencoder. Build it with [`ConvAutoencoderConfig::init`].
 #[derive(Module, Debug)]
 pub struct ConvAutoencoder {
-    /// Strided convolutions.
-    pub convs: Vec<Conv2d>,
+    /// Strided convolutions, flattened.
+    pub encoder: ConvEncoder,
     /// Flattened feature map → code.
     pub to_code: Linear,
     /// Code → flattened feature map.
     pub from_code: Linear,
     /// Transposed convolutions, back to the image.
-    pub deconvs: Vec<ConvTranspose2d>,
-    #[module(skip)]
-    image: [usize; 3],
-    #[module(skip)]
-    inner: [usize; 3],
+    pub decoder: ConvDecoder,
     #[module(skip)]
     activation: Activation,
     #[module(skip)]
@@ -71,10 +54,89 @@ pub struct ConvAutoencoder {
     regularization: Regularization,
 }
 
-impl ConvAutoencoderConfig {
+/// The shape of a strided-convolution stack and of its mirror: a part that the
+/// convolutional autoencoder and the convolutional VAE share.
+#[derive(Config, Debug)]
+pub struct ConvStackConfig {
+    /// Image shape `[channels, height, width]`; inputs are flattened images.
+    pub image: [usize; 3],
+    /// Output channels of each encoder convolution (the decoder mirrors them).
+    pub channels: Vec<usize>,
+    /// Square kernel size.
+    #[config(default = 3)]
+    pub kernel: usize,
+    /// Stride of every convolution.
+    #[config(default = 2)]
+    pub stride: usize,
+    /// Zero padding of every convolution.
+    #[config(default = 1)]
+    pub padding: usize,
+    /// Activation after every convolution and between transposed convolutions.
+    #[config(default = "Activation::Relu")]
+    pub activation: Activation,
+}
+
+/// Strided convolutions from a flattened image to a flattened feature map.
+#[derive(Module, Debug)]
+pub struct ConvEncoder {
+    /// The convolutions.
+    pub convs: Vec<Conv2d>,
+    #[module(skip)]
+    image: [usize; 3],
+    #[module(skip)]
+    activation: Activation,
+}
+
+/// Transposed convolutions from a flattened feature map back to a flattened image
+/// (before any output activation).
+#[derive(Module, Debug)]
+pub struct ConvDecoder {
+    /// The transposed convolutions.
+    pub deconvs: Vec<ConvTranspose2d>,
+    #[module(skip)]
+    image: [usize; 3],
+    #[module(skip)]
+    inner: [usize; 3],
+    #[module(skip)]
+    activation: Activation,
+}
+
+impl ConvEncoder {
+    /// # Shapes
+    /// `[batch, c·h·w]` → `[batch, features]`.
+    pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
+        let batch = input.dims()[0];
+        let [c, h, w] = self.image;
+        let mut x = input.reshape([batch, c, h, w]);
+        for conv in &self.convs {
+            x = self.activation.forward(conv.forward(x)); // [batch, channels_i, h_i, w_i]
+        }
+        x.flatten(1, 3)
+    }
+}
+
+impl ConvDecoder {
+    /// # Shapes
+    /// `[batch, features]` → `[batch, c·h·w]`, before the output activation.
+    pub fn forward(&self, features: Tensor<2>) -> Tensor<2> {
+        let batch = features.dims()[0];
+        let [c, h, w] = self.inner;
+        let mut x = features.reshape([batch, c, h, w]);
+        let n = self.deconvs.len();
+        for (i, deconv) in self.deconvs.iter().enumerate() {
+            x = deconv.forward(x);
+            if i + 1 < n {
+                x = self.activation.forward(x);
+            }
+        }
+        x.reshape([batch, self.image.iter().product::<usize>()])
+    }
+}
+
+impl ConvStackConfig {
     /// Spatial sizes after each convolution, starting with the image's, and the
     /// output padding each transposed convolution needs to land on them.
-    fn plan(&self) -> Result<(Vec<[usize; 2]>, Vec<usize>), ConfigError> {
+    pub fn plan(&self) -> Result<(Vec<[usize; 2]>, Vec<usize>), ConfigError> {
         let [c, h, w] = self.image;
         if c == 0 || h == 0 || w == 0 {
             return Err(ConfigError::new(
@@ -89,9 +151,6 @@ impl ConvAutoencoderConfig {
                 format!("{:?}", self.channels),
                 "one or more positive channel counts",
             ));
-        }
-        if self.latent == 0 {
-            return Err(ConfigError::new("latent", "0", "a positive code size"));
         }
         if self.kernel == 0 || self.stride == 0 {
             return Err(ConfigError::new(
@@ -140,7 +199,7 @@ impl ConvAutoencoderConfig {
         Ok((sizes, pads))
     }
 
-    /// Checks that the stack fits the image and the objective is valid.
+    /// Checks that the stack fits the image (square images only).
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.plan()?;
         if self.image[1] != self.image[2] {
@@ -150,20 +209,12 @@ impl ConvAutoencoderConfig {
                 "square images",
             ));
         }
-        if self.regularization.contractive > 0.0 {
-            return Err(ConfigError::new(
-                "regularization.contractive",
-                self.regularization.contractive.to_string(),
-                "0 (the contractive penalty is for MLP autoencoders)",
-            ));
-        }
-        self.noise.validate()?;
-        self.regularization
-            .validate(self.latent, Activation::Identity)
+        Ok(())
     }
 
-    /// Builds the model on `device`.
-    pub fn init(&self, device: &Device) -> Result<ConvAutoencoder, ConfigError> {
+    /// Builds the encoder and the mirrored decoder, and returns the size of the
+    /// flattened feature map between them.
+    pub fn init(&self, device: &Device) -> Result<(ConvEncoder, ConvDecoder, usize), ConfigError> {
         self.validate()?;
         let (sizes, pads) = self.plan()?;
         let (k, s, p) = (self.kernel, self.stride, self.padding);
@@ -180,7 +231,6 @@ impl ConvAutoencoderConfig {
             .collect();
         let [h, w] = *sizes.last().unwrap_or(&[1, 1]);
         let last = *chans.last().unwrap_or(&1);
-        let flat = last * h * w;
         let deconvs = chans
             .windows(2)
             .rev()
@@ -193,14 +243,51 @@ impl ConvAutoencoderConfig {
                     .init(device)
             })
             .collect();
-        Ok(ConvAutoencoder {
+        let encoder = ConvEncoder {
             convs,
-            to_code: LinearConfig::new(flat, self.latent).init(device),
-            from_code: LinearConfig::new(self.latent, flat).init(device),
+            image: self.image,
+            activation: self.activation,
+        };
+        let decoder = ConvDecoder {
             deconvs,
             image: self.image,
             inner: [last, h, w],
             activation: self.activation,
+        };
+        Ok((encoder, decoder, last * h * w))
+    }
+}
+
+impl ConvAutoencoderConfig {
+    /// Checks that the stack fits the image and the objective is valid.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.conv.validate()?;
+        if self.latent == 0 {
+            return Err(ConfigError::new("latent", "0", "a positive code size"));
+        }
+        if self.regularization.contractive > 0.0 {
+            return Err(ConfigError::new(
+                "regularization.contractive",
+                self.regularization.contractive.to_string(),
+                "0 (the contractive penalty is for MLP autoencoders)",
+            ));
+        }
+        self.noise.validate()?;
+        self.reconstruction.validate(self.output_activation)?;
+        self.regularization
+            .validate(self.latent, Activation::Identity)
+    }
+
+    /// Builds the model on `device`.
+    pub fn init(&self, device: &Device) -> Result<ConvAutoencoder, ConfigError> {
+        self.validate()?;
+        let (encoder, decoder, flat) = self.conv.init(device)?;
+        Ok(ConvAutoencoder {
+            encoder,
+            to_code: LinearConfig::new(flat, self.latent).init(device),
+            from_code: LinearConfig::new(self.latent, flat).init(device),
+            decoder,
+            activation: self.conv.activation,
             output_activation: self.output_activation,
             reconstruction: self.reconstruction,
             noise: self.noise,
@@ -212,34 +299,15 @@ impl ConvAutoencoderConfig {
 impl ConvAutoencoder {
     /// The decoder's output before and after the output activation, flattened.
     fn decode_with_logits(&self, code: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
-        let batch = code.dims()[0];
-        let [c, h, w] = self.inner;
-        let x = self
-            .activation
-            .forward(self.from_code.forward(code))
-            .reshape([batch, c, h, w]);
-        let n = self.deconvs.len();
-        let mut x = x;
-        for (i, deconv) in self.deconvs.iter().enumerate() {
-            x = deconv.forward(x);
-            if i + 1 < n {
-                x = self.activation.forward(x);
-            }
-        }
-        let pre = x.reshape([batch, self.image.iter().product::<usize>()]); // [batch, c·h·w]
+        let features = self.activation.forward(self.from_code.forward(code));
+        let pre = self.decoder.forward(features); // [batch, c·h·w]
         (pre.clone(), self.output_activation.forward(pre))
     }
 }
 
 impl Autoencoder for ConvAutoencoder {
     fn encode(&self, input: Tensor<2>) -> Tensor<2> {
-        let batch = input.dims()[0];
-        let [c, h, w] = self.image;
-        let mut x = input.reshape([batch, c, h, w]);
-        for conv in &self.convs {
-            x = self.activation.forward(conv.forward(x)); // [batch, channels_i, h_i, w_i]
-        }
-        let code = self.to_code.forward(x.flatten(1, 3));
+        let code = self.to_code.forward(self.encoder.forward(input));
         self.regularization.constrain_code(code)
     }
 
@@ -263,22 +331,22 @@ impl Autoencoder for ConvAutoencoder {
 #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
 mod tests {
     use super::*;
-    use burn::optim::{AdamConfig, GradientsParams};
+    use crate::testing::{first_last, save_load, test_images, train_on_sample};
 
     fn config() -> ConvAutoencoderConfig {
-        ConvAutoencoderConfig::new([1, 28, 28], vec![8, 16], 16)
+        ConvAutoencoderConfig::new(ConvStackConfig::new([1, 28, 28], vec![8, 16]), 16)
     }
 
     #[test]
     fn shapes_follow_the_plan() {
         let device = Device::ndarray();
         let model = config().init(&device).expect("valid config");
-        assert_eq!(model.inner, [16, 7, 7]);
+        assert_eq!(model.decoder.inner, [16, 7, 7]);
         let out = model.forward(Tensor::zeros([3, 784], &device));
         assert_eq!(out.reconstruction.dims(), [3, 784]);
         assert_eq!(out.code.dims(), [3, 16]);
         // Odd sizes are restored too, through output padding.
-        let odd = ConvAutoencoderConfig::new([1, 15, 15], vec![4, 4], 3)
+        let odd = ConvAutoencoderConfig::new(ConvStackConfig::new([1, 15, 15], vec![4, 4]), 3)
             .init(&device)
             .expect("fits");
         assert_eq!(
@@ -291,7 +359,7 @@ mod tests {
 
     #[test]
     fn a_stack_too_deep_for_the_image_is_an_error() {
-        let err = ConvAutoencoderConfig::new([1, 4, 4], vec![4, 4, 4, 4], 3)
+        let err = ConvStackConfig::new([1, 4, 4], vec![4, 4, 4, 4])
             .with_kernel(3)
             .with_padding(0)
             .validate()
@@ -303,36 +371,15 @@ mod tests {
     fn loss_falls_and_save_load_is_identical() {
         let device = Device::ndarray().autodiff();
         device.seed(5);
-        let sample = ae_data::sample::load().expect("embedded sample decodes");
-        let batcher = ae_data::HostBatcher::new(std::sync::Arc::new(sample.train));
-        let mut model = config().init(&device).expect("valid config");
-        let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
-        let mut losses = Vec::new();
-        for step in 0..40 {
-            let idx: Vec<usize> = (step * 64..step * 64 + 64).collect();
-            let out = model.forward(batcher.images(&idx, &device));
-            losses.push(out.loss.clone().into_scalar::<f32>());
-            let grads = GradientsParams::from_grads(out.loss.backward(), &model);
-            model = optim.step(3e-3, model, grads);
-        }
-        let first: f32 = losses[..3].iter().sum::<f32>() / 3.0;
-        let last: f32 = losses[losses.len() - 3..].iter().sum::<f32>() / 3.0;
+        let model = config().init(&device).expect("valid config");
+        let (model, losses) = train_on_sample(model, &device, 40, 3e-3, None);
+        let (first, last) = first_last(&losses, 3);
         assert!(last < 0.6 * first, "conv AE loss {first} -> {last}");
 
         let plain = device.clone().without_autodiff();
         let model = model.valid();
-        let tmp = tempfile::tempdir().expect("temp dir");
-        model
-            .clone()
-            .into_record()
-            .save(tmp.path().join("m"))
-            .expect("save");
-        let record = burn::store::ModuleRecord::load(tmp.path().join("m")).expect("load");
-        let loaded = config()
-            .init(&plain)
-            .expect("valid config")
-            .load_record(record);
-        let x = batcher.images(&[1, 2, 3], &plain);
+        let loaded = save_load(&model, config().init(&plain).expect("valid config"));
+        let x = test_images(3, &plain);
         model
             .forward(x.clone())
             .reconstruction

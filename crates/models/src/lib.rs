@@ -8,29 +8,34 @@
 //! also implement burn's `TrainStep`/`InferenceStep`, so burn's `Learner` trains them.
 //!
 //! Families: [`MlpAutoencoder`] (vanilla, undercomplete, overcomplete, deep; bias on
-//! or off), [`ConvAutoencoder`] and the variational [`Vae`]. Objectives are apart from
-//! architectures: [`Regularization`] (L1 and KL sparsity, k-sparse, contractive, weight
-//! penalties) and [`Noise`] (denoising) apply to the MLP and convolutional models
-//! alike. Losses are written once, in [`Reconstruction`] and [`regularize`].
+//! or off), [`ConvAutoencoder`], the variational [`Vae`] and the adversarial [`Aae`].
+//! Objectives are apart from architectures: [`Regularization`] (L1 and KL sparsity,
+//! k-sparse, contractive, weight penalties) and [`Noise`] (denoising) apply to the MLP
+//! and convolutional models alike (and to the autoencoder inside an [`Aae`]). Losses
+//! are written once, in [`Reconstruction`] and [`regularize`].
 //!
 //! This crate does no file or network I/O, has no CLI and no dataset types; models
 //! take `[batch, features]` tensors. It selects no backend: callers pass a `Device`.
 #![warn(missing_docs)]
 
 mod activation;
+mod adversarial;
 mod any;
 mod conv;
 mod loss;
 mod mlp;
 mod output;
 pub mod regularize;
+#[cfg(test)]
+mod testing;
 #[cfg(feature = "train")]
 pub mod train;
 mod vae;
 
 pub use activation::Activation;
+pub use adversarial::{Aae, AaeConfig, Prior};
 pub use any::{AnyAutoencoder, ModelConfig};
-pub use conv::{ConvAutoencoder, ConvAutoencoderConfig};
+pub use conv::{ConvAutoencoder, ConvAutoencoderConfig, ConvDecoder, ConvEncoder, ConvStackConfig};
 pub use loss::Reconstruction;
 pub use mlp::{MlpAutoencoder, MlpAutoencoderConfig};
 pub use output::{Autoencoder, AutoencoderOutput, LossTerm};

@@ -14,30 +14,61 @@ pub enum Reconstruction {
     Mse,
     /// Binary cross-entropy: a Bernoulli likelihood per pixel (targets in `[0, 1]`).
     Bce,
+    /// Poisson negative log-likelihood `λ - t·ln λ` (the constant `ln t!` left out), for
+    /// count data; the output is the rate `λ`, so the output activation must be positive
+    /// (`exp`, `softplus` or `sigmoid`).
+    Poisson,
 }
 
 impl std::str::FromStr for Reconstruction {
     type Err = String;
 
-    /// Parses `mse` or `bce`.
+    /// Parses `mse`, `bce` or `poisson`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "mse" => Ok(Self::Mse),
             "bce" => Ok(Self::Bce),
+            "poisson" => Ok(Self::Poisson),
             _ => Err(format!(
-                "unknown reconstruction loss '{s}': expected mse or bce"
+                "unknown reconstruction loss '{s}': expected mse, bce or poisson"
             )),
         }
     }
 }
 
 impl Reconstruction {
+    /// The loss's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mse => "mse",
+            Self::Bce => "bce",
+            Self::Poisson => "poisson",
+        }
+    }
+
+    /// Checks that `output_activation` yields values this likelihood accepts.
+    pub fn validate(self, output_activation: Activation) -> Result<(), crate::ConfigError> {
+        let positive = matches!(
+            output_activation,
+            Activation::Exp | Activation::Softplus | Activation::Sigmoid
+        );
+        if self == Self::Poisson && !positive {
+            return Err(crate::ConfigError::new(
+                "output_activation",
+                output_activation.name(),
+                "a positive output (exp, softplus or sigmoid) for the Poisson loss",
+            ));
+        }
+        Ok(())
+    }
+
     /// The loss of every element, `[batch, features]`.
     ///
     /// `pre` is the decoder output before `output_activation`, `output` after it.
     /// With BCE and a sigmoid output the loss is computed from `pre` (the logits) in
     /// the numerically stable form `max(z, 0) - z·t + log(1 + exp(-|z|))`; with any
-    /// other output activation, from `output` clamped into `(0, 1)`.
+    /// other output activation, from `output` clamped into `(0, 1)`. Poisson with an
+    /// `exp` output is computed from `pre` (the log-rate) as `exp(z) - t·z`.
     ///
     /// # Shapes
     /// `pre`, `output`, `target`: `[batch, features]`; returns `[batch, features]`.
@@ -62,6 +93,10 @@ impl Reconstruction {
                 let one_minus_p = p.clone().neg() + 1.0;
                 (target * p.log() + one_minus_t * one_minus_p.log()).neg()
             }
+            Self::Poisson if output_activation == Activation::Exp => {
+                pre.clone().exp() - pre * target
+            }
+            Self::Poisson => output.clone() - output.clamp_min(1e-7).log() * target,
         }
     }
 
@@ -99,6 +134,36 @@ mod tests {
         stable
             .into_data()
             .assert_approx_eq::<f32>(&naive.into_data(), Default::default());
+    }
+
+    #[test]
+    fn poisson_from_log_rate_matches_poisson_from_rate() {
+        let device = Device::ndarray();
+        let pre = Tensor::<2>::from_floats([[-1.0, 0.5], [2.0, 0.0]], &device);
+        let target = Tensor::<2>::from_floats([[0.0, 3.0], [7.0, 1.0]], &device);
+        let rate = Activation::Exp.forward(pre.clone());
+        let stable = Reconstruction::Poisson.elementwise(
+            pre.clone(),
+            rate.clone(),
+            target.clone(),
+            Activation::Exp,
+        );
+        let direct = Reconstruction::Poisson.elementwise(pre, rate, target, Activation::Softplus);
+        // By hand, first element: λ = e^-1, t = 0 → 0.36788.
+        let expected = TensorData::from([[0.367879f32, 1.648721 - 1.5], [7.389056 - 14.0, 1.0]]);
+        stable
+            .clone()
+            .into_data()
+            .assert_approx_eq::<f32>(&expected, Default::default());
+        stable
+            .into_data()
+            .assert_approx_eq::<f32>(&direct.into_data(), Default::default());
+        assert!(
+            Reconstruction::Poisson
+                .validate(Activation::Identity)
+                .is_err()
+        );
+        assert!(Reconstruction::Poisson.validate(Activation::Exp).is_ok());
     }
 
     #[test]

@@ -100,6 +100,7 @@ impl MlpAutoencoderConfig {
             ));
         }
         self.noise.validate()?;
+        self.reconstruction.validate(self.output_activation)?;
         self.regularization
             .validate(self.latent, self.code_activation)
     }
@@ -165,6 +166,51 @@ impl MlpAutoencoder {
     pub fn reconstruction(&self) -> Reconstruction {
         self.reconstruction
     }
+
+    /// Number of layer pairs: encoder layer `i` and its mirror, decoder layer
+    /// `depth - 1 - i`.
+    pub fn depth(&self) -> usize {
+        self.encoder.len()
+    }
+
+    /// The shallow autoencoder of layer pair `layer`, for greedy layer-wise
+    /// pretraining (Bengio et al., 2007): the input is run through the (frozen,
+    /// detached) encoder layers before `layer`; encoder layer `layer` encodes it and
+    /// its mirror decodes it. Returns the pair's input (the target) and its output;
+    /// gradients reach only the pair's two layers. The outermost pair uses the
+    /// model's output activation and loss, inner pairs reconstruct hidden activations
+    /// with the hidden activation and squared error. Noise, dropout, code constraints
+    /// and regularisers are left to fine-tuning.
+    ///
+    /// # Shapes
+    /// `[batch, features]` → target and reconstruction `[batch, width of the pair's input]`.
+    pub fn layer_pair(&self, input: Tensor<2>, layer: usize) -> (Tensor<2>, AutoencoderOutput) {
+        let n = self.depth();
+        let target = self.encoder[..layer]
+            .iter()
+            .fold(input, |x, l| self.activation.forward(l.forward(x)))
+            .detach();
+        let code_activation = if layer + 1 == n {
+            self.code_activation
+        } else {
+            self.activation
+        };
+        let code = code_activation.forward(self.encoder[layer].forward(target.clone()));
+        let pre = self.decoder[n - 1 - layer].forward(code.clone());
+        let (out_activation, loss) = if layer == 0 {
+            (self.output_activation, self.reconstruction)
+        } else {
+            (self.activation, Reconstruction::Mse)
+        };
+        let reconstruction = out_activation.forward(pre.clone());
+        let rec = loss.mean(pre, reconstruction.clone(), target.clone(), out_activation);
+        let terms = vec![LossTerm {
+            name: "reconstruction",
+            value: rec,
+        }];
+        let output = AutoencoderOutput::from_terms(reconstruction, code, terms);
+        (target, output)
+    }
 }
 
 impl Autoencoder for MlpAutoencoder {
@@ -209,6 +255,7 @@ impl Autoencoder for MlpAutoencoder {
 #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
 mod tests {
     use super::*;
+    use crate::testing::save_load;
     use burn::optim::{AdamConfig, GradientsParams};
 
     fn config() -> MlpAutoencoderConfig {
@@ -251,6 +298,37 @@ mod tests {
     }
 
     #[test]
+    fn layer_pairs_reach_only_their_two_layers() {
+        let device = Device::ndarray().autodiff();
+        let model = config().init(&device).expect("valid config");
+        let x = Tensor::<2>::random([4, 12], burn::tensor::Distribution::Default, &device);
+        for layer in 0..model.depth() {
+            let (target, out) = model.layer_pair(x.clone(), layer);
+            let width = model.encoder[layer].weight.dims()[0];
+            assert_eq!(target.dims(), [4, width]);
+            assert_eq!(out.reconstruction.dims(), [4, width]);
+            let mut grads = out.loss.backward();
+            for (i, l) in model.encoder.iter().enumerate() {
+                let g = GradientsParams::from_module(&mut grads, l).len();
+                assert_eq!(
+                    g,
+                    if i == layer { 2 } else { 0 },
+                    "encoder {i}, pair {layer}"
+                );
+            }
+            for (j, l) in model.decoder.iter().enumerate() {
+                let g = GradientsParams::from_module(&mut grads, l).len();
+                let mirror = model.depth() - 1 - layer;
+                assert_eq!(
+                    g,
+                    if j == mirror { 2 } else { 0 },
+                    "decoder {j}, pair {layer}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn invalid_sizes_are_named() {
         let device = Device::ndarray();
         let err = MlpAutoencoderConfig::new(784, vec![64, 0], 8)
@@ -284,18 +362,7 @@ mod tests {
     fn save_load_gives_identical_outputs() {
         let device = Device::ndarray();
         let model = config().init(&device).expect("valid config");
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let path = tmp.path().join("model");
-        model
-            .clone()
-            .into_record()
-            .save(&path)
-            .expect("record saves");
-        let record = burn::store::ModuleRecord::load(&path).expect("record loads");
-        let loaded = config()
-            .init(&device)
-            .expect("valid config")
-            .load_record(record);
+        let loaded = save_load(&model, config().init(&device).expect("valid config"));
         let x = Tensor::<2>::random([4, 12], burn::tensor::Distribution::Default, &device);
         let a = model.forward(x.clone()).reconstruction.into_data();
         let b = loaded.forward(x).reconstruction.into_data();

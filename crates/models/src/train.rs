@@ -17,7 +17,9 @@ use burn::train::metric::{
 };
 use burn::train::{InferenceStep, TrainOutput, TrainStep};
 
-use crate::{AnyAutoencoder, Autoencoder, AutoencoderOutput, ConvAutoencoder, MlpAutoencoder, Vae};
+use crate::{
+    Aae, AnyAutoencoder, Autoencoder, AutoencoderOutput, ConvAutoencoder, MlpAutoencoder, Vae,
+};
 
 /// What one training or validation step reports to the metrics.
 pub struct ReconstructionOutput {
@@ -268,4 +270,37 @@ macro_rules! reconstruction_steps {
     )*};
 }
 
-reconstruction_steps!(MlpAutoencoder, ConvAutoencoder, Vae, AnyAutoencoder);
+reconstruction_steps!(MlpAutoencoder, ConvAutoencoder, Vae, Aae, AnyAutoencoder);
+
+/// One stage of greedy layer-wise pretraining: the shallow autoencoder of layer pair
+/// `layer` of a deep MLP autoencoder (see [`MlpAutoencoder::layer_pair`]), trainable by
+/// burn's `Learner` like any model. Only the pair's two layers change.
+#[derive(Module, Debug)]
+pub struct LayerwiseStage {
+    /// The deep autoencoder being pretrained.
+    pub autoencoder: MlpAutoencoder,
+    /// The layer pair this stage trains.
+    #[module(skip)]
+    pub layer: usize,
+}
+
+impl TrainStep for LayerwiseStage {
+    type Input = Tensor<2>;
+    type Output = ReconstructionOutput;
+
+    fn step(&self, input: Tensor<2>) -> TrainOutput<ReconstructionOutput> {
+        let (target, output) = self.autoencoder.layer_pair(input, self.layer);
+        let grads = output.loss.backward();
+        TrainOutput::new(self, grads, ReconstructionOutput::new(&output, target))
+    }
+}
+
+impl InferenceStep for LayerwiseStage {
+    type Input = Tensor<2>;
+    type Output = ReconstructionOutput;
+
+    fn step(&self, input: Tensor<2>) -> ReconstructionOutput {
+        let (target, output) = self.autoencoder.layer_pair(input, self.layer);
+        ReconstructionOutput::new(&output, target)
+    }
+}

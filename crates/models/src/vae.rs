@@ -1,10 +1,14 @@
-//! Variational autoencoders (Kingma & Welling, 2014) on an MLP encoder and decoder.
+//! Variational autoencoders (Kingma & Welling, 2014) on an MLP or a convolutional
+//! encoder and decoder.
 
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
-use crate::{Activation, Autoencoder, AutoencoderOutput, ConfigError, LossTerm, Reconstruction};
+use crate::{
+    Activation, Autoencoder, AutoencoderOutput, ConfigError, ConvDecoder, ConvEncoder,
+    ConvStackConfig, LossTerm, Reconstruction,
+};
 
 /// A diagonal Gaussian over codes: the VAE encoder's output.
 #[derive(Clone, Debug)]
@@ -41,33 +45,44 @@ pub struct VaeConfig {
     /// Number of input features (pixels).
     pub input_size: usize,
     /// Hidden widths of the encoder, from the input inwards; the decoder mirrors them.
+    /// With `conv`, the linear layers between the flattened feature map and the code
+    /// (possibly none).
     pub hidden: Vec<usize>,
     /// Size of the code.
     pub latent: usize,
     /// Activation after every hidden layer.
     #[config(default = "Activation::Relu")]
     pub activation: Activation,
-    /// Likelihood of the pixels: Bernoulli (`Bce`) or Gaussian with unit variance (`Mse`,
-    /// the squared error halved).
+    /// Likelihood of the pixels: Bernoulli (`Bce`), Gaussian with unit variance (`Mse`,
+    /// the squared error halved; both with a sigmoid output) or Poisson (an `exp` output,
+    /// the rate, for count data).
     #[config(default = "Reconstruction::Bce")]
     pub reconstruction: Reconstruction,
     /// Weight β of the KL term (β-VAE; 1 is the ELBO).
     #[config(default = 1.0)]
     pub beta: f64,
+    /// A convolutional VAE: the encoder starts with these strided convolutions and the
+    /// decoder ends with their mirror (as in the convolutional autoencoder).
+    #[config(default = "None")]
+    pub conv: Option<ConvStackConfig>,
 }
 
 /// A variational autoencoder. Its loss is per sample: the negative log-likelihood
 /// summed over pixels plus β · KL, averaged over the batch.
 #[derive(Module, Debug)]
 pub struct Vae {
-    /// Encoder trunk: `input → hidden…`.
+    /// Convolutions before the encoder's linear layers (convolutional VAE).
+    pub conv_encoder: Option<ConvEncoder>,
+    /// Encoder trunk: `input (or feature map) → hidden…`.
     pub encoder: Vec<Linear>,
     /// Head producing the mean.
     pub mean: Linear,
     /// Head producing the log-variance.
     pub log_var: Linear,
-    /// Decoder: `latent → hidden… → input`.
+    /// Decoder: `latent → hidden… → input (or feature map)`.
     pub decoder: Vec<Linear>,
+    /// Transposed convolutions after the decoder's linear layers (convolutional VAE).
+    pub conv_decoder: Option<ConvDecoder>,
     #[module(skip)]
     activation: Activation,
     #[module(skip)]
@@ -89,12 +104,23 @@ impl VaeConfig {
         if self.latent == 0 {
             return Err(ConfigError::new("latent", "0", "a positive code size"));
         }
-        if self.hidden.is_empty() || self.hidden.contains(&0) {
+        if (self.hidden.is_empty() && self.conv.is_none()) || self.hidden.contains(&0) {
             return Err(ConfigError::new(
                 "hidden",
                 format!("{:?}", self.hidden),
-                "one or more positive widths",
+                "one or more positive widths (or convolutions before them)",
             ));
+        }
+        if let Some(conv) = &self.conv {
+            conv.validate()?;
+            let pixels: usize = conv.image.iter().product();
+            if pixels != self.input_size {
+                return Err(ConfigError::new(
+                    "conv.image",
+                    format!("{:?}", conv.image),
+                    format!("an image of input_size = {} values", self.input_size),
+                ));
+            }
         }
         if !(self.beta.is_finite() && self.beta >= 0.0) {
             return Err(ConfigError::new(
@@ -110,19 +136,28 @@ impl VaeConfig {
     pub fn init(&self, device: &Device) -> Result<Vae, ConfigError> {
         self.validate()?;
         let linear = |i, o| LinearConfig::new(i, o).init(device);
-        let mut widths = vec![self.input_size];
+        let (conv_encoder, conv_decoder, outer) = match &self.conv {
+            Some(conv) => {
+                let (encoder, decoder, flat) = conv.init(device)?;
+                (Some(encoder), Some(decoder), flat)
+            }
+            None => (None, None, self.input_size),
+        };
+        let mut widths = vec![outer];
         widths.extend(&self.hidden);
         let encoder = widths.windows(2).map(|w| linear(w[0], w[1])).collect();
-        let last = *widths.last().unwrap_or(&self.input_size);
+        let last = *widths.last().unwrap_or(&outer);
         let mut up = vec![self.latent];
         up.extend(self.hidden.iter().rev());
-        up.push(self.input_size);
+        up.push(outer);
         let decoder = up.windows(2).map(|w| linear(w[0], w[1])).collect();
         Ok(Vae {
+            conv_encoder,
             encoder,
             mean: linear(last, self.latent),
             log_var: linear(last, self.latent),
             decoder,
+            conv_decoder,
             activation: self.activation,
             reconstruction: self.reconstruction,
             beta: self.beta,
@@ -136,10 +171,14 @@ impl Vae {
     /// # Shapes
     /// `[batch, features]` → mean and log-variance `[batch, latent]`.
     pub fn posterior(&self, input: Tensor<2>) -> Gaussian {
+        let features = match &self.conv_encoder {
+            Some(conv) => conv.forward(input),
+            None => input,
+        };
         let h = self
             .encoder
             .iter()
-            .fold(input, |x, l| self.activation.forward(l.forward(x)));
+            .fold(features, |x, l| self.activation.forward(l.forward(x)));
         Gaussian {
             mean: self.mean.forward(h.clone()),
             log_var: self.log_var.forward(h),
@@ -148,12 +187,28 @@ impl Vae {
 
     /// The decoder's logits and probabilities.
     fn decode_with_logits(&self, code: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
-        let n = self.decoder.len();
-        let h = self.decoder[..n - 1]
-            .iter()
-            .fold(code, |x, l| self.activation.forward(l.forward(x)));
-        let pre = self.decoder[n - 1].forward(h);
-        (pre.clone(), Activation::Sigmoid.forward(pre))
+        let hidden = |x: Tensor<2>, layers: &[Linear]| {
+            layers
+                .iter()
+                .fold(x, |x, l| self.activation.forward(l.forward(x)))
+        };
+        let pre = match &self.conv_decoder {
+            // Every linear layer is hidden; the transposed convolutions end the decoder.
+            Some(conv) => conv.forward(hidden(code, &self.decoder)),
+            None => {
+                let n = self.decoder.len();
+                self.decoder[n - 1].forward(hidden(code, &self.decoder[..n - 1]))
+            }
+        };
+        (pre.clone(), self.output_activation().forward(pre))
+    }
+
+    /// The output activation the likelihood asks for.
+    fn output_activation(&self) -> Activation {
+        match self.reconstruction {
+            Reconstruction::Poisson => Activation::Exp,
+            Reconstruction::Mse | Reconstruction::Bce => Activation::Sigmoid,
+        }
     }
 
     /// `n` images decoded from codes drawn from the prior `N(0, I)`.
@@ -185,7 +240,7 @@ impl Autoencoder for Vae {
             pre,
             reconstruction.clone(),
             input,
-            Activation::Sigmoid,
+            self.output_activation(),
         );
         if self.reconstruction == Reconstruction::Mse {
             nll = nll * 0.5;
@@ -210,7 +265,7 @@ impl Autoencoder for Vae {
 #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
 mod tests {
     use super::*;
-    use burn::optim::{AdamConfig, GradientsParams};
+    use crate::testing::{first_last, save_load, test_images, train_on_sample};
 
     #[test]
     fn kl_by_hand() {
@@ -228,28 +283,57 @@ mod tests {
     fn loss_falls_on_real_images_and_samples_have_image_shape() {
         let device = Device::ndarray().autodiff();
         device.seed(11);
-        let sample = ae_data::sample::load().expect("embedded sample decodes");
-        let batcher = ae_data::HostBatcher::new(std::sync::Arc::new(sample.train));
-        let mut model = VaeConfig::new(784, vec![200], 8)
+        let model = VaeConfig::new(784, vec![200], 8)
             .init(&device)
             .expect("valid config");
-        let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
-        let mut losses = Vec::new();
-        for step in 0..60 {
-            let idx: Vec<usize> = (step * 64 % 3968..step * 64 % 3968 + 64).collect();
-            let out = model.forward(batcher.images(&idx, &device));
-            losses.push(out.loss.clone().into_scalar::<f32>());
-            let grads = GradientsParams::from_grads(out.loss.backward(), &model);
-            model = optim.step(2e-3, model, grads);
-        }
-        let first: f32 = losses[..5].iter().sum::<f32>() / 5.0;
-        let last: f32 = losses[losses.len() - 5..].iter().sum::<f32>() / 5.0;
+        let (model, losses) = train_on_sample(model, &device, 60, 2e-3, None);
+        let (first, last) = first_last(&losses, 5);
         // Per-sample BCE + KL starts near 784 · ln 2 ≈ 543 nats.
         assert!(
             first > 400.0 && last < 0.75 * first,
             "ELBO loss {first} -> {last}"
         );
         assert_eq!(model.sample(5, &device).dims(), [5, 784]);
+    }
+
+    #[test]
+    fn conv_vae_loss_falls_and_save_load_is_identical() {
+        let device = Device::ndarray().autodiff();
+        device.seed(17);
+        let config = VaeConfig::new(784, vec![], 8)
+            .with_conv(Some(ConvStackConfig::new([1, 28, 28], vec![8, 16])));
+        let model = config.init(&device).expect("valid config");
+        assert!(model.conv_encoder.is_some() && model.conv_decoder.is_some());
+        let (model, losses) = train_on_sample(model, &device, 40, 3e-3, None);
+        let (first, last) = first_last(&losses, 3);
+        assert!(
+            first > 400.0 && last < 0.75 * first,
+            "conv VAE loss {first} -> {last}"
+        );
+
+        let plain = device.clone().without_autodiff();
+        let model = model.valid();
+        let loaded = save_load(&model, config.init(&plain).expect("valid config"));
+        let x = test_images(3, &plain);
+        model
+            .encode(x.clone())
+            .into_data()
+            .assert_eq(&loaded.encode(x).into_data(), true);
+        let z = Tensor::<2>::ones([2, 8], &plain);
+        model
+            .decode(z.clone())
+            .into_data()
+            .assert_eq(&loaded.decode(z).into_data(), true);
+        assert_eq!(loaded.sample(4, &plain).dims(), [4, 784]);
+    }
+
+    #[test]
+    fn conv_stack_must_match_the_input_size() {
+        let err = VaeConfig::new(784, vec![], 8)
+            .with_conv(Some(ConvStackConfig::new([1, 32, 32], vec![8])))
+            .validate()
+            .expect_err("32x32 stack for 784 inputs");
+        assert!(err.to_string().contains("conv.image"), "{err}");
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub const MODEL_FILE: &str = "model.bpk";
 pub const METRICS_FILE: &str = "metrics.json";
 /// The reconstruction grid.
 pub const RECONSTRUCTIONS_FILE: &str = "reconstructions.png";
+/// Images decoded from samples of the prior (generative families).
+pub const SAMPLES_FILE: &str = "samples.png";
 
 /// A finished training run on disk.
 #[derive(Clone, Debug)]

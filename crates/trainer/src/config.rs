@@ -35,10 +35,56 @@ pub struct TrainConfig {
     /// How the learning rate changes over the run.
     #[serde(default)]
     pub schedule: Schedule,
+    /// Adam's β₁ (momentum): 0.9, PyTorch's default; 0.5 for adversarial training, as is
+    /// usual for GANs (Radford et al., 2016).
+    #[serde(default = "default_beta1")]
+    pub beta1: f64,
+    /// Pretraining before the end-to-end run.
+    #[serde(default)]
+    pub pretrain: Pretrain,
+}
+
+/// Pretraining before the end-to-end run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pretrain {
+    /// None: train end to end from the initial weights.
+    #[default]
+    None,
+    /// Greedy layer-wise pretraining of a deep MLP autoencoder: each layer pair, from
+    /// the outside in, trained as a shallow autoencoder on the codes of the pairs
+    /// before it, for `epochs` epochs each; then the end-to-end run fine-tunes.
+    Layerwise {
+        /// Epochs per layer pair.
+        epochs: usize,
+    },
+}
+
+impl std::str::FromStr for Pretrain {
+    type Err = String;
+
+    /// Parses `none`, `layerwise` (one epoch per layer pair) or `layerwise:EPOCHS`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once(':') {
+            None if s == "none" => Ok(Self::None),
+            None if s == "layerwise" => Ok(Self::Layerwise { epochs: 1 }),
+            Some(("layerwise", n)) => n
+                .parse()
+                .map(|epochs| Self::Layerwise { epochs })
+                .map_err(|_| format!("pretrain '{s}': '{n}' is not a number of epochs")),
+            _ => Err(format!(
+                "unknown pretraining '{s}': expected none, layerwise or layerwise:EPOCHS"
+            )),
+        }
+    }
+}
+
+fn default_beta1() -> f64 {
+    0.9
 }
 
 /// A learning-rate schedule.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Schedule {
     /// The same rate throughout.
@@ -46,11 +92,50 @@ pub enum Schedule {
     Constant,
     /// Cosine annealing from `lr` to 0 over the whole run.
     Cosine,
+    /// The rate times `gamma` every `every` epochs (PyTorch's `StepLR`).
+    Step {
+        /// Epochs between two decays.
+        every: usize,
+        /// Factor applied at each decay.
+        gamma: f64,
+    },
+}
+
+impl std::str::FromStr for Schedule {
+    type Err = String;
+
+    /// Parses `constant`, `cosine` or `step:EPOCHS[:GAMMA]` (γ defaults to 0.1).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.split(':');
+        let schedule = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some("constant"), None, ..) => Self::Constant,
+            (Some("cosine"), None, ..) => Self::Cosine,
+            (Some("step"), Some(every), gamma, None) => Self::Step {
+                every: every
+                    .parse()
+                    .map_err(|_| format!("step schedule: '{every}' is not a number of epochs"))?,
+                gamma: gamma.map_or(Ok(0.1), |g| {
+                    g.parse()
+                        .map_err(|_| format!("step schedule: γ '{g}' is not a number"))
+                })?,
+            },
+            _ => {
+                return Err(format!(
+                    "unknown schedule '{s}': expected constant, cosine or step:EPOCHS[:GAMMA]"
+                ));
+            }
+        };
+        Ok(schedule)
+    }
 }
 
 impl TrainConfig {
     /// The defaults, for `model` on `dataset`.
     pub fn new(model: ModelConfig, dataset: DatasetName) -> Self {
+        let beta1 = match model {
+            ModelConfig::Aae(_) => 0.5,
+            _ => default_beta1(),
+        };
         Self {
             model,
             dataset,
@@ -64,6 +149,8 @@ impl TrainConfig {
             weight_decay: 0.0,
             early_stopping: None,
             schedule: Schedule::Constant,
+            beta1,
+            pretrain: Pretrain::None,
         }
     }
 
@@ -94,8 +181,37 @@ impl TrainConfig {
                 self.weight_decay
             );
         }
+        if !(0.0..1.0).contains(&self.beta1) {
+            bail!("beta1 = {}: expected Adam's β₁ in [0, 1)", self.beta1);
+        }
+        if let Pretrain::Layerwise { epochs } = self.pretrain {
+            let deep = matches!(&self.model, ModelConfig::Mlp(m) if !m.hidden.is_empty());
+            if !deep {
+                bail!(
+                    "pretrain = layerwise needs a deep MLP autoencoder (--model mlp with \
+                     --hidden layers); this model is {}{}",
+                    self.model.kind(),
+                    if self.model.kind() == "mlp" {
+                        " without hidden layers"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            if epochs == 0 {
+                bail!("pretrain = layerwise:0: expected at least one epoch per layer");
+            }
+        }
         if self.early_stopping == Some(0) {
             bail!("early_stopping = 0: expected a patience of at least one epoch");
+        }
+        if let Schedule::Step { every, gamma } = self.schedule
+            && (every == 0 || !(gamma > 0.0 && gamma <= 1.0))
+        {
+            bail!(
+                "schedule = step:{every}:{gamma}: expected at least one epoch between decays \
+                 and a factor γ in (0, 1]"
+            );
         }
         if self.schedule == Schedule::Cosine && self.lr > 1.0 {
             bail!(

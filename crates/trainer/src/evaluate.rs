@@ -22,6 +22,12 @@ pub struct EvalReport {
     pub psnr_db: f64,
     /// The model's training loss on the split, averaged over images.
     pub loss: f64,
+    /// Mean of each code unit over the split.
+    #[serde(default)]
+    pub code_mean: Vec<f64>,
+    /// Standard deviation of each code unit over the split.
+    #[serde(default)]
+    pub code_std: Vec<f64>,
 }
 
 /// Reconstructs every image of `split` in batches and measures the error.
@@ -36,6 +42,7 @@ pub fn evaluate<M: Autoencoder>(
     let n = split.len();
     let pixels = split.images.pixels_per_image();
     let (mut sq_sum, mut loss_sum) = (0.0f64, 0.0f64);
+    let (mut code_sum, mut code_sq) = (Vec::new(), Vec::new());
     let indices: Vec<usize> = (0..n).collect();
     for chunk in indices.chunks(batch_size.max(1)) {
         let x = batcher.images(chunk, device);
@@ -45,7 +52,28 @@ pub fn evaluate<M: Autoencoder>(
             .sum()
             .into_scalar::<f32>() as f64;
         loss_sum += out.loss.into_scalar::<f32>() as f64 * chunk.len() as f64;
+        let [_, latent] = out.code.dims();
+        code_sum.resize(latent, 0.0);
+        code_sq.resize(latent, 0.0);
+        let codes = out
+            .code
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap_or_default();
+        for row in codes.chunks(latent.max(1)) {
+            for (j, &v) in row.iter().enumerate() {
+                code_sum[j] += v as f64;
+                code_sq[j] += (v as f64) * (v as f64);
+            }
+        }
     }
+    let count = n.max(1) as f64;
+    let code_mean: Vec<f64> = code_sum.iter().map(|s| s / count).collect();
+    let code_std = code_sq
+        .iter()
+        .zip(&code_mean)
+        .map(|(sq, m)| (sq / count - m * m).max(0.0).sqrt())
+        .collect();
     let mse = sq_sum / (n * pixels).max(1) as f64;
     EvalReport {
         split: name.to_string(),
@@ -54,6 +82,8 @@ pub fn evaluate<M: Autoencoder>(
         sq_error_per_image: sq_sum / n.max(1) as f64,
         psnr_db: 10.0 * (1.0 / mse).log10(),
         loss: loss_sum / n.max(1) as f64,
+        code_mean,
+        code_std,
     }
 }
 

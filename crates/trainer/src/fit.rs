@@ -5,30 +5,35 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ae_data::{Dataset, DeviceBatcher, HostBatcher, IndexDataset, Split};
-use ae_models::train::{LossTermMetric, PixelMseMetric};
+use ae_models::train::{LayerwiseStage, LossTermMetric, PixelMseMetric};
 use ae_models::{AnyAutoencoder, Autoencoder};
 use anyhow::{Context, Result, bail};
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::Dataset as _;
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
+use burn::lr_scheduler::step::StepLrSchedulerConfig;
 use burn::optim::AdamConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::prelude::*;
-use burn::train::metric::LossMetric;
 use burn::train::metric::store::{Aggregate, Direction, Split as MetricSplit};
+use burn::train::metric::{LearningRateMetric, LossMetric};
 use burn::train::{
-    Learner, LearnerSummary, MetricEarlyStoppingStrategy, StoppingCondition, SupervisedTraining,
+    Learner, LearnerModel, LearnerSummary, MetricEarlyStoppingStrategy, StoppingCondition,
+    SupervisedTraining,
 };
 use serde::Serialize;
 
-use crate::artifact::{self, CONFIG_FILE, METRICS_FILE, MODEL_FILE, RECONSTRUCTIONS_FILE};
-use crate::config::{Schedule, TrainConfig};
+use crate::artifact::{
+    self, CONFIG_FILE, METRICS_FILE, MODEL_FILE, RECONSTRUCTIONS_FILE, SAMPLES_FILE,
+};
+use crate::config::{Pretrain, Schedule, TrainConfig};
 use crate::evaluate::{EvalReport, evaluate};
 use crate::image::Grid;
 use crate::progress::PlainRenderer;
 
-/// Names of the metrics every run records, as burn logs them.
-const METRICS: [&str; 2] = ["Loss", PixelMseMetric::NAME];
+/// Names of the metrics every run records, as burn logs them (the learning rate in
+/// training only).
+const METRICS: [&str; 3] = ["Loss", PixelMseMetric::NAME, "Learning Rate"];
 
 /// Where the batches come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,6 +131,18 @@ pub fn train(
     let train_loader = loader(&train_split, train_idx, true);
     let valid_loader = loader(&valid_split, valid_idx, false);
 
+    let (model, pretrained) = pretrain(config, model, &train_loader, &valid_loader, dir)?;
+    let pretrain_report = pretrained.map(|stages| {
+        let test = evaluate(
+            &model.valid(),
+            &data.test,
+            "test",
+            config.batch_size,
+            device,
+        );
+        serde_json::json!({ "stages": stages, "test": test })
+    });
+
     let terms = config.model.loss_terms();
     let mut training = SupervisedTraining::new(dir, train_loader, valid_loader)
         .metrics((LossMetric::new(), PixelMseMetric::new()));
@@ -139,12 +156,11 @@ pub fn train(
         }
     }
     let mut training = training
+        .metric_train_numeric(LearningRateMetric::new())
         .with_default_checkpointers()
         .num_epochs(config.epochs)
         .summary();
-    if !(cfg!(feature = "tui") && std::io::stdout().is_terminal()) {
-        training = training.renderer(Box::new(PlainRenderer::new()));
-    }
+    training = with_renderer(training);
     if let Some(patience) = config.early_stopping {
         training = training.early_stopping(MetricEarlyStoppingStrategy::new(
             &LossMetric::new(),
@@ -154,7 +170,7 @@ pub fn train(
             StoppingCondition::NoImprovementSince { n_epochs: patience },
         ));
     }
-    let mut optim = adam();
+    let mut optim = adam().with_beta_1(config.beta1 as f32);
     if config.weight_decay > 0.0 {
         optim = optim.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)));
     }
@@ -165,6 +181,14 @@ pub fn train(
             let scheduler = CosineAnnealingLrSchedulerConfig::new(config.lr, steps.max(1))
                 .init()
                 .map_err(|e| anyhow::anyhow!("cosine schedule: {e}"))?;
+            Learner::new(model, optim.init(), scheduler)
+        }
+        Schedule::Step { every, gamma } => {
+            let steps = every * train_len.div_ceil(config.batch_size);
+            let scheduler = StepLrSchedulerConfig::new(config.lr, steps.max(1))
+                .with_gamma(gamma)
+                .init()
+                .map_err(|e| anyhow::anyhow!("step schedule: {e}"))?;
             Learner::new(model, optim.init(), scheduler)
         }
     };
@@ -188,16 +212,75 @@ pub fn train(
         names.extend(&terms);
     }
     let history = read_history(dir, &names)?;
-    let metrics = serde_json::json!({ "epochs": history, "test": test });
+    let mut metrics = serde_json::json!({ "epochs": history, "test": test });
+    if let Some(report) = pretrain_report {
+        metrics["pretrain"] = report;
+    }
     let json = serde_json::to_string_pretty(&metrics).context("metrics serialise")?;
     artifact::write_atomic(&dir.join(METRICS_FILE), json.as_bytes())?;
     reconstruction_grid(&model, &data.test, data.image_shape(), device)
         .save_png(&dir.join(RECONSTRUCTIONS_FILE))?;
+    if let Some(grid) = sample_grid(&model, data.image_shape(), device) {
+        grid.save_png(&dir.join(SAMPLES_FILE))?;
+    }
     Ok(Outcome {
         dir: dir.to_path_buf(),
         test,
         history,
     })
+}
+
+/// burn's dashboard in a terminal, else a line per quarter epoch.
+fn with_renderer<M: LearnerModel>(training: SupervisedTraining<M>) -> SupervisedTraining<M> {
+    if cfg!(feature = "tui") && std::io::stdout().is_terminal() {
+        training
+    } else {
+        training.renderer(Box::new(PlainRenderer::new()))
+    }
+}
+
+/// Greedy layer-wise pretraining, when configured: each layer pair of the MLP, from
+/// the outside in, trained through burn's `Learner` as a shallow autoencoder, logged
+/// under `dir/pretrain/layer-<i>/`. Returns the pretrained model and each stage's
+/// per-epoch metrics.
+fn pretrain(
+    config: &TrainConfig,
+    model: AnyAutoencoder,
+    train_loader: &Arc<dyn DataLoader<Tensor<2>>>,
+    valid_loader: &Arc<dyn DataLoader<Tensor<2>>>,
+    dir: &Path,
+) -> Result<(AnyAutoencoder, Option<Vec<serde_json::Value>>)> {
+    let Pretrain::Layerwise { epochs } = config.pretrain else {
+        return Ok((model, None));
+    };
+    let AnyAutoencoder::Mlp(mut mlp) = model else {
+        bail!("layer-wise pretraining needs an MLP autoencoder");
+    };
+    let mut stages = Vec::new();
+    for layer in 0..mlp.depth() {
+        println!("pretraining layer pair {}/{}", layer + 1, mlp.depth());
+        let stage_dir = dir.join("pretrain").join(format!("layer-{layer}"));
+        let training =
+            SupervisedTraining::new(&stage_dir, train_loader.clone(), valid_loader.clone())
+                .metrics((LossMetric::new(), PixelMseMetric::new()))
+                .num_epochs(epochs);
+        let stage = LayerwiseStage {
+            autoencoder: mlp,
+            layer,
+        };
+        let optim = adam().with_beta_1(config.beta1 as f32).init();
+        let result = with_renderer(training).launch(Learner::new(stage, optim, config.lr));
+        if let Some(error) = result.error {
+            bail!("pretraining layer pair {layer} stopped: {error}");
+        }
+        if let Some(stop) = result.interrupted {
+            bail!("pretraining was interrupted: {stop:?}");
+        }
+        mlp = result.model.train().autoencoder;
+        let history = read_history(&stage_dir, &["Loss", PixelMseMetric::NAME])?;
+        stages.push(serde_json::json!({ "layer": layer, "epochs": history }));
+    }
+    Ok((AnyAutoencoder::Mlp(mlp), Some(stages)))
 }
 
 /// Per-epoch means of the recorded metrics, from the Learner's logs.
@@ -251,6 +334,22 @@ pub fn reconstruction_grid<M: Autoencoder>(
         width: shape[1],
         rows,
     }
+}
+
+/// An 8 × 8 grid of images decoded from the prior, for the generative families.
+pub fn sample_grid(model: &AnyAutoencoder, shape: [usize; 2], device: &Device) -> Option<Grid> {
+    let size = shape[0] * shape[1];
+    let values = model
+        .sample(64, device)?
+        .into_data()
+        .try_into_vec::<f32>()
+        .ok()?;
+    let images: Vec<Vec<f32>> = values.chunks(size).map(<[f32]>::to_vec).collect();
+    Some(Grid {
+        height: shape[0],
+        width: shape[1],
+        rows: images.chunks(8).map(<[Vec<f32>]>::to_vec).collect(),
+    })
 }
 
 /// Adam with PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8), so that runs compare

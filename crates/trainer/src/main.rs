@@ -5,13 +5,13 @@ use std::process::ExitCode;
 
 use ae_data::{DatasetName, Locator};
 use ae_models::{
-    Activation, ConvAutoencoderConfig, KlSparsity, MlpAutoencoderConfig, ModelConfig, Noise,
-    Reconstruction, Regularization, VaeConfig,
+    AaeConfig, Activation, ConvAutoencoderConfig, ConvStackConfig, KlSparsity,
+    MlpAutoencoderConfig, ModelConfig, Noise, Prior, Reconstruction, Regularization, VaeConfig,
 };
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use trainer::artifact::{self, Artifact};
-use trainer::config::{Schedule, TrainConfig};
+use trainer::config::{Pretrain, Schedule, TrainConfig};
 use trainer::device::{self, Backend};
 use trainer::evaluate::evaluate;
 use trainer::fit::{self, DataPath};
@@ -41,6 +41,10 @@ enum ModelKind {
     Conv,
     /// Variational autoencoder (MLP encoder and decoder).
     Vae,
+    /// Variational autoencoder with a convolutional encoder and decoder.
+    ConvVae,
+    /// Adversarial autoencoder: an MLP autoencoder whose codes a discriminator matches to a prior.
+    Aae,
 }
 
 impl ModelKind {
@@ -49,6 +53,8 @@ impl ModelKind {
             Self::Mlp => "mlp",
             Self::Conv => "conv",
             Self::Vae => "vae",
+            Self::ConvVae => "conv-vae",
+            Self::Aae => "aae",
         }
     }
 
@@ -58,11 +64,18 @@ impl ModelKind {
         match self {
             Self::Mlp => ModelConfig::Mlp(MlpAutoencoderConfig::new(pixels, vec![512, 256], 32)),
             Self::Conv => ModelConfig::Conv(ConvAutoencoderConfig::new(
-                [1, shape[0], shape[1]],
-                vec![32, 64],
+                ConvStackConfig::new([1, shape[0], shape[1]], vec![32, 64]),
                 32,
             )),
             Self::Vae => ModelConfig::Vae(VaeConfig::new(pixels, vec![400], 20)),
+            Self::ConvVae => ModelConfig::Vae(VaeConfig::new(pixels, vec![], 20).with_conv(Some(
+                ConvStackConfig::new([1, shape[0], shape[1]], vec![32, 64]),
+            ))),
+            Self::Aae => ModelConfig::Aae(AaeConfig::new(MlpAutoencoderConfig::new(
+                pixels,
+                vec![512, 256],
+                8,
+            ))),
         }
     }
 }
@@ -98,10 +111,11 @@ struct TrainArgs {
     /// Adam learning rate [default: 0.001].
     #[arg(long)]
     lr: Option<f64>,
-    /// Code size [default: 32].
+    /// Code size [default: 32; vae 20; aae 8].
     #[arg(long)]
     latent: Option<usize>,
-    /// Hidden widths of the encoder, comma-separated; `none` for a shallow model [default: 512,256].
+    /// Hidden widths of the encoder, comma-separated; `none` for a shallow model [default: 512,256;
+    /// vae 400; conv-vae none (linear layers after the convolutions)].
     #[arg(long, value_parser = parse_widths)]
     hidden: Option<Widths>,
     /// Hidden activation: relu, leaky-relu[:slope], sigmoid, tanh, gelu, identity [default: relu].
@@ -110,21 +124,30 @@ struct TrainArgs {
     /// Code activation [default: identity].
     #[arg(long)]
     code_activation: Option<Activation>,
-    /// Output activation [default: sigmoid].
+    /// Output activation: as --activation, or exp, softplus [default: sigmoid; exp with --loss poisson].
     #[arg(long)]
     output_activation: Option<Activation>,
-    /// Reconstruction loss: mse or bce [default: mse].
+    /// Reconstruction loss: mse, bce or poisson (count data) [default: mse].
     #[arg(long)]
     loss: Option<Reconstruction>,
     /// Linear layers without bias (mlp).
     #[arg(long)]
     no_bias: bool,
-    /// Output channels of the encoder's convolutions, comma-separated (conv) [default: 32,64].
+    /// Output channels of the encoder's convolutions, comma-separated (conv, conv-vae) [default: 32,64].
     #[arg(long, value_parser = parse_widths)]
     channels: Option<Widths>,
-    /// Weight of the KL term (vae) [default: 1].
+    /// Weight of the KL term (vae, conv-vae) [default: 1].
     #[arg(long)]
     beta: Option<f64>,
+    /// Prior of the codes (aae): gaussian or mixture:K[:RADIUS[:STD]] [default: gaussian].
+    #[arg(long)]
+    prior: Option<Prior>,
+    /// Weight of the generator term against the reconstruction (aae) [default: 1].
+    #[arg(long)]
+    adversarial_weight: Option<f64>,
+    /// Hidden widths of the discriminator, comma-separated (aae) [default: 256,256].
+    #[arg(long, value_parser = parse_widths)]
+    discriminator: Option<Widths>,
     /// Training-time corruption (denoising): none, gaussian:STD, salt-pepper:RATE, masking:RATE, speckle:STD.
     #[arg(long)]
     noise: Option<Noise>,
@@ -158,14 +181,22 @@ struct TrainArgs {
     /// Fraction of the training images held out for validation; 0 validates on the test split [default: 0.1].
     #[arg(long)]
     valid_fraction: Option<f64>,
+    /// Greedy layer-wise pretraining of a deep MLP before the end-to-end run:
+    /// none, layerwise (1 epoch per layer pair) or layerwise:EPOCHS [default: none].
+    #[arg(long)]
+    pretrain: Option<Pretrain>,
+    /// Adam's β₁ [default: 0.9; aae 0.5].
+    #[arg(long)]
+    beta1: Option<f64>,
     /// Adam weight decay (L2, as PyTorch's `weight_decay`) [default: 0].
     #[arg(long)]
     weight_decay: Option<f64>,
     /// Stop when the validation loss has not improved for N epochs.
     #[arg(long, value_name = "N")]
     early_stopping: Option<usize>,
-    /// Learning-rate schedule [default: constant].
-    #[arg(long, value_enum)]
+    /// Learning-rate schedule: constant, cosine (to 0 over the run) or step:EPOCHS[:GAMMA]
+    /// (× γ, default 0.1, every EPOCHS epochs) [default: constant].
+    #[arg(long)]
     schedule: Option<Schedule>,
     /// Threads preparing batches [default: 1].
     #[arg(long)]
@@ -312,24 +343,25 @@ fn merge(
     let family = config.model.kind();
     let not_for = |flag: &str| anyhow::anyhow!("{flag} does not apply to --model {family}");
     match &mut config.model {
-        ModelConfig::Mlp(m) => {
-            set(&mut m.latent, args.latent);
-            set(&mut m.hidden, args.hidden.clone().map(|w| w.0));
-            set(&mut m.activation, args.activation);
-            set(&mut m.code_activation, args.code_activation);
-            set(&mut m.output_activation, args.output_activation);
-            set(&mut m.reconstruction, args.loss);
-            set(&mut m.noise, args.noise);
-            set(&mut m.dropout, args.dropout);
-            m.bias &= !args.no_bias;
-            apply_regularization(&mut m.regularization, args);
+        ModelConfig::Mlp(m) => apply_mlp(m, args),
+        ModelConfig::Aae(a) => {
+            apply_mlp(&mut a.autoencoder, args);
+            set(&mut a.prior, args.prior);
+            set(&mut a.adversarial_weight, args.adversarial_weight);
+            set(
+                &mut a.discriminator,
+                args.discriminator.clone().map(|w| w.0),
+            );
         }
         ModelConfig::Conv(m) => {
             set(&mut m.latent, args.latent);
-            set(&mut m.channels, args.channels.clone().map(|w| w.0));
-            set(&mut m.activation, args.activation);
+            set(&mut m.conv.channels, args.channels.clone().map(|w| w.0));
+            set(&mut m.conv.activation, args.activation);
             set(&mut m.output_activation, args.output_activation);
             set(&mut m.reconstruction, args.loss);
+            if args.loss == Some(Reconstruction::Poisson) && args.output_activation.is_none() {
+                m.output_activation = Activation::Exp;
+            }
             set(&mut m.noise, args.noise);
             apply_regularization(&mut m.regularization, args);
             if args.hidden.is_some()
@@ -348,6 +380,10 @@ fn merge(
             set(&mut m.activation, args.activation);
             set(&mut m.reconstruction, args.loss);
             set(&mut m.beta, args.beta);
+            if let Some(conv) = &mut m.conv {
+                set(&mut conv.channels, args.channels.clone().map(|w| w.0));
+                set(&mut conv.activation, args.activation);
+            }
             if args.noise.is_some()
                 || args.code_l1.is_some()
                 || args.k_sparse.is_some()
@@ -357,11 +393,16 @@ fn merge(
             }
         }
     }
-    if args.channels.is_some() && family != "conv" {
+    if args.channels.is_some() && family != "conv" && family != "conv-vae" {
         return Err(not_for("--channels"));
     }
-    if args.beta.is_some() && family != "vae" {
+    if args.beta.is_some() && family != "vae" && family != "conv-vae" {
         return Err(not_for("--beta"));
+    }
+    if (args.prior.is_some() || args.adversarial_weight.is_some() || args.discriminator.is_some())
+        && family != "aae"
+    {
+        return Err(not_for("--prior, --adversarial-weight or --discriminator"));
     }
     set(&mut config.epochs, args.epochs);
     set(&mut config.batch_size, args.batch_size);
@@ -371,6 +412,8 @@ fn merge(
     set(&mut config.valid_fraction, args.valid_fraction);
     set(&mut config.weight_decay, args.weight_decay);
     set(&mut config.schedule, args.schedule);
+    set(&mut config.beta1, args.beta1);
+    set(&mut config.pretrain, args.pretrain);
     if args.early_stopping.is_some() {
         config.early_stopping = args.early_stopping;
     }
@@ -391,6 +434,23 @@ fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *slot = v;
     }
+}
+
+/// The flags of an MLP autoencoder (alone or inside an adversarial one).
+fn apply_mlp(m: &mut MlpAutoencoderConfig, args: &TrainArgs) {
+    set(&mut m.latent, args.latent);
+    set(&mut m.hidden, args.hidden.clone().map(|w| w.0));
+    set(&mut m.activation, args.activation);
+    set(&mut m.code_activation, args.code_activation);
+    set(&mut m.output_activation, args.output_activation);
+    set(&mut m.reconstruction, args.loss);
+    if args.loss == Some(Reconstruction::Poisson) && args.output_activation.is_none() {
+        m.output_activation = Activation::Exp;
+    }
+    set(&mut m.noise, args.noise);
+    set(&mut m.dropout, args.dropout);
+    m.bias &= !args.no_bias;
+    apply_regularization(&mut m.regularization, args);
 }
 
 fn apply_regularization(reg: &mut Regularization, args: &TrainArgs) {

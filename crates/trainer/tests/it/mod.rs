@@ -19,6 +19,15 @@ pub fn trainer(home: &Path) -> Command {
     cmd
 }
 
+/// Runs `trainer train ARGS --backend ndarray --out DIR` and returns its output.
+pub fn train_cli(home: &Path, dir: &Path, args: &[&str]) -> Output {
+    run(trainer(home)
+        .arg("train")
+        .args(args)
+        .args(["--backend", "ndarray", "--out"])
+        .arg(dir))
+}
+
 /// Runs and returns the output, printing it for the test log.
 pub fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("the trainer binary runs");
@@ -41,4 +50,15 @@ pub fn epoch_value(metrics: &serde_json::Value, epoch: usize, split: &str, name:
     metrics["epochs"][epoch][split][name]
         .as_f64()
         .unwrap_or(f64::NAN)
+}
+
+/// Whether the full Fashion-MNIST is installed where the trainer finds it; reports a
+/// skip of `what` (a failure under `AE_REQUIRE_ALL`) when it is not.
+pub fn full_fashion_mnist(what: &str) -> bool {
+    let system = Path::new(ae_data::SYSTEM_DIR).join("fashion-mnist");
+    let present = system.join(ae_data::FILE_NAMES[0]).is_file();
+    if !present {
+        ae_data::skip(what, "package dataset-fashion-mnist is not installed");
+    }
+    present
 }

@@ -183,30 +183,23 @@ fn config_file_is_reusable_and_flags_override_it() {
 /// The acceptance run: 784-512-256-32, 1 epoch on the full Fashion-MNIST.
 #[test]
 fn one_epoch_on_full_fashion_mnist_reaches_reference_mse() {
-    let system = Path::new(ae_data::SYSTEM_DIR).join("fashion-mnist");
-    if !system.join(ae_data::FILE_NAMES[0]).is_file() {
-        ae_data::skip(
-            "full Fashion-MNIST acceptance run",
-            "package dataset-fashion-mnist is not installed",
-        );
+    if !full_fashion_mnist("full Fashion-MNIST acceptance run") {
         return;
     }
     let home = tempfile::tempdir().expect("temp dir");
     let dir = home.path().join("full");
-    let out = run(trainer(home.path())
-        .args([
-            "train",
+    let out = train_cli(
+        home.path(),
+        &dir,
+        &[
             "--model",
             "mlp",
             "--dataset",
             "fashion-mnist",
             "--epochs",
             "1",
-            "--backend",
-            "ndarray",
-            "--out",
-        ])
-        .arg(&dir));
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let m = metrics(&dir);
     let test = m["test"]["mse_per_pixel"].as_f64().expect("test mse");
@@ -215,45 +208,55 @@ fn one_epoch_on_full_fashion_mnist_reaches_reference_mse() {
 }
 
 #[test]
-fn schedule_weight_decay_and_early_stopping_are_recorded() {
+fn schedule_weight_decay_and_early_stopping_take_effect() {
     let home = tempfile::tempdir().expect("temp dir");
-    let dir = home.path().join("opts");
-    let out = run(trainer(home.path())
-        .args([
-            "train",
+    let dir = home.path().join("step");
+    let out = train_cli(
+        home.path(),
+        &dir,
+        &[
             "--dataset",
             "fashion-mnist-sample",
-            "--backend",
-            "ndarray",
             "--epochs",
             "3",
             "--limit",
-            "512",
+            "256",
+            "--batch-size",
+            "64",
             "--hidden",
             "32",
             "--latent",
             "8",
             "--schedule",
-            "cosine",
+            "step:1:0.1",
             "--weight-decay",
             "1e-4",
             "--early-stopping",
-            "2",
-            "--out",
-        ])
-        .arg(&dir));
+            "5",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).expect("config"))
             .expect("json");
-    assert_eq!(config["schedule"], "cosine");
-    assert_eq!(config["early_stopping"], 2);
+    assert_eq!(config["schedule"]["step"]["every"], 1);
+    assert_eq!(config["early_stopping"], 5);
     assert_eq!(config["weight_decay"], 1e-4);
     let m = metrics(&dir);
-    let epochs = m["epochs"].as_array().map(Vec::len).unwrap_or(0);
-    assert!((1..=3).contains(&epochs), "{epochs} epochs");
-    assert!(
-        epoch_value(&m, epochs - 1, "train", "Loss") < epoch_value(&m, 0, "train", "Loss")
-            || epochs == 1
-    );
+    assert!(epoch_value(&m, 2, "train", "Loss") < epoch_value(&m, 0, "train", "Loss"));
+    let lr: Vec<f64> = (0..3)
+        .map(|e| epoch_value(&m, e, "train", "Learning Rate"))
+        .collect();
+    assert!((lr[0] - 1e-3).abs() < 1e-9, "{lr:?}");
+    assert!((lr[1] - 1e-4).abs() < 1e-10, "{lr:?}");
+    assert!((lr[2] - 1e-5).abs() < 1e-11, "{lr:?}");
+    let bad = run(trainer(home.path()).args([
+        "train",
+        "--dataset",
+        "fashion-mnist-sample",
+        "--schedule",
+        "step:0",
+    ]));
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("step:0"), "{}", stderr(&bad));
 }

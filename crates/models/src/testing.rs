@@ -1,0 +1,70 @@
+//! Helpers shared by the unit tests: short training runs on the embedded sample of
+//! real Fashion-MNIST images, and a save → load round trip.
+
+use std::sync::Arc;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+
+use crate::Autoencoder;
+
+/// Trains `model` for `steps` Adam steps (PyTorch's ε) on consecutive batches of 64
+/// sample images at `lr`; returns it and, per step, the value of the loss term
+/// `term` (`None`: the total loss).
+pub fn train_on_sample<M: Module + Autoencoder>(
+    mut model: M,
+    device: &Device,
+    steps: usize,
+    lr: f64,
+    term: Option<&str>,
+) -> (M, Vec<f32>) {
+    let sample = ae_data::sample::load().expect("embedded sample decodes");
+    let batcher = ae_data::HostBatcher::new(Arc::new(sample.train));
+    let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
+    let mut values = Vec::new();
+    for step in 0..steps {
+        let start = step * 64 % 3968;
+        let idx: Vec<usize> = (start..start + 64).collect();
+        let out = model.forward(batcher.images(&idx, device));
+        let tracked = match term {
+            Some(name) => out
+                .terms
+                .iter()
+                .find(|t| t.name == name)
+                .map(|t| t.value.clone())
+                .unwrap_or_else(|| panic!("term {name} reported")),
+            None => out.loss.clone(),
+        };
+        values.push(tracked.into_scalar::<f32>());
+        let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+        model = optim.step(lr, model, grads);
+    }
+    (model, values)
+}
+
+/// Means of the first and of the last `n` values.
+pub fn first_last(values: &[f32], n: usize) -> (f32, f32) {
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    (mean(&values[..n]), mean(&values[values.len() - n..]))
+}
+
+/// `model`'s weights saved to a file and loaded into `fresh`.
+pub fn save_load<M: Module>(model: &M, fresh: M) -> M {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let path = tmp.path().join("model");
+    model
+        .clone()
+        .into_record()
+        .save(&path)
+        .expect("record saves");
+    let record = burn::store::ModuleRecord::load(&path).expect("record loads");
+    fresh.load_record(record)
+}
+
+/// The first `n` sample test images.
+pub fn test_images(n: usize, device: &Device) -> Tensor<2> {
+    let sample = ae_data::sample::load().expect("embedded sample decodes");
+    let idx: Vec<usize> = (0..n).collect();
+    ae_data::HostBatcher::new(Arc::new(sample.test)).images(&idx, device)
+}
