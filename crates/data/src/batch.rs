@@ -181,4 +181,57 @@ mod tests {
             .to_data()
             .assert_approx_eq::<f32>(&host.to_data(), Default::default());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Training and validation parts are disjoint, cover `0..n` in order, and the
+        /// validation part has the requested share (at least one when asked for).
+        #[test]
+        fn index_split_partitions(n in 0usize..5000, fraction in 0.0f64..1.0) {
+            let (train, valid) = IndexDataset::split(n, fraction);
+            proptest::prop_assert_eq!(train.len() + valid.len(), n);
+            let all: Vec<usize> = (0..train.len())
+                .filter_map(|i| train.get(i).ok())
+                .chain((0..valid.len()).filter_map(|i| valid.get(i).ok()))
+                .collect();
+            proptest::prop_assert_eq!(all, (0..n).collect::<Vec<_>>());
+            let share = (n as f64 * fraction).round() as usize;
+            proptest::prop_assert!(valid.len() == share || (share == 0 && valid.len() == 1));
+            proptest::prop_assert!(train.get(train.len()).is_err());
+        }
+
+        /// Any batch of valid indices (repeats allowed) has shape `[batch, pixels]`,
+        /// values `pixel / 255`, and the same values on both paths.
+        #[test]
+        fn batches_have_shape_range_and_agree(
+            rows in 1usize..6,
+            cols in 1usize..6,
+            count in 1usize..12,
+            picks in proptest::collection::vec(0usize..1000, 1..20),
+            seed in 0u8..255,
+        ) {
+            let pixels: Vec<u8> = (0..count * rows * cols)
+                .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+                .collect();
+            let split = Split {
+                images: Images { count, rows, cols, pixels: pixels.clone() },
+                labels: vec![0; count],
+            };
+            let indices: Vec<usize> = picks.iter().map(|p| p % count).collect();
+            let device = Device::ndarray();
+            let host = HostBatcher::new(Arc::new(split.clone())).images(&indices, &device);
+            proptest::prop_assert_eq!(host.dims(), [indices.len(), rows * cols]);
+            let values = host.to_data().to_vec::<f32>().expect("f32 batch");
+            for (row, &i) in indices.iter().enumerate() {
+                for p in 0..rows * cols {
+                    let expected = pixels[i * rows * cols + p] as f32 / 255.0;
+                    let got = values[row * rows * cols + p];
+                    proptest::prop_assert!((got - expected).abs() < 1e-6);
+                }
+            }
+            let on_device = DeviceBatcher::new(&split, &device).images(&indices, &device);
+            on_device.to_data().assert_approx_eq::<f32>(&host.to_data(), Default::default());
+        }
+    }
 }

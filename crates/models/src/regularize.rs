@@ -471,4 +471,83 @@ mod tests {
         );
         assert!(Noise::Masking { rate: 1.5 }.validate().is_err());
     }
+
+    /// Data in `[0, 1]`, `rows × cols`, from a seed.
+    fn data(rows: usize, cols: usize, seed: u64) -> Tensor<2> {
+        let device = Device::ndarray();
+        device.seed(seed);
+        Tensor::random([rows, cols], Distribution::Default, &device)
+    }
+
+    fn values(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().try_into_vec::<f32>().expect("f32 data")
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Every corruption keeps the shape and the `[0, 1]` range; masking only
+        /// zeroes, salt-and-pepper only sets 0 or 1, and neither touches more than
+        /// the rate allows (with a generous margin for chance).
+        #[test]
+        fn corruptions_keep_shape_and_range(
+            rows in 1usize..16,
+            cols in 1usize..64,
+            level in 0.0f64..1.0,
+            seed in 0u64..1000,
+        ) {
+            let x = data(rows, cols, seed);
+            let clean = values(x.clone());
+            for noise in [
+                Noise::None,
+                Noise::Gaussian { std: level },
+                Noise::Speckle { std: level * 3.0 },
+                Noise::Masking { rate: level },
+                Noise::SaltPepper { rate: level },
+            ] {
+                let y = noise.corrupt(x.clone());
+                proptest::prop_assert_eq!(y.dims(), [rows, cols]);
+                let noisy = values(y);
+                proptest::prop_assert!(noisy.iter().all(|v| (0.0..=1.0).contains(v)));
+                let changed = clean.iter().zip(&noisy).filter(|(a, b)| a != b).count();
+                let n = (rows * cols) as f64;
+                match noise {
+                    Noise::None => proptest::prop_assert_eq!(changed, 0),
+                    Noise::Masking { rate } => {
+                        proptest::prop_assert!(clean.iter().zip(&noisy).all(|(a, b)| a == b || *b == 0.0));
+                        proptest::prop_assert!(changed as f64 <= rate * n + 4.0 * n.sqrt() + 1.0);
+                    }
+                    Noise::SaltPepper { rate } => {
+                        proptest::prop_assert!(clean.iter().zip(&noisy).all(|(a, b)| a == b || *b == 0.0 || *b == 1.0));
+                        proptest::prop_assert!(changed as f64 <= rate * n + 4.0 * n.sqrt() + 1.0);
+                    }
+                    _ => {}
+                }
+            }
+        }
+
+        /// k-sparse keeps exactly the k largest units of every row, unchanged.
+        #[test]
+        fn k_sparse_keeps_the_k_largest(
+            rows in 1usize..8,
+            latent in 1usize..40,
+            k_seed in 0usize..1000,
+            seed in 0u64..1000,
+        ) {
+            let k = 1 + k_seed % latent;
+            let code = data(rows, latent, seed) * 2.0 - 1.0;
+            let before = values(code.clone());
+            let after = values(k_sparse(code, k));
+            for (b, a) in before.chunks(latent).zip(after.chunks(latent)) {
+                proptest::prop_assert_eq!(a.iter().filter(|v| **v != 0.0).count(), k);
+                let mut sorted = b.to_vec();
+                sorted.sort_by(|x, y| y.total_cmp(x));
+                let threshold = sorted[k - 1];
+                for (x, y) in b.iter().zip(a) {
+                    let kept = if *x >= threshold { y == x } else { *y == 0.0 };
+                    proptest::prop_assert!(kept, "{x} -> {y} (threshold {threshold})");
+                }
+            }
+        }
+    }
 }

@@ -30,6 +30,32 @@ pub const METRICS_FILE: &str = "metrics.json";
 pub const RECONSTRUCTIONS_FILE: &str = "reconstructions.png";
 /// Images decoded from samples of the prior (generative families).
 pub const SAMPLES_FILE: &str = "samples.png";
+/// The folder of burn's per-epoch checkpoints (model, optimiser, learning-rate schedule).
+pub const CHECKPOINT_DIR: &str = "checkpoint";
+
+/// The last epoch whose model, optimiser and schedule checkpoints are all on disk and
+/// readable (each file is written to a temporary name and renamed, but the three are
+/// written separately, so a run killed at the end of an epoch can leave one missing).
+pub fn last_complete_checkpoint(dir: &Path) -> Option<usize> {
+    let folder = dir.join(CHECKPOINT_DIR);
+    let mut epochs: Vec<usize> = std::fs::read_dir(&folder)
+        .ok()?
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name();
+            let n = name
+                .to_str()?
+                .strip_prefix("model-")?
+                .strip_suffix(".bpk")?;
+            n.parse().ok()
+        })
+        .collect();
+    epochs.sort_unstable();
+    epochs.into_iter().rev().find(|n| {
+        ["model", "optim", "scheduler"]
+            .iter()
+            .all(|part| ModuleRecord::load(folder.join(format!("{part}-{n}.bpk"))).is_ok())
+    })
+}
 
 /// A finished training run on disk.
 #[derive(Clone, Debug)]

@@ -28,6 +28,7 @@ use crate::artifact::{
 };
 use crate::config::{Pretrain, Schedule, TrainConfig};
 use crate::evaluate::{EvalReport, evaluate};
+use crate::guard::DivergenceGuard;
 use crate::image::Grid;
 use crate::progress::PlainRenderer;
 
@@ -75,7 +76,40 @@ pub fn train(
     dir: &Path,
     data_path: DataPath,
 ) -> Result<Outcome> {
+    train_from(config, data, device, dir, data_path, None)
+}
+
+/// Like [`train`], but with `resume = Some(n)` it continues the run in `dir` after
+/// its checkpoint of epoch `n` (model, optimiser and schedule state), keeping the
+/// metric logs of epochs `1..=n` and dropping those of later, unfinished epochs. The
+/// remaining epochs see the data in an order seeded by the run's seed and `n`.
+pub fn train_from(
+    config: &TrainConfig,
+    data: &Dataset,
+    device: &Device,
+    dir: &Path,
+    data_path: DataPath,
+    resume: Option<usize>,
+) -> Result<Outcome> {
     config.validate()?;
+    if let Some(done) = resume {
+        for split in ["train", "valid"] {
+            let Ok(entries) = std::fs::read_dir(dir.join(split)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let epoch = name.to_str().and_then(|n| n.strip_prefix("epoch-"));
+                if epoch
+                    .and_then(|e| e.parse::<usize>().ok())
+                    .is_some_and(|e| e > done)
+                {
+                    std::fs::remove_dir_all(entry.path())
+                        .with_context(|| format!("removing {}", entry.path().display()))?;
+                }
+            }
+        }
+    }
     let pixels = data.pixels_per_image();
     if config.model.input_size() != pixels {
         bail!(
@@ -120,7 +154,8 @@ pub fn train(
             let b = b
                 .batch_size(config.batch_size)
                 .num_workers(config.num_workers);
-            let b = if shuffle { b.shuffle(config.seed) } else { b };
+            let seed = config.seed.wrapping_add(resume.unwrap_or(0) as u64);
+            let b = if shuffle { b.shuffle(seed) } else { b };
             b.set_device(ad.clone()).build(idx)
         };
         match data_path {
@@ -161,6 +196,11 @@ pub fn train(
         .num_epochs(config.epochs)
         .summary();
     training = with_renderer(training);
+    let guard = DivergenceGuard::new(training.interrupter(), resume.unwrap_or(0) + 1);
+    training = training.metric_train(guard);
+    if let Some(done) = resume {
+        training = training.checkpoint(done);
+    }
     if let Some(patience) = config.early_stopping {
         training = training.early_stopping(MetricEarlyStoppingStrategy::new(
             &LossMetric::new(),
@@ -197,7 +237,20 @@ pub fn train(
         bail!("training stopped: {error}");
     }
     if let Some(stop) = result.interrupted {
-        bail!("training was interrupted: {stop:?}");
+        let reason = stop.reason.unwrap_or_default();
+        if reason.starts_with(DivergenceGuard::REASON) {
+            let kept = match artifact::last_complete_checkpoint(dir) {
+                Some(n) => format!(
+                    "the checkpoint of epoch {n} in {} is intact",
+                    dir.join(artifact::CHECKPOINT_DIR).display()
+                ),
+                None => "no epoch had completed, so there is no checkpoint".to_string(),
+            };
+            bail!(
+                "{reason}; training stopped and no final model was written ({kept}); try a lower --lr"
+            );
+        }
+        bail!("training was interrupted: {reason}");
     }
     let model: AnyAutoencoder = result.model;
 

@@ -12,6 +12,7 @@ pub mod config;
 pub mod device;
 pub mod evaluate;
 pub mod fit;
+pub mod guard;
 pub mod image;
 pub mod progress;
 

@@ -210,6 +210,10 @@ struct TrainArgs {
     /// Replace the artifact folder if it exists.
     #[arg(long)]
     force: bool,
+    /// Continue the unfinished run in DIR from its last complete checkpoint, with the
+    /// config in DIR/config.json (only --epochs and --workers may change it).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["out", "force", "config"])]
+    resume: Option<PathBuf>,
     #[command(flatten)]
     device: DeviceArgs,
 }
@@ -279,6 +283,9 @@ fn main() -> ExitCode {
 }
 
 fn run_train(args: TrainArgs) -> Result<()> {
+    if let Some(dir) = &args.resume {
+        return run_resume(&args, dir);
+    }
     let base = args.config.as_deref().map(TrainConfig::load).transpose()?;
     // The data set: the flag, else the config file's, else MNIST-or-sample.
     let requested = args.dataset.or(base.as_ref().map(|c| c.dataset));
@@ -315,6 +322,69 @@ fn run_train(args: TrainArgs) -> Result<()> {
         DataPath::Host
     };
     let outcome = fit::train(&config, &data, &selected.device, &dir, data_path)?;
+    println!("{}", outcome.test);
+    println!("wrote {}", outcome.dir.display());
+    Ok(())
+}
+
+/// Continues the run in `dir` after its last complete checkpoint.
+fn run_resume(args: &TrainArgs, dir: &std::path::Path) -> Result<()> {
+    let artifact = Artifact::open(dir)?;
+    if dir.join(artifact::MODEL_FILE).exists() {
+        bail!(
+            "{}: this run has finished ({} is written); nothing to resume",
+            dir.display(),
+            artifact::MODEL_FILE
+        );
+    }
+    let saved = artifact.config;
+    let locator = Locator::new(args.data_dir.clone());
+    let data = locator.load(saved.dataset).with_context(|| {
+        format!(
+            "loading {}, the data set of the run in {}",
+            saved.dataset,
+            dir.display()
+        )
+    })?;
+    let config = merge(args, Some(saved.clone()), data.name, data.image_shape())?;
+    let mut expected = saved;
+    expected.epochs = config.epochs;
+    expected.num_workers = config.num_workers;
+    if config.to_json() != expected.to_json() {
+        bail!(
+            "--resume continues the run in {} as its {} says; only --epochs and --workers \
+             may change it (drop the other training flags)",
+            dir.display(),
+            artifact::CONFIG_FILE
+        );
+    }
+    config.validate()?;
+    let done = artifact::last_complete_checkpoint(dir);
+    if let Some(n) = done
+        && n >= config.epochs
+    {
+        bail!(
+            "{}: {n} of {} epochs are done; pass a larger --epochs to train further",
+            dir.display(),
+            config.epochs
+        );
+    }
+    let selected = device::select(args.device.backend)?;
+    println!("device: {}", selected.description);
+    match done {
+        Some(n) => println!(
+            "resuming {} after epoch {n} of {}",
+            dir.display(),
+            config.epochs
+        ),
+        None => println!("no complete checkpoint in {}: starting over", dir.display()),
+    }
+    let data_path = if args.data_on_device {
+        DataPath::Device
+    } else {
+        DataPath::Host
+    };
+    let outcome = fit::train_from(&config, &data, &selected.device, dir, data_path, done)?;
     println!("{}", outcome.test);
     println!("wrote {}", outcome.dir.display());
     Ok(())

@@ -60,19 +60,7 @@ fn wgpu_trains_and_loss_falls() {
 #[test]
 fn auto_backend_says_what_it_chose() {
     let home = tempfile::tempdir().expect("temp dir");
-    let out = run(trainer(home.path()).args([
-        "train",
-        "--dataset",
-        "fashion-mnist-sample",
-        "--epochs",
-        "1",
-        "--limit",
-        "128",
-        "--hidden",
-        "16",
-        "--latent",
-        "4",
-    ]));
+    let out = run(trainer(home.path()).arg("train").args(TINY));
     assert!(out.status.success(), "{}", stderr(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout

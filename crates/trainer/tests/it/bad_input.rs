@@ -162,11 +162,24 @@ fn missing_file() {
 #[test]
 fn bad_arguments_are_named() {
     let home = tempfile::tempdir().expect("temp dir");
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 14] = [
         (&["--latent", "0"], "latent = 0"),
         (&["--hidden", "64,0"], "entry 1 is 0"),
         (&["--lr=-1"], "lr = -1"),
         (&["--epochs", "0"], "epochs = 0"),
+        (&["--latent", "8", "--k-sparse", "9"], "k_sparse"),
+        (&["--noise", "gaussian:-0.3"], "-0.3"),
+        (&["--noise", "masking:1.5"], "1.5"),
+        (&["--dropout", "1"], "dropout = 1"),
+        (&["--kl-sparsity", "0.05:1"], "sigmoid"),
+        (&["--model", "vae", "--beta=-1"], "beta = -1"),
+        (
+            &["--model", "aae", "--prior", "mixture:0"],
+            "prior.components",
+        ),
+        (&["--model", "gan"], "invalid value 'gan' for '--model"),
+        (&["--schedule", "weekly"], "unknown schedule 'weekly'"),
+        (&["--model", "conv", "--pretrain", "layerwise"], "deep MLP"),
     ];
     for (args, expected) in cases {
         let out = run(trainer(home.path())
@@ -185,6 +198,13 @@ fn bad_arguments_are_named() {
             "{args:?}: {err}"
         );
     }
+    let out = run(trainer(home.path()).args(["train", "--backend", "tpu"]));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("invalid value 'tpu' for '--backend"),
+        "{}",
+        stderr(&out)
+    );
     let out = run(trainer(home.path()).args(["train", "--dataset", "cifar"]));
     assert!(!out.status.success());
     assert!(
@@ -198,5 +218,76 @@ fn bad_arguments_are_named() {
         stderr(&out).contains("nowhere: no such artifact folder"),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn bad_config_files_are_named() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let train_with = |name: &str, text: &str| {
+        let path = home.path().join(name);
+        std::fs::write(&path, text).expect("write config");
+        let out = run(trainer(home.path())
+            .args(["train", "--backend", "ndarray", "--config"])
+            .arg(&path));
+        assert!(!out.status.success(), "{name} was accepted");
+        let err = stderr(&out);
+        assert!(err.contains(name) || !err.contains("panicked"), "{err}");
+        err
+    };
+    let err = train_with("broken.json", "{ \"model\": ");
+    assert!(
+        err.contains("broken.json: not a valid training config"),
+        "{err}"
+    );
+    // A conv stack that does not fit the image: 28 → 12 → 4 → nothing.
+    let conv = r#"{"model": {"kind": "conv", "conv": {"image": [1, 28, 28],
+        "channels": [8, 8, 8], "kernel": 5, "stride": 2, "padding": 0,
+        "activation": "relu"}, "latent": 8, "output_activation": "sigmoid",
+        "reconstruction": "mse", "noise": "none", "regularization": {}},
+        "dataset": "fashion-mnist-sample", "epochs": 1, "batch_size": 64, "lr": 0.001,
+        "seed": 1, "limit": null, "valid_fraction": 0.1, "num_workers": 1}"#;
+    let err = train_with("conv.json", conv);
+    assert!(
+        err.contains("channels") && err.contains("nothing is left"),
+        "{err}"
+    );
+    let err = train_with("missing.json", r#"{"dataset": "fashion-mnist-sample"}"#);
+    assert!(
+        err.contains("missing.json: not a valid training config"),
+        "{err}"
+    );
+}
+
+#[test]
+fn weights_that_do_not_fit_the_config_are_an_error() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("run");
+    let out = train_cli(home.path(), &dir, &TINY);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = dir.join("config.json");
+    let text = std::fs::read_to_string(&path).expect("config");
+    std::fs::write(&path, text.replace("\"latent\": 4", "\"latent\": 5")).expect("write");
+    let out = run(trainer(home.path())
+        .args(["eval", "--backend", "ndarray", "--artifact"])
+        .arg(&dir));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("weights do not fit") && !err.contains("panicked"),
+        "{err}"
+    );
+    // Truncated weights are named too.
+    let weights = dir.join("model.bpk");
+    let bytes = std::fs::read(&weights).expect("weights");
+    std::fs::write(&weights, &bytes[..bytes.len() / 2]).expect("truncate");
+    std::fs::write(&path, text).expect("restore config");
+    let out = run(trainer(home.path())
+        .args(["eval", "--backend", "ndarray", "--artifact"])
+        .arg(&dir));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot read weights") && !err.contains("panicked"),
+        "{err}"
     );
 }

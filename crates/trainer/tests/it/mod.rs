@@ -1,6 +1,7 @@
 mod backends;
 mod bad_input;
 mod families;
+mod recovery;
 mod train_eval;
 
 use std::path::Path;
@@ -19,12 +20,31 @@ pub fn trainer(home: &Path) -> Command {
     cmd
 }
 
+/// The quickest real run: one epoch of 128 sample images through a 784-16-4 MLP.
+pub const TINY: [&str; 10] = [
+    "--dataset",
+    "fashion-mnist-sample",
+    "--epochs",
+    "1",
+    "--limit",
+    "128",
+    "--hidden",
+    "16",
+    "--latent",
+    "4",
+];
+
 /// Runs `trainer train ARGS --backend ndarray --out DIR` and returns its output.
 pub fn train_cli(home: &Path, dir: &Path, args: &[&str]) -> Output {
+    train_cli_on(home, dir, "ndarray", args)
+}
+
+/// Runs `trainer train ARGS --backend BACKEND --out DIR` and returns its output.
+pub fn train_cli_on(home: &Path, dir: &Path, backend: &str, args: &[&str]) -> Output {
     run(trainer(home)
         .arg("train")
         .args(args)
-        .args(["--backend", "ndarray", "--out"])
+        .args(["--backend", backend, "--out"])
         .arg(dir))
 }
 

@@ -1,0 +1,192 @@
+//! Nothing lost: a killed run resumes, a diverging run stops cleanly, runs repeat.
+
+use super::*;
+use burn::module::Module;
+use std::time::{Duration, Instant};
+
+/// Arguments of a small, quick run on the embedded sample.
+const SMALL: [&str; 8] = [
+    "--dataset",
+    "fashion-mnist-sample",
+    "--hidden",
+    "128",
+    "--latent",
+    "16",
+    "--batch-size",
+    "32",
+];
+
+/// Every checkpoint, the weights and the config in `dir` read back.
+fn assert_nothing_corrupt(dir: &Path) {
+    let checkpoints = dir.join("checkpoint");
+    for entry in std::fs::read_dir(&checkpoints).expect("checkpoint folder") {
+        let path = entry.expect("entry").path();
+        assert_eq!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("bpk"),
+            "{path:?}"
+        );
+        burn::store::ModuleRecord::load(&path)
+            .unwrap_or_else(|e| panic!("{}: unreadable: {e:?}", path.display()));
+    }
+    let artifact = trainer::artifact::Artifact::open(dir).expect("config.json parses");
+    #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+    artifact
+        .load_model(&burn::prelude::Device::ndarray())
+        .expect("weights load");
+}
+
+#[test]
+fn a_killed_run_resumes_from_its_last_checkpoint() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("killed");
+    let mut child = trainer(home.path())
+        .arg("train")
+        .args(SMALL)
+        .args(["--epochs", "4", "--backend", "ndarray", "--out"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("trainer starts");
+    // Kill it (SIGKILL) once epoch 2 is under way: epoch 1 is checkpointed.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !(dir.join("checkpoint/optim-1.bpk").exists() && dir.join("train/epoch-2").exists()) {
+        assert!(Instant::now() < deadline, "the run never reached epoch 2");
+        assert!(
+            child.try_wait().expect("status").is_none(),
+            "the run ended early"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    assert!(!dir.join("model.bpk").exists(), "killed before the end");
+
+    // Flags that would change the run are refused; the run itself resumes.
+    let changed = run(trainer(home.path())
+        .args(["train", "--lr", "0.1", "--resume"])
+        .arg(&dir));
+    assert!(!changed.status.success());
+    assert!(
+        stderr(&changed).contains("only --epochs"),
+        "{}",
+        stderr(&changed)
+    );
+    let out = run(trainer(home.path())
+        .args(["train", "--backend", "ndarray", "--resume"])
+        .arg(&dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("resuming") && stdout.contains("after epoch"),
+        "{stdout}"
+    );
+
+    // The history runs 1..=4 without a gap, and falls.
+    let m = metrics(&dir);
+    let epochs = m["epochs"].as_array().expect("epochs");
+    assert_eq!(epochs.len(), 4, "{epochs:?}");
+    for (i, e) in epochs.iter().enumerate() {
+        assert_eq!(e["epoch"].as_u64(), Some(i as u64 + 1));
+        assert!(
+            epoch_value(&m, i, "train", "Loss").is_finite(),
+            "epoch {}",
+            i + 1
+        );
+        assert!(
+            epoch_value(&m, i, "valid", "Loss").is_finite(),
+            "epoch {}",
+            i + 1
+        );
+    }
+    assert!(epoch_value(&m, 3, "train", "Loss") < epoch_value(&m, 0, "train", "Loss"));
+    assert_nothing_corrupt(&dir);
+
+    // A finished run is not resumed again.
+    let again = run(trainer(home.path()).args(["train", "--resume"]).arg(&dir));
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("finished"), "{}", stderr(&again));
+}
+
+#[test]
+fn a_diverging_run_stops_naming_epoch_and_step_and_keeps_its_checkpoint() {
+    let home = tempfile::tempdir().expect("temp dir");
+    // Diverges at once (exp rates overflow): the error names epoch 1 and the step;
+    // nothing final is written.
+    let dir = home.path().join("at-once");
+    let out = train_cli(
+        home.path(),
+        &dir,
+        &[&SMALL[..], &["--lr", "1", "--loss", "poisson"]].concat(),
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("loss diverged") && err.contains("epoch 1, step"),
+        "{err}"
+    );
+    assert!(!dir.join("model.bpk").exists() && !dir.join("metrics.json").exists());
+    assert!(!err.contains("panicked"), "{err}");
+
+    // Diverges in epoch 2, after a good epoch 1: a one-epoch run stands for the good
+    // epoch; its config then gets a weight penalty that overflows f32, as a run whose
+    // loss turns infinite midway would. (The learning rate comes from the checkpoint.)
+    let dir = home.path().join("midway");
+    let out = train_cli(
+        home.path(),
+        &dir,
+        &[&SMALL[..], &["--epochs", "1"]].concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    for file in ["model.bpk", "metrics.json"] {
+        std::fs::remove_file(dir.join(file)).expect("remove");
+    }
+    let config_path = dir.join("config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).expect("config"))
+            .expect("json");
+    config["epochs"] = 3.into();
+    config["model"]["regularization"]["weight_l2"] = 1e38.into();
+    std::fs::write(&config_path, config.to_string()).expect("write config");
+    let out = run(trainer(home.path())
+        .args(["train", "--backend", "ndarray", "--resume"])
+        .arg(&dir));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("epoch 2, step"), "{err}");
+    assert!(err.contains("checkpoint of epoch 1"), "{err}");
+    // The last good checkpoint loads into the model.
+    let artifact = trainer::artifact::Artifact::open(&dir).expect("artifact");
+    #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+    let device = burn::prelude::Device::ndarray();
+    let record = burn::store::ModuleRecord::load(dir.join("checkpoint/model-1.bpk"))
+        .expect("checkpoint reads");
+    artifact
+        .config
+        .model
+        .init(&device)
+        .expect("model")
+        .try_load_record(record)
+        .expect("checkpoint fits the model");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_losses() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let losses = |name: &str| {
+        let dir = home.path().join(name);
+        let args = [
+            &SMALL[..],
+            &["--epochs", "2", "--limit", "1024", "--seed", "5"],
+        ]
+        .concat();
+        let out = train_cli(home.path(), &dir, &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let m = metrics(&dir);
+        (m["epochs"].clone(), m["test"]["mse_per_pixel"].clone())
+    };
+    let (a, b) = (losses("first"), losses("second"));
+    assert_eq!(a, b, "two runs with seed 5 differ");
+    assert!(a.0[1]["train"]["Loss"].as_f64().is_some());
+}
