@@ -44,6 +44,16 @@ impl ModelConfig {
         }
     }
 
+    /// The size of the code.
+    pub fn latent(&self) -> usize {
+        match self {
+            Self::Mlp(c) => c.latent,
+            Self::Conv(c) => c.latent,
+            Self::Vae(c) => c.latent,
+            Self::Aae(c) => c.autoencoder.latent,
+        }
+    }
+
     /// Checks the configuration without building anything.
     pub fn validate(&self) -> Result<(), ConfigError> {
         match self {

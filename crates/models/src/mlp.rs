@@ -162,6 +162,11 @@ impl MlpAutoencoder {
         self.stack(&self.decoder, code, self.output_activation)
     }
 
+    /// The activation of the output layer.
+    pub fn output_activation(&self) -> Activation {
+        self.output_activation
+    }
+
     /// The reconstruction loss this model was configured with.
     pub fn reconstruction(&self) -> Reconstruction {
         self.reconstruction

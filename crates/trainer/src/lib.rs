@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod artifact;
+pub mod compare;
 pub mod config;
 pub mod device;
 pub mod evaluate;

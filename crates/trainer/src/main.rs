@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use ae_data::{DatasetName, Locator};
 use ae_models::{
-    AaeConfig, Activation, ConvAutoencoderConfig, ConvStackConfig, KlSparsity,
+    AaeConfig, Activation, AnyAutoencoder, ConvAutoencoderConfig, ConvStackConfig, KlSparsity,
     MlpAutoencoderConfig, ModelConfig, Noise, Prior, Reconstruction, Regularization, VaeConfig,
 };
 use anyhow::{Context, Result, bail};
@@ -30,6 +30,9 @@ enum Command {
     Train(Box<TrainArgs>),
     /// Reload an artifact and report reconstruction quality on the test split.
     Eval(EvalArgs),
+    /// Compare autoencoders with an exact PCA at the same code sizes (squared error per
+    /// test image; PCA fitted on every training image).
+    Pca(PcaArgs),
 }
 
 /// The model families `--model` accepts.
@@ -236,6 +239,27 @@ struct EvalArgs {
     device: DeviceArgs,
 }
 
+#[derive(Args)]
+struct PcaArgs {
+    /// Artifact folders to compare; their code sizes are compared at.
+    #[arg(long, value_name = "DIR")]
+    artifact: Vec<PathBuf>,
+    /// Code sizes for PCA, comma-separated [default: those of the artifacts].
+    #[arg(long, value_parser = parse_widths)]
+    components: Option<Widths>,
+    /// Data set [default: the artifacts'].
+    #[arg(long)]
+    dataset: Option<DatasetName>,
+    /// Folder holding the data set's IDX files.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print JSON instead of a markdown table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
 #[derive(Clone, Debug)]
 struct Widths(Vec<usize>);
 
@@ -272,6 +296,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => run_train(*args),
         Command::Eval(args) => run_eval(args),
+        Command::Pca(args) => run_pca(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -570,4 +595,81 @@ fn run_eval(args: EvalArgs) -> Result<()> {
         println!("{report}");
     }
     Ok(())
+}
+
+fn run_pca(args: PcaArgs) -> Result<()> {
+    let artifacts = args
+        .artifact
+        .iter()
+        .map(|dir| Artifact::open(dir))
+        .collect::<Result<Vec<_>>>()?;
+    let dataset = match (args.dataset, artifacts.first()) {
+        (Some(name), _) => name,
+        (None, Some(a)) => a.config.dataset,
+        (None, None) => bail!("give --dataset, or one or more --artifact folders"),
+    };
+    if let Some(other) = artifacts.iter().find(|a| a.config.dataset != dataset) {
+        bail!(
+            "{} was trained on {}, not {dataset}: compare artifacts of one data set",
+            other.dir.display(),
+            other.config.dataset
+        );
+    }
+    let mut sizes: Vec<usize> = match &args.components {
+        Some(w) => w.0.clone(),
+        None => artifacts.iter().map(|a| a.config.model.latent()).collect(),
+    };
+    sizes.sort_unstable();
+    sizes.dedup();
+    if sizes.is_empty() {
+        bail!("give --components, or one or more --artifact folders");
+    }
+    let data = Locator::new(args.data_dir.clone()).load(dataset)?;
+    let largest = sizes.iter().copied().max().unwrap_or(1);
+    let pca = trainer::compare::fit_pca(&data, largest)?;
+    let mut rows = trainer::compare::pca_rows(&pca, &data, &sizes)?;
+    if !artifacts.is_empty() {
+        let selected = device::select(args.device.backend)?;
+        for a in &artifacts {
+            let model = a.load_model(&selected.device)?;
+            let report = evaluate(&model, &data.test, "test", 256, &selected.device);
+            rows.push(trainer::compare::Row {
+                method: format!("{} ({})", a.config.model.kind(), a.dir.display()),
+                code_size: a.config.model.latent(),
+                sq_error_per_image: report.sq_error_per_image,
+                mse_per_pixel: report.mse_per_pixel,
+                max_angle_to_pca_deg: linear_decoder_basis(&model)
+                    .map(|basis| trainer::compare::max_angle_to_pca(&pca, &basis))
+                    .transpose()?,
+            });
+        }
+    }
+    rows.sort_by_key(|r| r.code_size);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).context("rows serialise")?
+        );
+    } else {
+        print!("{}", trainer::compare::markdown(&rows));
+    }
+    Ok(())
+}
+
+/// The decoder weights of a single-layer MLP autoencoder, one row per code unit: the
+/// basis its reconstructions lie in (up to the bias), when the decoder is linear.
+fn linear_decoder_basis(model: &AnyAutoencoder) -> Option<Vec<f32>> {
+    let AnyAutoencoder::Mlp(m) = model else {
+        return None;
+    };
+    if m.decoder.len() != 1 || m.output_activation() != Activation::Identity {
+        return None;
+    }
+    // burn's Linear weight is [d_input, d_output] = [latent, pixels].
+    m.decoder[0]
+        .weight
+        .val()
+        .into_data()
+        .try_into_vec::<f32>()
+        .ok()
 }

@@ -1,3 +1,4 @@
+mod applications;
 mod backends;
 mod bad_input;
 mod families;

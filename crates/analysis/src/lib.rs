@@ -1,0 +1,64 @@
+//! What trained autoencoders are judged by, computed on the host: an exact PCA
+//! baseline and principal angles between subspaces ([`pca`]), image quality (PSNR,
+//! SSIM), detection quality (AUROC, average precision, thresholds at a false-positive
+//! rate) ([`metrics`]) and nearest neighbours under several distances ([`neighbours`]).
+//!
+//! Data are row-major `f32` matrices: `n` rows (samples) of `dim` values. No I/O, no
+//! deep-learning backend; the trainer feeds it codes and reconstructions.
+#![warn(missing_docs)]
+
+pub mod linalg;
+pub mod metrics;
+pub mod neighbours;
+pub mod pca;
+
+pub use metrics::{auroc, average_precision, psnr, ssim, threshold_at_fpr};
+pub use neighbours::{Distance, knn_accuracy, nearest};
+pub use pca::{Pca, principal_angles};
+
+/// Inputs these functions cannot work with.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AnalysisError {
+    /// A buffer's length is not a whole number of rows.
+    #[error("{what}: {len} values do not make rows of {dim}")]
+    Shape {
+        /// Which input.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+        /// The row width expected.
+        dim: usize,
+    },
+    /// Two inputs that must match do not.
+    #[error("{what}: {left} against {right}")]
+    Mismatch {
+        /// What differs.
+        what: &'static str,
+        /// One size.
+        left: usize,
+        /// The other.
+        right: usize,
+    },
+    /// A parameter out of range.
+    #[error("{what} = {value}: expected {expected}")]
+    Parameter {
+        /// The parameter.
+        what: &'static str,
+        /// Its value.
+        value: String,
+        /// What is valid.
+        expected: &'static str,
+    },
+}
+
+/// The number of rows of `data`, checking that it holds whole rows of `dim`.
+pub(crate) fn rows(what: &'static str, data: &[f32], dim: usize) -> Result<usize, AnalysisError> {
+    if dim == 0 || !data.len().is_multiple_of(dim) {
+        return Err(AnalysisError::Shape {
+            what,
+            len: data.len(),
+            dim,
+        });
+    }
+    Ok(data.len() / dim)
+}

@@ -1,0 +1,181 @@
+//! Nearest neighbours by brute force, and the k-nearest-neighbour accuracy that
+//! measures how well codes separate classes.
+
+use crate::{AnalysisError, rows};
+
+/// How two vectors are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Distance {
+    /// `‖a − b‖₂`.
+    Euclidean,
+    /// `1 − cos(a, b)` (1 when either vector is zero).
+    Cosine,
+    /// `‖a − b‖₁`.
+    Manhattan,
+}
+
+impl Distance {
+    /// The distance between `a` and `b` (same length).
+    pub fn between(self, a: &[f32], b: &[f32]) -> f32 {
+        match self {
+            Self::Euclidean => a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| (x - y) * (x - y))
+                .sum::<f32>()
+                .sqrt(),
+            Self::Manhattan => a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum(),
+            Self::Cosine => {
+                let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+                let na = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+                let nb = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+                if na == 0.0 || nb == 0.0 {
+                    1.0
+                } else {
+                    1.0 - dot / (na * nb)
+                }
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for Distance {
+    type Err = String;
+
+    /// Parses `euclidean`, `cosine` or `manhattan`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "euclidean" => Ok(Self::Euclidean),
+            "cosine" => Ok(Self::Cosine),
+            "manhattan" => Ok(Self::Manhattan),
+            _ => Err(format!(
+                "unknown distance '{s}': expected euclidean, cosine or manhattan"
+            )),
+        }
+    }
+}
+
+/// The `k` rows of `points` (`dim` wide) nearest to `query`, nearest first, as
+/// `(row, distance)`; ties keep the lower row first.
+pub fn nearest(
+    query: &[f32],
+    points: &[f32],
+    dim: usize,
+    k: usize,
+    distance: Distance,
+) -> Result<Vec<(usize, f32)>, AnalysisError> {
+    rows("points", points, dim)?;
+    if query.len() != dim {
+        return Err(AnalysisError::Mismatch {
+            what: "query length against dim",
+            left: query.len(),
+            right: dim,
+        });
+    }
+    let mut all: Vec<(usize, f32)> = points
+        .chunks(dim)
+        .enumerate()
+        .map(|(i, p)| (i, distance.between(query, p)))
+        .collect();
+    all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    all.truncate(k);
+    Ok(all)
+}
+
+/// Accuracy of a `k`-nearest-neighbour majority vote (ties to the nearest
+/// neighbour's label): each test row is labelled from its `k` nearest training rows.
+pub fn knn_accuracy(
+    train: &[f32],
+    train_labels: &[u8],
+    test: &[f32],
+    test_labels: &[u8],
+    dim: usize,
+    k: usize,
+    distance: Distance,
+) -> Result<f64, AnalysisError> {
+    let n_train = rows("train codes", train, dim)?;
+    let n_test = rows("test codes", test, dim)?;
+    if n_train != train_labels.len() {
+        return Err(AnalysisError::Mismatch {
+            what: "train codes against labels",
+            left: n_train,
+            right: train_labels.len(),
+        });
+    }
+    if n_test != test_labels.len() {
+        return Err(AnalysisError::Mismatch {
+            what: "test codes against labels",
+            left: n_test,
+            right: test_labels.len(),
+        });
+    }
+    if k == 0 || k > n_train {
+        return Err(AnalysisError::Parameter {
+            what: "k",
+            value: k.to_string(),
+            expected: "1 ≤ k ≤ the number of training rows",
+        });
+    }
+    let mut correct = 0usize;
+    for (query, &label) in test.chunks(dim).zip(test_labels) {
+        let near = nearest(query, train, dim, k, distance)?;
+        let mut votes = [0usize; 256];
+        for &(i, _) in &near {
+            votes[train_labels[i] as usize] += 1;
+        }
+        let best = votes.iter().copied().max().unwrap_or(0);
+        // Among the labels with the most votes, the one met first (nearest).
+        let predicted = near
+            .iter()
+            .map(|&(i, _)| train_labels[i])
+            .find(|&l| votes[l as usize] == best);
+        correct += usize::from(predicted == Some(label));
+    }
+    Ok(correct as f64 / n_test.max(1) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances_by_hand() {
+        let (a, b) = ([0.0, 3.0], [4.0, 0.0]);
+        assert_eq!(Distance::Euclidean.between(&a, &b), 5.0);
+        assert_eq!(Distance::Manhattan.between(&a, &b), 7.0);
+        assert_eq!(Distance::Cosine.between(&a, &b), 1.0);
+        assert!(Distance::Cosine.between(&[1.0, 1.0], &[2.0, 2.0]).abs() < 1e-6);
+        assert_eq!("cosine".parse::<Distance>(), Ok(Distance::Cosine));
+        assert!("hamming".parse::<Distance>().is_err());
+    }
+
+    #[test]
+    fn knn_on_separable_points_is_perfect() {
+        // Class 0 around (0, 0), class 1 around (10, 10).
+        let train = [
+            0.0, 0.0, 0.5, 0.0, 0.0, 0.5, 10.0, 10.0, 9.5, 10.0, 10.0, 9.5,
+        ];
+        let labels = [0, 0, 0, 1, 1, 1];
+        let test = [0.2, 0.1, 9.8, 9.9, 1.0, 1.0];
+        for d in [Distance::Euclidean, Distance::Manhattan] {
+            let acc = knn_accuracy(&train, &labels, &test, &[0, 1, 0], 2, 3, d).expect("valid");
+            assert_eq!(acc, 1.0);
+        }
+        // A wrong label is counted wrong.
+        let acc = knn_accuracy(
+            &train,
+            &labels,
+            &test,
+            &[1, 1, 0],
+            2,
+            3,
+            Distance::Euclidean,
+        )
+        .expect("valid");
+        assert!((acc - 2.0 / 3.0).abs() < 1e-12);
+        let near = nearest(&[9.9, 9.9], &train, 2, 2, Distance::Euclidean).expect("valid");
+        assert_eq!(near[0].0, 3);
+        assert!(knn_accuracy(&train, &labels, &test, &[0, 1, 0], 2, 7, Distance::Cosine).is_err());
+        assert!(nearest(&[1.0], &train, 2, 1, Distance::Cosine).is_err());
+    }
+}

@@ -1,0 +1,231 @@
+//! Exact principal component analysis, the baseline every autoencoder is compared
+//! with, and principal angles between subspaces.
+
+use crate::linalg::{orthonormal_rows, symmetric_eigen};
+use crate::{AnalysisError, rows};
+
+/// A fitted PCA: the mean and the leading principal directions of a data set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pca {
+    /// Width of a row.
+    pub dim: usize,
+    /// Mean of the training rows, `[dim]`.
+    pub mean: Vec<f32>,
+    /// Principal directions, orthonormal, largest variance first: `[k, dim]` row-major.
+    pub components: Vec<f32>,
+    /// Variance along each direction (an eigenvalue of the covariance), `[k]`.
+    pub variance: Vec<f64>,
+}
+
+impl Pca {
+    /// Fits `k` components to `data` (`dim`-wide rows) exactly: the eigenvectors of the
+    /// covariance matrix (accumulated in `f64`, in blocks), largest eigenvalue first.
+    pub fn fit(data: &[f32], dim: usize, k: usize) -> Result<Self, AnalysisError> {
+        let n = rows("data", data, dim)?;
+        if k == 0 || k > dim || n < 2 {
+            return Err(AnalysisError::Parameter {
+                what: "components",
+                value: format!("{k} of {dim}-wide rows, {n} rows"),
+                expected: "1 ≤ components ≤ dim, and at least 2 rows",
+            });
+        }
+        let mut mean = vec![0.0f64; dim];
+        for row in data.chunks(dim) {
+            for (m, &v) in mean.iter_mut().zip(row) {
+                *m += v as f64;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n as f64);
+        // Covariance = Σ (x − μ)(x − μ)ᵀ / (n − 1): blocks of rows are transposed so
+        // that each entry is a contiguous dot product over the block.
+        const BLOCK: usize = 64;
+        let mut cov = vec![0.0f64; dim * dim];
+        let mut t = vec![0.0f64; dim * BLOCK];
+        for block in data.chunks(dim * BLOCK) {
+            let r = block.len() / dim;
+            for (s, row) in block.chunks(dim).enumerate() {
+                for (j, (&x, m)) in row.iter().zip(&mean).enumerate() {
+                    t[j * BLOCK + s] = x as f64 - m;
+                }
+            }
+            for i in 0..dim {
+                let ti = &t[i * BLOCK..i * BLOCK + r];
+                for j in i..dim {
+                    let tj = &t[j * BLOCK..j * BLOCK + r];
+                    cov[i * dim + j] += ti.iter().zip(tj).map(|(a, b)| a * b).sum::<f64>();
+                }
+            }
+        }
+        for i in 0..dim {
+            for j in i..dim {
+                let c = cov[i * dim + j] / (n - 1) as f64;
+                cov[i * dim + j] = c;
+                cov[j * dim + i] = c;
+            }
+        }
+        let (values, vectors) = symmetric_eigen(&cov, dim);
+        let mut components = Vec::with_capacity(k * dim);
+        let mut variance = Vec::with_capacity(k);
+        for c in (dim - k..dim).rev() {
+            components.extend((0..dim).map(|r| vectors[r * dim + c] as f32));
+            variance.push(values[c].max(0.0));
+        }
+        Ok(Self {
+            dim,
+            mean: mean.into_iter().map(|m| m as f32).collect(),
+            components,
+            variance,
+        })
+    }
+
+    /// The same PCA with only its `k` leading components (`k` ≤ [`k`](Self::k)).
+    pub fn leading(&self, k: usize) -> Self {
+        let k = k.min(self.k());
+        Self {
+            dim: self.dim,
+            mean: self.mean.clone(),
+            components: self.components[..k * self.dim].to_vec(),
+            variance: self.variance[..k].to_vec(),
+        }
+    }
+
+    /// Number of components.
+    pub fn k(&self) -> usize {
+        self.variance.len()
+    }
+
+    /// The coordinates of each row on the components: `[n, dim]` → `[n, k]`.
+    pub fn transform(&self, data: &[f32]) -> Result<Vec<f32>, AnalysisError> {
+        rows("data", data, self.dim)?;
+        let mut out = Vec::with_capacity(data.len() / self.dim * self.k());
+        for row in data.chunks(self.dim) {
+            for c in self.components.chunks(self.dim) {
+                let dot: f64 = row
+                    .iter()
+                    .zip(&self.mean)
+                    .zip(c)
+                    .map(|((x, m), w)| ((x - m) * w) as f64)
+                    .sum();
+                out.push(dot as f32);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rows rebuilt from their coordinates: `[n, k]` → `[n, dim]`.
+    pub fn reconstruct(&self, codes: &[f32]) -> Result<Vec<f32>, AnalysisError> {
+        rows("codes", codes, self.k())?;
+        let mut out = Vec::with_capacity(codes.len() / self.k() * self.dim);
+        for code in codes.chunks(self.k()) {
+            let mut row: Vec<f32> = self.mean.clone();
+            for (z, c) in code.iter().zip(self.components.chunks(self.dim)) {
+                for (r, w) in row.iter_mut().zip(c) {
+                    *r += z * w;
+                }
+            }
+            out.extend(row);
+        }
+        Ok(out)
+    }
+
+    /// Squared reconstruction error summed over a row, averaged over the rows.
+    pub fn sq_error_per_row(&self, data: &[f32]) -> Result<f64, AnalysisError> {
+        let n = rows("data", data, self.dim)?;
+        let rebuilt = self.reconstruct(&self.transform(data)?)?;
+        let total: f64 = data
+            .iter()
+            .zip(&rebuilt)
+            .map(|(a, b)| ((a - b) as f64).powi(2))
+            .sum();
+        Ok(total / n.max(1) as f64)
+    }
+}
+
+/// The principal angles (radians, smallest first) between the subspaces spanned by
+/// the rows of `a` and the rows of `b` (each `dim` wide, any basis): `acos` of the
+/// singular values of `Q_aᵀ Q_b` for orthonormal bases `Q_a`, `Q_b`.
+pub fn principal_angles(a: &[f32], b: &[f32], dim: usize) -> Result<Vec<f64>, AnalysisError> {
+    rows("a", a, dim)?;
+    rows("b", b, dim)?;
+    let widen = |m: &[f32]| m.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+    let (qa, qb) = (
+        orthonormal_rows(&widen(a), dim),
+        orthonormal_rows(&widen(b), dim),
+    );
+    let (small, large) = if qa.len() <= qb.len() {
+        (&qa, &qb)
+    } else {
+        (&qb, &qa)
+    };
+    // M = Q_small Q_largeᵀ; the singular values of M are the square roots of the
+    // eigenvalues of M Mᵀ.
+    let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f64>();
+    let m: Vec<Vec<f64>> = small
+        .iter()
+        .map(|s| large.iter().map(|l| dot(s, l)).collect())
+        .collect();
+    let k = small.len();
+    let gram: Vec<f64> = (0..k * k).map(|ij| dot(&m[ij / k], &m[ij % k])).collect();
+    let (values, _) = symmetric_eigen(&gram, k);
+    let mut angles: Vec<f64> = values
+        .iter()
+        .map(|v| v.max(0.0).sqrt().clamp(0.0, 1.0).acos())
+        .collect();
+    angles.sort_by(f64::total_cmp);
+    Ok(angles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rank_two_matrix_is_rebuilt_exactly_by_two_components() {
+        // Rows = mean + s·u + t·v, with u and v fixed directions in 5 dimensions.
+        let (u, v) = ([1.0, 2.0, 0.0, -1.0, 0.5], [0.0, 1.0, 1.0, 1.0, -2.0]);
+        let mean = [0.5, 0.5, 0.5, 0.5, 0.5];
+        let data: Vec<f32> = (0..40)
+            .flat_map(|i| {
+                let (s, t) = ((i as f32 * 0.37).sin(), (i as f32 * 0.11).cos());
+                (0..5).map(move |j| mean[j] + s * u[j] + t * v[j])
+            })
+            .collect();
+        let pca = Pca::fit(&data, 5, 2).expect("valid");
+        let err = pca.sq_error_per_row(&data).expect("valid");
+        assert!(err < 1e-9, "rank-2 error {err}");
+        // One component is not enough; the components are orthonormal.
+        assert!(
+            Pca::fit(&data, 5, 1)
+                .expect("valid")
+                .sq_error_per_row(&data)
+                .expect("valid")
+                > 1e-3
+        );
+        let c = &pca.components;
+        let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+        assert!((dot(&c[..5], &c[..5]) - 1.0).abs() < 1e-5);
+        assert!(dot(&c[..5], &c[5..]).abs() < 1e-5);
+        assert!(pca.variance[0] >= pca.variance[1]);
+        // The span is that of u and v.
+        let uv: Vec<f32> = u.iter().chain(&v).copied().collect();
+        let angles = principal_angles(&pca.components, &uv, 5).expect("valid");
+        assert!(angles.iter().all(|a| *a < 1e-3), "{angles:?}");
+    }
+
+    #[test]
+    fn principal_angles_by_hand() {
+        // The x-axis against the line y = x in the plane: 45 degrees.
+        let angles = principal_angles(&[1.0, 0.0], &[1.0, 1.0], 2).expect("valid");
+        assert!((angles[0] - std::f64::consts::FRAC_PI_4).abs() < 1e-6);
+        // A plane against itself, in another basis: all zero.
+        let a = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
+        let b = [1.0, 1.0, 0.0, 1.0, -1.0, 0.0];
+        assert!(
+            principal_angles(&a, &b, 3)
+                .expect("valid")
+                .iter()
+                .all(|t| t.abs() < 1e-6)
+        );
+        assert!(Pca::fit(&[1.0, 2.0, 3.0], 3, 1).is_err());
+    }
+}
