@@ -235,6 +235,10 @@ struct EvalArgs {
     /// Images per batch.
     #[arg(long, default_value_t = 256)]
     batch_size: usize,
+    /// Also report the k-nearest-neighbour accuracy (euclidean and cosine) of the test
+    /// codes against the training codes, with this k (5 is usual).
+    #[arg(long, value_name = "K")]
+    knn: Option<usize>,
     #[command(flatten)]
     device: DeviceArgs,
 }
@@ -579,13 +583,22 @@ fn run_eval(args: EvalArgs) -> Result<()> {
     if args.batch_size == 0 {
         bail!("--batch-size 0: expected a positive batch size");
     }
-    let report = evaluate(
+    let mut report = evaluate(
         &model,
         &data.test,
         "test",
         args.batch_size,
         &selected.device,
     );
+    if let Some(k) = args.knn {
+        report.knn = Some(trainer::evaluate::knn(
+            &model,
+            &data.train,
+            &data.test,
+            k,
+            &selected.device,
+        )?);
+    }
     if args.json {
         println!(
             "{}",

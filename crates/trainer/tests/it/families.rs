@@ -110,7 +110,7 @@ fn denoising_gains_psnr_over_the_noisy_input() {
     let home = tempfile::tempdir().expect("temp dir");
     let noise = Noise::Gaussian { std: 0.3 };
     let mlp = MlpAutoencoderConfig::new(784, vec![256], 64).with_noise(noise);
-    fit(ModelConfig::Mlp(mlp), 6, 4000, home.path());
+    fit(ModelConfig::Mlp(mlp), 10, 8000, home.path());
     let model = reload(home.path());
     let device = cpu();
     device.seed(1);

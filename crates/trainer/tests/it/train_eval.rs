@@ -64,6 +64,30 @@ fn trains_on_embedded_sample_and_eval_reproduces_test_mse() {
     }
     let psnr = report["psnr_db"].as_f64().unwrap_or(0.0);
     assert!((psnr - 10.0 * (1.0 / eval_mse).log10()).abs() < 1e-9);
+    // Reconstructions resemble their images; blurry ones score well below 1.
+    let ssim = report["ssim"].as_f64().expect("ssim");
+    assert!(ssim > 0.3 && ssim < 0.99, "SSIM {ssim}");
+    assert!(report.get("knn").is_none(), "kNN only when asked for");
+
+    // The codes separate the ten classes far above chance (0.1).
+    let out = run(trainer(home.path())
+        .args([
+            "eval",
+            "--json",
+            "--knn",
+            "5",
+            "--backend",
+            "ndarray",
+            "--artifact",
+        ])
+        .arg(&dir));
+    assert!(out.status.success(), "eval --knn failed: {}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["knn"]["train_samples"].as_u64(), Some(4000));
+    for d in ["euclidean", "cosine"] {
+        let acc = report["knn"][d].as_f64().expect("accuracy");
+        assert!(acc > 0.6 && acc <= 1.0, "{d} 5-NN accuracy {acc}");
+    }
 }
 
 #[test]
