@@ -1,7 +1,8 @@
 //! What trained autoencoders are judged by, computed on the host: an exact PCA
 //! baseline and principal angles between subspaces ([`pca`]), image quality (PSNR,
 //! SSIM), detection quality (AUROC, average precision, thresholds at a false-positive
-//! rate) ([`metrics`]) and nearest neighbours under several distances ([`neighbours`]).
+//! rate) ([`metrics`]) and nearest neighbours under several distances ([`neighbours`]) and the linear probe of
+//! an embedding ([`probe`]).
 //!
 //! Data are row-major `f32` matrices: `n` rows (samples) of `dim` values. No I/O, no
 //! deep-learning backend; the trainer feeds it codes and reconstructions.
@@ -11,10 +12,12 @@ pub mod linalg;
 pub mod metrics;
 pub mod neighbours;
 pub mod pca;
+pub mod probe;
 
 pub use metrics::{auroc, average_precision, psnr, ssim, threshold_at_fpr};
-pub use neighbours::{Distance, knn_accuracy, nearest};
+pub use neighbours::{Distance, knn_accuracy, nearest, trustworthiness};
 pub use pca::{Pca, principal_angles};
+pub use probe::{LinearProbe, ProbeOptions};
 
 /// Inputs these functions cannot work with.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

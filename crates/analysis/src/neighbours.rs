@@ -134,6 +134,60 @@ pub fn knn_accuracy(
     Ok(correct as f64 / n_test.max(1) as f64)
 }
 
+/// Trustworthiness of an embedding (Venna & Kaski, 2001; as scikit-learn computes it):
+/// 1 when every point's `k` nearest neighbours in `embedded` are also among its
+/// nearest in `input`, lower as the embedding brings in points that are far in the
+/// input space. Euclidean distances; `O(n²)`, so pass a subset of a large split.
+///
+/// `T(k) = 1 − 2 / (n k (2n − 3k − 1)) · Σᵢ Σ_{j ∈ Uₖ(i)} (r(i, j) − k)`, where `Uₖ(i)`
+/// are `i`'s embedded neighbours that are not among its `k` input neighbours and
+/// `r(i, j)` is `j`'s rank among `i`'s input neighbours.
+pub fn trustworthiness(
+    input: &[f32],
+    input_dim: usize,
+    embedded: &[f32],
+    embedded_dim: usize,
+    k: usize,
+) -> Result<f64, AnalysisError> {
+    let n = rows("trustworthiness: input rows", input, input_dim)?;
+    let m = rows("trustworthiness: embedded rows", embedded, embedded_dim)?;
+    if n != m {
+        return Err(AnalysisError::Mismatch {
+            what: "trustworthiness: input rows against embedded rows",
+            left: n,
+            right: m,
+        });
+    }
+    if k == 0 || 2 * n < 3 * k + 2 {
+        return Err(AnalysisError::Parameter {
+            what: "k",
+            value: k.to_string(),
+            expected: "1 ≤ k < (2n − 1) / 3 for n rows",
+        });
+    }
+    let mut rank = vec![0usize; n];
+    let mut penalty = 0.0f64;
+    for i in 0..n {
+        // Ranks of every point among i's input neighbours (i itself excluded; 1 = nearest).
+        let query = &input[i * input_dim..(i + 1) * input_dim];
+        let by_input = nearest(query, input, input_dim, n, Distance::Euclidean)?;
+        let mut r = 0;
+        for &(j, _) in &by_input {
+            if j != i {
+                r += 1;
+                rank[j] = r;
+            }
+        }
+        let query = &embedded[i * embedded_dim..(i + 1) * embedded_dim];
+        let by_embedding = nearest(query, embedded, embedded_dim, k + 1, Distance::Euclidean)?;
+        for &(j, _) in by_embedding.iter().filter(|&&(j, _)| j != i).take(k) {
+            penalty += rank[j].saturating_sub(k) as f64;
+        }
+    }
+    let (n, k) = (n as f64, k as f64);
+    Ok(1.0 - 2.0 / (n * k * (2.0 * n - 3.0 * k - 1.0)) * penalty)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +231,29 @@ mod tests {
         assert_eq!(near[0].0, 3);
         assert!(knn_accuracy(&train, &labels, &test, &[0, 1, 0], 2, 7, Distance::Cosine).is_err());
         assert!(nearest(&[1.0], &train, 2, 1, Distance::Cosine).is_err());
+    }
+
+    #[test]
+    fn trustworthiness_of_known_embeddings() {
+        // Points on a line: an embedding that keeps the order is perfectly trustworthy.
+        let line: Vec<f32> = (0..20).map(|i| i as f32).collect();
+        let scaled: Vec<f32> = line.iter().map(|x| 3.0 * x - 1.0).collect();
+        assert_eq!(
+            trustworthiness(&line, 1, &scaled, 1, 3).expect("valid"),
+            1.0
+        );
+        // Folding the line in two brings far points together.
+        let folded: Vec<f32> = line.iter().map(|&x| (x - 9.5).abs()).collect();
+        let t = trustworthiness(&line, 1, &folded, 1, 3).expect("valid");
+        assert!(t < 0.9, "{t}");
+        // By hand (scikit-learn's `trustworthiness` agrees): points at 0, 1, 3, 7 embedded
+        // at 0, 1, 7, 3. With k = 1, point 2's embedded neighbour is point 3, its third
+        // nearest in the input (penalty 2); point 3's is point 1, its second (penalty 1).
+        // T = 1 − 2 / (4 · 1 · (8 − 3 − 1)) · 3 = 0.625.
+        let t =
+            trustworthiness(&[0.0, 1.0, 3.0, 7.0], 1, &[0.0, 1.0, 7.0, 3.0], 1, 1).expect("valid");
+        assert!((t - 0.625).abs() < 1e-12, "{t}");
+        assert!(trustworthiness(&line, 1, &scaled[..10], 1, 3).is_err());
+        assert!(trustworthiness(&line, 1, &scaled, 1, 13).is_err());
     }
 }

@@ -144,6 +144,27 @@ impl Split {
         self.images.truncate(n);
         self.labels.truncate(self.images.count);
     }
+
+    /// The samples whose label is in `labels`, in their order.
+    pub fn with_labels(&self, labels: &[u8]) -> Split {
+        let size = self.images.pixels_per_image();
+        let keep: Vec<usize> = (0..self.len())
+            .filter(|&i| labels.contains(&self.labels[i]))
+            .collect();
+        let mut pixels = Vec::with_capacity(keep.len() * size);
+        for &i in &keep {
+            pixels.extend_from_slice(self.images.image(i));
+        }
+        Split {
+            images: Images {
+                count: keep.len(),
+                rows: self.images.rows,
+                cols: self.images.cols,
+                pixels,
+            },
+            labels: keep.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
 }
 
 /// Where a data set was found.
@@ -437,6 +458,24 @@ mod tests {
             std::fs::write(dir.join(raw_names[img]), encode_images(&images)).expect("write");
             std::fs::write(dir.join(raw_names[lbl]), encode_labels(&labels)).expect("write");
         }
+    }
+
+    #[test]
+    fn with_labels_keeps_the_images_of_those_labels_in_order() {
+        let split = Split {
+            images: Images {
+                count: 5,
+                rows: 1,
+                cols: 2,
+                pixels: (0..10).collect(),
+            },
+            labels: vec![3, 1, 3, 0, 1],
+        };
+        let kept = split.with_labels(&[1, 0]);
+        assert_eq!(kept.labels, vec![1, 0, 1]);
+        assert_eq!(kept.images.pixels, vec![2, 3, 6, 7, 8, 9]);
+        assert_eq!(kept.len(), 3);
+        assert!(split.with_labels(&[7]).is_empty());
     }
 
     #[test]

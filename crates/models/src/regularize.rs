@@ -281,6 +281,19 @@ impl std::str::FromStr for Noise {
     }
 }
 
+impl std::fmt::Display for Noise {
+    /// The form [`FromStr`](std::str::FromStr) parses, e.g. `gaussian:0.3`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("none"),
+            Self::Gaussian { std } => write!(f, "gaussian:{std}"),
+            Self::SaltPepper { rate } => write!(f, "salt-pepper:{rate}"),
+            Self::Masking { rate } => write!(f, "masking:{rate}"),
+            Self::Speckle { std } => write!(f, "speckle:{std}"),
+        }
+    }
+}
+
 impl Noise {
     /// Checks the level.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -435,6 +448,20 @@ mod tests {
             (closed - total).abs() < 1e-4 * total.max(1.0),
             "{closed} vs {total}"
         );
+    }
+
+    #[test]
+    fn noise_prints_as_it_parses() {
+        for text in [
+            "none",
+            "gaussian:0.3",
+            "salt-pepper:0.1",
+            "masking:0.25",
+            "speckle:0.5",
+        ] {
+            let noise: Noise = text.parse().expect("valid noise");
+            assert_eq!(noise.to_string(), text);
+        }
     }
 
     #[test]

@@ -211,6 +211,54 @@ impl Vae {
         }
     }
 
+    /// The decoding of `code` and `-log p(input | code)` of each sample, summed over the
+    /// features, `[batch]`. For the MSE likelihood this is `½‖x − x̂‖²`: a unit-variance
+    /// Gaussian without its constant `½ ln 2π` per feature.
+    fn nll(&self, code: Tensor<2>, input: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
+        let (pre, reconstruction) = self.decode_with_logits(code);
+        let mut nll = self.reconstruction.elementwise(
+            pre,
+            reconstruction.clone(),
+            input,
+            self.output_activation(),
+        );
+        if self.reconstruction == Reconstruction::Mse {
+            nll = nll * 0.5;
+        }
+        (reconstruction, nll.sum_dim(1).squeeze_dim(1))
+    }
+
+    /// The negative ELBO of each input (β = 1, one posterior sample), `[batch]`: an upper
+    /// bound on `-log p(x)`, and an anomaly score.
+    pub fn negative_elbo(&self, input: Tensor<2>) -> Tensor<1> {
+        let q = self.posterior(input.clone());
+        let (_, nll) = self.nll(q.sample(), input);
+        nll + q.kl()
+    }
+
+    /// An importance-sampled estimate of `log p(x)` for each input with `samples` draws
+    /// from the posterior (Burda et al., 2016): `log (1/K) Σ p(x|z_k) p(z_k) / q(z_k|x)`,
+    /// `[batch]`. It tightens towards `log p(x)` as `samples` grows; one sample gives the ELBO.
+    pub fn log_likelihood(&self, input: Tensor<2>, samples: usize) -> Tensor<1> {
+        let q = self.posterior(input.clone());
+        let weights: Vec<Tensor<2>> = (0..samples.max(1))
+            .map(|_| {
+                let z = q.sample();
+                let (_, nll) = self.nll(z.clone(), input.clone());
+                // log p(z) - log q(z|x); the ½ ln 2π terms cancel.
+                let log_prior = z.clone().powi_scalar(2).sum_dim(1) * -0.5;
+                let standardized =
+                    (z - q.mean.clone()).powi_scalar(2) * q.log_var.clone().neg().exp();
+                let log_posterior = (standardized + q.log_var.clone()).sum_dim(1) * -0.5;
+                log_prior - log_posterior - nll.unsqueeze_dim(1)
+            })
+            .collect();
+        let log_w = Tensor::cat(weights, 1);
+        let max = log_w.clone().max_dim(1);
+        let sum = (log_w - max.clone()).exp().sum_dim(1);
+        (max + sum.log()).squeeze_dim(1) - (samples.max(1) as f64).ln()
+    }
+
     /// `n` images decoded from codes drawn from the prior `N(0, I)`.
     pub fn sample(&self, n: usize, device: &Device) -> Tensor<2> {
         let latent = self.mean.weight.dims()[1];
@@ -234,27 +282,15 @@ impl Autoencoder for Vae {
 
     fn forward(&self, input: Tensor<2>) -> AutoencoderOutput {
         let q = self.posterior(input.clone());
-        let z = q.sample();
-        let (pre, reconstruction) = self.decode_with_logits(z);
-        let mut nll = self.reconstruction.elementwise(
-            pre,
-            reconstruction.clone(),
-            input,
-            self.output_activation(),
-        );
-        if self.reconstruction == Reconstruction::Mse {
-            nll = nll * 0.5;
-        }
-        let nll = nll.sum_dim(1).mean();
-        let kl = q.kl().mean() * self.beta;
+        let (reconstruction, nll) = self.nll(q.sample(), input);
         let terms = vec![
             LossTerm {
                 name: "reconstruction",
-                value: nll,
+                value: nll.mean(),
             },
             LossTerm {
                 name: "kl",
-                value: kl,
+                value: q.kl().mean() * self.beta,
             },
         ];
         AutoencoderOutput::from_terms(reconstruction, q.mean, terms)
@@ -294,6 +330,26 @@ mod tests {
             "ELBO loss {first} -> {last}"
         );
         assert_eq!(model.sample(5, &device).dims(), [5, 784]);
+
+        // Importance sampling tightens the bound: log p(x) estimated with 64 samples lies
+        // above the ELBO; with one sample it is the ELBO (in expectation).
+        let x = test_images(64, &device);
+        let mean = |t: Tensor<1>| t.mean().into_scalar::<f32>();
+        let elbo = -(0..8)
+            .map(|_| mean(model.negative_elbo(x.clone())))
+            .sum::<f32>()
+            / 8.0;
+        let one = (0..8)
+            .map(|_| mean(model.log_likelihood(x.clone(), 1)))
+            .sum::<f32>()
+            / 8.0;
+        let many = mean(model.log_likelihood(x.clone(), 64));
+        assert!(
+            (one - elbo).abs() < 0.01 * elbo.abs(),
+            "K=1 {one} vs ELBO {elbo}"
+        );
+        assert!(many > elbo && many < 0.0, "K=64 {many} vs ELBO {elbo}");
+        assert_eq!(model.log_likelihood(x, 3).dims(), [64]);
     }
 
     #[test]

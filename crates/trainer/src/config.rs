@@ -42,6 +42,10 @@ pub struct TrainConfig {
     /// Pretraining before the end-to-end run.
     #[serde(default)]
     pub pretrain: Pretrain,
+    /// Train (and validate) on the images of these labels only: the normal classes of
+    /// one-class anomaly detection. `None`: every image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<u8>>,
 }
 
 /// Pretraining before the end-to-end run.
@@ -151,6 +155,7 @@ impl TrainConfig {
             schedule: Schedule::Constant,
             beta1,
             pretrain: Pretrain::None,
+            classes: None,
         }
     }
 
@@ -218,6 +223,9 @@ impl TrainConfig {
                 "lr = {}: a cosine schedule needs a learning rate ≤ 1",
                 self.lr
             );
+        }
+        if self.classes.as_ref().is_some_and(Vec::is_empty) {
+            bail!("classes = []: expected at least one label to train on");
         }
         if self.limit == Some(0) {
             bail!("limit = 0: expected a positive number of training images");

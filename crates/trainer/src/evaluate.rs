@@ -35,6 +35,39 @@ pub struct EvalReport {
     /// k-nearest-neighbour accuracy of the codes, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub knn: Option<KnnReport>,
+    /// Test accuracy of a linear probe (logistic regression) trained on the training
+    /// codes, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear_probe: Option<f64>,
+    /// Trustworthiness of the codes against the pixels, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trustworthiness: Option<TrustReport>,
+    /// A VAE's negative log-likelihood by importance sampling, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nll: Option<NllReport>,
+}
+
+/// Neighbourhood preservation of the codes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrustReport {
+    /// Test images compared (the first ones of the split).
+    pub images: usize,
+    /// Neighbours per point.
+    pub k: usize,
+    /// [`ae_analysis::trustworthiness`] of the codes against the pixels.
+    pub value: f64,
+}
+
+/// `-log p(x)` of a VAE on the test split, estimated by importance sampling.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NllReport {
+    /// Posterior samples per image.
+    pub samples: usize,
+    /// Mean negative log-likelihood per image, nats (for the MSE likelihood, without
+    /// the Gaussian's constant).
+    pub nats: f64,
+    /// Mean negative ELBO per image (one sample), nats: the bound the estimate tightens.
+    pub negative_elbo: f64,
 }
 
 /// How well codes separate classes: accuracy of a k-nearest-neighbour vote, test
@@ -51,6 +84,26 @@ pub struct KnnReport {
     pub cosine: f64,
 }
 
+/// `f` applied to the images of `split` at `indices`, `batch_size` at a time, its
+/// outputs concatenated on the host: `(values, values per image)`.
+pub fn map_images<const D: usize>(
+    split: &Split,
+    indices: &[usize],
+    batch_size: usize,
+    device: &Device,
+    mut f: impl FnMut(Tensor<2>) -> Tensor<D>,
+) -> (Vec<f32>, usize) {
+    let batcher = HostBatcher::new(Arc::new(split.clone()));
+    let mut out = Vec::new();
+    let mut width = 0;
+    for chunk in indices.chunks(batch_size.max(1)) {
+        let y = f(batcher.images(chunk, device));
+        width = y.dims().iter().skip(1).product();
+        out.extend(y.into_data().try_into_vec_as::<f32>().unwrap_or_default());
+    }
+    (out, width)
+}
+
 /// The codes of every image of `split`, `[n, latent]` row-major, and the code size.
 pub fn codes<M: Autoencoder>(
     model: &M,
@@ -58,16 +111,8 @@ pub fn codes<M: Autoencoder>(
     batch_size: usize,
     device: &Device,
 ) -> (Vec<f32>, usize) {
-    let batcher = HostBatcher::new(Arc::new(split.clone()));
-    let indices: Vec<usize> = (0..split.len()).collect();
-    let mut out = Vec::new();
-    let mut latent = 0;
-    for chunk in indices.chunks(batch_size.max(1)) {
-        let code = model.encode(batcher.images(chunk, device));
-        latent = code.dims()[1];
-        out.extend(code.into_data().try_into_vec::<f32>().unwrap_or_default());
-    }
-    (out, latent)
+    let all: Vec<usize> = (0..split.len()).collect();
+    map_images(split, &all, batch_size, device, |x| model.encode(x))
 }
 
 /// k-nearest-neighbour accuracy of `test`'s codes against `train`'s.
@@ -96,6 +141,68 @@ pub fn knn<M: Autoencoder>(
         train_samples: train.len(),
         euclidean: accuracy(ae_analysis::Distance::Euclidean)?,
         cosine: accuracy(ae_analysis::Distance::Cosine)?,
+    })
+}
+
+/// Test accuracy of a linear probe trained on the codes of `train`.
+pub fn linear_probe<M: Autoencoder>(
+    model: &M,
+    train: &Split,
+    test: &Split,
+    device: &Device,
+) -> anyhow::Result<f64> {
+    let (train_codes, dim) = codes(model, train, 256, device);
+    let (test_codes, _) = codes(model, test, 256, device);
+    let probe = ae_analysis::LinearProbe::fit(
+        &train_codes,
+        &train.labels,
+        dim,
+        ae_analysis::ProbeOptions::default(),
+    )?;
+    Ok(probe.accuracy(&test_codes, &test.labels)?)
+}
+
+/// Trustworthiness (`k` neighbours) of the codes of the first `images` images of
+/// `split` against their pixels.
+pub fn trustworthiness<M: Autoencoder>(
+    model: &M,
+    split: &Split,
+    images: usize,
+    k: usize,
+    device: &Device,
+) -> anyhow::Result<TrustReport> {
+    let first: Vec<usize> = (0..images.min(split.len())).collect();
+    let (pixels, width) = map_images(split, &first, 256, device, |x| x);
+    let (codes, dim) = map_images(split, &first, 256, device, |x| model.encode(x));
+    Ok(TrustReport {
+        images: first.len(),
+        k,
+        value: ae_analysis::trustworthiness(&pixels, width, &codes, dim, k)?,
+    })
+}
+
+/// The importance-sampled negative log-likelihood of a VAE on `split`.
+pub fn vae_nll(
+    vae: &ae_models::Vae,
+    split: &Split,
+    samples: usize,
+    device: &Device,
+) -> anyhow::Result<NllReport> {
+    if samples == 0 {
+        anyhow::bail!("--nll 0: expected at least one posterior sample per image");
+    }
+    let all: Vec<usize> = (0..split.len()).collect();
+    // Each batch holds `samples` decodings per image: keep the batch near 5,000 rows.
+    let batch = (5000 / samples).max(1);
+    let mean = |v: Vec<f32>| v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len().max(1) as f64;
+    let (log_p, _) = map_images(split, &all, batch, device, |x| {
+        vae.log_likelihood(x, samples)
+    });
+    let (elbo, _) = map_images(split, &all, 256, device, |x| vae.negative_elbo(x));
+    Ok(NllReport {
+        samples,
+        nats: -mean(log_p),
+        negative_elbo: mean(elbo),
     })
 }
 
@@ -166,6 +273,9 @@ pub fn evaluate<M: Autoencoder>(
         code_std,
         ssim: ssim_sum / count,
         knn: None,
+        linear_probe: None,
+        trustworthiness: None,
+        nll: None,
     }
 }
 
@@ -182,6 +292,23 @@ impl std::fmt::Display for EvalReport {
             self.ssim,
             self.loss
         )?;
+        if let Some(acc) = self.linear_probe {
+            write!(f, "; linear-probe accuracy {acc:.4}")?;
+        }
+        if let Some(t) = &self.trustworthiness {
+            write!(
+                f,
+                "; trustworthiness {:.4} ({} images, k = {})",
+                t.value, t.images, t.k
+            )?;
+        }
+        if let Some(nll) = &self.nll {
+            write!(
+                f,
+                "; NLL {:.2} nats ({} importance samples; negative ELBO {:.2})",
+                nll.nats, nll.samples, nll.negative_elbo
+            )?;
+        }
         if let Some(knn) = &self.knn {
             write!(
                 f,

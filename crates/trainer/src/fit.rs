@@ -120,16 +120,8 @@ pub fn train_from(
             data.image_shape()[1]
         );
     }
+    let (train_split, train_idx, valid_idx) = training_images(config, data)?;
     artifact::write_atomic(&dir.join(CONFIG_FILE), config.to_json().as_bytes())?;
-
-    let mut train_split = data.train.clone();
-    if let Some(limit) = config.limit {
-        train_split.truncate(limit);
-    }
-    let (train_idx, valid_idx) = IndexDataset::split(train_split.len(), config.valid_fraction);
-    if train_idx.is_empty() {
-        bail!("no training images left after --limit and --valid-fraction");
-    }
     let train_len = train_idx.len();
     let train_split = Arc::new(train_split);
     // With no held-out part, validation runs on the test split.
@@ -409,4 +401,30 @@ pub fn sample_grid(model: &AnyAutoencoder, shape: [usize; 2], device: &Device) -
 /// one to one with PyTorch references (burn's own default ε is 1e-5).
 pub fn adam() -> AdamConfig {
     AdamConfig::new().with_epsilon(1e-8)
+}
+/// The images a run trains on — the training split, kept to `config.classes` and cut to
+/// `config.limit` — and the indices of its training and held-out validation parts.
+pub fn training_images(
+    config: &TrainConfig,
+    data: &Dataset,
+) -> Result<(Split, IndexDataset, IndexDataset)> {
+    let mut images = match &config.classes {
+        Some(labels) => data.train.with_labels(labels),
+        None => data.train.clone(),
+    };
+    if images.is_empty() {
+        bail!(
+            "classes = {:?}: no {} training image has one of these labels",
+            config.classes.as_deref().unwrap_or_default(),
+            data.name
+        );
+    }
+    if let Some(limit) = config.limit {
+        images.truncate(limit);
+    }
+    let (train, valid) = IndexDataset::split(images.len(), config.valid_fraction);
+    if train.is_empty() {
+        bail!("no training images left after --limit and --valid-fraction");
+    }
+    Ok((images, train, valid))
 }

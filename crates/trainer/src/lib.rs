@@ -5,14 +5,21 @@
 //! - [`fit::train`] trains any [`ae_models::ModelConfig`] through burn's `Learner`
 //!   and writes an [`artifact`]; [`artifact::Artifact`] reads one back.
 //! - [`evaluate::evaluate`] measures reconstruction quality on a split.
+//! - The applications of a trained model: [`anomaly::detect`] (one-class anomaly
+//!   detection), [`embed`] (codes as `.npy`/CSV, similarity search), [`generate`]
+//!   (denoising, interpolation, samples), [`compare`] (the PCA baseline).
 #![warn(missing_docs)]
 
+pub mod anomaly;
 pub mod artifact;
 pub mod compare;
 pub mod config;
 pub mod device;
+pub mod embed;
 pub mod evaluate;
+pub mod export;
 pub mod fit;
+pub mod generate;
 pub mod guard;
 pub mod image;
 pub mod progress;

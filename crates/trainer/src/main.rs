@@ -1,5 +1,7 @@
 //! `trainer`: train and evaluate autoencoders from the command line.
 
+mod commands;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,6 +35,19 @@ enum Command {
     /// Compare autoencoders with an exact PCA at the same code sizes (squared error per
     /// test image; PCA fitted on every training image).
     Pca(PcaArgs),
+    /// Write the codes of a split as .npy (codes and labels) and CSV.
+    Embed(commands::EmbedArgs),
+    /// Nearest training images of a test image, by the distance between their codes.
+    Search(commands::SearchArgs),
+    /// One-class anomaly detection: score test images by reconstruction error (or a
+    /// VAE's negative ELBO); AUROC, average precision, a threshold at a false-positive rate.
+    Anomaly(commands::AnomalyArgs),
+    /// Corrupt test images, reconstruct them, and report PSNR before and after.
+    Denoise(commands::DenoiseArgs),
+    /// Decode samples of the prior of a VAE or AAE as an image grid.
+    Sample(commands::SampleArgs),
+    /// Decode codes on the segment between two test images' codes, as an image grid.
+    Interpolate(commands::InterpolateArgs),
 }
 
 /// The model families `--model` accepts.
@@ -181,6 +196,10 @@ struct TrainArgs {
     /// Train on the first N training images only.
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
+    /// Train on the images of these labels only, comma-separated: the normal classes for
+    /// `anomaly` (one-class training).
+    #[arg(long, value_parser = parse_widths, value_name = "LABELS")]
+    classes: Option<Widths>,
     /// Fraction of the training images held out for validation; 0 validates on the test split [default: 0.1].
     #[arg(long)]
     valid_fraction: Option<f64>,
@@ -223,15 +242,11 @@ struct TrainArgs {
 
 #[derive(Args)]
 struct EvalArgs {
-    /// The artifact folder written by `train`.
-    #[arg(long, value_name = "DIR")]
-    artifact: PathBuf,
+    #[command(flatten)]
+    source: commands::Source,
     /// Print one JSON object instead of a sentence.
     #[arg(long)]
     json: bool,
-    /// Folder holding the data set's IDX files.
-    #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
     /// Images per batch.
     #[arg(long, default_value_t = 256)]
     batch_size: usize,
@@ -239,8 +254,18 @@ struct EvalArgs {
     /// codes against the training codes, with this k (5 is usual).
     #[arg(long, value_name = "K")]
     knn: Option<usize>,
-    #[command(flatten)]
-    device: DeviceArgs,
+    /// Also report the test accuracy of a linear probe (logistic regression) trained on
+    /// the training codes.
+    #[arg(long)]
+    probe: bool,
+    /// Also report the trustworthiness (5 neighbours) of the codes of the first N test
+    /// images against their pixels (cost grows as N²; 1000 is usual).
+    #[arg(long, value_name = "N")]
+    trustworthiness: Option<usize>,
+    /// VAEs: also estimate the negative log-likelihood by importance sampling with K
+    /// posterior samples per image (100 is usual).
+    #[arg(long, value_name = "K")]
+    nll: Option<usize>,
 }
 
 #[derive(Args)]
@@ -301,6 +326,12 @@ fn main() -> ExitCode {
         Command::Train(args) => run_train(*args),
         Command::Eval(args) => run_eval(args),
         Command::Pca(args) => run_pca(args),
+        Command::Embed(args) => commands::run_embed(args),
+        Command::Search(args) => commands::run_search(args),
+        Command::Anomaly(args) => commands::run_anomaly(args),
+        Command::Denoise(args) => commands::run_denoise(args),
+        Command::Sample(args) => commands::run_sample(args),
+        Command::Interpolate(args) => commands::run_interpolate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -519,6 +550,16 @@ fn merge(
     if args.limit.is_some() {
         config.limit = args.limit;
     }
+    if let Some(labels) = &args.classes {
+        let labels = labels
+            .0
+            .iter()
+            .map(|&l| {
+                u8::try_from(l).map_err(|_| anyhow::anyhow!("--classes {l}: labels are 0 to 255"))
+            })
+            .collect::<Result<Vec<u8>>>()?;
+        config.classes = Some(labels);
+    }
     if config.model.input_size() != pixels {
         bail!(
             "the config's model expects {} input features but {dataset} images have {pixels} pixels",
@@ -566,38 +607,50 @@ fn apply_regularization(reg: &mut Regularization, args: &TrainArgs) {
 }
 
 fn run_eval(args: EvalArgs) -> Result<()> {
-    let artifact = Artifact::open(&args.artifact)?;
-    let locator = Locator::new(args.data_dir.clone());
-    let data = locator.load(artifact.config.dataset).with_context(|| {
-        format!(
-            "loading {}, the data set {} was trained on",
-            artifact.config.dataset,
-            args.artifact.display()
-        )
-    })?;
-    let selected = device::select(args.device.backend)?;
-    if !args.json {
-        println!("device: {}", selected.description);
-    }
-    let model = artifact.load_model(&selected.device)?;
     if args.batch_size == 0 {
         bail!("--batch-size 0: expected a positive batch size");
     }
-    let mut report = evaluate(
-        &model,
-        &data.test,
-        "test",
-        args.batch_size,
-        &selected.device,
-    );
+    let commands::Loaded {
+        artifact,
+        data,
+        device,
+        model,
+    } = args.source.load(args.json)?;
+    if args.nll.is_some() && !matches!(model, AnyAutoencoder::Vae(_)) {
+        bail!(
+            "--nll needs a variational autoencoder; {} holds an autoencoder of family {}",
+            artifact.dir.display(),
+            artifact.config.model.kind()
+        );
+    }
+    let mut report = evaluate(&model, &data.test, "test", args.batch_size, &device);
     if let Some(k) = args.knn {
         report.knn = Some(trainer::evaluate::knn(
             &model,
             &data.train,
             &data.test,
             k,
-            &selected.device,
+            &device,
         )?);
+    }
+    if args.probe {
+        report.linear_probe = Some(trainer::evaluate::linear_probe(
+            &model,
+            &data.train,
+            &data.test,
+            &device,
+        )?);
+    }
+    if let Some(n) = args.trustworthiness {
+        report.trustworthiness = Some(trainer::evaluate::trustworthiness(
+            &model, &data.test, n, 5, &device,
+        )?);
+    }
+    if let Some(k) = args.nll {
+        let AnyAutoencoder::Vae(vae) = &model else {
+            bail!("--nll needs a variational autoencoder");
+        };
+        report.nll = Some(trainer::evaluate::vae_nll(vae, &data.test, k, &device)?);
     }
     if args.json {
         println!(

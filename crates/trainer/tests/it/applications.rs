@@ -104,3 +104,293 @@ fn pca_needs_something_to_compare() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("code size"), "{}", stderr(&out));
 }
+
+/// Runs `trainer COMMAND --artifact DIR ARGS --backend ndarray` and returns its output.
+fn use_artifact(home: &Path, command: &str, dir: &Path, args: &[&str]) -> Output {
+    run(trainer(home)
+        .arg(command)
+        .arg("--artifact")
+        .arg(dir)
+        .args(args)
+        .args(["--backend", "ndarray"]))
+}
+
+/// The JSON a successful command printed.
+fn json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", stderr(out));
+    serde_json::from_slice(&out.stdout).expect("the command prints JSON")
+}
+
+/// An MLP autoencoder trained on every class of the sample.
+fn sample_mlp(home: &Path, extra: &[&str]) -> std::path::PathBuf {
+    let dir = home.join("mlp");
+    let mut args = vec![
+        "--dataset",
+        "fashion-mnist-sample",
+        "--epochs",
+        "4",
+        "--hidden",
+        "128",
+        "--latent",
+        "16",
+    ];
+    args.extend_from_slice(extra);
+    let out = train_cli(home, &dir, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    dir
+}
+
+/// `.npy` header of a file: its dict text.
+fn npy_header(path: &Path) -> (String, Vec<u8>) {
+    let bytes = std::fs::read(path).expect("npy written");
+    assert_eq!(&bytes[..6], b"\x93NUMPY");
+    let len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let header = String::from_utf8_lossy(&bytes[10..10 + len]).into_owned();
+    (header, bytes[10 + len..].to_vec())
+}
+
+#[test]
+fn embed_search_and_interpolate_work_on_any_autoencoder() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = sample_mlp(home.path(), &[]);
+
+    let out = use_artifact(home.path(), "embed", &dir, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (header, data) = npy_header(&dir.join("test-codes.npy"));
+    assert!(
+        header.contains("'<f4'") && header.contains("(1000, 16)"),
+        "{header}"
+    );
+    assert_eq!(data.len(), 1000 * 16 * 4);
+    let (header, labels) = npy_header(&dir.join("test-codes-labels.npy"));
+    assert!(header.contains("(1000,)"), "{header}");
+    let csv = std::fs::read_to_string(dir.join("test-codes.csv")).expect("csv written");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1001);
+    assert!(lines[0].starts_with("label,z0,z1,") && lines[0].ends_with(",z15"));
+    // The CSV and the .npy hold the same codes and labels.
+    let first: Vec<f32> = lines[1]
+        .split(',')
+        .skip(1)
+        .map(|v| v.parse().expect("number"))
+        .collect();
+    let npy_first: Vec<f32> = data[..64]
+        .chunks(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    assert_eq!(first, npy_first);
+    assert_eq!(
+        lines[1].split(',').next(),
+        Some(labels[0].to_string().as_str())
+    );
+    assert!(
+        first.iter().any(|&v| v != first[0]),
+        "codes vary: {first:?}"
+    );
+
+    // Neighbours in code space: nearest first, mostly of the query's class.
+    let png = home.path().join("strip.png");
+    let png_arg = png.to_str().expect("utf-8 temp path");
+    let hits = json(&use_artifact(
+        home.path(),
+        "search",
+        &dir,
+        &[
+            "--query",
+            "3",
+            "--k",
+            "5",
+            "--distance",
+            "cosine",
+            "--json",
+            "--png",
+            png_arg,
+        ],
+    ));
+    let label = hits["query_label"].as_u64().expect("label");
+    let neighbours = hits["neighbours"].as_array().expect("neighbours");
+    assert_eq!(neighbours.len(), 5);
+    let distances: Vec<f64> = neighbours
+        .iter()
+        .map(|n| n["distance"].as_f64().expect("distance"))
+        .collect();
+    assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
+    let same = neighbours
+        .iter()
+        .filter(|n| n["label"].as_u64() == Some(label))
+        .count();
+    assert!(same >= 3, "{same} of 5 neighbours share label {label}");
+    let info = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png).expect("strip written"),
+    ))
+    .read_info()
+    .expect("valid png")
+    .info()
+    .clone();
+    assert_eq!((info.width, info.height), (6 * 30 + 2, 30 + 2));
+    let out = use_artifact(home.path(), "search", &dir, &["--query", "1000"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("1000 images"), "{}", stderr(&out));
+
+    let out = use_artifact(
+        home.path(),
+        "interpolate",
+        &dir,
+        &["--pairs", "0:1,2:3", "--steps", "5"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let info = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(dir.join("interpolate.png")).expect("grid written"),
+    ))
+    .read_info()
+    .expect("valid png")
+    .info()
+    .clone();
+    assert_eq!((info.width, info.height), (7 * 30 + 2, 2 * 30 + 2));
+
+    // The generative commands refuse a plain autoencoder, before any work.
+    for (command, args, expected) in [
+        ("sample", vec![], "generative model"),
+        ("eval", vec!["--nll", "10"], "variational"),
+        (
+            "anomaly",
+            vec!["--normal", "0", "--score", "elbo"],
+            "variational",
+        ),
+        ("anomaly", vec![], "--normal"),
+    ] {
+        let out = use_artifact(home.path(), command, &dir, &args);
+        assert_eq!(out.status.code(), Some(1), "{command} {args:?}");
+        assert!(
+            stderr(&out).contains(expected),
+            "{command}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn one_class_anomaly_detection() {
+    let home = tempfile::tempdir().expect("temp dir");
+    // Trained on trousers only.
+    let dir = sample_mlp(home.path(), &["--classes", "1"]);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).expect("config"))
+            .expect("json");
+    assert_eq!(config["classes"], serde_json::json!([1]));
+    let report = json(&use_artifact(
+        home.path(),
+        "anomaly",
+        &dir,
+        &["--fpr", "0.1", "--json"],
+    ));
+    assert_eq!(report["normal"], serde_json::json!([1]));
+    let auroc = report["auroc"].as_f64().expect("auroc");
+    assert!(auroc > 0.8, "AUROC {auroc}");
+    assert!(report["average_precision"].as_f64().expect("ap") > 0.9);
+    let per_class = report["per_class"].as_array().expect("per class");
+    assert_eq!(per_class.len(), 9);
+    assert!(per_class.iter().all(|c| c["label"] != 1));
+    // The threshold came from held-out trousers; on test trousers it flags about as many.
+    let fpr = report["test_fpr"].as_f64().expect("fpr");
+    assert!(fpr < 0.3, "test false-positive rate {fpr}");
+    assert!(report["valid_images"].as_u64().expect("valid") > 10);
+    let out = use_artifact(home.path(), "anomaly", &dir, &["--fpr", "1.5"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--fpr 1.5"), "{}", stderr(&out));
+    // A class the data set does not have is refused before training.
+    let out = train_cli(
+        home.path(),
+        &home.path().join("none"),
+        &[&TINY[..], &["--classes", "42"]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("classes = [42]"), "{}", stderr(&out));
+    assert!(!home.path().join("none").join("config.json").exists());
+}
+
+#[test]
+fn a_denoising_autoencoder_denoises_from_the_command_line() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("dae");
+    let out = train_cli(
+        home.path(),
+        &dir,
+        &[
+            "--dataset",
+            "fashion-mnist-sample",
+            "--epochs",
+            "10",
+            "--hidden",
+            "256",
+            "--latent",
+            "64",
+            "--noise",
+            "gaussian:0.3",
+            "--batch-size",
+            "64",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&use_artifact(home.path(), "denoise", &dir, &["--json"]));
+    let (before, after) = (
+        report["psnr_noisy_db"].as_f64().expect("before"),
+        report["psnr_denoised_db"].as_f64().expect("after"),
+    );
+    assert!(after - before > 3.0, "PSNR {before:.2} -> {after:.2} dB");
+    assert!(dir.join("denoise.png").is_file());
+    let out = use_artifact(home.path(), "denoise", &dir, &["--noise", "none"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn a_vae_reports_its_likelihood_and_code_quality_and_samples() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("vae");
+    let out = train_cli(
+        home.path(),
+        &dir,
+        &[
+            "--dataset",
+            "fashion-mnist-sample",
+            "--model",
+            "vae",
+            "--epochs",
+            "3",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&use_artifact(
+        home.path(),
+        "eval",
+        &dir,
+        &[
+            "--json",
+            "--nll",
+            "20",
+            "--probe",
+            "--trustworthiness",
+            "200",
+        ],
+    ));
+    let nll = report["nll"]["nats"].as_f64().expect("nll");
+    let bound = report["nll"]["negative_elbo"].as_f64().expect("elbo");
+    assert!(
+        nll > 100.0 && nll < bound,
+        "NLL {nll} against its bound {bound}"
+    );
+    let probe = report["linear_probe"].as_f64().expect("probe");
+    assert!(probe > 0.6, "linear probe {probe}");
+    let trust = report["trustworthiness"]["value"].as_f64().expect("trust");
+    assert!(trust > 0.8 && trust <= 1.0, "trustworthiness {trust}");
+    let out = use_artifact(home.path(), "sample", &dir, &["--n", "9", "--seed", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.join("sample-3.png").is_file());
+    let report = json(&use_artifact(
+        home.path(),
+        "anomaly",
+        &dir,
+        &["--normal", "1", "--score", "elbo", "--json"],
+    ));
+    assert!(report["auroc"].as_f64().expect("auroc") > 0.7);
+}

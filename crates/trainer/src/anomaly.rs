@@ -1,0 +1,240 @@
+//! One-class anomaly detection: a model trained on normal images only scores every
+//! test image; images of the other classes should score higher.
+
+use ae_data::{Dataset, Split};
+use ae_models::{AnyAutoencoder, Autoencoder};
+use anyhow::{Result, bail};
+use burn::data::dataset::Dataset as _;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::config::TrainConfig;
+use crate::evaluate::map_images;
+
+/// What makes an image anomalous.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Score {
+    /// Squared reconstruction error summed over the pixels (the code is the encoder's
+    /// deterministic output: the posterior mean for a VAE).
+    #[default]
+    Reconstruction,
+    /// The negative ELBO (VAE only): reconstruction likelihood plus KL, in nats.
+    Elbo,
+}
+
+impl std::str::FromStr for Score {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "reconstruction" => Ok(Self::Reconstruction),
+            "elbo" => Ok(Self::Elbo),
+            _ => Err(format!(
+                "unknown score '{s}': expected reconstruction or elbo"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Score {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Reconstruction => "reconstruction error",
+            Self::Elbo => "negative ELBO",
+        })
+    }
+}
+
+/// The score of each image of `split` at `indices`; higher is more anomalous.
+pub fn scores(
+    model: &AnyAutoencoder,
+    score: Score,
+    split: &Split,
+    indices: &[usize],
+    device: &Device,
+) -> Result<Vec<f64>> {
+    let values = match (score, model) {
+        (Score::Reconstruction, _) => {
+            map_images(split, indices, 256, device, |x| {
+                (model.decode(model.encode(x.clone())) - x)
+                    .powi_scalar(2)
+                    .sum_dim(1)
+            })
+            .0
+        }
+        (Score::Elbo, AnyAutoencoder::Vae(vae)) => {
+            map_images(split, indices, 256, device, |x| vae.negative_elbo(x)).0
+        }
+        (Score::Elbo, other) => bail!(
+            "--score elbo needs a variational autoencoder; this artifact holds an autoencoder of family {}",
+            other_kind(other)
+        ),
+    };
+    Ok(values.into_iter().map(f64::from).collect())
+}
+
+fn other_kind(model: &AnyAutoencoder) -> &'static str {
+    match model {
+        AnyAutoencoder::Mlp(_) => "mlp",
+        AnyAutoencoder::Conv(_) => "conv",
+        AnyAutoencoder::Vae(_) => "vae",
+        AnyAutoencoder::Aae(_) => "aae",
+    }
+}
+
+/// How well one anomalous class is told from the normal test images.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassDetection {
+    /// The anomalous class.
+    pub label: u8,
+    /// Its test images.
+    pub images: usize,
+    /// AUROC of normal test images against this class's.
+    pub auroc: f64,
+}
+
+/// The outcome of the one-class protocol on the test split.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnomalyReport {
+    /// The labels declared normal.
+    pub normal: Vec<u8>,
+    /// The score used.
+    pub score: Score,
+    /// The false-positive rate the threshold was chosen for, on validation images.
+    pub target_fpr: f64,
+    /// Scores above this are flagged.
+    pub threshold: f64,
+    /// Held-out normal training images the threshold was chosen on.
+    pub valid_images: usize,
+    /// Normal test images.
+    pub test_normal: usize,
+    /// Anomalous test images.
+    pub test_anomalous: usize,
+    /// Area under the ROC curve, anomalies as positives.
+    pub auroc: f64,
+    /// Average precision, anomalies as positives.
+    pub average_precision: f64,
+    /// Fraction of normal test images flagged.
+    pub test_fpr: f64,
+    /// Fraction of anomalous test images flagged.
+    pub recall: f64,
+    /// AUROC per anomalous class.
+    pub per_class: Vec<ClassDetection>,
+}
+
+/// Runs the one-class protocol: the threshold at `target_fpr` on the run's held-out
+/// normal images (the validation part of its training images), then AUROC, average
+/// precision and the rates at that threshold on the test split, `normal` labels being
+/// the negatives.
+pub fn detect(
+    model: &AnyAutoencoder,
+    config: &TrainConfig,
+    data: &Dataset,
+    normal: &[u8],
+    score: Score,
+    target_fpr: f64,
+    device: &Device,
+) -> Result<AnomalyReport> {
+    if !(target_fpr > 0.0 && target_fpr < 1.0) {
+        bail!("--fpr {target_fpr}: expected a false-positive rate in (0, 1)");
+    }
+    if normal.is_empty() {
+        bail!("no normal class: train with --classes, or pass --normal");
+    }
+    let (train_images, _, valid) = crate::fit::training_images(config, data)?;
+    let valid: Vec<usize> = valid
+        .iter()
+        .flatten()
+        .filter(|&i| normal.contains(&train_images.labels[i]))
+        .collect();
+    if valid.is_empty() {
+        bail!(
+            "the run held out no normal training images (valid_fraction = {}): the threshold \
+             needs normal images the model did not train on",
+            config.valid_fraction
+        );
+    }
+    let valid_scores = scores(model, score, &train_images, &valid, device)?;
+    let threshold = ae_analysis::threshold_at_fpr(&valid_scores, target_fpr)?;
+
+    let test = &data.test;
+    let all: Vec<usize> = (0..test.len()).collect();
+    let test_scores = scores(model, score, test, &all, device)?;
+    let anomalous: Vec<bool> = test.labels.iter().map(|l| !normal.contains(l)).collect();
+    let (n_anomalous, n_normal) = (
+        anomalous.iter().filter(|&&a| a).count(),
+        anomalous.iter().filter(|&&a| !a).count(),
+    );
+    if n_anomalous == 0 || n_normal == 0 {
+        bail!(
+            "the test split has {n_normal} normal and {n_anomalous} anomalous images for \
+             normal classes {normal:?}: both are needed"
+        );
+    }
+    let flagged = |want: bool| {
+        test_scores
+            .iter()
+            .zip(&anomalous)
+            .filter(|&(&s, &a)| a == want && s > threshold)
+            .count()
+    };
+    let mut per_class = Vec::new();
+    let mut labels: Vec<u8> = test.labels.clone();
+    labels.sort_unstable();
+    labels.dedup();
+    for label in labels.into_iter().filter(|l| !normal.contains(l)) {
+        let (s, positive): (Vec<f64>, Vec<bool>) = test_scores
+            .iter()
+            .zip(&test.labels)
+            .filter(|&(_, l)| *l == label || normal.contains(l))
+            .map(|(&s, &l)| (s, l == label))
+            .unzip();
+        per_class.push(ClassDetection {
+            label,
+            images: positive.iter().filter(|&&p| p).count(),
+            auroc: ae_analysis::auroc(&s, &positive)?,
+        });
+    }
+    Ok(AnomalyReport {
+        normal: normal.to_vec(),
+        score,
+        target_fpr,
+        threshold,
+        valid_images: valid_scores.len(),
+        test_normal: n_normal,
+        test_anomalous: n_anomalous,
+        auroc: ae_analysis::auroc(&test_scores, &anomalous)?,
+        average_precision: ae_analysis::average_precision(&test_scores, &anomalous)?,
+        test_fpr: flagged(false) as f64 / n_normal as f64,
+        recall: flagged(true) as f64 / n_anomalous as f64,
+        per_class,
+    })
+}
+
+impl std::fmt::Display for AnomalyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "normal classes {:?}, score: {}; {} normal and {} anomalous test images",
+            self.normal, self.score, self.test_normal, self.test_anomalous
+        )?;
+        writeln!(
+            f,
+            "AUROC {:.4}, average precision {:.4}",
+            self.auroc, self.average_precision
+        )?;
+        writeln!(
+            f,
+            "threshold {:.4} (false-positive rate {} on {} held-out normal images): test \
+             false-positive rate {:.4}, recall {:.4}",
+            self.threshold, self.target_fpr, self.valid_images, self.test_fpr, self.recall
+        )?;
+        writeln!(f, "\n| anomalous class | images | AUROC |")?;
+        writeln!(f, "|---|---|---|")?;
+        for c in &self.per_class {
+            writeln!(f, "| {} | {} | {:.4} |", c.label, c.images, c.auroc)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,435 @@
+//! The binary's application commands: what a trained artifact is used for. Each loads
+//! the artifact and its data set, checks that the model can do what is asked before
+//! any work, and writes its files atomically.
+
+use std::path::{Path, PathBuf};
+
+use ae_analysis::Distance;
+use ae_data::{Dataset, Locator, Split};
+use ae_models::{AnyAutoencoder, Autoencoder, Noise};
+use anyhow::{Context, Result, bail};
+use burn::prelude::*;
+use clap::{Args, ValueEnum};
+use trainer::anomaly::{self, Score};
+use trainer::artifact::Artifact;
+use trainer::device;
+use trainer::embed::{self, Embedding};
+use trainer::generate;
+use trainer::image::Grid;
+
+use crate::DeviceArgs;
+
+/// Where a command finds its artifact and data, and what it runs on.
+#[derive(Args)]
+pub struct Source {
+    /// The artifact folder written by `train`.
+    #[arg(long, value_name = "DIR")]
+    pub artifact: PathBuf,
+    /// Folder holding the data set's IDX files.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub device: DeviceArgs,
+}
+
+/// A loaded artifact, its data set and the device its model lives on.
+pub struct Loaded {
+    pub artifact: Artifact,
+    pub data: Dataset,
+    pub device: Device,
+    pub model: AnyAutoencoder,
+}
+
+impl Source {
+    /// Opens the artifact, its data set and the device; says which device unless `quiet`.
+    pub fn load(&self, quiet: bool) -> Result<Loaded> {
+        let artifact = Artifact::open(&self.artifact)?;
+        let data = Locator::new(self.data_dir.clone())
+            .load(artifact.config.dataset)
+            .with_context(|| {
+                format!(
+                    "loading {}, the data set {} was trained on",
+                    artifact.config.dataset,
+                    self.artifact.display()
+                )
+            })?;
+        let selected = device::select(self.device.backend)?;
+        if !quiet {
+            println!("device: {}", selected.description);
+        }
+        let model = artifact.load_model(&selected.device)?;
+        Ok(Loaded {
+            artifact,
+            data,
+            device: selected.device,
+            model,
+        })
+    }
+}
+
+/// Prints `value` as JSON, or its `Display` form.
+fn print<T: serde::Serialize + std::fmt::Display>(value: &T, json: bool) -> Result<()> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).context("report serialises")?
+        );
+    } else {
+        println!("{value}");
+    }
+    Ok(())
+}
+
+/// Which split of the data set.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SplitName {
+    Train,
+    Test,
+}
+
+impl SplitName {
+    fn of(self, data: &Dataset) -> &Split {
+        match self {
+            Self::Train => &data.train,
+            Self::Test => &data.test,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Test => "test",
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct EmbedArgs {
+    #[command(flatten)]
+    source: Source,
+    /// The split to encode.
+    #[arg(long, value_enum, default_value_t = SplitName::Test)]
+    split: SplitName,
+    /// Folder for `<split>-codes.npy`, `<split>-codes-labels.npy` and
+    /// `<split>-codes.csv` [default: the artifact folder].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+pub fn run_embed(args: EmbedArgs) -> Result<()> {
+    let l = args.source.load(false)?;
+    let out = args.out.unwrap_or_else(|| l.artifact.dir.clone());
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let embedding = Embedding::of(&l.model, args.split.of(&l.data), &l.device);
+    let paths = embedding.write(&out, &format!("{}-codes", args.split.name()))?;
+    println!(
+        "{} {} codes of size {}:",
+        embedding.len(),
+        args.split.name(),
+        embedding.dim
+    );
+    for p in paths {
+        println!("  {}", p.display());
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    source: Source,
+    /// Index of the query image in the test split.
+    #[arg(long, value_name = "INDEX")]
+    query: usize,
+    /// Neighbours to return.
+    #[arg(long, default_value_t = 8)]
+    k: usize,
+    /// euclidean, cosine or manhattan.
+    #[arg(long, default_value = "euclidean")]
+    distance: Distance,
+    /// Image strip of the query and its neighbours [default: <artifact>/search-<INDEX>.png].
+    #[arg(long, value_name = "FILE.png")]
+    png: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `search` prints.
+#[derive(serde::Serialize)]
+struct SearchResult {
+    query: usize,
+    query_label: u8,
+    distance: String,
+    neighbours: Vec<embed::Neighbour>,
+}
+
+impl std::fmt::Display for SearchResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "test image {} (label {}): nearest training images by {} distance",
+            self.query, self.query_label, self.distance
+        )?;
+        writeln!(f, "| rank | index | label | distance |\n|---|---|---|---|")?;
+        for (rank, n) in self.neighbours.iter().enumerate() {
+            writeln!(
+                f,
+                "| {} | {} | {} | {:.4} |",
+                rank + 1,
+                n.index,
+                n.label,
+                n.distance
+            )?;
+        }
+        Ok(())
+    }
+}
+
+pub fn run_search(args: SearchArgs) -> Result<()> {
+    let l = args.source.load(args.json)?;
+    let test = &l.data.test;
+    if args.query >= test.len() {
+        bail!(
+            "--query {}: the test split has {} images (0 to {})",
+            args.query,
+            test.len(),
+            test.len().saturating_sub(1)
+        );
+    }
+    let database = Embedding::of(&l.model, &l.data.train, &l.device);
+    let query =
+        trainer::evaluate::map_images(test, &[args.query], 1, &l.device, |x| l.model.encode(x)).0;
+    let neighbours = embed::search(&database, &query, args.k, args.distance)?;
+    let pixels = |split: &Split, i: usize| {
+        split
+            .images
+            .image(i)
+            .iter()
+            .map(|&p| f32::from(p) / 255.0)
+            .collect::<Vec<f32>>()
+    };
+    let mut strip = vec![pixels(test, args.query)];
+    strip.extend(neighbours.iter().map(|n| pixels(&l.data.train, n.index)));
+    let png = args
+        .png
+        .unwrap_or_else(|| l.artifact.dir.join(format!("search-{}.png", args.query)));
+    save(&grid(&l.data, vec![strip]), &png)?;
+    let result = SearchResult {
+        query: args.query,
+        query_label: test.labels[args.query],
+        distance: format!("{:?}", args.distance).to_lowercase(),
+        neighbours,
+    };
+    print(&result, args.json)?;
+    if !args.json {
+        println!("wrote {} (the query, then its neighbours)", png.display());
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct AnomalyArgs {
+    #[command(flatten)]
+    source: Source,
+    /// The normal labels, comma-separated [default: the `--classes` the model was
+    /// trained on].
+    #[arg(long, value_name = "LABELS", value_delimiter = ',')]
+    normal: Option<Vec<u8>>,
+    /// reconstruction (squared error) or elbo (VAEs: the negative ELBO).
+    #[arg(long, default_value = "reconstruction")]
+    score: Score,
+    /// False-positive rate the threshold is chosen for on held-out normal images.
+    #[arg(long, default_value_t = 0.05)]
+    fpr: f64,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run_anomaly(args: AnomalyArgs) -> Result<()> {
+    let l = args.source.load(args.json)?;
+    if args.score == Score::Elbo && !matches!(l.model, AnyAutoencoder::Vae(_)) {
+        bail!(
+            "--score elbo needs a variational autoencoder; {} holds an autoencoder of family {}",
+            l.artifact.dir.display(),
+            l.artifact.config.model.kind()
+        );
+    }
+    let normal = match (args.normal, &l.artifact.config.classes) {
+        (Some(n), _) => n,
+        (None, Some(c)) => c.clone(),
+        (None, None) => bail!(
+            "{} was trained on every class: pass --normal LABELS, or train a one-class \
+             model with --classes",
+            l.artifact.dir.display()
+        ),
+    };
+    let report = anomaly::detect(
+        &l.model,
+        &l.artifact.config,
+        &l.data,
+        &normal,
+        args.score,
+        args.fpr,
+        &l.device,
+    )?;
+    print(&report, args.json)
+}
+
+#[derive(Args)]
+pub struct DenoiseArgs {
+    #[command(flatten)]
+    source: Source,
+    /// Corruption: gaussian:STD, salt-pepper:RATE, masking:RATE or speckle:STD.
+    #[arg(long, default_value = "gaussian:0.3")]
+    noise: Noise,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Images shown in the picture.
+    #[arg(long, default_value_t = 10)]
+    show: usize,
+    /// Clean, noisy and denoised rows [default: <artifact>/denoise.png].
+    #[arg(long, value_name = "FILE.png")]
+    png: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run_denoise(args: DenoiseArgs) -> Result<()> {
+    let l = args.source.load(args.json)?;
+    l.device.seed(args.seed);
+    let (report, grid) =
+        generate::denoise(&l.model, &l.data.test, args.noise, args.show, &l.device)?;
+    let png = args
+        .png
+        .unwrap_or_else(|| l.artifact.dir.join("denoise.png"));
+    save(&grid, &png)?;
+    print(&report, args.json)?;
+    if !args.json {
+        println!("wrote {} (clean, noisy, denoised rows)", png.display());
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct SampleArgs {
+    /// The artifact folder written by `train`.
+    #[arg(long, value_name = "DIR")]
+    artifact: PathBuf,
+    /// Images to draw.
+    #[arg(long, default_value_t = 64)]
+    n: usize,
+    /// Seed of the prior samples.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The grid [default: <artifact>/sample-<SEED>.png].
+    #[arg(long, value_name = "FILE.png")]
+    png: Option<PathBuf>,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+pub fn run_sample(args: SampleArgs) -> Result<()> {
+    let artifact = Artifact::open(&args.artifact)?;
+    let kind = artifact.config.model.kind();
+    if !matches!(kind, "vae" | "conv-vae" | "aae") {
+        bail!(
+            "sample needs a generative model (vae, conv-vae or aae); {} holds an autoencoder \
+             of family {kind}, which has no prior over its codes",
+            args.artifact.display()
+        );
+    }
+    if args.n == 0 {
+        bail!("--n 0: expected at least one image");
+    }
+    let selected = device::select(args.device.backend)?;
+    let model = artifact.load_model(&selected.device)?;
+    selected.device.seed(args.seed);
+    let shape = image_shape(artifact.config.model.input_size());
+    let per_row = (args.n as f64).sqrt().ceil() as usize;
+    let grid = generate::sample(&model, args.n, per_row, shape, &selected.device)?;
+    let png = args
+        .png
+        .unwrap_or_else(|| args.artifact.join(format!("sample-{}.png", args.seed)));
+    save(&grid, &png)?;
+    println!("wrote {} ({} samples of the prior)", png.display(), args.n);
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct InterpolateArgs {
+    #[command(flatten)]
+    source: Source,
+    /// Pairs of test images, FROM:TO, comma-separated [default: 0:1,2:3,4:5,6:7].
+    #[arg(long, value_name = "FROM:TO,…", value_delimiter = ',', value_parser = parse_pair)]
+    pairs: Option<Vec<(usize, usize)>>,
+    /// Decoded codes per row, both ends included.
+    #[arg(long, default_value_t = 8)]
+    steps: usize,
+    /// The grid [default: <artifact>/interpolate.png].
+    #[arg(long, value_name = "FILE.png")]
+    png: Option<PathBuf>,
+}
+
+fn parse_pair(s: &str) -> Result<(usize, usize), String> {
+    let (a, b) = s
+        .split_once(':')
+        .ok_or_else(|| format!("'{s}': expected FROM:TO, two test image indices"))?;
+    let index = |v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("'{v}' is not an image index"))
+    };
+    Ok((index(a)?, index(b)?))
+}
+
+pub fn run_interpolate(args: InterpolateArgs) -> Result<()> {
+    let l = args.source.load(false)?;
+    let pairs = args
+        .pairs
+        .unwrap_or_else(|| vec![(0, 1), (2, 3), (4, 5), (6, 7)]);
+    let grid = generate::interpolate(&l.model, &l.data.test, &pairs, args.steps, &l.device)?;
+    let png = args
+        .png
+        .unwrap_or_else(|| l.artifact.dir.join("interpolate.png"));
+    save(&grid, &png)?;
+    println!(
+        "wrote {} ({} rows: an image, {} decoded codes from its code to the other's, the other image)",
+        png.display(),
+        pairs.len(),
+        args.steps
+    );
+    Ok(())
+}
+
+/// Images of `data`'s shape, in rows.
+fn grid(data: &Dataset, rows: Vec<Vec<Vec<f32>>>) -> Grid {
+    let [height, width] = data.image_shape();
+    Grid {
+        height,
+        width,
+        rows,
+    }
+}
+
+/// The image shape of a model with `features` inputs: square when it can be, else a
+/// single row.
+fn image_shape(features: usize) -> [usize; 2] {
+    let side = (features as f64).sqrt().round() as usize;
+    if side * side == features {
+        [side, side]
+    } else {
+        [1, features]
+    }
+}
+
+/// Writes `grid` to `path`, creating its folder.
+fn save(grid: &Grid, path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    grid.save_png(path)
+}

@@ -1,0 +1,183 @@
+//! Images out of trained models: denoised test images, interpolations between two
+//! images' codes, samples of the prior.
+
+use std::sync::Arc;
+
+use ae_data::{HostBatcher, Split};
+use ae_models::{AnyAutoencoder, Autoencoder, Noise};
+use anyhow::{Result, bail};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::image::Grid;
+
+/// PSNR of corrupted and of denoised test images against the clean ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DenoiseReport {
+    /// The corruption applied.
+    pub noise: Noise,
+    /// Images.
+    pub images: usize,
+    /// PSNR of the corrupted images (peak 1), dB.
+    pub psnr_noisy_db: f64,
+    /// PSNR of the model's reconstructions of the corrupted images, dB.
+    pub psnr_denoised_db: f64,
+}
+
+impl std::fmt::Display for DenoiseReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} images, noise {}: PSNR noisy {:.2} dB, denoised {:.2} dB (gain {:+.2} dB)",
+            self.images,
+            self.noise,
+            self.psnr_noisy_db,
+            self.psnr_denoised_db,
+            self.psnr_denoised_db - self.psnr_noisy_db
+        )
+    }
+}
+
+/// Corrupts every image of `split` with `noise` (drawn from the device's generator,
+/// seed it for repeatable noise), reconstructs it, and measures both against the
+/// clean image. Also returns a grid of the first `show` images: clean, noisy and
+/// denoised rows.
+pub fn denoise(
+    model: &AnyAutoencoder,
+    split: &Split,
+    noise: Noise,
+    show: usize,
+    device: &Device,
+) -> Result<(DenoiseReport, Grid)> {
+    if noise == Noise::None {
+        bail!("--noise none: choose a corruption, e.g. gaussian:0.3");
+    }
+    noise.validate()?;
+    let batcher = HostBatcher::new(Arc::new(split.clone()));
+    let pixels = split.images.pixels_per_image();
+    let (mut sq_noisy, mut sq_denoised) = (0.0f64, 0.0f64);
+    let mut rows: [Vec<Vec<f32>>; 3] = Default::default();
+    let all: Vec<usize> = (0..split.len()).collect();
+    for chunk in all.chunks(256) {
+        let clean = batcher.images(chunk, device);
+        // Corrupted inputs keep the pixel range (salt-and-pepper, masking and the clamped
+        // gaussian and speckle noises all do).
+        let noisy = noise.corrupt(clean.clone());
+        let denoised = model.decode(model.encode(noisy.clone()));
+        let sq = |a: Tensor<2>| {
+            (a - clean.clone())
+                .powi_scalar(2)
+                .sum()
+                .into_scalar::<f32>() as f64
+        };
+        sq_noisy += sq(noisy.clone());
+        sq_denoised += sq(denoised.clone());
+        let need = show.saturating_sub(rows[0].len()).min(chunk.len());
+        for (row, t) in rows.iter_mut().zip([clean, noisy, denoised]) {
+            let values = t
+                .slice(0..need)
+                .into_data()
+                .try_into_vec_as::<f32>()
+                .unwrap_or_default();
+            row.extend(values.chunks(pixels).map(<[f32]>::to_vec));
+        }
+    }
+    let count = (split.len() * pixels).max(1) as f64;
+    let psnr = |sq: f64| ae_analysis::psnr(sq / count, 1.0);
+    let grid = Grid {
+        height: split.images.rows,
+        width: split.images.cols,
+        rows: rows.to_vec(),
+    };
+    Ok((
+        DenoiseReport {
+            noise,
+            images: split.len(),
+            psnr_noisy_db: psnr(sq_noisy),
+            psnr_denoised_db: psnr(sq_denoised),
+        },
+        grid,
+    ))
+}
+
+/// Decodings of `steps` codes evenly spaced on the segment between the codes of
+/// `from` and `to` (both ends included), one row per pair, with the two input images
+/// at the ends of each row.
+pub fn interpolate(
+    model: &AnyAutoencoder,
+    split: &Split,
+    pairs: &[(usize, usize)],
+    steps: usize,
+    device: &Device,
+) -> Result<Grid> {
+    if steps < 2 {
+        bail!("--steps {steps}: expected at least 2 (the two ends)");
+    }
+    for &(a, b) in pairs {
+        for i in [a, b] {
+            if i >= split.len() {
+                bail!(
+                    "image {i}: the test split has {} images (0 to {})",
+                    split.len(),
+                    split.len().saturating_sub(1)
+                );
+            }
+        }
+    }
+    let batcher = HostBatcher::new(Arc::new(split.clone()));
+    let pixels = split.images.pixels_per_image();
+    let mut rows = Vec::new();
+    for &(a, b) in pairs {
+        let x = batcher.images(&[a, b], device);
+        let code = model.encode(x.clone());
+        let (za, zb) = (code.clone().slice(0..1), code.slice(1..2));
+        let t: Vec<f32> = (0..steps).map(|i| i as f32 / (steps - 1) as f32).collect();
+        let t = Tensor::<1>::from_floats(t.as_slice(), device).unsqueeze_dim::<2>(1);
+        let codes = za.clone() + (zb - za) * t;
+        let decoded = model
+            .decode(codes)
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap_or_default();
+        let ends = x.into_data().try_into_vec_as::<f32>().unwrap_or_default();
+        let mut row = vec![ends[..pixels].to_vec()];
+        row.extend(decoded.chunks(pixels).map(<[f32]>::to_vec));
+        row.push(ends[pixels..].to_vec());
+        rows.push(row);
+    }
+    Ok(Grid {
+        height: split.images.rows,
+        width: split.images.cols,
+        rows,
+    })
+}
+
+/// `n` images decoded from samples of the model's prior, `per_row` to a row; an error
+/// for families without a prior.
+pub fn sample(
+    model: &AnyAutoencoder,
+    n: usize,
+    per_row: usize,
+    shape: [usize; 2],
+    device: &Device,
+) -> Result<Grid> {
+    let Some(images) = model.sample(n, device) else {
+        bail!(
+            "sampling needs a generative model (vae, conv-vae or aae); this artifact's \
+             autoencoder has no prior over its codes"
+        );
+    };
+    let values = images
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .unwrap_or_default();
+    let images: Vec<Vec<f32>> = values
+        .chunks(shape[0] * shape[1])
+        .map(<[f32]>::to_vec)
+        .collect();
+    Ok(Grid {
+        height: shape[0],
+        width: shape[1],
+        rows: images.chunks(per_row.max(1)).map(<[_]>::to_vec).collect(),
+    })
+}
