@@ -2,7 +2,7 @@
 //! baseline and principal angles between subspaces ([`pca`]), image quality (PSNR,
 //! SSIM), detection quality (AUROC, average precision, thresholds at a false-positive
 //! rate) ([`metrics`]) and nearest neighbours under several distances ([`neighbours`]) and the linear probe of
-//! an embedding ([`probe`]).
+//! an embedding ([`probe`]), and t-SNE maps ([`tsne`]).
 //!
 //! Data are row-major `f32` matrices: `n` rows (samples) of `dim` values. No I/O, no
 //! deep-learning backend; the trainer feeds it codes and reconstructions.
@@ -13,11 +13,13 @@ pub mod metrics;
 pub mod neighbours;
 pub mod pca;
 pub mod probe;
+pub mod tsne;
 
 pub use metrics::{auroc, average_precision, psnr, ssim, threshold_at_fpr};
 pub use neighbours::{Distance, knn_accuracy, nearest, trustworthiness};
 pub use pca::{Pca, principal_angles};
 pub use probe::{LinearProbe, ProbeOptions};
+pub use tsne::{TsneOptions, tsne};
 
 /// Inputs these functions cannot work with.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

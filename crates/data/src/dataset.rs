@@ -61,6 +61,25 @@ impl DatasetName {
         }
     }
 
+    /// What each label means, label `i` at index `i`.
+    pub fn class_names(self) -> [&'static str; 10] {
+        match self {
+            Self::Mnist => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+            Self::FashionMnist | Self::FashionMnistSample => [
+                "T-shirt/top",
+                "Trouser",
+                "Pullover",
+                "Dress",
+                "Coat",
+                "Sandal",
+                "Shirt",
+                "Sneaker",
+                "Bag",
+                "Ankle boot",
+            ],
+        }
+    }
+
     /// The files with their published checksums; `None` for the embedded sample.
     pub fn files(self) -> Option<[FileSpec; 4]> {
         let sums = match self {

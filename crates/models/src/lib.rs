@@ -12,7 +12,8 @@
 //! Objectives are apart from architectures: [`Regularization`] (L1 and KL sparsity,
 //! k-sparse, contractive, weight penalties) and [`Noise`] (denoising) apply to the MLP
 //! and convolutional models alike (and to the autoencoder inside an [`Aae`]). Losses
-//! are written once, in [`Reconstruction`] and [`regularize`].
+//! are written once, in [`Reconstruction`] and [`regularize`]. A [`Classifier`] puts
+//! a linear head on any trained encoder, frozen or fine-tuned.
 //!
 //! This crate does no file or network I/O, has no CLI and no dataset types; models
 //! take `[batch, features]` tensors. It selects no backend: callers pass a `Device`.
@@ -21,6 +22,7 @@
 mod activation;
 mod adversarial;
 mod any;
+mod classifier;
 mod conv;
 mod loss;
 mod mlp;
@@ -35,6 +37,7 @@ mod vae;
 pub use activation::Activation;
 pub use adversarial::{Aae, AaeConfig, Prior};
 pub use any::{AnyAutoencoder, ModelConfig};
+pub use classifier::Classifier;
 pub use conv::{ConvAutoencoder, ConvAutoencoderConfig, ConvDecoder, ConvEncoder, ConvStackConfig};
 pub use loss::Reconstruction;
 pub use mlp::{MlpAutoencoder, MlpAutoencoderConfig};

@@ -30,6 +30,8 @@ pub const METRICS_FILE: &str = "metrics.json";
 pub const RECONSTRUCTIONS_FILE: &str = "reconstructions.png";
 /// Images decoded from samples of the prior (generative families).
 pub const SAMPLES_FILE: &str = "samples.png";
+/// Training and validation loss per epoch, as a line chart.
+pub const LOSS_FILE: &str = "loss.png";
 /// The folder of burn's per-epoch checkpoints (model, optimiser, learning-rate schedule).
 pub const CHECKPOINT_DIR: &str = "checkpoint";
 

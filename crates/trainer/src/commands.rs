@@ -325,9 +325,13 @@ pub struct SampleArgs {
     /// Seed of the prior samples.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// The grid [default: <artifact>/sample-<SEED>.png].
+    /// The grid [default: <artifact>/sample-<SEED>.png, or manifold.png].
     #[arg(long, value_name = "FILE.png")]
     png: Option<PathBuf>,
+    /// Instead of random samples, decode a SIDE × SIDE grid of codes at the normal
+    /// distribution's quantiles (models with a 2-d code).
+    #[arg(long, value_name = "SIDE")]
+    manifold: Option<usize>,
     #[command(flatten)]
     device: DeviceArgs,
 }
@@ -349,6 +353,16 @@ pub fn run_sample(args: SampleArgs) -> Result<()> {
     let model = artifact.load_model(&selected.device)?;
     selected.device.seed(args.seed);
     let shape = image_shape(artifact.config.model.input_size());
+    if let Some(side) = args.manifold {
+        let latent = artifact.config.model.latent();
+        let grid = trainer::maps::manifold(&model, latent, side, shape, &selected.device)?;
+        let png = args
+            .png
+            .unwrap_or_else(|| args.artifact.join("manifold.png"));
+        save(&grid, &png)?;
+        println!("wrote {} ({side} × {side} decoded codes)", png.display());
+        return Ok(());
+    }
     let per_row = (args.n as f64).sqrt().ceil() as usize;
     let grid = generate::sample(&model, args.n, per_row, shape, &selected.device)?;
     let png = args
@@ -402,6 +416,294 @@ pub fn run_interpolate(args: InterpolateArgs) -> Result<()> {
         pairs.len(),
         args.steps
     );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct LatentArgs {
+    #[command(flatten)]
+    source: Source,
+    /// Test images mapped (the first N); t-SNE costs grow as N².
+    #[arg(long, default_value_t = 2000)]
+    n: usize,
+    /// t-SNE perplexity (codes of more than 2 units).
+    #[arg(long, default_value_t = 30.0)]
+    perplexity: f64,
+    /// t-SNE iterations.
+    #[arg(long, default_value_t = 1000)]
+    iterations: usize,
+    /// Seed of the t-SNE layout.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The scatter plot [default: <artifact>/latent.png].
+    #[arg(long, value_name = "FILE.png")]
+    png: Option<PathBuf>,
+}
+
+pub fn run_latent(args: LatentArgs) -> Result<()> {
+    if args.n < 2 {
+        bail!("--n {}: expected at least 2 images", args.n);
+    }
+    let l = args.source.load(false)?;
+    let first: Vec<usize> = (0..args.n.min(l.data.test.len())).collect();
+    let (codes, dim) =
+        trainer::evaluate::map_images(&l.data.test, &first, 256, &l.device, |x| l.model.encode(x));
+    let embedding = Embedding {
+        codes,
+        dim,
+        labels: l.data.test.labels[..first.len()].to_vec(),
+    };
+    let options = ae_analysis::TsneOptions {
+        perplexity: args.perplexity,
+        iterations: args.iterations,
+        seed: args.seed,
+        ..ae_analysis::TsneOptions::default()
+    };
+    let names = l.data.name.class_names();
+    let (chart, projection) = trainer::maps::latent_map(&embedding, args.n, &names, options)?;
+    let png = args
+        .png
+        .unwrap_or_else(|| l.artifact.dir.join("latent.png"));
+    if let Some(dir) = png.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    chart.save_png(&png, 900, 640)?;
+    let how = match projection {
+        trainer::maps::Projection::Direct => "the 2-d codes as they are".to_string(),
+        trainer::maps::Projection::Tsne(o) => format!(
+            "t-SNE of the {dim}-d codes, perplexity {}, {} iterations",
+            o.perplexity, o.iterations
+        ),
+    };
+    println!(
+        "wrote {} ({} test images; {how})",
+        png.display(),
+        first.len()
+    );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct FiltersArgs {
+    /// The artifact folder written by `train`.
+    #[arg(long, value_name = "DIR")]
+    artifact: PathBuf,
+    /// Filters shown.
+    #[arg(long, default_value_t = 100)]
+    n: usize,
+    /// Show the units most active on the test images (mean |activation| of the
+    /// code, for a single-layer encoder) instead of the first ones: with a k-sparse
+    /// code, the units that win.
+    #[arg(long)]
+    by_activity: bool,
+    /// The grid [default: <artifact>/filters.png].
+    #[arg(long, value_name = "FILE.png")]
+    png: Option<PathBuf>,
+    /// Folder holding the data set's IDX files (with --by-activity).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+pub fn run_filters(args: FiltersArgs) -> Result<()> {
+    let artifact = Artifact::open(&args.artifact)?;
+    let selected = device::select(args.device.backend)?;
+    let model = artifact.load_model(&selected.device)?;
+    let shape = image_shape(artifact.config.model.input_size());
+    let ranked: Vec<usize>;
+    let units = if args.by_activity {
+        if !matches!(&artifact.config.model, ae_models::ModelConfig::Mlp(m) if m.hidden.is_empty())
+        {
+            bail!(
+                "--by-activity ranks code units: it needs an MLP autoencoder without hidden layers"
+            );
+        }
+        let data = Locator::new(args.data_dir.clone()).load(artifact.config.dataset)?;
+        let first: Vec<usize> = (0..data.test.len().min(2000)).collect();
+        let (codes, dim) =
+            trainer::evaluate::map_images(&data.test, &first, 256, &selected.device, |x| {
+                model.encode(x)
+            });
+        let mut activity = vec![0.0f64; dim];
+        for row in codes.chunks(dim) {
+            for (a, v) in activity.iter_mut().zip(row) {
+                *a += f64::from(v.abs());
+            }
+        }
+        let mut order: Vec<usize> = (0..dim).collect();
+        order.sort_by(|&a, &b| activity[b].total_cmp(&activity[a]));
+        order.truncate(args.n);
+        ranked = order;
+        trainer::maps::Units::These(&ranked)
+    } else {
+        trainer::maps::Units::First(args.n)
+    };
+    let grid = trainer::maps::filters(&model, units, shape)?;
+    let png = args
+        .png
+        .unwrap_or_else(|| args.artifact.join("filters.png"));
+    save(&grid, &png)?;
+    let shown: usize = grid.rows.iter().map(Vec::len).sum();
+    println!("wrote {} ({shown} first-layer filters)", png.display());
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct CompressArgs {
+    /// Artifact folders (one data set); each is a point at its code size.
+    #[arg(long, value_name = "DIR", required = true)]
+    artifact: Vec<PathBuf>,
+    /// JPEG qualities, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "5,10,20,30,50,70,90")]
+    jpeg: Vec<u8>,
+    /// Folder holding the data set's IDX files.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The plot [default: <first artifact>/rate-distortion.png].
+    #[arg(long, value_name = "FILE.png")]
+    png: Option<PathBuf>,
+    /// Print JSON instead of a markdown table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+pub fn run_compress(args: CompressArgs) -> Result<()> {
+    use trainer::compress;
+    let artifacts = args
+        .artifact
+        .iter()
+        .map(|d| Artifact::open(d))
+        .collect::<Result<Vec<_>>>()?;
+    let dataset = artifacts[0].config.dataset;
+    if let Some(other) = artifacts.iter().find(|a| a.config.dataset != dataset) {
+        bail!(
+            "{} was trained on {}, not {dataset}: compare artifacts of one data set",
+            other.dir.display(),
+            other.config.dataset
+        );
+    }
+    if let Some(q) = args.jpeg.iter().find(|&&q| q == 0 || q > 100) {
+        bail!("--jpeg {q}: JPEG qualities are 1 to 100");
+    }
+    let data = Locator::new(args.data_dir.clone()).load(dataset)?;
+    let selected = device::select(args.device.backend)?;
+    let mut points = Vec::new();
+    let mut sizes = Vec::new();
+    for a in &artifacts {
+        let model = a.load_model(&selected.device)?;
+        let name = format!("{} ({})", a.config.model.kind(), a.dir.display());
+        let p =
+            compress::autoencoder_point(&model, name, &data.train, &data.test, &selected.device);
+        sizes.push(p.setting);
+        points.push(p);
+    }
+    sizes.sort_unstable();
+    sizes.dedup();
+    let largest = sizes.last().copied().unwrap_or(1);
+    let pca = trainer::compare::fit_pca(&data, largest)?;
+    points.extend(compress::pca_points(&pca, &data.train, &data.test, &sizes)?);
+    points.extend(compress::jpeg_points(&data.test, &args.jpeg)?);
+    points.push(compress::png_point(&data.test)?);
+    // One autoencoder line across the artifacts.
+    let mut chart_points = points.clone();
+    for p in chart_points.iter_mut().filter(|p| p.method.contains('(')) {
+        p.method = "autoencoder".into();
+    }
+    let title = format!("rate-distortion on {} test images", data.name);
+    let png = args
+        .png
+        .unwrap_or_else(|| artifacts[0].dir.join("rate-distortion.png"));
+    compress::chart(&chart_points, &title).save_png(&png, 800, 500)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&points).context("points serialise")?
+        );
+    } else {
+        print!("{}", compress::markdown(&points));
+        println!("wrote {}", png.display());
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct FinetuneArgs {
+    #[command(flatten)]
+    source: Source,
+    /// Sizes of the labelled training set, comma-separated (balanced over the classes).
+    #[arg(long, value_delimiter = ',', default_value = "100,1000")]
+    labels: Vec<usize>,
+    /// Adam steps per classifier.
+    #[arg(long, default_value_t = 1000)]
+    steps: usize,
+    /// Labelled images per step.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Seed of the heads, the scratch encoder and the batch order.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print JSON instead of a markdown table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run_finetune(args: FinetuneArgs) -> Result<()> {
+    use trainer::finetune::{self, FinetuneOptions, FinetuneRow, Start};
+    if args.steps == 0 || args.batch_size == 0 || !(args.lr > 0.0 && args.lr.is_finite()) {
+        bail!(
+            "--steps {}, --batch-size {}, --lr {}: expected positive values",
+            args.steps,
+            args.batch_size,
+            args.lr
+        );
+    }
+    let l = args.source.load(args.json)?;
+    let ad = l.device.clone().autodiff();
+    let pretrained = l.artifact.load_model(&ad)?;
+    let options = FinetuneOptions {
+        steps: args.steps,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        seed: args.seed,
+    };
+    let mut rows = Vec::new();
+    for &n in &args.labels {
+        let subset = finetune::labelled_subset(&l.data.train, n)?;
+        for start in [Start::Frozen, Start::FineTuned, Start::Scratch] {
+            let (accuracy, _) = finetune::train_classifier(
+                &pretrained,
+                &l.artifact.config.model,
+                &l.data.train,
+                &subset,
+                &l.data.test,
+                start,
+                options,
+                &l.device,
+            )?;
+            rows.push(FinetuneRow {
+                labels: subset.len(),
+                start,
+                test_accuracy: accuracy,
+            });
+        }
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).context("rows serialise")?
+        );
+    } else {
+        println!("| labels | encoder | test accuracy |\n|---|---|---|");
+        for r in &rows {
+            println!("| {} | {} | {:.4} |", r.labels, r.start, r.test_accuracy);
+        }
+    }
     Ok(())
 }
 

@@ -24,7 +24,7 @@ use burn::train::{
 use serde::Serialize;
 
 use crate::artifact::{
-    self, CONFIG_FILE, METRICS_FILE, MODEL_FILE, RECONSTRUCTIONS_FILE, SAMPLES_FILE,
+    self, CONFIG_FILE, LOSS_FILE, METRICS_FILE, MODEL_FILE, RECONSTRUCTIONS_FILE, SAMPLES_FILE,
 };
 use crate::config::{Pretrain, Schedule, TrainConfig};
 use crate::evaluate::{EvalReport, evaluate};
@@ -268,6 +268,8 @@ pub fn train_from(
     if let Some(grid) = sample_grid(&model, data.image_shape(), device) {
         grid.save_png(&dir.join(SAMPLES_FILE))?;
     }
+    let title = format!("{} on {}", config.model.kind(), data.name);
+    crate::maps::loss_curves(&history, &title).save_png(&dir.join(LOSS_FILE), 640, 400)?;
     Ok(Outcome {
         dir: dir.to_path_buf(),
         test,

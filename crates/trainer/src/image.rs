@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use crate::artifact::write_atomic;
 
 /// Grayscale images of one size, in rows, to be laid out as a grid.
+#[derive(Clone, Debug)]
 pub struct Grid {
     /// Image height in pixels.
     pub height: usize,

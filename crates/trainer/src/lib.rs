@@ -7,21 +7,27 @@
 //! - [`evaluate::evaluate`] measures reconstruction quality on a split.
 //! - The applications of a trained model: [`anomaly::detect`] (one-class anomaly
 //!   detection), [`embed`] (codes as `.npy`/CSV, similarity search), [`generate`]
-//!   (denoising, interpolation, samples), [`compare`] (the PCA baseline).
+//!   (denoising, interpolation, samples), [`maps`] (latent maps, manifolds, filters,
+//!   loss curves, drawn by [`plot`]), [`compare`] (the PCA baseline), [`compress`] (rate–distortion), [`finetune`] (transfer learning
+//!   with few labels).
 #![warn(missing_docs)]
 
 pub mod anomaly;
 pub mod artifact;
 pub mod compare;
+pub mod compress;
 pub mod config;
 pub mod device;
 pub mod embed;
 pub mod evaluate;
 pub mod export;
+pub mod finetune;
 pub mod fit;
 pub mod generate;
 pub mod guard;
 pub mod image;
+pub mod maps;
+pub mod plot;
 pub mod progress;
 
 use ae_data::{DataError, Dataset, DatasetName, Locator};

@@ -48,6 +48,17 @@ enum Command {
     Sample(commands::SampleArgs),
     /// Decode codes on the segment between two test images' codes, as an image grid.
     Interpolate(commands::InterpolateArgs),
+    /// A scatter plot of the test codes coloured by label: the codes themselves when
+    /// they are 2-d, their t-SNE map otherwise.
+    Latent(commands::LatentArgs),
+    /// The first layer's filters (weights into each unit) as an image grid.
+    Filters(commands::FiltersArgs),
+    /// Rate–distortion: bits per image against PSNR for autoencoder codes and PCA
+    /// coefficients quantised to 8 bits, beside JPEG and PNG.
+    Compress(commands::CompressArgs),
+    /// Transfer learning with few labels: a classifier head on the trained encoder,
+    /// frozen and fine-tuned, against the same network trained from scratch.
+    Finetune(commands::FinetuneArgs),
 }
 
 /// The model families `--model` accepts.
@@ -332,6 +343,10 @@ fn main() -> ExitCode {
         Command::Denoise(args) => commands::run_denoise(args),
         Command::Sample(args) => commands::run_sample(args),
         Command::Interpolate(args) => commands::run_interpolate(args),
+        Command::Latent(args) => commands::run_latent(args),
+        Command::Filters(args) => commands::run_filters(args),
+        Command::Compress(args) => commands::run_compress(args),
+        Command::Finetune(args) => commands::run_finetune(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -140,6 +140,15 @@ fn sample_mlp(home: &Path, extra: &[&str]) -> std::path::PathBuf {
     dir
 }
 
+/// Width and height of a PNG file.
+fn png_size(path: &Path) -> (u32, u32) {
+    let file = std::fs::File::open(path).expect("png written");
+    let reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .expect("valid png");
+    (reader.info().width, reader.info().height)
+}
+
 /// `.npy` header of a file: its dict text.
 fn npy_header(path: &Path) -> (String, Vec<u8>) {
     let bytes = std::fs::read(path).expect("npy written");
@@ -220,14 +229,7 @@ fn embed_search_and_interpolate_work_on_any_autoencoder() {
         .filter(|n| n["label"].as_u64() == Some(label))
         .count();
     assert!(same >= 3, "{same} of 5 neighbours share label {label}");
-    let info = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(&png).expect("strip written"),
-    ))
-    .read_info()
-    .expect("valid png")
-    .info()
-    .clone();
-    assert_eq!((info.width, info.height), (6 * 30 + 2, 30 + 2));
+    assert_eq!(png_size(&png), (6 * 30 + 2, 30 + 2));
     let out = use_artifact(home.path(), "search", &dir, &["--query", "1000"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("1000 images"), "{}", stderr(&out));
@@ -239,14 +241,69 @@ fn embed_search_and_interpolate_work_on_any_autoencoder() {
         &["--pairs", "0:1,2:3", "--steps", "5"],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let info = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(dir.join("interpolate.png")).expect("grid written"),
-    ))
-    .read_info()
-    .expect("valid png")
-    .info()
-    .clone();
-    assert_eq!((info.width, info.height), (7 * 30 + 2, 2 * 30 + 2));
+    assert_eq!(
+        png_size(&dir.join("interpolate.png")),
+        (7 * 30 + 2, 2 * 30 + 2)
+    );
+
+    // Pictures: the loss curve written by train, a t-SNE map of the 16-d codes, filters.
+    assert!(dir.join("loss.png").is_file());
+    let out = use_artifact(
+        home.path(),
+        "latent",
+        &dir,
+        &["--n", "300", "--iterations", "300"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("t-SNE of the 16-d codes"));
+    assert_eq!(png_size(&dir.join("latent.png")), (900, 640));
+    let out = use_artifact(home.path(), "filters", &dir, &["--n", "16"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(png_size(&dir.join("filters.png")), (4 * 30 + 2, 4 * 30 + 2));
+    let out = use_artifact(home.path(), "filters", &dir, &["--by-activity"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("without hidden layers"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Rate–distortion: 8-bit codes lose little against the unquantised PSNR.
+    let exact = json(&use_artifact(home.path(), "eval", &dir, &["--json"]))["psnr_db"]
+        .as_f64()
+        .expect("psnr");
+    let points = json(&use_artifact(
+        home.path(),
+        "compress",
+        &dir,
+        &["--jpeg", "10,90", "--json"],
+    ));
+    let points = points.as_array().expect("points");
+    assert_eq!(
+        points.len(),
+        7,
+        "autoencoder, PCA, 2 JPEG, 2 JPEG payload, PNG"
+    );
+    let field = |i: usize, f: &str| points[i][f].as_f64().unwrap_or(f64::NAN);
+    assert_eq!(
+        (field(0, "bits_per_image"), field(1, "bits_per_image")),
+        (128.0, 128.0)
+    );
+    assert!(
+        (field(0, "psnr_db") - exact).abs() < 0.3,
+        "{} vs {exact}",
+        field(0, "psnr_db")
+    );
+    assert!(
+        field(3, "psnr_db") > field(2, "psnr_db")
+            && field(3, "bits_per_image") > field(2, "bits_per_image")
+    );
+    assert!(
+        field(4, "bits_per_image") < field(2, "bits_per_image"),
+        "payload < file"
+    );
+    assert_eq!(points[6]["method"], "PNG");
+    assert!(dir.join("rate-distortion.png").is_file());
 
     // The generative commands refuse a plain autoencoder, before any work.
     for (command, args, expected) in [
@@ -386,6 +443,9 @@ fn a_vae_reports_its_likelihood_and_code_quality_and_samples() {
     let out = use_artifact(home.path(), "sample", &dir, &["--n", "9", "--seed", "3"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(dir.join("sample-3.png").is_file());
+    let out = use_artifact(home.path(), "sample", &dir, &["--manifold", "5"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("2-d code"), "{}", stderr(&out));
     let report = json(&use_artifact(
         home.path(),
         "anomaly",
@@ -393,4 +453,74 @@ fn a_vae_reports_its_likelihood_and_code_quality_and_samples() {
         &["--normal", "1", "--score", "elbo", "--json"],
     ));
     assert!(report["auroc"].as_f64().expect("auroc") > 0.7);
+}
+
+#[test]
+#[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+fn finetuning_moves_the_encoder_and_freezing_keeps_it() {
+    use ae_models::Autoencoder;
+    use burn::prelude::*;
+    use trainer::finetune::{FinetuneOptions, Start, labelled_subset, train_classifier};
+
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = sample_mlp(home.path(), &[]);
+    let artifact = trainer::artifact::Artifact::open(&dir).expect("artifact");
+    let device = Device::ndarray();
+    let pretrained = artifact
+        .load_model(&device.clone().autodiff())
+        .expect("loads");
+    let data = ae_data::Locator::only("unused")
+        .load(ae_data::DatasetName::FashionMnistSample)
+        .expect("embedded sample");
+    let subset = labelled_subset(&data.train, 100).expect("10 per class");
+    let x = ae_data::HostBatcher::new(std::sync::Arc::new(data.test.clone()))
+        .images(&[0, 1, 2], &device);
+    let before = artifact
+        .load_model(&device)
+        .expect("loads")
+        .encode(x.clone())
+        .into_data();
+    let options = FinetuneOptions {
+        steps: 200,
+        ..FinetuneOptions::default()
+    };
+    let mut accuracy = Vec::new();
+    for start in [Start::Frozen, Start::FineTuned, Start::Scratch] {
+        let (acc, model) = train_classifier(
+            &pretrained,
+            &artifact.config.model,
+            &data.train,
+            &subset,
+            &data.test,
+            start,
+            options,
+            &device,
+        )
+        .expect("trains");
+        let after = model.encoder.encode(x.clone()).into_data();
+        match start {
+            Start::Frozen => assert_eq!(after, before, "a frozen encoder keeps its weights"),
+            Start::FineTuned => assert_ne!(after, before, "fine-tuning moves the encoder"),
+            Start::Scratch => {}
+        }
+        accuracy.push(acc);
+    }
+    // Ten classes: chance is 0.1; 100 labels give far more.
+    assert!(accuracy.iter().all(|&a| a > 0.5), "{accuracy:?}");
+
+    let rows = json(&use_artifact(
+        home.path(),
+        "finetune",
+        &dir,
+        &["--labels", "100", "--steps", "100", "--json"],
+    ));
+    assert_eq!(rows.as_array().map(Vec::len), Some(3));
+    assert_eq!(rows[0]["start"], "frozen");
+    let out = use_artifact(home.path(), "finetune", &dir, &["--labels", "5"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("one image per class"),
+        "{}",
+        stderr(&out)
+    );
 }
