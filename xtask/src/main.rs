@@ -2,7 +2,10 @@
 //!
 //! - `ci`: what CI runs, cheapest checks first: format, lints, then every test in
 //!   release mode (the tests train real models; see README).
+//! - `bench`: throughput and memory of every family on each CPU backend beside
+//!   PyTorch (installed into a venv under `target/bench/`).
 
+mod bench;
 mod ci;
 
 use std::process::{Command, ExitCode};
@@ -13,9 +16,10 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             println!(
-                "usage: cargo xtask <command>\n\ncommands:\n  ci [--no-lint]   format check, clippy -D warnings, all tests (release)"
+                "usage: cargo xtask <command>\n\ncommands:\n  ci [--no-lint]   format check, clippy -D warnings, all tests (release)\n  bench [--families mlp,deep,conv,vae,aae] [--backends flex,ndarray,wgpu] [--steps N] [--max-seconds S] [--no-pytorch]\n                   throughput and memory per family and backend, beside PyTorch"
             );
             Ok(())
         }

@@ -203,6 +203,39 @@ fn cuda() -> Result<Selected> {
     }
 }
 
+/// `n` devices of the selected backend for data-parallel training: the first `n`
+/// devices burn enumerates for a GPU backend, or `n` workers sharing the one CPU
+/// device of a CPU backend (the multi-device path, without a speed-up on a CPU that
+/// each worker already uses whole).
+pub fn devices(selected: &Selected, n: usize) -> Result<Vec<Device>> {
+    if n == 0 {
+        bail!("--devices 0: expected at least one device");
+    }
+    if n == 1 {
+        return Ok(vec![selected.device.clone()]);
+    }
+    let listed: Vec<Device> = match selected.backend {
+        Backend::Flex | Backend::Ndarray => return Ok(vec![selected.device.clone(); n]),
+        #[cfg(feature = "wgpu")]
+        Backend::Wgpu => Device::enumerate(burn::tensor::DeviceType::Wgpu).to_vec(),
+        #[cfg(feature = "vulkan")]
+        Backend::Vulkan => Device::enumerate(burn::tensor::DeviceType::Vulkan).to_vec(),
+        #[cfg(feature = "metal")]
+        Backend::Metal => Device::enumerate(burn::tensor::DeviceType::Metal).to_vec(),
+        #[cfg(feature = "cuda")]
+        Backend::Cuda => Device::enumerate(burn::tensor::DeviceType::Cuda).to_vec(),
+        other => bail!("--devices {n}: not available on backend {other}"),
+    };
+    if listed.len() < n {
+        bail!(
+            "--devices {n}: backend {} has {} device(s) here",
+            selected.backend,
+            listed.len()
+        );
+    }
+    Ok(listed.into_iter().take(n).collect())
+}
+
 // `Device::ndarray()` is deprecated upstream in favour of `flex`; it stays selectable
 // because it is the fastest CPU backend on the machines measured so far.
 #[allow(deprecated)]

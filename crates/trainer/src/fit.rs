@@ -15,11 +15,12 @@ use burn::lr_scheduler::step::StepLrSchedulerConfig;
 use burn::optim::AdamConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::prelude::*;
+use burn::tensor::distributed::{DistributedConfig, ReduceOperation};
 use burn::train::metric::store::{Aggregate, Direction, Split as MetricSplit};
 use burn::train::metric::{LearningRateMetric, LossMetric};
 use burn::train::{
-    Learner, LearnerModel, LearnerSummary, MetricEarlyStoppingStrategy, StoppingCondition,
-    SupervisedTraining,
+    ExecutionStrategy, Learner, LearnerModel, LearnerSummary, MetricEarlyStoppingStrategy,
+    MultiDeviceOptim, StoppingCondition, SupervisedTraining, TrainingStrategy,
 };
 use serde::Serialize;
 
@@ -35,6 +36,19 @@ use crate::progress::PlainRenderer;
 /// Names of the metrics every run records, as burn logs them (the learning rate in
 /// training only).
 const METRICS: [&str; 3] = ["Loss", PixelMseMetric::NAME, "Learning Rate"];
+
+/// How several devices share a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Parallelism {
+    /// burn's multi-device strategy: each device computes the gradients of its share
+    /// of the batches; they are summed on the first device, which holds the optimiser.
+    #[default]
+    Multi,
+    /// burn's distributed data parallel: a replica of the model per device, gradients
+    /// averaged by an all-reduce after every step. Each node of a multi-machine run
+    /// is launched by the user.
+    Ddp,
+}
 
 /// Where the batches come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +105,36 @@ pub fn train_from(
     data_path: DataPath,
     resume: Option<usize>,
 ) -> Result<Outcome> {
+    let devices = std::slice::from_ref(device);
+    train_on(
+        config,
+        data,
+        devices,
+        Parallelism::Multi,
+        dir,
+        data_path,
+        resume,
+    )
+}
+
+/// Like [`train_from`], on one device or several: with more than one, each device
+/// gets its share of every epoch's batches and their gradients are combined as
+/// `parallelism` says; the first device runs validation (data parallelism).
+pub fn train_on(
+    config: &TrainConfig,
+    data: &Dataset,
+    devices: &[Device],
+    parallelism: Parallelism,
+    dir: &Path,
+    data_path: DataPath,
+    resume: Option<usize>,
+) -> Result<Outcome> {
+    let Some(device) = devices.first() else {
+        bail!("no device to train on");
+    };
+    if devices.len() > 1 && data_path == DataPath::Device {
+        bail!("--data-on-device keeps the data on one device: drop it to train on several devices");
+    }
     config.validate()?;
     if let Some(done) = resume {
         for split in ["train", "valid"] {
@@ -188,6 +232,21 @@ pub fn train_from(
         .num_epochs(config.epochs)
         .summary();
     training = with_renderer(training);
+    if devices.len() > 1 {
+        let devices: Vec<Device> = devices.iter().map(|d| d.clone().autodiff()).collect();
+        let strategy = match parallelism {
+            Parallelism::Multi => {
+                ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice)
+            }
+            Parallelism::Ddp => ExecutionStrategy::ddp(
+                devices,
+                DistributedConfig {
+                    all_reduce_op: ReduceOperation::Mean,
+                },
+            ),
+        };
+        training = training.with_training_strategy(TrainingStrategy::Default(strategy));
+    }
     let guard = DivergenceGuard::new(training.interrupter(), resume.unwrap_or(0) + 1);
     training = training.metric_train(guard);
     if let Some(done) = resume {

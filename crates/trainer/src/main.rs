@@ -237,6 +237,14 @@ struct TrainArgs {
     /// Keep the data on the device and gather batches there.
     #[arg(long)]
     data_on_device: bool,
+    /// Train data-parallel on N devices of the backend (GPUs 0..N; on a CPU backend, N
+    /// workers sharing the CPU) with burn's multi-device strategy.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    devices: usize,
+    /// How several devices combine their gradients: multi (summed on the first
+    /// device, which holds the optimiser) or ddp (a replica per device, all-reduce).
+    #[arg(long, value_enum, default_value_t = fit::Parallelism::Multi)]
+    parallelism: fit::Parallelism,
     /// Artifact folder [default: artifacts/<model>-<dataset>-<n>, the first free n].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -379,8 +387,7 @@ fn run_train(args: TrainArgs) -> Result<()> {
 
     let config = merge(&args, base, data.name, data.image_shape())?;
     config.validate()?;
-    let selected = device::select(args.device.backend)?;
-    println!("device: {}", selected.description);
+    let devices = select_devices(&args)?;
 
     let dir = match &args.out {
         Some(dir) => dir.clone(),
@@ -396,10 +403,39 @@ fn run_train(args: TrainArgs) -> Result<()> {
     } else {
         DataPath::Host
     };
-    let outcome = fit::train(&config, &data, &selected.device, &dir, data_path)?;
+    let outcome = fit::train_on(
+        &config,
+        &data,
+        &devices,
+        args.parallelism,
+        &dir,
+        data_path,
+        None,
+    )?;
     println!("{}", outcome.test);
     println!("wrote {}", outcome.dir.display());
     Ok(())
+}
+
+/// The `--devices` of the chosen backend to train on, said on one line.
+fn select_devices(args: &TrainArgs) -> Result<Vec<burn::prelude::Device>> {
+    let selected = device::select(args.device.backend)?;
+    let devices = device::devices(&selected, args.devices)?;
+    if args.parallelism == fit::Parallelism::Ddp
+        && devices.len() > 1
+        && matches!(selected.backend, Backend::Flex | Backend::Ndarray)
+    {
+        bail!(
+            "--parallelism ddp: burn's collective operations run on GPU backends (cuda, \
+             wgpu, vulkan, metal), not on {}; use --parallelism multi on a CPU",
+            selected.backend
+        );
+    }
+    println!("device: {}", selected.description);
+    if devices.len() > 1 {
+        println!("training data-parallel on {} devices", devices.len());
+    }
+    Ok(devices)
 }
 
 /// Continues the run in `dir` after its last complete checkpoint.
@@ -444,8 +480,7 @@ fn run_resume(args: &TrainArgs, dir: &std::path::Path) -> Result<()> {
             config.epochs
         );
     }
-    let selected = device::select(args.device.backend)?;
-    println!("device: {}", selected.description);
+    let devices = select_devices(args)?;
     match done {
         Some(n) => println!(
             "resuming {} after epoch {n} of {}",
@@ -459,7 +494,15 @@ fn run_resume(args: &TrainArgs, dir: &std::path::Path) -> Result<()> {
     } else {
         DataPath::Host
     };
-    let outcome = fit::train_from(&config, &data, &selected.device, dir, data_path, done)?;
+    let outcome = fit::train_on(
+        &config,
+        &data,
+        &devices,
+        args.parallelism,
+        dir,
+        data_path,
+        done,
+    )?;
     println!("{}", outcome.test);
     println!("wrote {}", outcome.dir.display());
     Ok(())

@@ -296,3 +296,64 @@ fn schedule_weight_decay_and_early_stopping_take_effect() {
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("step:0"), "{}", stderr(&bad));
 }
+
+/// Data parallelism through burn's multi-device strategy: two CPU workers each take
+/// half of every epoch's batches and one optimiser step combines their gradients, so
+/// 2E epochs on two devices make as many updates as E epochs on one, and reach the
+/// same loss.
+#[test]
+fn two_devices_follow_the_single_device_loss_trend() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let run = |name: &str, epochs: &str, devices: &str| {
+        let dir = home.path().join(name);
+        let out = train_cli(
+            home.path(),
+            &dir,
+            &[
+                "--dataset",
+                "fashion-mnist-sample",
+                "--limit",
+                "2000",
+                "--hidden",
+                "64",
+                "--latent",
+                "8",
+                "--epochs",
+                epochs,
+                "--devices",
+                devices,
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let m = metrics(&dir);
+        let n: usize = epochs.parse().expect("number");
+        (0..n)
+            .map(|e| epoch_value(&m, e, "train", "Loss"))
+            .collect::<Vec<f64>>()
+    };
+    let single = run("one", "3", "1");
+    let multi = run("two", "6", "2");
+    assert!(
+        multi.windows(2).all(|w| w[1] < w[0]),
+        "two-device loss falls every epoch: {multi:?}"
+    );
+    let (a, b) = (single[2], multi[5]);
+    assert!(
+        (b - a).abs() < 0.2 * a,
+        "after the same number of updates: one device {a}, two devices {b} ({single:?} vs {multi:?})"
+    );
+    let out = train_cli(
+        home.path(),
+        &home.path().join("zero"),
+        &[&TINY[..], &["--devices", "0"]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--devices 0"), "{}", stderr(&out));
+    let out = train_cli(
+        home.path(),
+        &home.path().join("ddp"),
+        &[&TINY[..], &["--devices", "2", "--parallelism", "ddp"]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("GPU backends"), "{}", stderr(&out));
+}

@@ -1,0 +1,205 @@
+"""PyTorch reference for `cargo xtask bench`: the same architectures, optimiser, batch
+size, data and thread count as the Rust benchmark, measured the same way.
+
+    python bench.py --family mlp --threads 2 --steps 50 --data-dir DIR
+
+prints one JSON object: training samples/s, encode samples/s, peak resident memory.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import struct
+import time
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+def read_idx(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    magic, count = struct.unpack(">II", data[:8])
+    if magic == 2051:
+        rows, cols = struct.unpack(">II", data[8:16])
+        return torch.frombuffer(bytearray(data[16:]), dtype=torch.uint8).view(count, rows * cols)
+    raise ValueError(f"{path}: not an IDX image file")
+
+
+def find_images(data_dir):
+    for name in ("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"):
+        path = os.path.join(data_dir, name)
+        if os.path.exists(path):
+            return read_idx(path)
+    raise FileNotFoundError(f"no train-images-idx3-ubyte[.gz] in {data_dir}")
+
+
+def mlp(sizes, last_activation=None):
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i + 2 < len(sizes):
+            layers.append(nn.ReLU())
+    if last_activation is not None:
+        layers.append(last_activation)
+    return nn.Sequential(*layers)
+
+
+class MlpAE(nn.Module):
+    """Linear+ReLU encoder to a linear code, mirrored decoder, sigmoid output, MSE."""
+
+    def __init__(self, hidden, latent):
+        super().__init__()
+        self.encoder = mlp([784, *hidden, latent])
+        self.decoder = mlp([latent, *reversed(hidden), 784], nn.Sigmoid())
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def loss(self, x):
+        return F.mse_loss(self.decoder(self.encoder(x)), x)
+
+
+class ConvAE(nn.Module):
+    """Conv 1→32→64 (k3, s2, p1, ReLU), 3136→32 code, mirrored transposed convs, sigmoid, MSE."""
+
+    def __init__(self, latent=32):
+        super().__init__()
+        self.convs = nn.Sequential(
+            nn.Conv2d(1, 32, 3, 2, 1), nn.ReLU(), nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU()
+        )
+        self.to_code = nn.Linear(64 * 7 * 7, latent)
+        self.from_code = nn.Linear(latent, 64 * 7 * 7)
+        self.deconvs = nn.Sequential(
+            nn.ConvTranspose2d(64, 32, 3, 2, 1, output_padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(32, 1, 3, 2, 1, output_padding=1),
+        )
+
+    def encode(self, x):
+        return self.to_code(self.convs(x.view(-1, 1, 28, 28)).flatten(1))
+
+    def loss(self, x):
+        h = F.relu(self.from_code(self.encode(x))).view(-1, 64, 7, 7)
+        return F.mse_loss(torch.sigmoid(self.deconvs(h).flatten(1)), x)
+
+
+class Vae(nn.Module):
+    """784-400-20, ReLU; Bernoulli likelihood (BCE summed over pixels) + KL, per sample."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(784, 400)
+        self.mean = nn.Linear(400, 20)
+        self.log_var = nn.Linear(400, 20)
+        self.decoder = mlp([20, 400, 784])
+
+    def encode(self, x):
+        return self.mean(F.relu(self.hidden(x)))
+
+    def loss(self, x):
+        h = F.relu(self.hidden(x))
+        mean, log_var = self.mean(h), self.log_var(h)
+        z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+        logits = self.decoder(z)
+        nll = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
+        kl = 0.5 * (log_var.exp() + mean.pow(2) - log_var - 1).sum(1).mean()
+        return nll + kl
+
+
+class Aae(nn.Module):
+    """MLP AE 784-512-256-8 plus a discriminator 8-256-256-1 on codes against N(0, I);
+    one backward pass whose terms reach only their own parts."""
+
+    def __init__(self, weight=0.003):
+        super().__init__()
+        self.ae = MlpAE([512, 256], 8)
+        self.disc = mlp([8, 256, 256, 1])
+        self.weight = weight
+
+    def encode(self, x):
+        return self.ae.encode(x)
+
+    def loss(self, x):
+        code = self.ae.encoder(x)
+        rec = F.mse_loss(self.ae.decoder(code), x)
+        prior = torch.randn_like(code)
+        ones = torch.ones(x.shape[0], 1)
+        zeros = torch.zeros(x.shape[0], 1)
+        bce = F.binary_cross_entropy_with_logits
+        disc = bce(self.disc(prior), ones) + bce(self.disc(code.detach()), zeros)
+        frozen = {k: v.detach() for k, v in self.disc.named_parameters()}
+        gen = bce(torch.func.functional_call(self.disc, frozen, (code,)), ones)
+        return rec + disc + self.weight * gen
+
+
+FAMILIES = {
+    "mlp": lambda: MlpAE([512, 256], 32),
+    "deep": lambda: MlpAE([1000, 500, 250], 30),
+    "conv": ConvAE,
+    "vae": Vae,
+    "aae": Aae,
+}
+
+
+def peak_rss_bytes():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--family", choices=sorted(FAMILIES), required=True)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--data-dir", required=True)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    images = find_images(a.data_dir)
+    model = FAMILIES[a.family]()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(0)
+
+    def batch():
+        idx = torch.randint(0, images.shape[0], (a.batch_size,), generator=g)
+        return images[idx].float() / 255.0
+
+    def step():
+        loss = model.loss(batch())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for _ in range(5):
+        step()
+    start = time.perf_counter()
+    for _ in range(a.steps):
+        step()
+    train = a.steps * a.batch_size / (time.perf_counter() - start)
+
+    model.eval()
+    with torch.no_grad():
+        xs = [images[i * 512:(i + 1) * 512].float() / 255.0 for i in range(20)]
+        model.encode(xs[0])
+        start = time.perf_counter()
+        for x in xs:
+            model.encode(x).sum().item()
+        encode = 20 * 512 / (time.perf_counter() - start)
+    print(json.dumps({
+        "family": a.family,
+        "framework": f"pytorch {torch.__version__}",
+        "threads": a.threads,
+        "train_samples_per_s": train,
+        "encode_samples_per_s": encode,
+        "peak_rss_bytes": peak_rss_bytes(),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+//! Training and encoding throughput of one model family on one backend, as one JSON
+//! line; `cargo xtask bench` runs it for every family and backend beside the PyTorch
+//! reference in `bench/pytorch/`.
+//!
+//! `cargo bench -p trainer --bench families -- --family mlp --backend flex [--steps 50] [--max-seconds 20]`
+//!
+//! A training step is what the trainer's step does: a batch of 128 real Fashion-MNIST
+//! images gathered by the host data path, the model's forward pass with every loss
+//! term, one backward pass, one Adam update, and the loss read back. Steps run until
+//! `--steps` or `--max-seconds`, after five warm-up steps. Encoding: 20 batches of
+//! 512 images through the inference model. Peak memory: the process's resident
+//! high-water mark (Linux).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ae_data::{DatasetName, HostBatcher, Locator};
+use ae_models::{
+    AaeConfig, Autoencoder, ConvAutoencoderConfig, ConvStackConfig, MlpAutoencoderConfig,
+    ModelConfig, Reconstruction, VaeConfig,
+};
+use anyhow::{Context, Result, bail};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use trainer::device::{Backend, select};
+
+/// The benchmarked architectures (the list; the trainer's defaults).
+fn family(name: &str) -> Result<ModelConfig> {
+    let mlp = |hidden: Vec<usize>, latent| MlpAutoencoderConfig::new(784, hidden, latent);
+    Ok(match name {
+        "mlp" => ModelConfig::Mlp(mlp(vec![512, 256], 32)),
+        "deep" => ModelConfig::Mlp(mlp(vec![1000, 500, 250], 30)),
+        "conv" => ModelConfig::Conv(ConvAutoencoderConfig::new(
+            ConvStackConfig::new([1, 28, 28], vec![32, 64]),
+            32,
+        )),
+        "vae" => ModelConfig::Vae(
+            VaeConfig::new(784, vec![400], 20).with_reconstruction(Reconstruction::Bce),
+        ),
+        "aae" => ModelConfig::Aae(AaeConfig::new(mlp(vec![512, 256], 8))),
+        other => bail!("unknown family '{other}': expected mlp, deep, conv, vae or aae"),
+    })
+}
+
+struct Args {
+    family: String,
+    backend: Backend,
+    steps: usize,
+    max_seconds: f64,
+    batch_size: usize,
+}
+
+fn args() -> Result<Args> {
+    let mut a = Args {
+        family: "mlp".into(),
+        backend: Backend::Flex,
+        steps: 50,
+        max_seconds: 20.0,
+        batch_size: 128,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        if flag == "--bench" {
+            continue; // added by `cargo bench`
+        }
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--family" => a.family = value,
+            "--backend" => {
+                a.backend = <Backend as clap::ValueEnum>::from_str(&value, true)
+                    .map_err(|e| anyhow::anyhow!("--backend {value}: {e}"))?;
+            }
+            "--steps" => a.steps = value.parse().context("--steps")?,
+            "--max-seconds" => a.max_seconds = value.parse().context("--max-seconds")?,
+            "--batch-size" => a.batch_size = value.parse().context("--batch-size")?,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    Ok(a)
+}
+
+/// The resident-set high-water mark, from `/proc/self/status` (Linux).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn main() -> Result<()> {
+    let a = args()?;
+    let config = family(&a.family)?;
+    let selected = select(a.backend)?;
+    let data = Locator::new(None)
+        .load(DatasetName::FashionMnist)
+        .context("the benchmark reads the full Fashion-MNIST training set")?;
+    let device = selected.device.clone();
+    let ad = device.clone().autodiff();
+    ad.seed(0);
+    let mut model = config.init(&ad)?;
+    let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
+    let batcher = HostBatcher::new(Arc::new(data.train.clone()));
+    let n = data.train.len();
+    let mut state = 0x853c_49e6_748f_ea9bu64;
+    let mut next_batch = || -> Vec<usize> {
+        (0..a.batch_size)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (state >> 33) as usize % n
+            })
+            .collect()
+    };
+    let mut data_time = Duration::ZERO;
+    let mut step = |model: ae_models::AnyAutoencoder, data_time: &mut Duration| {
+        let t = Instant::now();
+        let x = batcher.images(&next_batch(), &ad);
+        *data_time += t.elapsed();
+        let out = model.forward(x);
+        let loss = out.loss.clone();
+        let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+        let model = optim.step(1e-3, model, grads);
+        let value = loss.into_scalar::<f32>();
+        (model, value)
+    };
+    let mut warm = Duration::ZERO;
+    for _ in 0..5 {
+        model = step(model, &mut warm).0;
+    }
+    let start = Instant::now();
+    let mut steps = 0;
+    let mut last = f32::NAN;
+    while steps < a.steps.max(1) && (steps < 3 || start.elapsed().as_secs_f64() < a.max_seconds) {
+        (model, last) = step(model, &mut data_time);
+        steps += 1;
+    }
+    let train_time = start.elapsed().as_secs_f64();
+
+    let model = model.valid();
+    let chunks: Vec<Vec<usize>> = (0..20)
+        .map(|i| (i * 512..(i + 1) * 512).collect())
+        .collect();
+    let enc = HostBatcher::new(Arc::new(data.train));
+    let _ = model
+        .encode(enc.images(&chunks[0], &device))
+        .sum()
+        .into_scalar::<f32>();
+    let start = Instant::now();
+    for c in &chunks {
+        let _ = model
+            .encode(enc.images(c, &device))
+            .sum()
+            .into_scalar::<f32>();
+    }
+    let encode = (20 * 512) as f64 / start.elapsed().as_secs_f64();
+
+    let report = serde_json::json!({
+        "family": a.family,
+        "framework": format!("burn {}", selected.backend),
+        "device": selected.description,
+        "steps": steps,
+        "train_samples_per_s": (steps * a.batch_size) as f64 / train_time,
+        "encode_samples_per_s": encode,
+        "data_fraction": data_time.as_secs_f64() / train_time,
+        "peak_rss_bytes": peak_rss_bytes(),
+        "last_loss": last,
+    });
+    println!("{report}");
+    Ok(())
+}
