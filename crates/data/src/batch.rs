@@ -3,8 +3,8 @@
 //! Items are sample indices ([`IndexDataset`]), so shuffling and splitting move
 //! integers, never images. Two batchers turn a list of indices into a tensor of
 //! shape `[batch, pixels]` with values in `[0, 1]`:
-//! - [`HostBatcher`] reads the split's contiguous `u8` buffer and converts the
-//!   batch to `f32` into one buffer, then makes one tensor (no per-item allocation);
+//! - [`HostBatcher`] reads the split's contiguous buffer and converts the batch to
+//!   `f32` into one buffer, then makes one tensor (no per-item allocation);
 //! - [`DeviceBatcher`] uploads the whole split once and gathers each batch on the
 //!   device with `select`, so nothing crosses the bus but the indices.
 
@@ -58,22 +58,6 @@ impl Dataset<usize> for IndexDataset {
     }
 }
 
-/// Writes the pixels of `indices` as `f32` in `[0, 1]` into `out` (cleared first).
-pub fn gather_pixels(split: &Split, indices: &[usize], out: &mut Vec<f32>) {
-    let size = split.images.pixels_per_image();
-    out.clear();
-    out.reserve(indices.len() * size);
-    for &i in indices {
-        out.extend(
-            split
-                .images
-                .image(i)
-                .iter()
-                .map(|&p| f32::from(p) * (1.0 / 255.0)),
-        );
-    }
-}
-
 /// Batches from the host copy of a split: one conversion pass, one upload per batch.
 #[derive(Clone, Debug)]
 pub struct HostBatcher {
@@ -89,8 +73,8 @@ impl HostBatcher {
     /// The images at `indices` as a `[batch, pixels]` tensor.
     pub fn images(&self, indices: &[usize], device: &Device) -> Tensor<2> {
         let mut buf = Vec::new();
-        gather_pixels(&self.split, indices, &mut buf);
-        let shape = [indices.len(), self.split.images.pixels_per_image()];
+        self.split.gather(indices, &mut buf);
+        let shape = [indices.len(), self.split.features()];
         Tensor::from_data(TensorData::new(buf, shape), device)
     }
 }
@@ -145,15 +129,15 @@ mod tests {
     use crate::idx::Images;
 
     fn split() -> Split {
-        Split {
-            images: Images {
+        Split::images(
+            Images {
                 count: 4,
                 rows: 1,
                 cols: 3,
                 pixels: vec![0, 255, 51, 1, 2, 3, 4, 5, 6, 7, 8, 9],
             },
-            labels: vec![0, 1, 2, 3],
-        }
+            vec![0, 1, 2, 3],
+        )
     }
 
     #[test]
@@ -214,10 +198,7 @@ mod tests {
             let pixels: Vec<u8> = (0..count * rows * cols)
                 .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
                 .collect();
-            let split = Split {
-                images: Images { count, rows, cols, pixels: pixels.clone() },
-                labels: vec![0; count],
-            };
+            let split = Split::images(Images { count, rows, cols, pixels: pixels.clone() }, vec![0; count]);
             let indices: Vec<usize> = picks.iter().map(|p| p % count).collect();
             let device = Device::ndarray();
             let host = HostBatcher::new(Arc::new(split.clone())).images(&indices, &device);

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::DataError;
 use crate::idx::{self, Images};
+use crate::table::{Standardizer, Table, TableSpec};
 
 /// Environment variable naming a folder that holds data sets (checked after `--data-dir`).
 pub const DATA_DIR_ENV: &str = "AE_DATA_DIR";
@@ -138,51 +139,137 @@ impl FromStr for DatasetName {
     }
 }
 
-/// One split: images in one contiguous buffer and their labels.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The samples of a split: images of `u8` pixels, or rows of `f32` features.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Samples {
+    /// Images, pixels `0..=255` (handed out as `[0, 1]`).
+    Images(Images),
+    /// Rows of a table, standardised.
+    Table(Table),
+}
+
+/// One split: its samples in one contiguous buffer, and their labels.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Split {
-    /// The images.
-    pub images: Images,
-    /// One label per image.
+    /// The samples.
+    pub samples: Samples,
+    /// One label per sample.
     pub labels: Vec<u8>,
 }
 
 impl Split {
+    /// A split of images.
+    pub fn images(images: Images, labels: Vec<u8>) -> Self {
+        Self {
+            samples: Samples::Images(images),
+            labels,
+        }
+    }
+
+    /// A split of table rows.
+    pub fn table(table: Table, labels: Vec<u8>) -> Self {
+        Self {
+            samples: Samples::Table(table),
+            labels,
+        }
+    }
+
     /// Number of samples.
     pub fn len(&self) -> usize {
-        self.images.count
+        match &self.samples {
+            Samples::Images(i) => i.count,
+            Samples::Table(t) => t.count,
+        }
     }
 
     /// Whether the split has no sample.
     pub fn is_empty(&self) -> bool {
-        self.images.count == 0
+        self.len() == 0
+    }
+
+    /// Values per sample: pixels per image, or columns per row.
+    pub fn features(&self) -> usize {
+        match &self.samples {
+            Samples::Images(i) => i.pixels_per_image(),
+            Samples::Table(t) => t.columns,
+        }
+    }
+
+    /// The images, when the split holds images.
+    pub fn as_images(&self) -> Option<&Images> {
+        match &self.samples {
+            Samples::Images(i) => Some(i),
+            Samples::Table(_) => None,
+        }
+    }
+
+    /// `[rows, columns]` of the images, when the split holds images.
+    pub fn image_shape(&self) -> Option<[usize; 2]> {
+        self.as_images().map(|i| [i.rows, i.cols])
+    }
+
+    /// Writes the samples at `indices` as `f32` into `out` (cleared first), one after
+    /// another: pixels scaled to `[0, 1]`, table values as they are.
+    pub fn gather(&self, indices: &[usize], out: &mut Vec<f32>) {
+        out.clear();
+        out.reserve(indices.len() * self.features());
+        match &self.samples {
+            Samples::Images(images) => {
+                for &i in indices {
+                    out.extend(
+                        images
+                            .image(i)
+                            .iter()
+                            .map(|&p| f32::from(p) * (1.0 / 255.0)),
+                    );
+                }
+            }
+            Samples::Table(table) => {
+                for &i in indices {
+                    out.extend_from_slice(table.row(i));
+                }
+            }
+        }
     }
 
     /// Keeps the first `n` samples.
     pub fn truncate(&mut self, n: usize) {
-        self.images.truncate(n);
-        self.labels.truncate(self.images.count);
+        match &mut self.samples {
+            Samples::Images(i) => i.truncate(n),
+            Samples::Table(t) => t.truncate(n),
+        }
+        self.labels.truncate(self.len());
+    }
+
+    /// The samples at `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> Split {
+        let samples = match &self.samples {
+            Samples::Images(images) => {
+                let mut pixels = Vec::with_capacity(indices.len() * images.pixels_per_image());
+                for &i in indices {
+                    pixels.extend_from_slice(images.image(i));
+                }
+                Samples::Images(Images {
+                    count: indices.len(),
+                    rows: images.rows,
+                    cols: images.cols,
+                    pixels,
+                })
+            }
+            Samples::Table(table) => Samples::Table(table.rows(indices)),
+        };
+        Split {
+            samples,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+        }
     }
 
     /// The samples whose label is in `labels`, in their order.
     pub fn with_labels(&self, labels: &[u8]) -> Split {
-        let size = self.images.pixels_per_image();
         let keep: Vec<usize> = (0..self.len())
             .filter(|&i| labels.contains(&self.labels[i]))
             .collect();
-        let mut pixels = Vec::with_capacity(keep.len() * size);
-        for &i in &keep {
-            pixels.extend_from_slice(self.images.image(i));
-        }
-        Split {
-            images: Images {
-                count: keep.len(),
-                rows: self.images.rows,
-                cols: self.images.cols,
-                pixels,
-            },
-            labels: keep.iter().map(|&i| self.labels[i]).collect(),
-        }
+        self.select(&keep)
     }
 }
 
@@ -201,6 +288,8 @@ pub enum Source {
     Downloaded(PathBuf),
     /// The sample embedded in this crate.
     Embedded,
+    /// A table file.
+    File(PathBuf),
 }
 
 impl fmt::Display for Source {
@@ -212,32 +301,134 @@ impl fmt::Display for Source {
             Self::System(p) => write!(f, "{} (system)", p.display()),
             Self::Downloaded(p) => write!(f, "{} (downloaded)", p.display()),
             Self::Embedded => f.write_str("embedded sample"),
+            Self::File(p) => write!(f, "{}", p.display()),
         }
     }
 }
 
-/// A data set: its name, where it came from, and its train and test splits.
+/// What to train on: a known image data set by name, or a table file.
+///
+/// In a config file a name is a string (`"fashion-mnist"`) and a table an object
+/// (`{"path": "data.csv", "label_column": "class"}`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DataSpec {
+    /// An MNIST-format data set, found by [`Locator`].
+    Named(DatasetName),
+    /// A CSV or `.npy` table.
+    Table(TableSpec),
+}
+
+impl DataSpec {
+    /// A short name for folder names: the data set's, or the table file's stem.
+    pub fn short_name(&self) -> String {
+        match self {
+            Self::Named(n) => n.as_str().to_string(),
+            Self::Table(t) => t
+                .path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("table")
+                .to_string(),
+        }
+    }
+
+    /// Loads the data: a named set through `locator`, a table from its files,
+    /// standardised with `standardizer` when given (a trained model's), else with
+    /// the training rows' statistics.
+    pub fn load(
+        &self,
+        locator: &Locator,
+        standardizer: Option<&Standardizer>,
+    ) -> Result<Dataset, DataError> {
+        match self {
+            Self::Named(name) => locator.load(*name),
+            Self::Table(spec) => {
+                let t = spec.load(standardizer)?;
+                Ok(Dataset {
+                    spec: self.clone(),
+                    source: Source::File(spec.path.clone()),
+                    train: Split::table(t.train.0, t.train.1),
+                    test: Split::table(t.test.0, t.test.1),
+                    classes: t.classes,
+                    standardizer: Some(t.standardizer),
+                })
+            }
+        }
+    }
+}
+
+impl fmt::Display for DataSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Named(n) => n.fmt(f),
+            Self::Table(t) => t.fmt(f),
+        }
+    }
+}
+
+impl FromStr for DataSpec {
+    type Err = DataError;
+
+    /// A data set's name, or the path of a `.csv` or `.npy` file.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.parse::<DatasetName>() {
+            Ok(name) => Ok(Self::Named(name)),
+            Err(_) if TableSpec::is_table_path(Path::new(s)) => Ok(Self::Table(TableSpec::new(s))),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl From<DatasetName> for DataSpec {
+    fn from(name: DatasetName) -> Self {
+        Self::Named(name)
+    }
+}
+
+/// A data set: what it is, where it came from, and its train and test splits.
 #[derive(Clone, Debug)]
 pub struct Dataset {
     /// Which data set.
-    pub name: DatasetName,
+    pub spec: DataSpec,
     /// Where it was read from.
     pub source: Source,
     /// The training split.
     pub train: Split,
     /// The test split.
     pub test: Split,
+    /// What each label means, label `i` at index `i`.
+    pub classes: Vec<String>,
+    /// For a table, the standardisation its rows went through.
+    pub standardizer: Option<Standardizer>,
 }
 
 impl Dataset {
-    /// Pixels per image (rows × columns).
-    pub fn pixels_per_image(&self) -> usize {
-        self.train.images.pixels_per_image()
+    /// An image data set by name, its class names filled in.
+    pub fn of_images(name: DatasetName, source: Source, train: Split, test: Split) -> Self {
+        Self {
+            spec: DataSpec::Named(name),
+            source,
+            train,
+            test,
+            classes: name.class_names().map(str::to_string).to_vec(),
+            standardizer: None,
+        }
     }
 
-    /// Image shape as `[rows, columns]`.
-    pub fn image_shape(&self) -> [usize; 2] {
-        [self.train.images.rows, self.train.images.cols]
+    /// Values per sample (pixels per image, or columns of a table).
+    pub fn features(&self) -> usize {
+        self.train.features()
+    }
+
+    /// Image shape as `[rows, columns]`, or `None` for a table.
+    pub fn image_shape(&self) -> Option<[usize; 2]> {
+        self.train.image_shape()
+    }
+
+    /// Whether the samples are images.
+    pub fn is_images(&self) -> bool {
+        self.image_shape().is_some()
     }
 }
 
@@ -248,12 +439,7 @@ pub fn read_dir(dir: &Path, name: DatasetName, source: Source) -> Result<Dataset
     let train = read_split(train_images, train_labels)?;
     let test = read_split(test_images, test_labels)?;
     check_shapes(&train, &test, test_images)?;
-    Ok(Dataset {
-        name,
-        source,
-        train,
-        test,
-    })
+    Ok(Dataset::of_images(name, source, train, test))
 }
 
 fn read_split(images_path: &Path, labels_path: &Path) -> Result<Split, DataError> {
@@ -265,18 +451,20 @@ fn read_split(images_path: &Path, labels_path: &Path) -> Result<Split, DataError
         images_path.to_path_buf(),
         labels_path.to_path_buf(),
     )?;
-    Ok(Split { images, labels })
+    Ok(Split::images(images, labels))
 }
 
 pub(crate) fn check_shapes(train: &Split, test: &Split, test_path: &Path) -> Result<(), DataError> {
-    let (a, b) = (&train.images, &test.images);
-    if (a.rows, a.cols) != (b.rows, b.cols) {
+    let (a, b) = (train.image_shape(), test.image_shape());
+    if let (Some([train_rows, train_cols]), Some([test_rows, test_cols])) = (a, b)
+        && a != b
+    {
         return Err(DataError::ShapeMismatch {
             path: test_path.to_path_buf(),
-            train_rows: a.rows,
-            train_cols: a.cols,
-            test_rows: b.rows,
-            test_cols: b.cols,
+            train_rows,
+            train_cols,
+            test_rows,
+            test_cols,
         });
     }
     Ok(())
@@ -481,20 +669,38 @@ mod tests {
 
     #[test]
     fn with_labels_keeps_the_images_of_those_labels_in_order() {
-        let split = Split {
-            images: Images {
+        let split = Split::images(
+            Images {
                 count: 5,
                 rows: 1,
                 cols: 2,
                 pixels: (0..10).collect(),
             },
-            labels: vec![3, 1, 3, 0, 1],
-        };
+            vec![3, 1, 3, 0, 1],
+        );
         let kept = split.with_labels(&[1, 0]);
         assert_eq!(kept.labels, vec![1, 0, 1]);
-        assert_eq!(kept.images.pixels, vec![2, 3, 6, 7, 8, 9]);
+        let pixels = kept.as_images().map(|i| i.pixels.clone());
+        assert_eq!(pixels, Some(vec![2, 3, 6, 7, 8, 9]));
         assert_eq!(kept.len(), 3);
         assert!(split.with_labels(&[7]).is_empty());
+    }
+
+    #[test]
+    fn data_specs_parse_and_old_configs_still_read() {
+        assert_eq!(
+            "mnist".parse::<DataSpec>().ok(),
+            Some(DataSpec::Named(DatasetName::Mnist))
+        );
+        let table = "rows.CSV".parse::<DataSpec>().expect("a table path");
+        assert!(matches!(&table, DataSpec::Table(t) if t.path == Path::new("rows.CSV")));
+        let err = "rows.txt".parse::<DataSpec>().expect_err("neither");
+        assert!(err.to_string().contains(".csv or .npy"), "{err}");
+        // A config written before tables existed holds the name as a string.
+        let named: DataSpec = serde_json::from_str("\"fashion-mnist\"").expect("a name");
+        assert_eq!(named, DataSpec::Named(DatasetName::FashionMnist));
+        let json = serde_json::to_string(&table).expect("serialises");
+        assert_eq!(serde_json::from_str::<DataSpec>(&json).ok(), Some(table));
     }
 
     #[test]
@@ -514,7 +720,7 @@ mod tests {
             .load(DatasetName::Mnist)
             .expect("fixture loads");
         assert_eq!((ds.train.len(), ds.test.len()), (7, 3));
-        assert_eq!(ds.image_shape(), [4, 3]);
+        assert_eq!(ds.image_shape(), Some([4, 3]));
         assert_eq!(ds.source, Source::DataDir(tmp.path().join("mnist")));
     }
 

@@ -103,7 +103,7 @@ pub enum DataError {
         test_cols: usize,
     },
     /// A data set name that is not known.
-    #[error("unknown dataset '{name}': expected one of {}", crate::DatasetName::ALL.map(|d| d.as_str()).join(", "))]
+    #[error("unknown dataset '{name}': expected one of {}, or a table file (.csv or .npy)", crate::DatasetName::ALL.map(|d| d.as_str()).join(", "))]
     UnknownDataset {
         /// The name given.
         name: String,
@@ -117,6 +117,14 @@ pub enum DataError {
         tried: Vec<String>,
         /// What the user can do.
         hint: String,
+    },
+    /// A table file (CSV or `.npy`) that cannot be used as a data set.
+    #[error("{}: {message}", path.display())]
+    Table {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line, column and value where there is one.
+        message: String,
     },
     /// A download failed at every mirror.
     #[error("could not download {file}: {reason}")]

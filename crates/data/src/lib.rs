@@ -10,7 +10,11 @@
 //! - [`batch`] turns sample indices into `[batch, pixels]` tensors without
 //!   per-item work, from host memory or from a copy resident on the device.
 //!
-//! This crate knows nothing of models: it hands out tensors of pixels in `[0, 1]`.
+//! - [`table`] reads your own data — numeric CSV files and `.npy` arrays — as a
+//!   [`DataSpec::Table`], standardised with the training rows' statistics.
+//!
+//! This crate knows nothing of models: it hands out `[batch, features]` tensors,
+//! pixels in `[0, 1]` or standardised table values.
 #![warn(missing_docs)]
 
 pub mod batch;
@@ -19,15 +23,17 @@ mod download;
 mod error;
 pub mod idx;
 pub mod sample;
+pub mod table;
 
 pub use batch::{DeviceBatcher, HostBatcher, IndexDataset};
 pub use dataset::{
-    DATA_DIR_ENV, Dataset, DatasetName, FILE_NAMES, FileSpec, Locator, MIRROR_ENV, SYSTEM_DIR,
-    Source, Split, read_dir,
+    DATA_DIR_ENV, DataSpec, Dataset, DatasetName, FILE_NAMES, FileSpec, Locator, MIRROR_ENV,
+    SYSTEM_DIR, Samples, Source, Split, read_dir,
 };
 pub use download::fetch;
 pub use error::DataError;
 pub use idx::Images;
+pub use table::{Standardizer, Table, TableSpec};
 
 /// Environment variable that turns every skipped test into a failure (set in CI).
 pub const REQUIRE_ALL_ENV: &str = "AE_REQUIRE_ALL";

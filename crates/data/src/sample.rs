@@ -24,16 +24,16 @@ pub fn load() -> Result<Dataset, DataError> {
         let images = idx::parse_images(FILES[i], img_name)?;
         let labels = idx::parse_labels(FILES[i + 1], lbl_name)?;
         idx::check_pair(&images, &labels, img_name.into(), lbl_name.into())?;
-        Ok(Split { images, labels })
+        Ok(Split::images(images, labels))
     };
     let (train, test) = (split(0)?, split(2)?);
     check_shapes(&train, &test, Path::new(FILE_NAMES[2]))?;
-    Ok(Dataset {
-        name: DatasetName::FashionMnistSample,
-        source: Source::Embedded,
+    Ok(Dataset::of_images(
+        DatasetName::FashionMnistSample,
+        Source::Embedded,
         train,
         test,
-    })
+    ))
 }
 
 #[cfg(test)]
@@ -45,7 +45,7 @@ mod tests {
             (ds.train.len(), ds.test.len()),
             (super::SAMPLE_TRAIN, super::SAMPLE_TEST)
         );
-        assert_eq!(ds.image_shape(), [28, 28]);
+        assert_eq!(ds.image_shape(), Some([28, 28]));
         // Every class is present, roughly balanced.
         let mut counts = [0usize; 10];
         for &l in &ds.train.labels {
@@ -56,15 +56,8 @@ mod tests {
             "{counts:?}"
         );
         // Real images: dark background, mean intensity of Fashion-MNIST is ≈ 0.286.
-        let mean = ds
-            .train
-            .images
-            .pixels
-            .iter()
-            .map(|&p| p as f64)
-            .sum::<f64>()
-            / ds.train.images.pixels.len() as f64
-            / 255.0;
+        let pixels = &ds.train.as_images().expect("images").pixels;
+        let mean = pixels.iter().map(|&p| p as f64).sum::<f64>() / pixels.len() as f64 / 255.0;
         assert!((0.25..0.32).contains(&mean), "mean {mean}");
     }
 }

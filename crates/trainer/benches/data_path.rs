@@ -39,7 +39,7 @@ fn main() {
         .collect();
     println!(
         "{} ({} images), {} batches of 128, ndarray device",
-        data.name,
+        data.spec,
         n,
         batches.len()
     );

@@ -74,6 +74,14 @@ pub fn scores(
     Ok(values.into_iter().map(f64::from).collect())
 }
 
+/// The name of `label` in `data`, or the number when it has none.
+fn class_name(data: &Dataset, label: u8) -> String {
+    data.classes
+        .get(usize::from(label))
+        .cloned()
+        .unwrap_or_else(|| label.to_string())
+}
+
 fn other_kind(model: &AnyAutoencoder) -> &'static str {
     match model {
         AnyAutoencoder::Mlp(_) => "mlp",
@@ -88,6 +96,9 @@ fn other_kind(model: &AnyAutoencoder) -> &'static str {
 pub struct ClassDetection {
     /// The anomalous class.
     pub label: u8,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
     /// Its test images.
     pub images: usize,
     /// AUROC of normal test images against this class's.
@@ -99,6 +110,9 @@ pub struct ClassDetection {
 pub struct AnomalyReport {
     /// The labels declared normal.
     pub normal: Vec<u8>,
+    /// Their names.
+    #[serde(default)]
+    pub normal_names: Vec<String>,
     /// The score used.
     pub score: Score,
     /// The false-positive rate the threshold was chosen for, on validation images.
@@ -192,12 +206,14 @@ pub fn detect(
             .unzip();
         per_class.push(ClassDetection {
             label,
+            name: class_name(data, label),
             images: positive.iter().filter(|&&p| p).count(),
             auroc: ae_analysis::auroc(&s, &positive)?,
         });
     }
     Ok(AnomalyReport {
         normal: normal.to_vec(),
+        normal_names: normal.iter().map(|&l| class_name(data, l)).collect(),
         score,
         target_fpr,
         threshold,
@@ -216,8 +232,11 @@ impl std::fmt::Display for AnomalyReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "normal classes {:?}, score: {}; {} normal and {} anomalous test images",
-            self.normal, self.score, self.test_normal, self.test_anomalous
+            "normal classes {}, score: {}; {} normal and {} anomalous test samples",
+            self.normal_names.join(", "),
+            self.score,
+            self.test_normal,
+            self.test_anomalous
         )?;
         writeln!(
             f,
@@ -226,14 +245,18 @@ impl std::fmt::Display for AnomalyReport {
         )?;
         writeln!(
             f,
-            "threshold {:.4} (false-positive rate {} on {} held-out normal images): test \
+            "threshold {:.4} (false-positive rate {} on {} held-out normal samples): test \
              false-positive rate {:.4}, recall {:.4}",
             self.threshold, self.target_fpr, self.valid_images, self.test_fpr, self.recall
         )?;
-        writeln!(f, "\n| anomalous class | images | AUROC |")?;
+        writeln!(f, "\n| anomalous class | samples | AUROC |")?;
         writeln!(f, "|---|---|---|")?;
         for c in &self.per_class {
-            writeln!(f, "| {} | {} | {:.4} |", c.label, c.images, c.auroc)?;
+            writeln!(
+                f,
+                "| {} {} | {} | {:.4} |",
+                c.label, c.name, c.images, c.auroc
+            )?;
         }
         Ok(())
     }

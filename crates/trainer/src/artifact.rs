@@ -4,6 +4,7 @@
 //! DIR/config.json           the whole TrainConfig (reusable with --config)
 //! DIR/model.bpk             final weights (burnpack)
 //! DIR/metrics.json          train/valid metrics of every epoch, and the test report
+//! DIR/standardize.json      a table's per-column mean and std (training rows)
 //! DIR/reconstructions.png   test images (top) above their reconstructions (bottom)
 //! DIR/checkpoint/, train/, valid/, experiment.log   burn's Learner's own files
 //! ```
@@ -13,6 +14,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use ae_data::{DataSpec, Dataset, Locator, Standardizer};
 use ae_models::AnyAutoencoder;
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
@@ -26,6 +28,8 @@ pub const CONFIG_FILE: &str = "config.json";
 pub const MODEL_FILE: &str = "model.bpk";
 /// Per-epoch metrics and the test report.
 pub const METRICS_FILE: &str = "metrics.json";
+/// A table's standardisation statistics, applied to every row the model sees.
+pub const STANDARDIZER_FILE: &str = "standardize.json";
 /// The reconstruction grid.
 pub const RECONSTRUCTIONS_FILE: &str = "reconstructions.png";
 /// Images decoded from samples of the prior (generative families).
@@ -88,6 +92,30 @@ impl Artifact {
         Ok(Self {
             dir: dir.to_path_buf(),
             config,
+        })
+    }
+
+    /// The data set the run was trained on, found through `locator`; a table's rows
+    /// are standardised with the run's own statistics ([`STANDARDIZER_FILE`]).
+    pub fn load_data(&self, locator: &Locator) -> Result<Dataset> {
+        let spec = &self.config.dataset;
+        let standardizer = match spec {
+            DataSpec::Named(_) => None,
+            DataSpec::Table(_) => {
+                let path = self.dir.join(STANDARDIZER_FILE);
+                let text = std::fs::read_to_string(&path).with_context(|| {
+                    format!("{}: the table's standardisation is missing", path.display())
+                })?;
+                let s: Standardizer = serde_json::from_str(&text)
+                    .with_context(|| format!("{}: not valid statistics", path.display()))?;
+                Some(s)
+            }
+        };
+        spec.load(locator, standardizer.as_ref()).with_context(|| {
+            format!(
+                "loading {spec}, the data set {} was trained on",
+                self.dir.display()
+            )
         })
     }
 

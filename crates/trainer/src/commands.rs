@@ -44,15 +44,7 @@ impl Source {
     /// Opens the artifact, its data set and the device; says which device unless `quiet`.
     pub fn load(&self, quiet: bool) -> Result<Loaded> {
         let artifact = Artifact::open(&self.artifact)?;
-        let data = Locator::new(self.data_dir.clone())
-            .load(artifact.config.dataset)
-            .with_context(|| {
-                format!(
-                    "loading {}, the data set {} was trained on",
-                    artifact.config.dataset,
-                    self.artifact.display()
-                )
-            })?;
+        let data = artifact.load_data(&Locator::new(self.data_dir.clone()))?;
         let selected = device::select(self.device.backend)?;
         if !quiet {
             println!("device: {}", selected.description);
@@ -201,20 +193,27 @@ pub fn run_search(args: SearchArgs) -> Result<()> {
     let query =
         trainer::evaluate::map_images(test, &[args.query], 1, &l.device, |x| l.model.encode(x)).0;
     let neighbours = embed::search(&database, &query, args.k, args.distance)?;
-    let pixels = |split: &Split, i: usize| {
-        split
-            .images
-            .image(i)
-            .iter()
-            .map(|&p| f32::from(p) / 255.0)
-            .collect::<Vec<f32>>()
+    let sample = |split: &Split, i: usize| {
+        let mut values = Vec::new();
+        split.gather(&[i], &mut values);
+        values
     };
-    let mut strip = vec![pixels(test, args.query)];
-    strip.extend(neighbours.iter().map(|n| pixels(&l.data.train, n.index)));
-    let png = args
-        .png
-        .unwrap_or_else(|| l.artifact.dir.join(format!("search-{}.png", args.query)));
-    save(&grid(&l.data, vec![strip]), &png)?;
+    // A strip of images; a table has no picture (the PNG flag is then an error).
+    let png = match l.data.image_shape() {
+        Some(_) => {
+            let mut strip = vec![sample(test, args.query)];
+            strip.extend(neighbours.iter().map(|n| sample(&l.data.train, n.index)));
+            let png = args
+                .png
+                .unwrap_or_else(|| l.artifact.dir.join(format!("search-{}.png", args.query)));
+            save(&grid(&l.data, vec![strip])?, &png)?;
+            Some(png)
+        }
+        None if args.png.is_some() => {
+            bail!("--png draws images, and {} is a table", l.data.spec)
+        }
+        None => None,
+    };
     let result = SearchResult {
         query: args.query,
         query_label: test.labels[args.query],
@@ -222,7 +221,7 @@ pub fn run_search(args: SearchArgs) -> Result<()> {
         neighbours,
     };
     print(&result, args.json)?;
-    if !args.json {
+    if let Some(png) = png.filter(|_| !args.json) {
         println!("wrote {} (the query, then its neighbours)", png.display());
     }
     Ok(())
@@ -232,10 +231,10 @@ pub fn run_search(args: SearchArgs) -> Result<()> {
 pub struct AnomalyArgs {
     #[command(flatten)]
     source: Source,
-    /// The normal labels, comma-separated [default: the `--classes` the model was
-    /// trained on].
-    #[arg(long, value_name = "LABELS", value_delimiter = ',')]
-    normal: Option<Vec<u8>>,
+    /// The normal classes (labels or class names), comma-separated [default: the
+    /// `--classes` the model was trained on].
+    #[arg(long, value_name = "CLASSES", value_delimiter = ',')]
+    normal: Option<Vec<String>>,
     /// reconstruction (squared error) or elbo (VAEs: the negative ELBO).
     #[arg(long, default_value = "reconstruction")]
     score: Score,
@@ -257,7 +256,10 @@ pub fn run_anomaly(args: AnomalyArgs) -> Result<()> {
         );
     }
     let normal = match (args.normal, &l.artifact.config.classes) {
-        (Some(n), _) => n,
+        (Some(n), _) => n
+            .iter()
+            .map(|c| trainer::class_label(c, &l.data))
+            .collect::<Result<Vec<u8>>>()?,
         (None, Some(c)) => c.clone(),
         (None, None) => bail!(
             "{} was trained on every class: pass --normal LABELS, or train a one-class \
@@ -349,10 +351,10 @@ pub fn run_sample(args: SampleArgs) -> Result<()> {
     if args.n == 0 {
         bail!("--n 0: expected at least one image");
     }
+    let shape = image_shape(&artifact)?;
     let selected = device::select(args.device.backend)?;
     let model = artifact.load_model(&selected.device)?;
     selected.device.seed(args.seed);
-    let shape = image_shape(artifact.config.model.input_size());
     if let Some(side) = args.manifold {
         let latent = artifact.config.model.latent();
         let grid = trainer::maps::manifold(&model, latent, side, shape, &selected.device)?;
@@ -459,7 +461,7 @@ pub fn run_latent(args: LatentArgs) -> Result<()> {
         seed: args.seed,
         ..ae_analysis::TsneOptions::default()
     };
-    let names = l.data.name.class_names();
+    let names: Vec<&str> = l.data.classes.iter().map(String::as_str).collect();
     let (chart, projection) = trainer::maps::latent_map(&embedding, args.n, &names, options)?;
     let png = args
         .png
@@ -510,7 +512,7 @@ pub fn run_filters(args: FiltersArgs) -> Result<()> {
     let artifact = Artifact::open(&args.artifact)?;
     let selected = device::select(args.device.backend)?;
     let model = artifact.load_model(&selected.device)?;
-    let shape = image_shape(artifact.config.model.input_size());
+    let shape = image_shape(&artifact)?;
     let ranked: Vec<usize>;
     let units = if args.by_activity {
         if !matches!(&artifact.config.model, ae_models::ModelConfig::Mlp(m) if m.hidden.is_empty())
@@ -519,7 +521,7 @@ pub fn run_filters(args: FiltersArgs) -> Result<()> {
                 "--by-activity ranks code units: it needs an MLP autoencoder without hidden layers"
             );
         }
-        let data = Locator::new(args.data_dir.clone()).load(artifact.config.dataset)?;
+        let data = artifact.load_data(&Locator::new(args.data_dir.clone()))?;
         let first: Vec<usize> = (0..data.test.len().min(2000)).collect();
         let (codes, dim) =
             trainer::evaluate::map_images(&data.test, &first, 256, &selected.device, |x| {
@@ -577,8 +579,8 @@ pub fn run_compress(args: CompressArgs) -> Result<()> {
         .iter()
         .map(|d| Artifact::open(d))
         .collect::<Result<Vec<_>>>()?;
-    let dataset = artifacts[0].config.dataset;
-    if let Some(other) = artifacts.iter().find(|a| a.config.dataset != dataset) {
+    let dataset = &artifacts[0].config.dataset;
+    if let Some(other) = artifacts.iter().find(|a| &a.config.dataset != dataset) {
         bail!(
             "{} was trained on {}, not {dataset}: compare artifacts of one data set",
             other.dir.display(),
@@ -588,7 +590,8 @@ pub fn run_compress(args: CompressArgs) -> Result<()> {
     if let Some(q) = args.jpeg.iter().find(|&&q| q == 0 || q > 100) {
         bail!("--jpeg {q}: JPEG qualities are 1 to 100");
     }
-    let data = Locator::new(args.data_dir.clone()).load(dataset)?;
+    let data = artifacts[0].load_data(&Locator::new(args.data_dir.clone()))?;
+    trainer::images_of(&data.test)?;
     let selected = device::select(args.device.backend)?;
     let mut points = Vec::new();
     let mut sizes = Vec::new();
@@ -612,7 +615,7 @@ pub fn run_compress(args: CompressArgs) -> Result<()> {
     for p in chart_points.iter_mut().filter(|p| p.method.contains('(')) {
         p.method = "autoencoder".into();
     }
-    let title = format!("rate-distortion on {} test images", data.name);
+    let title = format!("rate-distortion on {} test images", data.spec.short_name());
     let png = args
         .png
         .unwrap_or_else(|| artifacts[0].dir.join("rate-distortion.png"));
@@ -708,24 +711,31 @@ pub fn run_finetune(args: FinetuneArgs) -> Result<()> {
 }
 
 /// Images of `data`'s shape, in rows.
-fn grid(data: &Dataset, rows: Vec<Vec<Vec<f32>>>) -> Grid {
-    let [height, width] = data.image_shape();
-    Grid {
-        height,
-        width,
+fn grid(data: &Dataset, rows: Vec<Vec<Vec<f32>>>) -> Result<Grid> {
+    let images = trainer::images_of(&data.test)?;
+    Ok(Grid {
+        height: images.rows,
+        width: images.cols,
         rows,
-    }
+    })
 }
 
-/// The image shape of a model with `features` inputs: square when it can be, else a
-/// single row.
-fn image_shape(features: usize) -> [usize; 2] {
+/// The image shape of the artifact's model (square when its input size is a square,
+/// else a single row); an error when it was trained on a table, which has no images.
+fn image_shape(artifact: &Artifact) -> Result<[usize; 2]> {
+    if let ae_data::DataSpec::Table(table) = &artifact.config.dataset {
+        bail!(
+            "this draws images, and {} was trained on the table {table}",
+            artifact.dir.display()
+        );
+    }
+    let features = artifact.config.model.input_size();
     let side = (features as f64).sqrt().round() as usize;
-    if side * side == features {
+    Ok(if side * side == features {
         [side, side]
     } else {
         [1, features]
-    }
+    })
 }
 
 /// Writes `grid` to `path`, creating its folder.

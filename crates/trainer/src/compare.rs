@@ -23,21 +23,21 @@ pub struct Row {
     pub max_angle_to_pca_deg: Option<f64>,
 }
 
-/// The pixels of a split as `f32` rows in `[0, 1]`.
+/// The samples of a split as `f32` rows, as the models see them (pixels in `[0, 1]`).
 pub fn pixels(split: &Split) -> Vec<f32> {
-    split
-        .images
-        .pixels
-        .iter()
-        .map(|&p| f32::from(p) / 255.0)
-        .collect()
+    let all: Vec<usize> = (0..split.len()).collect();
+    let mut out = Vec::new();
+    split.gather(&all, &mut out);
+    out
 }
 
 /// PCA fitted on every training image of `data` with `components` components.
 pub fn fit_pca(data: &Dataset, components: usize) -> Result<Pca> {
-    let dim = data.pixels_per_image();
+    let dim = data.features();
     if components == 0 || components > dim {
-        bail!("code size {components}: expected a size between 1 and {dim}, the pixels per image");
+        bail!(
+            "code size {components}: expected a size between 1 and {dim}, the features per sample"
+        );
     }
     Ok(Pca::fit(&pixels(&data.train), dim, components)?)
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::compare::pixels;
 use crate::evaluate::map_images;
+use crate::images_of;
 use crate::plot::{Chart, Series, Style};
 
 /// One codec at one setting.
@@ -79,7 +80,7 @@ pub fn autoencoder_point(
     let (train_codes, dim) = map_images(train, &all(train), 256, device, |x| model.encode(x));
     let (test_codes, _) = map_images(test, &all(test), 256, device, |x| model.encode(x));
     let q = quantise(&test_codes, &train_codes, dim);
-    let mut decoded = Vec::with_capacity(test.len() * test.images.pixels_per_image());
+    let mut decoded = Vec::with_capacity(test.len() * test.features());
     for chunk in q.chunks(256 * dim) {
         let z = Tensor::<2>::from_data(
             TensorData::new(chunk.to_vec(), [chunk.len() / dim, dim]),
@@ -140,7 +141,8 @@ fn jpeg_payload(file: &[u8]) -> usize {
 /// `JPEG` point counting whole files and a `JPEG payload` point counting the
 /// entropy-coded data only.
 pub fn jpeg_points(test: &Split, qualities: &[u8]) -> Result<Vec<RdPoint>> {
-    let (w, h) = (test.images.cols as u16, test.images.rows as u16);
+    let images = images_of(test)?;
+    let (w, h) = (images.cols as u16, images.rows as u16);
     let clean = pixels(test);
     qualities
         .iter()
@@ -150,7 +152,7 @@ pub fn jpeg_points(test: &Split, qualities: &[u8]) -> Result<Vec<RdPoint>> {
             for i in 0..test.len() {
                 let mut out = Vec::new();
                 jpeg_encoder::Encoder::new(&mut out, quality)
-                    .encode(test.images.image(i), w, h, jpeg_encoder::ColorType::Luma)
+                    .encode(images.image(i), w, h, jpeg_encoder::ColorType::Luma)
                     .context("encoding JPEG")?;
                 bytes += out.len();
                 payload += jpeg_payload(&out);
@@ -179,17 +181,17 @@ pub fn jpeg_points(test: &Split, qualities: &[u8]) -> Result<Vec<RdPoint>> {
 
 /// Each test image as a grayscale PNG: lossless, so its PSNR is infinite.
 pub fn png_point(test: &Split) -> Result<RdPoint> {
+    let images = images_of(test)?;
     let mut bytes = 0usize;
     for i in 0..test.len() {
         let mut out = Vec::new();
         {
-            let mut encoder =
-                png::Encoder::new(&mut out, test.images.cols as u32, test.images.rows as u32);
+            let mut encoder = png::Encoder::new(&mut out, images.cols as u32, images.rows as u32);
             encoder.set_color(png::ColorType::Grayscale);
             encoder.set_compression(png::Compression::High);
             let mut writer = encoder.write_header().context("encoding PNG")?;
             writer
-                .write_image_data(test.images.image(i))
+                .write_image_data(images.image(i))
                 .context("encoding PNG")?;
         }
         bytes += out.len();
@@ -280,15 +282,15 @@ mod tests {
     fn codecs_on_a_few_images() {
         let count = 4;
         let pixels: Vec<u8> = (0..count * 64).map(|i| ((i * 37) % 256) as u8).collect();
-        let split = Split {
-            images: Images {
+        let split = Split::images(
+            Images {
                 count,
                 rows: 8,
                 cols: 8,
                 pixels,
             },
-            labels: vec![0; count],
-        };
+            vec![0; count],
+        );
         let jpeg = jpeg_points(&split, &[20, 95]).expect("encodes");
         assert_eq!(jpeg.len(), 4);
         assert!(jpeg[0].bits_per_image < jpeg[1].bits_per_image);

@@ -1,6 +1,6 @@
 //! The configuration of a training run, saved as `config.json` in its artifact.
 
-use ae_data::DatasetName;
+use ae_data::DataSpec;
 use ae_models::ModelConfig;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ pub struct TrainConfig {
     /// The model and its architecture.
     pub model: ModelConfig,
     /// The data set.
-    pub dataset: DatasetName,
+    pub dataset: DataSpec,
     /// Passes over the training data.
     pub epochs: usize,
     /// Samples per step.
@@ -135,7 +135,7 @@ impl std::str::FromStr for Schedule {
 
 impl TrainConfig {
     /// The defaults, for `model` on `dataset`.
-    pub fn new(model: ModelConfig, dataset: DatasetName) -> Self {
+    pub fn new(model: ModelConfig, dataset: DataSpec) -> Self {
         let beta1 = match model {
             ModelConfig::Aae(_) => 0.5,
             _ => default_beta1(),
@@ -161,6 +161,20 @@ impl TrainConfig {
 
     /// Checks every value before any work starts.
     pub fn validate(&self) -> Result<()> {
+        if let DataSpec::Table(table) = &self.dataset {
+            table.validate()?;
+            let convolutional = match &self.model {
+                ModelConfig::Conv(_) => true,
+                ModelConfig::Vae(v) => v.conv.is_some(),
+                _ => false,
+            };
+            if convolutional {
+                bail!(
+                    "--model {} convolves images; {table} is a table: use mlp, vae or aae",
+                    self.model.kind()
+                );
+            }
+        }
         self.model.validate()?;
         if self.epochs == 0 {
             bail!("epochs = 0: expected at least one epoch");

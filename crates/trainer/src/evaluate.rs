@@ -7,7 +7,8 @@ use ae_models::Autoencoder;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Reconstruction quality on one split. Pixels are in `[0, 1]`.
+/// Reconstruction quality on one split. Pixels are in `[0, 1]`; for a table, "pixel"
+/// reads "feature" (standardised values) and PSNR and SSIM are left out.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
     /// Which split (`test`, …).
@@ -18,8 +19,10 @@ pub struct EvalReport {
     pub mse_per_pixel: f64,
     /// Sum of squared errors over an image's pixels, averaged over images.
     pub sq_error_per_image: f64,
-    /// `10 log10(1 / mse_per_pixel)`: the PSNR of the whole split, peak value 1.
-    pub psnr_db: f64,
+    /// `10 log10(1 / mse_per_pixel)`: the PSNR of the whole split, peak value 1
+    /// (images only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psnr_db: Option<f64>,
     /// The model's training loss on the split, averaged over images.
     pub loss: f64,
     /// Mean of each code unit over the split.
@@ -29,9 +32,9 @@ pub struct EvalReport {
     #[serde(default)]
     pub code_std: Vec<f64>,
     /// Structural similarity of each reconstruction to its image, averaged (11×11
-    /// Gaussian window, σ = 1.5, the reference constants).
-    #[serde(default)]
-    pub ssim: f64,
+    /// Gaussian window, σ = 1.5, the reference constants); `None` for a table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssim: Option<f64>,
     /// k-nearest-neighbour accuracy of the codes, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub knn: Option<KnnReport>,
@@ -216,9 +219,9 @@ pub fn evaluate<M: Autoencoder>(
 ) -> EvalReport {
     let batcher = HostBatcher::new(Arc::new(split.clone()));
     let n = split.len();
-    let pixels = split.images.pixels_per_image();
+    let pixels = split.features();
     let (mut sq_sum, mut loss_sum, mut ssim_sum) = (0.0f64, 0.0f64, 0.0f64);
-    let (rows, cols) = (split.images.rows, split.images.cols);
+    let shape = split.image_shape();
     let (mut code_sum, mut code_sq) = (Vec::new(), Vec::new());
     let indices: Vec<usize> = (0..n).collect();
     for chunk in indices.chunks(batch_size.max(1)) {
@@ -235,8 +238,10 @@ pub fn evaluate<M: Autoencoder>(
             .zip(&clean)
             .map(|(r, c)| f64::from(r - c).powi(2))
             .sum::<f64>();
-        for (r, c) in recon.chunks(pixels.max(1)).zip(clean.chunks(pixels.max(1))) {
-            ssim_sum += ae_analysis::ssim(c, r, rows, cols).unwrap_or(f64::NAN);
+        if let Some([rows, cols]) = shape {
+            for (r, c) in recon.chunks(pixels.max(1)).zip(clean.chunks(pixels.max(1))) {
+                ssim_sum += ae_analysis::ssim(c, r, rows, cols).unwrap_or(f64::NAN);
+            }
         }
         loss_sum += out.loss.into_scalar::<f32>() as f64 * chunk.len() as f64;
         let [_, latent] = out.code.dims();
@@ -267,11 +272,11 @@ pub fn evaluate<M: Autoencoder>(
         samples: n,
         mse_per_pixel: mse,
         sq_error_per_image: sq_sum / n.max(1) as f64,
-        psnr_db: 10.0 * (1.0 / mse).log10(),
+        psnr_db: shape.map(|_| 10.0 * (1.0 / mse).log10()),
         loss: loss_sum / n.max(1) as f64,
         code_mean,
         code_std,
-        ssim: ssim_sum / count,
+        ssim: shape.map(|_| ssim_sum / count),
         knn: None,
         linear_probe: None,
         trustworthiness: None,
@@ -281,17 +286,18 @@ pub fn evaluate<M: Autoencoder>(
 
 impl std::fmt::Display for EvalReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} ({} images): MSE per pixel {:.5}, squared error per image {:.3}, PSNR {:.2} dB, SSIM {:.4}, loss {:.5}",
-            self.split,
-            self.samples,
-            self.mse_per_pixel,
-            self.sq_error_per_image,
-            self.psnr_db,
-            self.ssim,
-            self.loss
-        )?;
+        match (self.psnr_db, self.ssim) {
+            (Some(psnr), Some(ssim)) => write!(
+                f,
+                "{} ({} images): MSE per pixel {:.5}, squared error per image {:.3}, PSNR {psnr:.2} dB, SSIM {ssim:.4}, loss {:.5}",
+                self.split, self.samples, self.mse_per_pixel, self.sq_error_per_image, self.loss
+            )?,
+            _ => write!(
+                f,
+                "{} ({} rows): MSE per feature {:.5}, squared error per row {:.3}, loss {:.5}",
+                self.split, self.samples, self.mse_per_pixel, self.sq_error_per_image, self.loss
+            )?,
+        }
         if let Some(acc) = self.linear_probe {
             write!(f, "; linear-probe accuracy {acc:.4}")?;
         }

@@ -170,15 +170,15 @@ mod tests {
 
     #[test]
     fn labelled_subsets_are_balanced_and_checked() {
-        let split = Split {
-            images: Images {
+        let split = Split::images(
+            Images {
                 count: 7,
                 rows: 1,
                 cols: 1,
                 pixels: vec![0; 7],
             },
-            labels: vec![0, 0, 1, 0, 1, 1, 0],
-        };
+            vec![0, 0, 1, 0, 1, 1, 0],
+        );
         assert_eq!(
             labelled_subset(&split, 4).expect("2 per class"),
             vec![0, 1, 2, 4]

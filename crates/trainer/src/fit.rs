@@ -154,18 +154,20 @@ pub fn train_on(
             }
         }
     }
-    let pixels = data.pixels_per_image();
-    if config.model.input_size() != pixels {
+    let features = data.features();
+    if config.model.input_size() != features {
         bail!(
-            "model input_size = {} but {} images have {pixels} pixels ({}x{})",
+            "model input_size = {} but {} has {features} features per sample",
             config.model.input_size(),
-            data.name,
-            data.image_shape()[0],
-            data.image_shape()[1]
+            data.spec,
         );
     }
     let (train_split, train_idx, valid_idx) = training_images(config, data)?;
     artifact::write_atomic(&dir.join(CONFIG_FILE), config.to_json().as_bytes())?;
+    if let Some(standardizer) = &data.standardizer {
+        let json = serde_json::to_string_pretty(standardizer).context("statistics serialise")?;
+        artifact::write_atomic(&dir.join(artifact::STANDARDIZER_FILE), json.as_bytes())?;
+    }
     let train_len = train_idx.len();
     let train_split = Arc::new(train_split);
     // With no held-out part, validation runs on the test split.
@@ -322,12 +324,14 @@ pub fn train_on(
     }
     let json = serde_json::to_string_pretty(&metrics).context("metrics serialise")?;
     artifact::write_atomic(&dir.join(METRICS_FILE), json.as_bytes())?;
-    reconstruction_grid(&model, &data.test, data.image_shape(), device)
-        .save_png(&dir.join(RECONSTRUCTIONS_FILE))?;
-    if let Some(grid) = sample_grid(&model, data.image_shape(), device) {
-        grid.save_png(&dir.join(SAMPLES_FILE))?;
+    if let Some(shape) = data.image_shape() {
+        reconstruction_grid(&model, &data.test, shape, device)
+            .save_png(&dir.join(RECONSTRUCTIONS_FILE))?;
+        if let Some(grid) = sample_grid(&model, shape, device) {
+            grid.save_png(&dir.join(SAMPLES_FILE))?;
+        }
     }
-    let title = format!("{} on {}", config.model.kind(), data.name);
+    let title = format!("{} on {}", config.model.kind(), data.spec.short_name());
     crate::maps::loss_curves(&history, &title).save_png(&dir.join(LOSS_FILE), 640, 400)?;
     Ok(Outcome {
         dir: dir.to_path_buf(),
@@ -477,7 +481,7 @@ pub fn training_images(
         bail!(
             "classes = {:?}: no {} training image has one of these labels",
             config.classes.as_deref().unwrap_or_default(),
-            data.name
+            data.spec
         );
     }
     if let Some(limit) = config.limit {

@@ -53,8 +53,9 @@ pub fn denoise(
         bail!("--noise none: choose a corruption, e.g. gaussian:0.3");
     }
     noise.validate()?;
+    let images = crate::images_of(split)?;
     let batcher = HostBatcher::new(Arc::new(split.clone()));
-    let pixels = split.images.pixels_per_image();
+    let pixels = images.pixels_per_image();
     let (mut sq_noisy, mut sq_denoised) = (0.0f64, 0.0f64);
     let mut rows: [Vec<Vec<f32>>; 3] = Default::default();
     let all: Vec<usize> = (0..split.len()).collect();
@@ -85,8 +86,8 @@ pub fn denoise(
     let count = (split.len() * pixels).max(1) as f64;
     let psnr = |sq: f64| ae_analysis::psnr(sq / count, 1.0);
     let grid = Grid {
-        height: split.images.rows,
-        width: split.images.cols,
+        height: images.rows,
+        width: images.cols,
         rows: rows.to_vec(),
     };
     Ok((
@@ -124,8 +125,9 @@ pub fn interpolate(
             }
         }
     }
+    let images = crate::images_of(split)?;
     let batcher = HostBatcher::new(Arc::new(split.clone()));
-    let pixels = split.images.pixels_per_image();
+    let pixels = images.pixels_per_image();
     let mut rows = Vec::new();
     for &(a, b) in pairs {
         let x = batcher.images(&[a, b], device);
@@ -146,8 +148,8 @@ pub fn interpolate(
         rows.push(row);
     }
     Ok(Grid {
-        height: split.images.rows,
-        width: split.images.cols,
+        height: images.rows,
+        width: images.cols,
         rows,
     })
 }

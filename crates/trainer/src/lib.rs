@@ -30,8 +30,36 @@ pub mod maps;
 pub mod plot;
 pub mod progress;
 
-use ae_data::{DataError, Dataset, DatasetName, Locator};
-use anyhow::Result;
+use ae_data::{DataError, DataSpec, Dataset, DatasetName, Images, Locator, Split};
+use anyhow::{Result, bail};
+
+/// The images of `split`, or an error saying that what was asked draws or encodes
+/// images and a table has none.
+pub fn images_of(split: &Split) -> Result<&Images> {
+    match split.as_images() {
+        Some(images) => Ok(images),
+        None => bail!(
+            "this works on images, and the data set is a table ({} columns per row)",
+            split.features()
+        ),
+    }
+}
+
+/// The label of `class`: a label number, or a class name of `data`.
+pub fn class_label(class: &str, data: &Dataset) -> Result<u8> {
+    if let Some(i) = data.classes.iter().position(|c| c == class) {
+        return Ok(i as u8);
+    }
+    match class.parse::<u8>() {
+        Ok(label) if usize::from(label) < data.classes.len() => Ok(label),
+        _ => bail!(
+            "class {class}: {} has the labels 0 to {} ({})",
+            data.spec.short_name(),
+            data.classes.len().saturating_sub(1),
+            data.classes.join(", ")
+        ),
+    }
+}
 
 /// Loads the data set a command asked for.
 ///
@@ -39,11 +67,11 @@ use anyhow::Result;
 /// if it is on disk or can be downloaded, else the embedded Fashion-MNIST sample;
 /// the returned note says which was used when it was not MNIST.
 pub fn load_dataset(
-    requested: Option<DatasetName>,
+    requested: Option<&DataSpec>,
     locator: &Locator,
 ) -> Result<(Dataset, Option<String>)> {
-    if let Some(name) = requested {
-        return Ok((locator.load(name)?, None));
+    if let Some(spec) = requested {
+        return Ok((spec.load(locator, None)?, None));
     }
     match locator.load(DatasetName::Mnist) {
         Ok(data) => Ok((data, None)),

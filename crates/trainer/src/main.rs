@@ -5,7 +5,7 @@ mod commands;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ae_data::{DatasetName, Locator};
+use ae_data::{DataSpec, Dataset, Locator};
 use ae_models::{
     AaeConfig, Activation, AnyAutoencoder, ConvAutoencoderConfig, ConvStackConfig, KlSparsity,
     MlpAutoencoderConfig, ModelConfig, Noise, Prior, Reconstruction, Regularization, VaeConfig,
@@ -87,9 +87,30 @@ impl ModelKind {
         }
     }
 
-    /// The family's default architecture for images of `pixels` pixels.
-    fn default_config(self, shape: [usize; 2]) -> ModelConfig {
-        let pixels = shape[0] * shape[1];
+    /// The family's default architecture for `data`: for images, the architectures of
+    /// the literature; for a table of `d` columns, one hidden layer of 64 units, a code
+    /// of `d / 4` (2 to 16) and a linear output trained with MSE on the standardised
+    /// values.
+    fn default_config(self, data: &Dataset) -> ModelConfig {
+        let pixels = data.features();
+        let Some(shape) = data.image_shape() else {
+            let latent = (pixels / 4).clamp(2, 16);
+            let mlp = MlpAutoencoderConfig::new(pixels, vec![64], latent)
+                .with_output_activation(Activation::Identity);
+            return match self {
+                Self::Mlp => ModelConfig::Mlp(mlp),
+                Self::Aae => ModelConfig::Aae(AaeConfig::new(mlp)),
+                Self::Vae => ModelConfig::Vae(
+                    VaeConfig::new(pixels, vec![64], latent)
+                        .with_reconstruction(Reconstruction::Mse),
+                ),
+                // Refused by `TrainConfig::validate`, which names the reason.
+                Self::Conv | Self::ConvVae => ModelConfig::Conv(ConvAutoencoderConfig::new(
+                    ConvStackConfig::new([1, 1, pixels], vec![32, 64]),
+                    latent,
+                )),
+            };
+        };
         match self {
             Self::Mlp => ModelConfig::Mlp(MlpAutoencoderConfig::new(pixels, vec![512, 256], 32)),
             Self::Conv => ModelConfig::Conv(ConvAutoencoderConfig::new(
@@ -109,6 +130,67 @@ impl ModelKind {
     }
 }
 
+/// How a table file becomes a data set (with `--dataset FILE.csv|FILE.npy`).
+#[derive(Args)]
+struct TableArgs {
+    /// CSV: the label column, by header name or 0-based index; its values are integers
+    /// 0-255 or class names.
+    #[arg(long, value_name = "NAME|INDEX")]
+    label_column: Option<String>,
+    /// .npy: the labels of the rows, a 1-D integer array.
+    #[arg(long, value_name = "FILE.npy")]
+    labels: Option<PathBuf>,
+    /// A separate file of test rows, same format and columns [default: hold out
+    /// --test-fraction of the rows].
+    #[arg(long, value_name = "FILE")]
+    test_file: Option<PathBuf>,
+    /// .npy: the labels of the --test-file rows.
+    #[arg(long, value_name = "FILE.npy")]
+    test_labels: Option<PathBuf>,
+    /// Share of the rows held out for testing when there is no --test-file [default: 0.2].
+    #[arg(long)]
+    test_fraction: Option<f64>,
+}
+
+impl TableArgs {
+    fn given(&self) -> bool {
+        self.label_column.is_some()
+            || self.labels.is_some()
+            || self.test_file.is_some()
+            || self.test_labels.is_some()
+            || self.test_fraction.is_some()
+    }
+
+    /// `spec` with these flags applied and every path made absolute, so that the
+    /// artifact finds its data from any folder.
+    fn apply(&self, spec: DataSpec) -> Result<DataSpec> {
+        let DataSpec::Table(mut table) = spec else {
+            if self.given() {
+                bail!(
+                    "--label-column, --labels, --test-file, --test-labels and --test-fraction                      describe a table (--dataset FILE.csv or FILE.npy), not {spec}"
+                );
+            }
+            return Ok(spec);
+        };
+        let absolute = |p: PathBuf| {
+            std::path::absolute(&p).with_context(|| format!("{}: not a usable path", p.display()))
+        };
+        set(&mut table.label_column, self.label_column.clone().map(Some));
+        set(&mut table.labels, self.labels.clone().map(Some));
+        set(&mut table.test, self.test_file.clone().map(Some));
+        set(&mut table.test_labels, self.test_labels.clone().map(Some));
+        set(&mut table.test_fraction, self.test_fraction);
+        table.path = absolute(table.path)?;
+        for p in [&mut table.labels, &mut table.test, &mut table.test_labels] {
+            if let Some(path) = p.take() {
+                *p = Some(absolute(path)?);
+            }
+        }
+        table.validate()?;
+        Ok(DataSpec::Table(table))
+    }
+}
+
 #[derive(Args)]
 struct DeviceArgs {
     /// Compute backend. `auto` takes a hardware GPU when wgpu finds one, else the CPU.
@@ -124,13 +206,16 @@ struct TrainArgs {
     /// Model family.
     #[arg(long, value_enum)]
     model: Option<ModelKind>,
-    /// Data set: mnist, fashion-mnist or fashion-mnist-sample. Default: MNIST if it can be
-    /// found or downloaded, else the embedded sample.
-    #[arg(long)]
-    dataset: Option<DatasetName>,
+    /// Data set: mnist, fashion-mnist or fashion-mnist-sample, or your own table, a
+    /// numeric CSV or .npy file. Default: MNIST if it can be found or downloaded, else the
+    /// embedded sample.
+    #[arg(long, value_name = "NAME|FILE")]
+    dataset: Option<DataSpec>,
     /// Folder holding the data set's IDX files (looked in before the other places).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    table: TableArgs,
     /// Passes over the training data [default: 10].
     #[arg(long)]
     epochs: Option<usize>,
@@ -207,10 +292,10 @@ struct TrainArgs {
     /// Train on the first N training images only.
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
-    /// Train on the images of these labels only, comma-separated: the normal classes for
-    /// `anomaly` (one-class training).
-    #[arg(long, value_parser = parse_widths, value_name = "LABELS")]
-    classes: Option<Widths>,
+    /// Train on the samples of these classes only (labels or class names,
+    /// comma-separated): the normal classes for `anomaly` (one-class training).
+    #[arg(long, value_delimiter = ',', value_name = "CLASSES")]
+    classes: Option<Vec<String>>,
     /// Fraction of the training images held out for validation; 0 validates on the test split [default: 0.1].
     #[arg(long)]
     valid_fraction: Option<f64>,
@@ -296,8 +381,8 @@ struct PcaArgs {
     #[arg(long, value_parser = parse_widths)]
     components: Option<Widths>,
     /// Data set [default: the artifacts'].
-    #[arg(long)]
-    dataset: Option<DatasetName>,
+    #[arg(long, value_name = "NAME|FILE")]
+    dataset: Option<DataSpec>,
     /// Folder holding the data set's IDX files.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
@@ -371,21 +456,36 @@ fn run_train(args: TrainArgs) -> Result<()> {
     }
     let base = args.config.as_deref().map(TrainConfig::load).transpose()?;
     // The data set: the flag, else the config file's, else MNIST-or-sample.
-    let requested = args.dataset.or(base.as_ref().map(|c| c.dataset));
+    let requested = args
+        .dataset
+        .clone()
+        .or(base.as_ref().map(|c| c.dataset.clone()))
+        .map(|spec| args.table.apply(spec))
+        .transpose()?;
+    if requested.is_none() && args.table.given() {
+        bail!(
+            "--label-column, --labels, --test-file, --test-labels and --test-fraction need --dataset FILE.csv or FILE.npy"
+        );
+    }
     let locator = Locator::new(args.data_dir.clone());
-    let (data, note) = trainer::load_dataset(requested, &locator)?;
+    let (data, note) = trainer::load_dataset(requested.as_ref(), &locator)?;
     if let Some(note) = note {
         println!("{note}");
     }
+    let what = if data.is_images() {
+        "images".to_string()
+    } else {
+        format!("rows of {} columns, standardised", data.features())
+    };
     println!(
-        "data: {} from {} ({} train / {} test images)",
-        data.name,
+        "data: {} from {} ({} train / {} test {what})",
+        data.spec.short_name(),
         data.source,
         data.train.len(),
         data.test.len()
     );
 
-    let config = merge(&args, base, data.name, data.image_shape())?;
+    let config = merge(&args, base, &data)?;
     config.validate()?;
     let devices = select_devices(&args)?;
 
@@ -393,7 +493,7 @@ fn run_train(args: TrainArgs) -> Result<()> {
         Some(dir) => dir.clone(),
         None => artifact::next_free_dir(
             std::path::Path::new("artifacts"),
-            &format!("{}-{}", config.model.kind(), data.name),
+            &format!("{}-{}", config.model.kind(), data.spec.short_name()),
         ),
     };
     artifact::prepare_out_dir(&dir, args.force)?;
@@ -448,16 +548,12 @@ fn run_resume(args: &TrainArgs, dir: &std::path::Path) -> Result<()> {
             artifact::MODEL_FILE
         );
     }
+    let data = artifact.load_data(&Locator::new(args.data_dir.clone()))?;
     let saved = artifact.config;
-    let locator = Locator::new(args.data_dir.clone());
-    let data = locator.load(saved.dataset).with_context(|| {
-        format!(
-            "loading {}, the data set of the run in {}",
-            saved.dataset,
-            dir.display()
-        )
-    })?;
-    let config = merge(args, Some(saved.clone()), data.name, data.image_shape())?;
+    if args.dataset.is_some() || args.table.given() {
+        bail!("--resume continues on the run's own data set: drop --dataset and the table flags");
+    }
+    let config = merge(args, Some(saved.clone()), &data)?;
     let mut expected = saved;
     expected.epochs = config.epochs;
     expected.num_workers = config.num_workers;
@@ -509,24 +605,19 @@ fn run_resume(args: &TrainArgs, dir: &std::path::Path) -> Result<()> {
 }
 
 /// The config file (or the defaults) with every flag given applied on top.
-fn merge(
-    args: &TrainArgs,
-    base: Option<TrainConfig>,
-    dataset: DatasetName,
-    shape: [usize; 2],
-) -> Result<TrainConfig> {
-    let pixels = shape[0] * shape[1];
+fn merge(args: &TrainArgs, base: Option<TrainConfig>, data: &Dataset) -> Result<TrainConfig> {
+    let features = data.features();
     let kind = args.model.unwrap_or(ModelKind::Mlp);
     let mut config = match base {
         Some(c) => c,
-        None => TrainConfig::new(kind.default_config(shape), dataset),
+        None => TrainConfig::new(kind.default_config(data), data.spec.clone()),
     };
-    config.dataset = dataset;
+    config.dataset = data.spec.clone();
     // A --model of another family than the config file's starts from that family's defaults.
     if let Some(kind) = args.model
         && config.model.kind() != kind.name()
     {
-        config.model = kind.default_config(shape);
+        config.model = kind.default_config(data);
     }
     let family = config.model.kind();
     let not_for = |flag: &str| anyhow::anyhow!("{flag} does not apply to --model {family}");
@@ -608,20 +699,18 @@ fn merge(
     if args.limit.is_some() {
         config.limit = args.limit;
     }
-    if let Some(labels) = &args.classes {
-        let labels = labels
-            .0
+    if let Some(classes) = &args.classes {
+        let labels = classes
             .iter()
-            .map(|&l| {
-                u8::try_from(l).map_err(|_| anyhow::anyhow!("--classes {l}: labels are 0 to 255"))
-            })
+            .map(|c| trainer::class_label(c, data))
             .collect::<Result<Vec<u8>>>()?;
         config.classes = Some(labels);
     }
-    if config.model.input_size() != pixels {
+    if config.model.input_size() != features {
         bail!(
-            "the config's model expects {} input features but {dataset} images have {pixels} pixels",
-            config.model.input_size()
+            "the config's model expects {} input features but {} has {features} per sample",
+            config.model.input_size(),
+            data.spec
         );
     }
     Ok(config)
@@ -727,9 +816,9 @@ fn run_pca(args: PcaArgs) -> Result<()> {
         .iter()
         .map(|dir| Artifact::open(dir))
         .collect::<Result<Vec<_>>>()?;
-    let dataset = match (args.dataset, artifacts.first()) {
-        (Some(name), _) => name,
-        (None, Some(a)) => a.config.dataset,
+    let dataset = match (&args.dataset, artifacts.first()) {
+        (Some(spec), _) => spec.clone(),
+        (None, Some(a)) => a.config.dataset.clone(),
         (None, None) => bail!("give --dataset, or one or more --artifact folders"),
     };
     if let Some(other) = artifacts.iter().find(|a| a.config.dataset != dataset) {
@@ -748,7 +837,12 @@ fn run_pca(args: PcaArgs) -> Result<()> {
     if sizes.is_empty() {
         bail!("give --components, or one or more --artifact folders");
     }
-    let data = Locator::new(args.data_dir.clone()).load(dataset)?;
+    let locator = Locator::new(args.data_dir.clone());
+    // A table is standardised as the artifacts were; a named set needs no statistics.
+    let data = match artifacts.first() {
+        Some(a) => a.load_data(&locator)?,
+        None => dataset.load(&locator, None)?,
+    };
     let largest = sizes.iter().copied().max().unwrap_or(1);
     let pca = trainer::compare::fit_pca(&data, largest)?;
     let mut rows = trainer::compare::pca_rows(&pca, &data, &sizes)?;

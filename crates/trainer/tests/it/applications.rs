@@ -329,8 +329,8 @@ fn embed_search_and_interpolate_work_on_any_autoencoder() {
 #[test]
 fn one_class_anomaly_detection() {
     let home = tempfile::tempdir().expect("temp dir");
-    // Trained on trousers only.
-    let dir = sample_mlp(home.path(), &["--classes", "1"]);
+    // Trained on trousers only (label 1, given by its class name).
+    let dir = sample_mlp(home.path(), &["--classes", "Trouser"]);
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).expect("config"))
             .expect("json");
@@ -355,14 +355,18 @@ fn one_class_anomaly_detection() {
     let out = use_artifact(home.path(), "anomaly", &dir, &["--fpr", "1.5"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("--fpr 1.5"), "{}", stderr(&out));
-    // A class the data set does not have is refused before training.
+    // A class the data set does not have is refused before training; names work too.
     let out = train_cli(
         home.path(),
         &home.path().join("none"),
         &[&TINY[..], &["--classes", "42"]].concat(),
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("classes = [42]"), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("class 42") && err.contains("labels 0 to 9"),
+        "{err}"
+    );
     assert!(!home.path().join("none").join("config.json").exists());
 }
 

@@ -30,7 +30,7 @@ fn fit(model: ModelConfig, epochs: usize, limit: usize, dir: &Path) -> Outcome {
 }
 
 fn fit_lr(model: ModelConfig, epochs: usize, limit: usize, lr: f64, dir: &Path) -> Outcome {
-    let mut config = TrainConfig::new(model, DatasetName::FashionMnistSample);
+    let mut config = TrainConfig::new(model, DatasetName::FashionMnistSample.into());
     config.lr = lr;
     config.epochs = epochs;
     config.limit = Some(limit);

@@ -3,6 +3,7 @@ mod backends;
 mod bad_input;
 mod families;
 mod recovery;
+mod tables;
 mod train_eval;
 
 use std::path::Path;

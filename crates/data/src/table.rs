@@ -1,0 +1,959 @@
+//! Tables of numbers — CSV files and NumPy `.npy` arrays — as data sets for the fully
+//! connected families.
+//!
+//! A [`TableSpec`] names the file (and optionally a test file, a label column or a
+//! label array); [`TableSpec::load`] reads it, checks every value, holds out a test
+//! part when there is no test file, and standardises every column with the mean and
+//! standard deviation of the training rows ([`Standardizer`]). The standardiser is
+//! returned with the data so that a trained model can be applied to new rows the
+//! same way.
+//!
+//! CSV: comma-separated numbers, one row per sample; an optional header row (a first
+//! row with a field that is not a number); an optional label column, named by its
+//! header or by its 0-based index, whose values are integers 0–255 or class names
+//! (numbered in sorted order). `.npy`: a 2-D array `[samples, features]` of any real
+//! or integer type (C or Fortran order), labels in a separate 1-D integer array.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::DataError;
+
+/// Rows of `f32` features in one contiguous buffer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// Number of rows (samples).
+    pub count: usize,
+    /// Features per row.
+    pub columns: usize,
+    /// `count * columns` values, row after row.
+    pub values: Vec<f32>,
+}
+
+impl Table {
+    /// The values of row `index`.
+    ///
+    /// # Panics
+    /// When `index >= self.count`.
+    pub fn row(&self, index: usize) -> &[f32] {
+        &self.values[index * self.columns..(index + 1) * self.columns]
+    }
+
+    /// The first `n` rows (all of them when `n >= count`).
+    pub fn truncate(&mut self, n: usize) {
+        self.count = self.count.min(n);
+        self.values.truncate(self.count * self.columns);
+    }
+
+    /// The rows at `indices`, in that order.
+    pub fn rows(&self, indices: &[usize]) -> Table {
+        let mut values = Vec::with_capacity(indices.len() * self.columns);
+        for &i in indices {
+            values.extend_from_slice(self.row(i));
+        }
+        Table {
+            count: indices.len(),
+            columns: self.columns,
+            values,
+        }
+    }
+}
+
+/// Per-column standardisation, `(x − mean) / std`, with statistics of the training
+/// rows. A constant column keeps `std = 1` (it becomes all zeros).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Standardizer {
+    /// Mean of each column.
+    pub mean: Vec<f32>,
+    /// Standard deviation of each column (population, as scikit-learn's `StandardScaler`).
+    pub std: Vec<f32>,
+}
+
+impl Standardizer {
+    /// The statistics of `table`'s columns.
+    pub fn fit(table: &Table) -> Self {
+        let n = table.count.max(1) as f64;
+        let mut sum = vec![0.0f64; table.columns];
+        let mut sq = vec![0.0f64; table.columns];
+        for row in table.values.chunks(table.columns.max(1)) {
+            for (j, &v) in row.iter().enumerate() {
+                sum[j] += f64::from(v);
+            }
+        }
+        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+        for row in table.values.chunks(table.columns.max(1)) {
+            for (j, &v) in row.iter().enumerate() {
+                sq[j] += (f64::from(v) - mean[j]).powi(2);
+            }
+        }
+        let std = sq
+            .iter()
+            .map(|s| {
+                let std = (s / n).sqrt();
+                if std > 1e-12 { std as f32 } else { 1.0 }
+            })
+            .collect();
+        Self {
+            mean: mean.iter().map(|&m| m as f32).collect(),
+            std,
+        }
+    }
+
+    /// Standardises `table` in place; `origin` names it in the error when its number
+    /// of columns is not the one the statistics were taken on.
+    pub fn apply(&self, table: &mut Table, origin: &Path) -> Result<(), DataError> {
+        if table.columns != self.mean.len() || self.std.len() != self.mean.len() {
+            return Err(DataError::Table {
+                path: origin.to_path_buf(),
+                message: format!(
+                    "{} feature columns, but the standardisation was fitted on {}",
+                    table.columns,
+                    self.mean.len()
+                ),
+            });
+        }
+        for row in table.values.chunks_mut(table.columns.max(1)) {
+            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *v = (*v - m) / s;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A table data set: where its rows and labels are, and how the test part is made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableSpec {
+    /// The CSV or `.npy` file of the training rows (all rows when there is no
+    /// [`test`](Self::test) file).
+    pub path: PathBuf,
+    /// A separate file of test rows, in the same format and columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<PathBuf>,
+    /// CSV: the label column, by header name or 0-based index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_column: Option<String>,
+    /// `.npy`: a 1-D integer array of the labels of [`path`](Self::path)'s rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<PathBuf>,
+    /// `.npy`: the labels of the [`test`](Self::test) file's rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_labels: Option<PathBuf>,
+    /// Without a test file, the share of rows held out for testing (chosen at random
+    /// with [`split_seed`](Self::split_seed), the same on every load).
+    #[serde(default = "default_test_fraction")]
+    pub test_fraction: f64,
+    /// Seed of the held-out test rows.
+    #[serde(default)]
+    pub split_seed: u64,
+}
+
+fn default_test_fraction() -> f64 {
+    0.2
+}
+
+/// The file formats a table is read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Npy,
+}
+
+impl Format {
+    fn of(path: &Path) -> Option<Self> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        if name.ends_with(".csv") {
+            Some(Self::Csv)
+        } else if name.ends_with(".npy") {
+            Some(Self::Npy)
+        } else {
+            None
+        }
+    }
+}
+
+/// The rows of a table file with their labels (if any) and class names.
+struct Parsed {
+    table: Table,
+    labels: Option<Vec<Label>>,
+}
+
+/// A label as written: a small integer, or a class name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Label {
+    Number(u8),
+    Name(String),
+}
+
+/// A table data set, read and standardised.
+#[derive(Clone, Debug)]
+pub struct LoadedTable {
+    /// Training rows (standardised) and labels.
+    pub train: (Table, Vec<u8>),
+    /// Test rows (standardised) and labels.
+    pub test: (Table, Vec<u8>),
+    /// What each label means, label `i` at index `i`.
+    pub classes: Vec<String>,
+    /// The statistics the rows were standardised with.
+    pub standardizer: Standardizer,
+}
+
+impl TableSpec {
+    /// A spec for `path` with the defaults: no labels, 20 % held out for testing.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            test: None,
+            label_column: None,
+            labels: None,
+            test_labels: None,
+            test_fraction: default_test_fraction(),
+            split_seed: 0,
+        }
+    }
+
+    /// Whether `path` names a file this module reads (`.csv` or `.npy`).
+    pub fn is_table_path(path: &Path) -> bool {
+        Format::of(path).is_some()
+    }
+
+    /// Checks the options against each other and the files' formats.
+    pub fn validate(&self) -> Result<(), DataError> {
+        let bad = |message: String| {
+            Err(DataError::Table {
+                path: self.path.clone(),
+                message,
+            })
+        };
+        let Some(format) = Format::of(&self.path) else {
+            return bad("not a table file: expected a name ending in .csv or .npy".into());
+        };
+        if let Some(test) = &self.test
+            && Format::of(test) != Some(format)
+        {
+            return bad(format!(
+                "the test file {} is not of the same format (.csv or .npy)",
+                test.display()
+            ));
+        }
+        if !(0.0..1.0).contains(&self.test_fraction) {
+            return bad(format!(
+                "test fraction {}: expected a share in [0, 1)",
+                self.test_fraction
+            ));
+        }
+        match format {
+            Format::Csv if self.labels.is_some() || self.test_labels.is_some() => bad(
+                "label arrays (--labels, --test-labels) go with .npy files; a CSV names its \
+                 label column (--label-column)"
+                    .into(),
+            ),
+            Format::Npy if self.label_column.is_some() => bad(
+                "--label-column names a CSV column; the labels of a .npy file are a separate \
+                 array (--labels FILE.npy)"
+                    .into(),
+            ),
+            Format::Npy if self.test.is_some() && self.labels.is_some() != self.test_labels.is_some() => bad(
+                "with a test file, give labels for both (--labels and --test-labels) or neither".into(),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads the table, makes the train and test parts, and standardises both with
+    /// `standardizer` (a trained model's) or, when `None`, with statistics of the
+    /// training rows.
+    pub fn load(&self, standardizer: Option<&Standardizer>) -> Result<LoadedTable, DataError> {
+        self.validate()?;
+        let format = Format::of(&self.path).unwrap_or(Format::Csv);
+        let read = |path: &Path, labels: Option<&Path>| match format {
+            Format::Csv => read_csv(path, self.label_column.as_deref()),
+            Format::Npy => read_npy_table(path, labels),
+        };
+        let train = read(&self.path, self.labels.as_deref())?;
+        let (train, test) = match &self.test {
+            Some(test_path) => {
+                let test = read(test_path, self.test_labels.as_deref())?;
+                if test.table.columns != train.table.columns {
+                    return Err(DataError::Table {
+                        path: test_path.clone(),
+                        message: format!(
+                            "{} feature columns, but the training file {} has {}",
+                            test.table.columns,
+                            self.path.display(),
+                            train.table.columns
+                        ),
+                    });
+                }
+                (train, test)
+            }
+            None => self.hold_out(train)?,
+        };
+        // Labels: numbers as they are, names numbered in sorted order over both parts.
+        let names: BTreeSet<&String> = [&train.labels, &test.labels]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|l| match l {
+                Label::Name(n) => Some(n),
+                Label::Number(_) => None,
+            })
+            .collect();
+        let numbers = [&train.labels, &test.labels]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|l| match l {
+                Label::Number(n) => Some(*n),
+                Label::Name(_) => None,
+            })
+            .max();
+        let classes: Vec<String> = if names.is_empty() {
+            (0..=numbers.unwrap_or(0)).map(|n| n.to_string()).collect()
+        } else {
+            names.iter().map(|n| n.to_string()).collect()
+        };
+        if classes.len() > 256 {
+            return Err(DataError::Table {
+                path: self.path.clone(),
+                message: format!(
+                    "{} distinct labels; at most 256 classes are supported",
+                    classes.len()
+                ),
+            });
+        }
+        let number = |l: &Label| match l {
+            Label::Number(n) => *n,
+            Label::Name(name) => classes.iter().position(|c| c == name).unwrap_or(0) as u8,
+        };
+        let labels_of = |p: &Parsed| match &p.labels {
+            Some(ls) => ls.iter().map(number).collect(),
+            None => vec![0; p.table.count],
+        };
+        let (train_labels, test_labels) = (labels_of(&train), labels_of(&test));
+        let standardizer = match standardizer {
+            Some(s) => s.clone(),
+            None => Standardizer::fit(&train.table),
+        };
+        let (mut train, mut test) = (train.table, test.table);
+        standardizer.apply(&mut train, &self.path)?;
+        standardizer.apply(&mut test, self.test.as_deref().unwrap_or(&self.path))?;
+        Ok(LoadedTable {
+            train: (train, train_labels),
+            test: (test, test_labels),
+            classes,
+            standardizer,
+        })
+    }
+
+    /// Splits one file's rows into a training and a test part: `test_fraction` of them,
+    /// chosen by a permutation seeded with `split_seed`, each part in file order.
+    fn hold_out(&self, all: Parsed) -> Result<(Parsed, Parsed), DataError> {
+        let n = all.table.count;
+        let test_n = ((n as f64) * self.test_fraction).round() as usize;
+        if n < 2 || (self.test_fraction > 0.0 && (test_n == 0 || test_n >= n)) {
+            return Err(DataError::Table {
+                path: self.path.clone(),
+                message: format!(
+                    "{n} rows cannot be split into a training and a test part at a test fraction \
+                     of {}; give more rows, another fraction, or a test file",
+                    self.test_fraction
+                ),
+            });
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut rng = SplitMix64(self.split_seed);
+        for i in (1..n).rev() {
+            let j = (rng.next() % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+        let mut test_idx = order[..test_n].to_vec();
+        let mut train_idx = order[test_n..].to_vec();
+        test_idx.sort_unstable();
+        train_idx.sort_unstable();
+        let part = |idx: &[usize]| Parsed {
+            table: all.table.rows(idx),
+            labels: all
+                .labels
+                .as_ref()
+                .map(|ls| idx.iter().map(|&i| ls[i].clone()).collect()),
+        };
+        Ok((part(&train_idx), part(&test_idx)))
+    }
+}
+
+impl fmt::Display for TableSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())
+    }
+}
+
+/// Sebastiano Vigna's SplitMix64: a small, well-mixed generator for a reproducible split.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+fn table_error(path: &Path, message: String) -> DataError {
+    DataError::Table {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// Reads a numeric CSV file; `label_column` (header name or 0-based index) is taken
+/// out of the features as labels.
+fn read_csv(path: &Path, label_column: Option<&str>) -> Result<Parsed, DataError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| table_error(path, e.to_string()))?;
+    let mut records = reader.records();
+    let mut header: Option<Vec<String>> = None;
+    let mut rows: Vec<csv::StringRecord> = Vec::new();
+    if let Some(first) = records.next() {
+        let first = first.map_err(|e| table_error(path, e.to_string()))?;
+        if first.iter().any(|f| parse_number(f).is_none()) {
+            header = Some(first.iter().map(str::to_string).collect());
+        } else {
+            rows.push(first);
+        }
+    }
+    for record in records {
+        rows.push(record.map_err(|e| table_error(path, e.to_string()))?);
+    }
+    let width = header
+        .as_ref()
+        .map(Vec::len)
+        .or_else(|| rows.first().map(csv::StringRecord::len))
+        .unwrap_or(0);
+    let line_of = |i: usize| i + 1 + usize::from(header.is_some());
+    let label = match label_column {
+        None => None,
+        Some(name) => Some(
+            header
+                .as_ref()
+                .and_then(|h| h.iter().position(|c| c == name))
+                .or_else(|| name.parse::<usize>().ok().filter(|&i| i < width))
+                .ok_or_else(|| {
+                    let columns = match &header {
+                        Some(h) => format!("the header has {}", h.join(", ")),
+                        None => format!(
+                            "no header row, {width} columns (indices 0 to {})",
+                            width.saturating_sub(1)
+                        ),
+                    };
+                    table_error(path, format!("no label column '{name}': {columns}"))
+                })?,
+        ),
+    };
+    let columns = width - usize::from(label.is_some());
+    if rows.is_empty() || columns == 0 {
+        return Err(table_error(
+            path,
+            format!(
+                "{} data rows with {columns} feature columns: expected at least one of each",
+                rows.len()
+            ),
+        ));
+    }
+    let mut values = Vec::with_capacity(rows.len() * columns);
+    let mut labels = label.map(|_| Vec::with_capacity(rows.len()));
+    for (i, row) in rows.iter().enumerate() {
+        for (j, field) in row.iter().enumerate() {
+            if Some(j) == label {
+                if let Some(ls) = labels.as_mut() {
+                    ls.push(parse_label(field));
+                }
+                continue;
+            }
+            let v = parse_number(field)
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    let column = header
+                        .as_ref()
+                        .and_then(|h| h.get(j))
+                        .map_or(format!("column {j}"), |c| format!("column {j} ('{c}')"));
+                    let hint = if label.is_none() && parse_number(field).is_none() {
+                        " (if this column holds labels, name it as the label column)"
+                    } else {
+                        ""
+                    };
+                    table_error(
+                        path,
+                        format!(
+                            "line {}, {column}: '{field}' is not a finite number{hint}",
+                            line_of(i)
+                        ),
+                    )
+                })?;
+            values.push(v);
+        }
+    }
+    Ok(Parsed {
+        table: Table {
+            count: rows.len(),
+            columns,
+            values,
+        },
+        labels,
+    })
+}
+
+fn parse_number(field: &str) -> Option<f32> {
+    field.parse::<f32>().ok()
+}
+
+fn parse_label(field: &str) -> Label {
+    match field.parse::<f64>() {
+        Ok(v) if v.fract() == 0.0 && (0.0..=255.0).contains(&v) => Label::Number(v as u8),
+        _ => Label::Name(field.to_string()),
+    }
+}
+
+/// Reads a 2-D `.npy` array of features and, optionally, a 1-D array of labels.
+fn read_npy_table(path: &Path, labels: Option<&Path>) -> Result<Parsed, DataError> {
+    let features = read_npy(path)?;
+    let [count, columns] = features.shape[..] else {
+        return Err(table_error(
+            path,
+            format!(
+                "an array of shape {:?}: expected 2 dimensions, [samples, features]",
+                features.shape
+            ),
+        ));
+    };
+    if count == 0 || columns == 0 {
+        return Err(table_error(
+            path,
+            format!("shape [{count}, {columns}]: expected at least one sample and one feature"),
+        ));
+    }
+    if let Some((i, v)) = features
+        .values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !v.is_finite())
+    {
+        return Err(table_error(
+            path,
+            format!(
+                "value {v} at row {}, column {}: expected finite numbers",
+                i / columns,
+                i % columns
+            ),
+        ));
+    }
+    let labels = match labels {
+        None => None,
+        Some(lpath) => {
+            let l = read_npy(lpath)?;
+            if l.shape[..] != [count] {
+                return Err(table_error(
+                    lpath,
+                    format!(
+                        "labels of shape {:?}: expected [{count}], one per row of {}",
+                        l.shape,
+                        path.display()
+                    ),
+                ));
+            }
+            let labels = l
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| match v {
+                    v if v.fract() == 0.0 && (0.0..=255.0).contains(&v) => {
+                        Ok(Label::Number(v as u8))
+                    }
+                    v => Err(table_error(
+                        lpath,
+                        format!("label {v} at index {i}: expected integers from 0 to 255"),
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(labels)
+        }
+    };
+    Ok(Parsed {
+        table: Table {
+            count,
+            columns,
+            values: features.values.iter().map(|&v| v as f32).collect(),
+        },
+        labels,
+    })
+}
+
+/// A `.npy` array: its shape and its values in C (row-major) order.
+#[derive(Debug)]
+pub struct NpyArray {
+    /// The dimensions.
+    pub shape: Vec<usize>,
+    /// The values, row-major, converted to `f64`.
+    pub values: Vec<f64>,
+}
+
+/// Reads a `.npy` file (format versions 1–3) of a real, integer or boolean type.
+pub fn read_npy(path: &Path) -> Result<NpyArray, DataError> {
+    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_npy(&bytes).map_err(|message| table_error(path, message))
+}
+
+/// Parses the bytes of a `.npy` file.
+pub fn parse_npy(bytes: &[u8]) -> Result<NpyArray, String> {
+    const MAGIC: &[u8] = b"\x93NUMPY";
+    if bytes.len() < 10 || &bytes[..6] != MAGIC {
+        return Err("not a .npy file (it does not start with \\x93NUMPY)".into());
+    }
+    let (header_len, start) = match bytes[6] {
+        1 => (
+            usize::from(u16::from_le_bytes([bytes[8], bytes[9]])),
+            10usize,
+        ),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        v => return Err(format!(".npy format version {v}: expected 1, 2 or 3")),
+    };
+    let header = bytes
+        .get(start..start.saturating_add(header_len))
+        .ok_or("the header is cut short")?;
+    let header = std::str::from_utf8(header).map_err(|_| "the header is not text")?;
+    let descr = dict_value(header, "descr").ok_or("the header has no 'descr'")?;
+    let descr = descr.trim_matches(|c| c == '\'' || c == '"');
+    let fortran = match dict_value(header, "fortran_order") {
+        Some("True") => true,
+        Some("False") => false,
+        _ => return Err("the header has no fortran_order True/False".into()),
+    };
+    let shape_text = dict_value(header, "shape").ok_or("the header has no 'shape'")?;
+    let shape = shape_text
+        .trim_matches(|c| c == '(' || c == ')')
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| format!("shape {shape_text}: '{s}' is not a size"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let count = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| format!("shape {shape:?} is too large"))?;
+    let (endian, kind) = descr.split_at(descr.len().min(1));
+    let big = match endian {
+        "<" | "|" | "=" => false,
+        ">" => true,
+        _ => return Err(format!("dtype '{descr}': expected an explicit byte order")),
+    };
+    let size: usize = kind.get(1..).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let data = &bytes[start + header_len..];
+    let needed = count.checked_mul(size).ok_or("the array is too large")?;
+    if !matches!(
+        (kind.as_bytes().first(), size),
+        (Some(b'f'), 4 | 8) | (Some(b'i' | b'u'), 1 | 2 | 4 | 8) | (Some(b'b'), 1)
+    ) {
+        return Err(format!(
+            "dtype '{descr}': expected float32/64, (unsigned) integers or booleans"
+        ));
+    }
+    if data.len() != needed {
+        return Err(format!(
+            "{} bytes of data where shape {shape:?} of '{descr}' needs {needed}",
+            data.len()
+        ));
+    }
+    let word = |chunk: &[u8]| -> [u8; 8] {
+        let mut w = [0u8; 8];
+        if big {
+            for (i, &b) in chunk.iter().rev().enumerate() {
+                w[i] = b;
+            }
+        } else {
+            w[..chunk.len()].copy_from_slice(chunk);
+        }
+        w
+    };
+    let value = |chunk: &[u8]| -> f64 {
+        let w = word(chunk);
+        match (kind.as_bytes()[0], size) {
+            (b'f', 4) => f64::from(f32::from_le_bytes([w[0], w[1], w[2], w[3]])),
+            (b'f', _) => f64::from_le_bytes(w),
+            (b'u' | b'b', _) => u64::from_le_bytes(w) as f64,
+            (_, 8) => i64::from_le_bytes(w) as f64,
+            // Sign-extend a narrower signed integer.
+            (_, n) => {
+                let shift = 64 - 8 * n as u32;
+                ((u64::from_le_bytes(w) << shift) as i64 >> shift) as f64
+            }
+        }
+    };
+    let mut values: Vec<f64> = data.chunks_exact(size).map(value).collect();
+    if fortran && shape.len() > 1 {
+        values = fortran_to_c(&values, &shape);
+    }
+    Ok(NpyArray { shape, values })
+}
+
+/// The value of `key` in a `.npy` header (a Python dict literal).
+fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
+    let at = header
+        .find(&format!("'{key}'"))
+        .or_else(|| header.find(&format!("\"{key}\"")))?;
+    let rest = header[at + key.len() + 2..]
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
+    let end = if rest.starts_with('(') {
+        rest.find(')')? + 1
+    } else {
+        rest.find([',', '}']).unwrap_or(rest.len())
+    };
+    Some(rest[..end].trim())
+}
+
+/// Column-major values of `shape` in row-major order.
+fn fortran_to_c(values: &[f64], shape: &[usize]) -> Vec<f64> {
+    let n = values.len();
+    let mut out = vec![0.0; n];
+    let mut index = vec![0usize; shape.len()];
+    for (c, slot) in out.iter_mut().enumerate() {
+        // Row-major index c → its multi-index → the column-major offset.
+        let mut rem = c;
+        for d in (0..shape.len()).rev() {
+            index[d] = rem % shape[d];
+            rem /= shape[d];
+        }
+        let mut offset = 0;
+        for d in (0..shape.len()).rev() {
+            offset = offset * shape[d] + index[d];
+        }
+        *slot = values[offset];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn npy(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
+        let mut header = format!(
+            "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
+            if fortran { "True" } else { "False" }
+        );
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend((header.len() as u16).to_le_bytes());
+        out.extend(header.as_bytes());
+        out.extend(data);
+        out
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("temp dir is writable");
+        path
+    }
+
+    #[test]
+    fn npy_types_orders_and_errors() {
+        let f32s: Vec<u8> = [1.5f32, -2.0, 3.0, 4.0, 5.0, 6.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let a = parse_npy(&npy("<f4", false, "(2, 3)", &f32s)).expect("parses");
+        assert_eq!(a.shape, vec![2, 3]);
+        assert_eq!(a.values, vec![1.5, -2.0, 3.0, 4.0, 5.0, 6.0]);
+        // The same bytes in Fortran order are the transpose's memory.
+        let f = parse_npy(&npy("<f4", true, "(3, 2)", &f32s)).expect("parses");
+        assert_eq!(f.values, vec![1.5, 4.0, -2.0, 5.0, 3.0, 6.0]);
+        let i16s: Vec<u8> = [-3i16, 7].iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(
+            parse_npy(&npy("<i2", false, "(2,)", &i16s))
+                .expect("i2")
+                .values,
+            vec![-3.0, 7.0]
+        );
+        let be: Vec<u8> = 2.5f64.to_be_bytes().to_vec();
+        assert_eq!(
+            parse_npy(&npy(">f8", false, "(1,)", &be))
+                .expect("f8")
+                .values,
+            vec![2.5]
+        );
+        let short = parse_npy(&npy("<f4", false, "(2, 3)", &f32s[..20])).expect_err("short");
+        assert!(
+            short.contains("20 bytes") && short.contains("needs 24"),
+            "{short}"
+        );
+        let complex = parse_npy(&npy("<c8", false, "(1,)", &[0; 8])).expect_err("complex");
+        assert!(complex.contains("c8"), "{complex}");
+        assert!(parse_npy(b"PK\x03\x04 not npy").is_err());
+    }
+
+    #[test]
+    fn csv_with_header_names_labels_and_holds_out_a_test_part() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut text = String::from("a, b ,kind\n");
+        for i in 0..10 {
+            let kind = if i % 2 == 0 { "even" } else { "odd" };
+            text.push_str(&format!("{i},{},{kind}\n", 2 * i));
+        }
+        let path = write(dir.path(), "t.csv", &text);
+        let spec = TableSpec {
+            label_column: Some("kind".into()),
+            ..TableSpec::new(&path)
+        };
+        let t = spec.load(None).expect("loads");
+        assert_eq!(t.classes, vec!["even", "odd"]);
+        assert_eq!((t.train.0.count, t.test.0.count), (8, 2));
+        assert_eq!(t.train.0.columns, 2);
+        // Standardised with the training rows' statistics: mean 0, std 1 per column.
+        for j in 0..2 {
+            let col: Vec<f32> = (0..8).map(|i| t.train.0.row(i)[j]).collect();
+            let mean = col.iter().sum::<f32>() / 8.0;
+            let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 8.0;
+            assert!(
+                mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-4,
+                "{mean} {var}"
+            );
+        }
+        // Every row is in exactly one part, with its label: recover the raw values.
+        let s = &t.standardizer;
+        let mut seen: Vec<(u32, u8)> = [&t.train, &t.test]
+            .iter()
+            .flat_map(|(table, labels)| {
+                (0..table.count).map(move |i| {
+                    let raw = table.row(i)[0] * s.std[0] + s.mean[0];
+                    (raw.round() as u32, labels[i])
+                })
+            })
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            (0..10).map(|i| (i, (i % 2) as u8)).collect::<Vec<_>>()
+        );
+        // The same split and statistics on every load; given statistics are used as is.
+        let again = spec.load(Some(&t.standardizer)).expect("loads again");
+        assert_eq!(again.test.0, t.test.0);
+        assert_eq!(again.train.1, t.train.1);
+    }
+
+    #[test]
+    fn csv_without_header_takes_a_label_index_and_a_test_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let train = write(dir.path(), "train.csv", "1,5,0\n3,5,2\n");
+        let test = write(dir.path(), "test.csv", "2,6,1\n");
+        let spec = TableSpec {
+            label_column: Some("2".into()),
+            test: Some(test),
+            ..TableSpec::new(&train)
+        };
+        let t = spec.load(None).expect("loads");
+        assert_eq!(t.classes, vec!["0", "1", "2"]);
+        assert_eq!((t.train.1.clone(), t.test.1.clone()), (vec![0, 2], vec![1]));
+        // Column 1 is constant in training: std 1, so it is only centred.
+        assert_eq!(t.standardizer.std[1], 1.0);
+        assert_eq!(t.train.0.values, vec![-1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(t.test.0.values, vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn bad_tables_name_the_file_line_and_value() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let msg = |spec: TableSpec| spec.load(None).expect_err("bad").to_string();
+        let p = write(dir.path(), "nan.csv", "x,y\n1,2\n3,\n5,6\n7,8\n9,10\n");
+        let m = msg(TableSpec::new(&p));
+        assert!(
+            m.contains("nan.csv") && m.contains("line 3") && m.contains("'y'"),
+            "{m}"
+        );
+        let p = write(dir.path(), "ragged.csv", "1,2\n3\n");
+        assert!(msg(TableSpec::new(&p)).contains("ragged.csv"));
+        let p = write(dir.path(), "ok.csv", "x,y\n1,2\n3,4\n5,6\n");
+        let m = msg(TableSpec {
+            label_column: Some("z".into()),
+            ..TableSpec::new(&p)
+        });
+        assert!(
+            m.contains("no label column 'z'") && m.contains("x, y"),
+            "{m}"
+        );
+        let m = msg(TableSpec::new(dir.path().join("absent.csv")));
+        assert!(m.contains("absent.csv"), "{m}");
+        let m = msg(TableSpec::new(dir.path().join("data.txt")));
+        assert!(m.contains(".csv or .npy"), "{m}");
+        let one = write(dir.path(), "one.csv", "1,2\n");
+        assert!(msg(TableSpec::new(&one)).contains("1 rows cannot be split"));
+        let test = write(dir.path(), "wide.csv", "1,2,3\n");
+        let m = msg(TableSpec {
+            test: Some(test),
+            ..TableSpec::new(&p)
+        });
+        assert!(
+            m.contains("wide.csv") && m.contains("3 feature columns"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn npy_tables_take_label_arrays() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let x: Vec<u8> = (0..12).flat_map(|v| f64::from(v).to_le_bytes()).collect();
+        let xp = dir.path().join("x.npy");
+        std::fs::write(&xp, npy("<f8", false, "(6, 2)", &x)).expect("write");
+        let yp = dir.path().join("y.npy");
+        std::fs::write(&yp, npy("|u1", false, "(6,)", &[0, 1, 0, 1, 0, 3])).expect("write");
+        let spec = TableSpec {
+            labels: Some(yp.clone()),
+            test_fraction: 0.5,
+            ..TableSpec::new(&xp)
+        };
+        let t = spec.load(None).expect("loads");
+        assert_eq!(
+            (t.train.0.count, t.test.0.count, t.train.0.columns),
+            (3, 3, 2)
+        );
+        assert_eq!(t.classes.len(), 4);
+        let short = dir.path().join("short.npy");
+        std::fs::write(&short, npy("|u1", false, "(5,)", &[0; 5])).expect("write");
+        let m = TableSpec {
+            labels: Some(short),
+            ..TableSpec::new(&xp)
+        }
+        .load(None)
+        .expect_err("5 labels for 6 rows")
+        .to_string();
+        assert!(m.contains("short.npy") && m.contains("expected [6]"), "{m}");
+        let m = TableSpec {
+            label_column: Some("0".into()),
+            ..TableSpec::new(&xp)
+        }
+        .load(None)
+        .expect_err("label column on npy")
+        .to_string();
+        assert!(m.contains("--labels"), "{m}");
+    }
+}

@@ -1,0 +1,244 @@
+//! Your own data: CSV and `.npy` tables through train, eval, embed and anomaly.
+
+use super::*;
+
+/// The breast-cancer table shipped in the repository (569 rows, 30 features).
+fn breast_cancer() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/tables/breast-cancer.csv")
+}
+
+/// Runs `trainer ARGS --backend flex` and parses its JSON output.
+fn json(home: &Path, args: &[&str]) -> serde_json::Value {
+    let out = run(trainer(home)
+        .args(args)
+        .args(["--backend", "flex", "--json"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).expect("prints JSON")
+}
+
+/// A one-class autoencoder on the benign rows of a real CSV table, end to end:
+/// training loss falls, the standardisation is saved, codes are exported, malignant
+/// rows are told from benign ones, and the image-only commands refuse it.
+#[test]
+fn a_csv_table_trains_embeds_and_scores_anomalies() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("bc");
+    let csv = breast_cancer();
+    let csv = csv.to_str().expect("utf-8 path");
+    let table = ["--dataset", csv, "--label-column", "diagnosis"];
+    let out = train_cli_on(
+        home.path(),
+        &dir,
+        "flex",
+        &[
+            &table[..],
+            &[
+                "--classes",
+                "benign",
+                "--epochs",
+                "60",
+                "--batch-size",
+                "32",
+            ],
+        ]
+        .concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = metrics(&dir);
+    let (first, last) = (
+        epoch_value(&m, 0, "train", "Loss"),
+        epoch_value(&m, 59, "train", "Loss"),
+    );
+    assert!(last < first / 4.0, "training loss {first} -> {last}");
+
+    // The statistics of the 455 training rows (all classes: --classes only filters
+    // what the model trains on) are saved, one per feature column.
+    let stats: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("standardize.json")).expect("statistics saved"),
+    )
+    .expect("JSON");
+    assert_eq!(stats["mean"].as_array().map(Vec::len), Some(30));
+    // Mean radius of the breast-cancer rows is about 14.1.
+    let radius = stats["mean"][0].as_f64().unwrap_or(f64::NAN);
+    assert!((13.0..15.5).contains(&radius), "mean radius {radius}");
+
+    let dir_arg = dir.to_str().expect("utf-8 path");
+    let eval = json(home.path(), &["eval", "--artifact", dir_arg, "--knn", "5"]);
+    assert_eq!(eval["samples"].as_u64(), Some(114));
+    assert!(
+        eval.get("ssim").is_none() && eval.get("psnr_db").is_none(),
+        "{eval}"
+    );
+    // Benign and malignant rows are far apart in code space.
+    let knn = eval["knn"]["euclidean"].as_f64().unwrap_or(0.0);
+    assert!(knn > 0.85, "5-NN accuracy {knn}");
+
+    let out = run(trainer(home.path()).args(["embed", "--backend", "flex", "--artifact", dir_arg]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let codes = std::fs::read_to_string(dir.join("test-codes.csv")).expect("CSV codes");
+    assert_eq!(codes.lines().count(), 115, "a header and 114 rows");
+    let npy = ae_data::table::read_npy(&dir.join("test-codes.npy")).expect("codes .npy");
+    assert_eq!(npy.shape, vec![114, 7]);
+
+    let report = json(home.path(), &["anomaly", "--artifact", dir_arg]);
+    let auroc = report["auroc"].as_f64().unwrap_or(0.0);
+    assert!(
+        auroc > 0.9,
+        "AUROC of malignant against benign rows: {auroc}"
+    );
+    assert_eq!(report["normal_names"][0], "benign");
+    assert_eq!(report["per_class"][0]["name"], "malignant");
+
+    for (command, extra) in [
+        ("denoise", &[][..]),
+        ("filters", &[][..]),
+        ("interpolate", &[][..]),
+        ("search", &["--query", "0", "--png", "strip.png"][..]),
+    ] {
+        let out = run(trainer(home.path())
+            .args([command, "--backend", "flex", "--artifact", dir_arg])
+            .args(extra));
+        assert!(!out.status.success(), "{command} on a table succeeded");
+        assert!(
+            stderr(&out).contains("table"),
+            "{command}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// Bad table input is refused before any work, naming the file, the value and what
+/// was expected.
+#[test]
+fn bad_tables_are_refused_clearly() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let csv = breast_cancer();
+    let csv = csv.to_str().expect("utf-8 path");
+    let cases: [(&[&str], &[&str]); 5] = [
+        (
+            &["--dataset", csv, "--label-column", "grade"],
+            &["no label column 'grade'", "mean radius"],
+        ),
+        (
+            &[
+                "--dataset",
+                csv,
+                "--label-column",
+                "diagnosis",
+                "--classes",
+                "unknown",
+            ],
+            &["class unknown", "benign, malignant"],
+        ),
+        (
+            &[
+                "--dataset",
+                csv,
+                "--label-column",
+                "diagnosis",
+                "--model",
+                "conv",
+            ],
+            &["convolves images", "breast-cancer.csv"],
+        ),
+        (
+            &["--dataset", "fashion-mnist-sample", "--label-column", "0"],
+            &["describe a table"],
+        ),
+        (&["--dataset", "absent.csv"], &["absent.csv"]),
+    ];
+    for (i, (args, expected)) in cases.iter().enumerate() {
+        let dir = home.path().join(format!("run-{i}"));
+        let out = train_cli_on(home.path(), &dir, "flex", args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        for e in *expected {
+            assert!(stderr(&out).contains(e), "{args:?}: {}", stderr(&out));
+        }
+        assert!(
+            !dir.join("config.json").exists(),
+            "{args:?} left an artifact"
+        );
+    }
+    // A CSV with a value that is not a number: line and column named.
+    let bad = home.path().join("bad.csv");
+    std::fs::write(&bad, "a,b\n1,2\n3,x\n5,6\n7,8\n9,10\n").expect("write");
+    let out = train_cli_on(
+        home.path(),
+        &home.path().join("bad-run"),
+        "flex",
+        &["--dataset", "bad.csv"],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.csv") && err.contains("line 3") && err.contains("'x'"),
+        "{err}"
+    );
+}
+
+/// A `.npy` table with a label array: two well-separated clusters in 8 dimensions;
+/// the codes keep them apart.
+#[test]
+fn an_npy_table_with_labels_trains_and_separates_its_clusters() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let (n, d) = (400, 8);
+    let mut state = 7u64;
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) as f32
+    };
+    let mut x = Vec::with_capacity(n * d);
+    let mut y = Vec::with_capacity(n);
+    for i in 0..n {
+        let label = (i % 2) as u8;
+        for j in 0..d {
+            let centre = if label == 1 && j < 4 { 3.0 } else { 0.0 };
+            // A sum of uniforms: roughly normal noise with std 1.
+            let noise: f32 = (0..12).map(|_| uniform()).sum::<f32>() - 6.0;
+            x.push(centre + noise + 10.0 * j as f32);
+        }
+        y.push(label);
+    }
+    trainer::export::write_npy(&home.path().join("x.npy"), &x, &[n, d]).expect("write x");
+    trainer::export::write_npy(&home.path().join("y.npy"), &y, &[n]).expect("write y");
+    let dir = home.path().join("npy");
+    let out = train_cli_on(
+        home.path(),
+        &dir,
+        "flex",
+        &[
+            "--dataset",
+            "x.npy",
+            "--labels",
+            "y.npy",
+            "--latent",
+            "2",
+            "--epochs",
+            "30",
+            "--batch-size",
+            "32",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = metrics(&dir);
+    let (first, last) = (
+        epoch_value(&m, 0, "train", "Loss"),
+        epoch_value(&m, 29, "train", "Loss"),
+    );
+    assert!(last < first * 0.7, "training loss {first} -> {last}");
+    let eval = json(
+        home.path(),
+        &[
+            "eval",
+            "--artifact",
+            dir.to_str().expect("utf-8"),
+            "--knn",
+            "5",
+        ],
+    );
+    assert_eq!(eval["samples"].as_u64(), Some(80));
+    let knn = eval["knn"]["euclidean"].as_f64().unwrap_or(0.0);
+    assert!(knn > 0.9, "5-NN accuracy {knn}");
+}
