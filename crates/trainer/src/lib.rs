@@ -29,6 +29,8 @@ pub mod image;
 pub mod maps;
 pub mod plot;
 pub mod progress;
+#[cfg(feature = "remote")]
+pub mod remote;
 
 use ae_data::{DataError, DataSpec, Dataset, DatasetName, Images, Locator, Split};
 use anyhow::{Result, bail};

@@ -59,6 +59,42 @@ enum Command {
     /// Transfer learning with few labels: a classifier head on the trained encoder,
     /// frozen and fine-tuned, against the same network trained from scratch.
     Finetune(commands::FinetuneArgs),
+    /// Lend this machine's devices to `train --remote` on another (or this) machine:
+    /// serve them over WebSocket until interrupted.
+    #[cfg(feature = "remote")]
+    Serve(ServeArgs),
+}
+
+#[cfg(feature = "remote")]
+#[derive(Args)]
+struct ServeArgs {
+    /// TCP port to listen on, every interface (0: any free port, printed).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// Devices of the backend to serve (GPUs 0..N; on a CPU backend, N workers).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    devices: usize,
+    /// Serve only clients presenting this token (WebSocket is not encrypted: use on a
+    /// trusted network).
+    #[arg(long, env = "AE_REMOTE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+#[cfg(feature = "remote")]
+fn run_serve(args: ServeArgs) -> Result<()> {
+    let selected = device::select(args.device.backend)?;
+    let devices = device::devices(&selected, args.devices)?;
+    let n = devices.len();
+    trainer::remote::serve(devices, args.port, args.token.as_deref(), |port| {
+        use std::io::Write;
+        println!(
+            "serving {n} device(s) of {} on port {port} (ws://<this host>:{port}); Ctrl+C stops",
+            selected.description
+        );
+        let _ = std::io::stdout().flush();
+    })
 }
 
 /// The model families `--model` accepts.
@@ -330,6 +366,15 @@ struct TrainArgs {
     /// device, which holds the optimiser) or ddp (a replica per device, all-reduce).
     #[arg(long, value_enum, default_value_t = fit::Parallelism::Multi)]
     parallelism: fit::Parallelism,
+    /// Train on the devices of `trainer serve` servers, on this machine or others
+    /// (comma-separated ws://HOST:PORT), data-parallel with the multi strategy.
+    #[cfg(feature = "remote")]
+    #[arg(long, value_delimiter = ',', value_name = "ws://HOST:PORT,…")]
+    remote: Vec<String>,
+    /// The token the servers were started with.
+    #[cfg(feature = "remote")]
+    #[arg(long, env = "AE_REMOTE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     /// Artifact folder [default: artifacts/<model>-<dataset>-<n>, the first free n].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -440,6 +485,8 @@ fn main() -> ExitCode {
         Command::Filters(args) => commands::run_filters(args),
         Command::Compress(args) => commands::run_compress(args),
         Command::Finetune(args) => commands::run_finetune(args),
+        #[cfg(feature = "remote")]
+        Command::Serve(args) => run_serve(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -517,8 +564,30 @@ fn run_train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-/// The `--devices` of the chosen backend to train on, said on one line.
+/// The `--devices` of the chosen backend to train on (or the `--remote` servers'
+/// devices), said on one line.
 fn select_devices(args: &TrainArgs) -> Result<Vec<burn::prelude::Device>> {
+    #[cfg(feature = "remote")]
+    if !args.remote.is_empty() {
+        if args.devices != 1 {
+            bail!(
+                "--devices counts local devices; with --remote every device the servers host is used"
+            );
+        }
+        if args.parallelism == fit::Parallelism::Ddp && args.remote.len() > 1 {
+            bail!(
+                "--parallelism ddp: burn 0.22 runs collective operations only among the devices                  of one server; across {} servers use --parallelism multi",
+                args.remote.len()
+            );
+        }
+        let devices = trainer::remote::connect(&args.remote, args.token.as_deref())?;
+        println!(
+            "device: {} remote device(s) on {}",
+            devices.len(),
+            args.remote.join(", ")
+        );
+        return Ok(devices);
+    }
     let selected = device::select(args.device.backend)?;
     let devices = device::devices(&selected, args.devices)?;
     if args.parallelism == fit::Parallelism::Ddp

@@ -3,6 +3,8 @@ mod backends;
 mod bad_input;
 mod families;
 mod recovery;
+#[cfg(feature = "remote")]
+mod remote;
 mod tables;
 mod train_eval;
 
