@@ -652,7 +652,18 @@ fn run_resume(args: &TrainArgs, dir: &std::path::Path) -> Result<()> {
             dir.display(),
             config.epochs
         ),
-        None => println!("no complete checkpoint in {}: starting over", dir.display()),
+        None => {
+            println!("no complete checkpoint in {}: starting over", dir.display());
+            // Logs and partial checkpoints of the interrupted attempt would mix with the
+            // new run's.
+            for sub in ["train", "valid", artifact::CHECKPOINT_DIR] {
+                let path = dir.join(sub);
+                if path.exists() {
+                    std::fs::remove_dir_all(&path)
+                        .with_context(|| format!("removing {}", path.display()))?;
+                }
+            }
+        }
     }
     let data_path = if args.data_on_device {
         DataPath::Device

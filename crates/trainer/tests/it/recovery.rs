@@ -171,6 +171,43 @@ fn a_diverging_run_stops_naming_epoch_and_step_and_keeps_its_checkpoint() {
         .expect("checkpoint fits the model");
 }
 
+/// A run stopped before its first complete checkpoint starts over on `--resume`, and
+/// the logs of the stopped attempt do not leak into the new history.
+#[test]
+fn a_run_without_a_complete_checkpoint_starts_over_cleanly() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let args = [
+        &SMALL[..],
+        &["--epochs", "2", "--limit", "1024", "--seed", "5"],
+    ]
+    .concat();
+    let (fresh, stopped) = (home.path().join("fresh"), home.path().join("stopped"));
+    for dir in [&fresh, &stopped] {
+        let out = train_cli(home.path(), dir, &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    // What a kill leaves when no epoch's three checkpoint files were all written: the
+    // logs of the epochs under way, no weights.
+    std::fs::remove_file(stopped.join("model.bpk")).expect("remove weights");
+    for entry in std::fs::read_dir(stopped.join("checkpoint")).expect("checkpoints") {
+        let path = entry.expect("entry").path();
+        if path.to_string_lossy().contains("scheduler-") {
+            std::fs::remove_file(path).expect("remove");
+        }
+    }
+    let out = run(trainer(home.path())
+        .args(["train", "--backend", "ndarray", "--resume"])
+        .arg(&stopped));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("starting over"));
+    assert_eq!(
+        metrics(&stopped)["epochs"],
+        metrics(&fresh)["epochs"],
+        "the restarted run's history is not the fresh run's"
+    );
+    assert_nothing_corrupt(&stopped);
+}
+
 #[test]
 fn the_same_seed_gives_the_same_losses() {
     let home = tempfile::tempdir().expect("temp dir");
