@@ -1,9 +1,10 @@
 """PyTorch reference for `cargo xtask bench`: the same architectures, optimiser, batch
 size, data and thread count as the Rust benchmark, measured the same way.
 
-    python bench.py --family mlp --threads 2 --steps 50 --data-dir DIR
+    python bench.py --family mlp --threads 2 --steps 300 --data-dir DIR
 
-prints one JSON object: training samples/s, encode samples/s, peak resident memory.
+prints one JSON object: training samples/s, encode samples/s, peak resident memory,
+and the mean time of each part of a step (data, forward, backward, update, readback).
 """
 
 import argparse
@@ -154,7 +155,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--family", choices=sorted(FAMILIES), required=True)
     p.add_argument("--threads", type=int, default=os.cpu_count())
-    p.add_argument("--steps", type=int, default=50)
+    p.add_argument("--steps", type=int, default=300)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--data-dir", required=True)
     a = p.parse_args()
@@ -169,19 +170,34 @@ def main():
         idx = torch.randint(0, images.shape[0], (a.batch_size,), generator=g)
         return images[idx].float() / 255.0
 
+    phases = dict.fromkeys(["data", "forward", "backward", "update", "readback"], 0.0)
+
     def step():
-        loss = model.loss(batch())
+        t0 = time.perf_counter()
+        x = batch()
+        t1 = time.perf_counter()
+        loss = model.loss(x)
+        t2 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        t3 = time.perf_counter()
         opt.step()
-        return loss.item()
+        t4 = time.perf_counter()
+        value = loss.item()
+        t5 = time.perf_counter()
+        for key, dt in zip(phases, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+            phases[key] += dt
+        return value
 
     for _ in range(5):
         step()
+    for key in phases:
+        phases[key] = 0.0
     start = time.perf_counter()
     for _ in range(a.steps):
         step()
-    train = a.steps * a.batch_size / (time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    train = a.steps * a.batch_size / elapsed
 
     model.eval()
     with torch.no_grad():
@@ -198,6 +214,8 @@ def main():
         "train_samples_per_s": train,
         "encode_samples_per_s": encode,
         "peak_rss_bytes": peak_rss_bytes(),
+        "data_fraction": phases["data"] / elapsed,
+        "phases_ms": {k: 1e3 * v / a.steps for k, v in phases.items()},
     }))
 
 

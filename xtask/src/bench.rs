@@ -1,7 +1,12 @@
 //! `cargo xtask bench`: training and encoding throughput and peak memory of every
 //! model family on each CPU backend, beside PyTorch on the same architectures, data,
-//! batch size and thread count, in one run on one machine. Writes
-//! `target/bench/results.json` and `target/bench/results.md`.
+//! batch size and thread count, in one run on one machine. Every measurement is
+//! repeated (`--repeat`, 3 by default), the repetitions interleaved so that a slow
+//! spell of the machine touches every framework alike; the table gives medians, and
+//! each ratio is the median of the ratios taken within one repetition, with their
+//! range. On the CPU backends each part of a step is timed too (data, forward,
+//! backward, update, readback). Writes `target/bench/results.json` (every run and the
+//! summary) and `target/bench/results.md`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,6 +21,7 @@ struct Options {
     backends: Vec<String>,
     steps: String,
     max_seconds: String,
+    repeat: usize,
     pytorch: bool,
 }
 
@@ -23,8 +29,9 @@ fn options(args: &[String]) -> Result<Options> {
     let mut o = Options {
         families: FAMILIES.map(String::from).to_vec(),
         backends: vec!["flex".into(), "ndarray".into()],
-        steps: "50".into(),
+        steps: "300".into(),
         max_seconds: "20".into(),
+        repeat: 3,
         pytorch: true,
     };
     let mut it = args.iter();
@@ -35,9 +42,16 @@ fn options(args: &[String]) -> Result<Options> {
             "--backends" => o.backends = value()?.split(',').map(String::from).collect(),
             "--steps" => o.steps = value()?.clone(),
             "--max-seconds" => o.max_seconds = value()?.clone(),
+            "--repeat" => {
+                let v = value()?;
+                o.repeat =
+                    v.parse().ok().filter(|&n| n > 0).with_context(|| {
+                        format!("--repeat {v}: expected a whole number above 0")
+                    })?;
+            }
             "--no-pytorch" => o.pytorch = false,
             other => bail!(
-                "unknown flag {other}: expected --families, --backends, --steps, --max-seconds, --no-pytorch"
+                "unknown flag {other}: expected --families, --backends, --steps, --max-seconds, --repeat, --no-pytorch"
             ),
         }
     }
@@ -120,73 +134,265 @@ pub fn run(args: &[String]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     crate::cargo(&["bench", "-p", "trainer", "--bench", "families", "--no-run"])?;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut rows = Vec::new();
-    for family in &o.families {
-        for backend in &o.backends {
-            let what = format!("{family} on {backend}");
-            println!("bench: {what}");
-            let v = json_line(
-                Command::new(&cargo)
-                    .args(["bench", "-q", "-p", "trainer", "--bench", "families", "--"])
+    let python = if o.pytorch {
+        Some(pytorch_venv(&root)?)
+    } else {
+        None
+    };
+    let mut runs = Vec::new();
+    for rep in 0..o.repeat {
+        for family in &o.families {
+            for backend in &o.backends {
+                let what = format!("{family} on {backend} ({}/{})", rep + 1, o.repeat);
+                println!("bench: {what}");
+                let mut cmd = Command::new(&cargo);
+                cmd.args(["bench", "-q", "-p", "trainer", "--bench", "families", "--"])
                     .args(["--family", family, "--backend", backend])
-                    .args(["--steps", &o.steps, "--max-seconds", &o.max_seconds]),
-                &what,
-            )?;
-            rows.push(v);
-        }
-        if o.pytorch {
-            let python = pytorch_venv(&root)?;
-            let what = format!("{family} on PyTorch");
-            println!("bench: {what}");
-            let v = json_line(
-                Command::new(&python)
-                    .arg(root.join("bench/pytorch/bench.py"))
-                    .args(["--family", family, "--threads", &threads.to_string()])
-                    .args(["--steps", &o.steps])
-                    .arg("--data-dir")
-                    .arg(fashion_mnist_dir()?),
-                &what,
-            )?;
-            rows.push(v);
+                    .args(["--steps", &o.steps, "--max-seconds", &o.max_seconds]);
+                if matches!(backend.as_str(), "flex" | "ndarray") {
+                    cmd.arg("--phases");
+                }
+                runs.push(with_rep(json_line(&mut cmd, &what)?, rep));
+            }
+            if let Some(python) = &python {
+                let what = format!("{family} on PyTorch ({}/{})", rep + 1, o.repeat);
+                println!("bench: {what}");
+                let v = json_line(
+                    Command::new(python)
+                        .arg(root.join("bench/pytorch/bench.py"))
+                        .args(["--family", family, "--threads", &threads.to_string()])
+                        .args(["--steps", &o.steps])
+                        .arg("--data-dir")
+                        .arg(fashion_mnist_dir()?),
+                    &what,
+                )?;
+                runs.push(with_rep(v, rep));
+            }
         }
     }
-
-    let mut md = String::from(
-        "| family | framework | train samples/s | × PyTorch | encode samples/s | × PyTorch | peak memory (MB) | data share of a step |\n|---|---|---|---|---|---|---|---|\n",
-    );
-    for r in &rows {
-        let family = r["family"].as_str().unwrap_or("?");
-        let torch = rows.iter().find(|t| {
-            t["family"] == r["family"]
-                && t["framework"]
-                    .as_str()
-                    .is_some_and(|f| f.starts_with("pytorch"))
-        });
-        let ratio = |key: &str| match torch {
-            Some(t) => format!("{:.2}", num(r, key) / num(t, key)),
-            None => "—".into(),
-        };
-        md.push_str(&format!(
-            "| {family} | {} | {:.0} | {} | {:.0} | {} | {:.0} | {} |\n",
-            r["framework"].as_str().unwrap_or("?"),
-            num(r, "train_samples_per_s"),
-            ratio("train_samples_per_s"),
-            num(r, "encode_samples_per_s"),
-            ratio("encode_samples_per_s"),
-            num(r, "peak_rss_bytes") / 1e6,
-            r["data_fraction"]
-                .as_f64()
-                .map_or("—".into(), |f| format!("{:.1} %", 100.0 * f)),
-        ));
-    }
+    let summary = summarise(&runs);
+    let md = markdown(&summary);
     let dir = root.join("target/bench");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let json = serde_json::to_string_pretty(&rows).context("results serialise")?;
+    let json = serde_json::to_string_pretty(&serde_json::json!({
+        "threads": threads,
+        "repeat": o.repeat,
+        "summary": summary,
+        "runs": runs,
+    }))
+    .context("results serialise")?;
     std::fs::write(dir.join("results.json"), json).context("writing results.json")?;
     std::fs::write(dir.join("results.md"), &md).context("writing results.md")?;
     println!(
-        "\n{threads} threads; batch 128; Adam 1e-3; real Fashion-MNIST batches.\n\n{md}\nwrote {}",
+        "\n{threads} threads; batch 128; Adam 1e-3; real Fashion-MNIST batches; medians of {} runs.\n\n{md}\nwrote {}",
+        o.repeat,
         dir.join("results.json").display()
     );
     Ok(())
+}
+
+fn with_rep(mut v: Value, rep: usize) -> Value {
+    v["repetition"] = rep.into();
+    v
+}
+
+/// The median of `xs` (NaN when empty).
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.retain(|x| x.is_finite());
+    xs.sort_by(f64::total_cmp);
+    match xs.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => xs[n / 2],
+        n => 0.5 * (xs[n / 2 - 1] + xs[n / 2]),
+    }
+}
+
+fn is_pytorch(run: &Value) -> bool {
+    run["framework"]
+        .as_str()
+        .is_some_and(|f| f.starts_with("pytorch"))
+}
+
+const PHASES: [&str; 5] = ["data", "forward", "backward", "update", "readback"];
+
+/// One row per family and framework, in the order first run: medians over the
+/// repetitions, and each ratio to PyTorch as the median (with min and max) of the
+/// ratios taken within one repetition.
+fn summarise(runs: &[Value]) -> Vec<Value> {
+    let mut keys: Vec<(Value, Value)> = Vec::new();
+    for r in runs {
+        let key = (r["family"].clone(), r["framework"].clone());
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys.into_iter()
+        .map(|(family, framework)| {
+            let mine: Vec<&Value> = runs
+                .iter()
+                .filter(|r| r["family"] == family && r["framework"] == framework)
+                .collect();
+            let med = |key: &str| median(mine.iter().map(|r| num(r, key)).collect());
+            let ratios = |key: &str| -> Value {
+                let xs: Vec<f64> = mine
+                    .iter()
+                    .filter_map(|r| {
+                        let torch = runs.iter().find(|t| {
+                            is_pytorch(t)
+                                && t["family"] == family
+                                && t["repetition"] == r["repetition"]
+                        })?;
+                        Some(num(r, key) / num(torch, key))
+                    })
+                    .filter(|x| x.is_finite())
+                    .collect();
+                if xs.is_empty() {
+                    return Value::Null;
+                }
+                let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
+                let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                serde_json::json!({ "median": median(xs), "min": min, "max": max })
+            };
+            let phases: serde_json::Map<String, Value> = PHASES
+                .iter()
+                .filter_map(|p| {
+                    let xs: Vec<f64> = mine
+                        .iter()
+                        .filter_map(|r| r["phases_ms"][*p].as_f64())
+                        .collect();
+                    (!xs.is_empty()).then(|| (p.to_string(), median(xs).into()))
+                })
+                .collect();
+            serde_json::json!({
+                "family": family,
+                "framework": framework,
+                "runs": mine.len(),
+                "train_samples_per_s": med("train_samples_per_s"),
+                "train_vs_pytorch": ratios("train_samples_per_s"),
+                "encode_samples_per_s": med("encode_samples_per_s"),
+                "encode_vs_pytorch": ratios("encode_samples_per_s"),
+                "peak_rss_bytes": med("peak_rss_bytes"),
+                "data_fraction": med("data_fraction"),
+                "phases_ms": if phases.is_empty() { Value::Null } else { Value::Object(phases) },
+            })
+        })
+        .collect()
+}
+
+/// The throughput table and, where parts of a step were timed, the step-parts table.
+fn markdown(summary: &[Value]) -> String {
+    let ratio = |v: &Value| match (v["median"].as_f64(), v["min"].as_f64(), v["max"].as_f64()) {
+        (Some(m), Some(lo), Some(hi)) if (hi - lo) > 0.005 => format!("{m:.2} ({lo:.2}–{hi:.2})"),
+        (Some(m), _, _) => format!("{m:.2}"),
+        _ => "—".into(),
+    };
+    let mut md = String::from(
+        "| family | framework | train samples/s | × PyTorch | encode samples/s | × PyTorch | peak memory (MB) | data share of a step |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    let mut last_family = None;
+    for r in summary {
+        let family = r["family"].as_str().unwrap_or("?");
+        let shown = if last_family == Some(family) {
+            ""
+        } else {
+            family
+        };
+        last_family = Some(family);
+        md.push_str(&format!(
+            "| {shown} | {} | {:.0} | {} | {:.0} | {} | {:.0} | {} |\n",
+            r["framework"].as_str().unwrap_or("?"),
+            num(r, "train_samples_per_s"),
+            ratio(&r["train_vs_pytorch"]),
+            num(r, "encode_samples_per_s"),
+            ratio(&r["encode_vs_pytorch"]),
+            num(r, "peak_rss_bytes") / 1e6,
+            r["data_fraction"]
+                .as_f64()
+                .filter(|f| f.is_finite())
+                .map_or("—".into(), |f| format!("{:.1} %", 100.0 * f)),
+        ));
+    }
+    let timed: Vec<&Value> = summary
+        .iter()
+        .filter(|r| r["phases_ms"].is_object())
+        .collect();
+    if !timed.is_empty() {
+        md.push_str("\nmilliseconds per training step, by part (medians):\n\n| family | framework | data | forward | backward | update | readback | step |\n|---|---|---|---|---|---|---|---|\n");
+        let mut last_family = None;
+        for r in timed {
+            let family = r["family"].as_str().unwrap_or("?");
+            let shown = if last_family == Some(family) {
+                ""
+            } else {
+                family
+            };
+            last_family = Some(family);
+            let parts: Vec<f64> = PHASES.iter().map(|p| num(&r["phases_ms"], p)).collect();
+            let cells: Vec<String> = parts.iter().map(|x| format!("{x:.2}")).collect();
+            md.push_str(&format!(
+                "| {shown} | {} | {} | {:.2} |\n",
+                r["framework"].as_str().unwrap_or("?"),
+                cells.join(" | "),
+                parts.iter().sum::<f64>(),
+            ));
+        }
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(framework: &str, rep: usize, train: f64, forward: Option<f64>) -> Value {
+        let mut v = serde_json::json!({
+            "family": "mlp",
+            "framework": framework,
+            "repetition": rep,
+            "train_samples_per_s": train,
+            "encode_samples_per_s": 100.0,
+            "peak_rss_bytes": 1e8,
+        });
+        if let Some(f) = forward {
+            v["phases_ms"] = serde_json::json!({ "forward": f });
+        }
+        v
+    }
+
+    #[test]
+    fn median_of_odd_even_and_empty() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(vec![]).is_nan());
+    }
+
+    #[test]
+    fn ratios_are_taken_within_a_repetition() {
+        // The machine is twice as fast in repetition 1: the ratio stays 0.5, 0.8, 0.6.
+        let runs = vec![
+            run("burn flex", 0, 50.0, Some(4.0)),
+            run("pytorch", 0, 100.0, Some(3.0)),
+            run("burn flex", 1, 160.0, Some(2.0)),
+            run("pytorch", 1, 200.0, Some(1.0)),
+            run("burn flex", 2, 60.0, Some(3.0)),
+            run("pytorch", 2, 100.0, Some(2.0)),
+        ];
+        let s = summarise(&runs);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0]["framework"], "burn flex");
+        assert_eq!(s[0]["runs"], 3);
+        assert_eq!(num(&s[0], "train_samples_per_s"), 60.0);
+        let r = &s[0]["train_vs_pytorch"];
+        assert!((num(r, "median") - 0.6).abs() < 1e-12);
+        assert!((num(r, "min") - 0.5).abs() < 1e-12);
+        assert!((num(r, "max") - 0.8).abs() < 1e-12);
+        assert_eq!(num(&s[0]["phases_ms"], "forward"), 3.0);
+        assert_eq!(num(&s[1]["train_vs_pytorch"], "median"), 1.0);
+        let md = markdown(&s);
+        assert!(
+            md.contains("| mlp | burn flex | 60 | 0.60 (0.50–0.80) |"),
+            "{md}"
+        );
+        assert!(md.contains("| forward |"), "{md}");
+    }
 }

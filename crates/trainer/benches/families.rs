@@ -2,14 +2,17 @@
 //! line; `cargo xtask bench` runs it for every family and backend beside the PyTorch
 //! reference in `bench/pytorch/`.
 //!
-//! `cargo bench -p trainer --bench families -- --family mlp --backend flex [--steps 50] [--max-seconds 20]`
+//! `cargo bench -p trainer --bench families -- --family mlp --backend flex [--steps 300] [--max-seconds 20] [--phases]`
 //!
 //! A training step is what the trainer's step does: a batch of 128 real Fashion-MNIST
 //! images gathered by the host data path, the model's forward pass with every loss
 //! term, one backward pass, one Adam update, and the loss read back. Steps run until
 //! `--steps` or `--max-seconds`, after five warm-up steps. Encoding: 20 batches of
 //! 512 images through the inference model. Peak memory: the process's resident
-//! high-water mark (Linux).
+//! high-water mark (Linux). With `--phases` the device is synchronised between the
+//! parts of a step and each part's mean time is reported (`phases_ms`: data, forward,
+//! backward, update, readback); on a GPU that stops the queue from running ahead,
+//! so `cargo xtask bench` asks for it on the CPU backends only.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,20 +51,50 @@ struct Args {
     steps: usize,
     max_seconds: f64,
     batch_size: usize,
+    phases: bool,
+}
+
+/// Time spent in each part of the training steps.
+#[derive(Default)]
+struct Phases {
+    data: Duration,
+    forward: Duration,
+    backward: Duration,
+    update: Duration,
+    readback: Duration,
+}
+
+impl Phases {
+    fn mean_ms(&self, steps: usize) -> serde_json::Value {
+        let ms = |d: Duration| 1e3 * d.as_secs_f64() / steps.max(1) as f64;
+        serde_json::json!({
+            "data": ms(self.data),
+            "forward": ms(self.forward),
+            "backward": ms(self.backward),
+            "update": ms(self.update),
+            "readback": ms(self.readback),
+        })
+    }
 }
 
 fn args() -> Result<Args> {
     let mut a = Args {
         family: "mlp".into(),
         backend: Backend::Flex,
-        steps: 50,
+        steps: 300,
         max_seconds: 20.0,
         batch_size: 128,
+        phases: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        if flag == "--bench" {
-            continue; // added by `cargo bench`
+        match flag.as_str() {
+            "--bench" => continue, // added by `cargo bench`
+            "--phases" => {
+                a.phases = true;
+                continue;
+            }
+            _ => {}
         }
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
@@ -112,27 +145,42 @@ fn main() -> Result<()> {
             })
             .collect()
     };
-    let mut data_time = Duration::ZERO;
-    let mut step = |model: ae_models::AnyAutoencoder, data_time: &mut Duration| {
-        let t = Instant::now();
+    // Synchronises the device (only when phases are timed) and returns the time since `t`.
+    let lap = |t: &mut Instant| -> Duration {
+        if a.phases {
+            // A failed sync shows up as a failed readback below.
+            let _ = ad.sync();
+        }
+        let now = Instant::now();
+        let d = now - *t;
+        *t = now;
+        d
+    };
+    let mut step = |model: ae_models::AnyAutoencoder, p: &mut Phases| {
+        let mut t = Instant::now();
         let x = batcher.images(&next_batch(), &ad);
-        *data_time += t.elapsed();
+        p.data += lap(&mut t);
         let out = model.forward(x);
         let loss = out.loss.clone();
+        p.forward += lap(&mut t);
         let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+        p.backward += lap(&mut t);
         let model = optim.step(1e-3, model, grads);
+        p.update += lap(&mut t);
         let value = loss.into_scalar::<f32>();
+        p.readback += lap(&mut t);
         (model, value)
     };
-    let mut warm = Duration::ZERO;
+    let mut warm = Phases::default();
     for _ in 0..5 {
         model = step(model, &mut warm).0;
     }
+    let mut phases = Phases::default();
     let start = Instant::now();
     let mut steps = 0;
     let mut last = f32::NAN;
     while steps < a.steps.max(1) && (steps < 3 || start.elapsed().as_secs_f64() < a.max_seconds) {
-        (model, last) = step(model, &mut data_time);
+        (model, last) = step(model, &mut phases);
         steps += 1;
     }
     let train_time = start.elapsed().as_secs_f64();
@@ -162,7 +210,8 @@ fn main() -> Result<()> {
         "steps": steps,
         "train_samples_per_s": (steps * a.batch_size) as f64 / train_time,
         "encode_samples_per_s": encode,
-        "data_fraction": data_time.as_secs_f64() / train_time,
+        "data_fraction": phases.data.as_secs_f64() / train_time,
+        "phases_ms": if a.phases { phases.mean_ms(steps) } else { serde_json::Value::Null },
         "peak_rss_bytes": peak_rss_bytes(),
         "last_loss": last,
     });
