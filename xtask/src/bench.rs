@@ -279,6 +279,19 @@ fn summarise(runs: &[Value]) -> Vec<Value> {
         .collect()
 }
 
+/// The family column of consecutive rows: the name on the first row of each family,
+/// empty below it.
+fn family_cells<'a>(rows: impl Iterator<Item = &'a Value>) -> Vec<&'a str> {
+    let mut last = None;
+    rows.map(|r| {
+        let family = r["family"].as_str().unwrap_or("?");
+        let shown = if last == Some(family) { "" } else { family };
+        last = Some(family);
+        shown
+    })
+    .collect()
+}
+
 /// The throughput table and, where parts of a step were timed, the step-parts table.
 fn markdown(summary: &[Value]) -> String {
     let ratio = |v: &Value| match (v["median"].as_f64(), v["min"].as_f64(), v["max"].as_f64()) {
@@ -289,15 +302,7 @@ fn markdown(summary: &[Value]) -> String {
     let mut md = String::from(
         "| family | framework | train samples/s | × PyTorch | encode samples/s | × PyTorch | peak memory (MB) | data share of a step |\n|---|---|---|---|---|---|---|---|\n",
     );
-    let mut last_family = None;
-    for r in summary {
-        let family = r["family"].as_str().unwrap_or("?");
-        let shown = if last_family == Some(family) {
-            ""
-        } else {
-            family
-        };
-        last_family = Some(family);
+    for (r, shown) in summary.iter().zip(family_cells(summary.iter())) {
         md.push_str(&format!(
             "| {shown} | {} | {:.0} | {} | {:.0} | {} | {:.0} | {} |\n",
             r["framework"].as_str().unwrap_or("?"),
@@ -318,15 +323,7 @@ fn markdown(summary: &[Value]) -> String {
         .collect();
     if !timed.is_empty() {
         md.push_str("\nmilliseconds per training step, by part (medians):\n\n| family | framework | data | forward | backward | update | readback | step |\n|---|---|---|---|---|---|---|---|\n");
-        let mut last_family = None;
-        for r in timed {
-            let family = r["family"].as_str().unwrap_or("?");
-            let shown = if last_family == Some(family) {
-                ""
-            } else {
-                family
-            };
-            last_family = Some(family);
+        for (r, shown) in timed.iter().zip(family_cells(timed.iter().copied())) {
             let parts: Vec<f64> = PHASES.iter().map(|p| num(&r["phases_ms"], p)).collect();
             let cells: Vec<String> = parts.iter().map(|x| format!("{x:.2}")).collect();
             md.push_str(&format!(
