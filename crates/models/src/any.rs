@@ -3,8 +3,10 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use burn::nn::Linear;
+
 use crate::{
-    Aae, AaeConfig, Autoencoder, AutoencoderOutput, ConfigError, ConvAutoencoder,
+    Aae, AaeConfig, Activation, Autoencoder, AutoencoderOutput, ConfigError, ConvAutoencoder,
     ConvAutoencoderConfig, MlpAutoencoder, MlpAutoencoderConfig, Regularization, Vae, VaeConfig,
 };
 
@@ -25,12 +27,25 @@ pub enum ModelConfig {
 impl ModelConfig {
     /// The family's name (`mlp`, `conv`, `vae`, `conv-vae`, `aae`).
     pub fn kind(&self) -> &'static str {
+        self.family().name()
+    }
+
+    /// Whether greedy layer-wise pretraining applies: an MLP autoencoder with hidden
+    /// layers (a stacked autoencoder).
+    pub fn is_stacked(&self) -> bool {
         match self {
-            Self::Mlp(_) => "mlp",
-            Self::Conv(_) => "conv",
-            Self::Vae(c) if c.conv.is_some() => "conv-vae",
-            Self::Vae(_) => "vae",
-            Self::Aae(_) => "aae",
+            Self::Mlp(m) => !m.hidden.is_empty(),
+            Self::Conv(_) | Self::Vae(_) | Self::Aae(_) => false,
+        }
+    }
+
+    /// Whether the first fully connected layer produces the code itself (an MLP or
+    /// adversarial autoencoder without hidden layers), so its units are the code's.
+    pub fn first_layer_is_code(&self) -> bool {
+        match self {
+            Self::Mlp(m) => m.hidden.is_empty(),
+            Self::Aae(a) => a.autoencoder.hidden.is_empty(),
+            Self::Conv(_) | Self::Vae(_) => false,
         }
     }
 
@@ -130,6 +145,64 @@ impl AnyAutoencoder {
             Self::Aae(m) => Some(m.sample(n, device)),
             Self::Mlp(_) | Self::Conv(_) => None,
         }
+    }
+
+    /// Whether the model has a prior over its codes to sample from (see [`sample`](Self::sample)).
+    pub fn can_sample(&self) -> bool {
+        match self {
+            Self::Vae(_) | Self::Aae(_) => true,
+            Self::Mlp(_) | Self::Conv(_) => false,
+        }
+    }
+
+    /// The variational autoencoder, when the model is one: its posterior, ELBO and
+    /// likelihood estimate.
+    pub fn as_vae(&self) -> Option<&Vae> {
+        match self {
+            Self::Vae(m) => Some(m),
+            Self::Mlp(_) | Self::Conv(_) | Self::Aae(_) => None,
+        }
+    }
+
+    /// The MLP autoencoder, when the model is one (layer-wise pretraining works on it).
+    pub fn into_mlp(self) -> Option<MlpAutoencoder> {
+        match self {
+            Self::Mlp(m) => Some(m),
+            Self::Conv(_) | Self::Vae(_) | Self::Aae(_) => None,
+        }
+    }
+
+    /// The first fully connected layer the input meets, when the model starts with one
+    /// (not a convolution): its weights, `[inputs, units]`, are the filters the units
+    /// apply to the input.
+    pub fn first_dense_layer(&self) -> Option<&Linear> {
+        match self {
+            Self::Mlp(m) => m.encoder.first(),
+            Self::Aae(m) => m.autoencoder.encoder.first(),
+            Self::Vae(m) if m.conv_encoder.is_none() => m.encoder.first().or(Some(&m.mean)),
+            Self::Vae(_) | Self::Conv(_) => None,
+        }
+    }
+
+    /// The basis a linear decoder's reconstructions lie in (up to its bias), one row
+    /// per code unit, `[latent, features]`: the weights of a single-layer MLP decoder
+    /// without an output activation; `None` for any other decoder.
+    pub fn linear_decoder_basis(&self) -> Option<Tensor<2>> {
+        match self {
+            Self::Mlp(m)
+                if m.decoder.len() == 1 && m.output_activation() == Activation::Identity =>
+            {
+                // burn's Linear weight is [d_input, d_output] = [latent, features].
+                Some(m.decoder[0].weight.val())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl From<MlpAutoencoder> for AnyAutoencoder {
+    fn from(model: MlpAutoencoder) -> Self {
+        Self::Mlp(model)
     }
 }
 

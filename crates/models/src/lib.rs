@@ -9,6 +9,10 @@
 //!
 //! Families: [`MlpAutoencoder`] (vanilla, undercomplete, overcomplete, deep; bias on
 //! or off), [`ConvAutoencoder`], the variational [`Vae`] and the adversarial [`Aae`].
+//! [`Family`] describes them as data — names, each one's default architecture for an
+//! [`InputShape`] — and [`ModelConfig`] / [`AnyAutoencoder`] answer what a model can
+//! do (sample, its first dense layer, a linear decoder's basis, its [`ModelSize`]),
+//! so no caller needs to match on the families.
 //! Objectives are apart from architectures: [`Regularization`] (L1 and KL sparsity,
 //! k-sparse, contractive, weight penalties) and [`Noise`] (denoising) apply to the MLP
 //! and convolutional models alike (and to the autoencoder inside an [`Aae`]). Losses
@@ -24,10 +28,12 @@ mod adversarial;
 mod any;
 mod classifier;
 mod conv;
+mod family;
 mod loss;
 mod mlp;
 mod output;
 pub mod regularize;
+mod size;
 #[cfg(test)]
 mod testing;
 #[cfg(feature = "train")]
@@ -39,10 +45,12 @@ pub use adversarial::{Aae, AaeConfig, Prior};
 pub use any::{AnyAutoencoder, ModelConfig};
 pub use classifier::Classifier;
 pub use conv::{ConvAutoencoder, ConvAutoencoderConfig, ConvDecoder, ConvEncoder, ConvStackConfig};
+pub use family::{Family, InputShape, UnknownFamily};
 pub use loss::Reconstruction;
 pub use mlp::{MlpAutoencoder, MlpAutoencoderConfig};
 pub use output::{Autoencoder, AutoencoderOutput, LossTerm};
 pub use regularize::{KlSparsity, Noise, Regularization};
+pub use size::ModelSize;
 pub use vae::{Gaussian, Vae, VaeConfig};
 
 /// A configuration value that cannot build a model.

@@ -1,0 +1,316 @@
+//! The model families as data: their names, what each is, and each one's default
+//! architecture for an input shape.
+//!
+//! Everything outside this crate asks these questions here instead of matching on
+//! [`ModelConfig`]'s variants or comparing names, so that a new family is added in
+//! this crate and nowhere else is a list of families to keep in step.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::{
+    AaeConfig, Activation, ConfigError, ConvAutoencoderConfig, ConvStackConfig,
+    MlpAutoencoderConfig, ModelConfig, Reconstruction, VaeConfig,
+};
+
+/// The shape of one input sample as a model sees it (a plain shape, not a data set:
+/// this crate knows no data types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputShape {
+    /// An image of `channels` planes of `height` × `width` values.
+    Image {
+        /// Colour planes (1 for grey).
+        channels: usize,
+        /// Rows.
+        height: usize,
+        /// Columns.
+        width: usize,
+    },
+    /// A vector of `features` values, such as a row of a table.
+    Vector {
+        /// Values per sample.
+        features: usize,
+    },
+}
+
+impl InputShape {
+    /// A grey image of `height` × `width`.
+    pub fn grey(height: usize, width: usize) -> Self {
+        Self::Image {
+            channels: 1,
+            height,
+            width,
+        }
+    }
+
+    /// Values per sample: the model's input size.
+    pub fn features(&self) -> usize {
+        match *self {
+            Self::Image {
+                channels,
+                height,
+                width,
+            } => channels * height * width,
+            Self::Vector { features } => features,
+        }
+    }
+}
+
+impl fmt::Display for InputShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Image {
+                channels,
+                height,
+                width,
+            } => write!(f, "{channels}×{height}×{width} images"),
+            Self::Vector { features } => write!(f, "vectors of {features} values"),
+        }
+    }
+}
+
+/// A model family, as `--model` names it and as a [`ModelConfig`] reports it. The
+/// default is the MLP autoencoder.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// Multi-layer perceptron autoencoder.
+    #[default]
+    Mlp,
+    /// Convolutional autoencoder.
+    Conv,
+    /// Variational autoencoder with MLP encoder and decoder.
+    Vae,
+    /// Variational autoencoder with a convolutional encoder and decoder.
+    ConvVae,
+    /// Adversarial autoencoder.
+    Aae,
+}
+
+impl Family {
+    /// Every family, in the order they are listed to users.
+    pub const ALL: [Family; 5] = [Self::Mlp, Self::Conv, Self::Vae, Self::ConvVae, Self::Aae];
+
+    /// The family's name on the command line and in `config.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mlp => "mlp",
+            Self::Conv => "conv",
+            Self::Vae => "vae",
+            Self::ConvVae => "conv-vae",
+            Self::Aae => "aae",
+        }
+    }
+
+    /// One line saying what the family is.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Mlp => {
+                "Multi-layer perceptron autoencoder (vanilla, undercomplete, overcomplete, deep)"
+            }
+            Self::Conv => {
+                "Convolutional autoencoder: strided convolutions, transposed convolutions"
+            }
+            Self::Vae => "Variational autoencoder (MLP encoder and decoder)",
+            Self::ConvVae => "Variational autoencoder with a convolutional encoder and decoder",
+            Self::Aae => {
+                "Adversarial autoencoder: an MLP autoencoder whose codes a discriminator matches to a prior"
+            }
+        }
+    }
+
+    /// Whether the family convolves images (and so cannot take a vector input).
+    pub fn is_convolutional(self) -> bool {
+        match self {
+            Self::Conv | Self::ConvVae => true,
+            Self::Mlp | Self::Vae | Self::Aae => false,
+        }
+    }
+
+    /// Whether the family has a prior over its codes to sample images from.
+    pub fn is_generative(self) -> bool {
+        match self {
+            Self::Vae | Self::ConvVae | Self::Aae => true,
+            Self::Mlp | Self::Conv => false,
+        }
+    }
+
+    /// Adam's β₁ the family trains with by default: 0.5 for adversarial training, as
+    /// is usual for GANs (Radford et al., 2016); PyTorch's 0.9 otherwise.
+    pub fn default_beta1(self) -> f64 {
+        match self {
+            Self::Aae => 0.5,
+            Self::Mlp | Self::Conv | Self::Vae | Self::ConvVae => 0.9,
+        }
+    }
+
+    /// The family's default architecture for inputs of `shape`.
+    ///
+    /// For images, the architectures of the literature: a 784-512-256-32 MLP, two
+    /// strided convolutions of 32 and 64 channels and a code of 32, a VAE with one
+    /// hidden layer of 400 and a code of 20 (a conv VAE: the convolutions, then the
+    /// code), an AAE on the MLP with a code of 8. For a vector of `d` values (a
+    /// table), one hidden layer of 64 units, a code of `d / 4` (2 to 16), a linear
+    /// output trained with MSE on the standardised values; the convolutional families
+    /// are refused.
+    pub fn default_config(self, shape: InputShape) -> Result<ModelConfig, ConfigError> {
+        let features = shape.features();
+        match shape {
+            InputShape::Vector { .. } => self.vector_default(features),
+            InputShape::Image {
+                channels,
+                height,
+                width,
+            } => {
+                let conv = || ConvStackConfig::new([channels, height, width], vec![32, 64]);
+                let mlp = |latent| MlpAutoencoderConfig::new(features, vec![512, 256], latent);
+                Ok(match self {
+                    Self::Mlp => ModelConfig::Mlp(mlp(32)),
+                    Self::Conv => ModelConfig::Conv(ConvAutoencoderConfig::new(conv(), 32)),
+                    Self::Vae => ModelConfig::Vae(VaeConfig::new(features, vec![400], 20)),
+                    Self::ConvVae => ModelConfig::Vae(
+                        VaeConfig::new(features, vec![], 20).with_conv(Some(conv())),
+                    ),
+                    Self::Aae => ModelConfig::Aae(AaeConfig::new(mlp(8))),
+                })
+            }
+        }
+    }
+
+    fn vector_default(self, features: usize) -> Result<ModelConfig, ConfigError> {
+        let latent = (features / 4).clamp(2, 16);
+        let mlp = MlpAutoencoderConfig::new(features, vec![64], latent)
+            .with_output_activation(Activation::Identity);
+        match self {
+            Self::Mlp => Ok(ModelConfig::Mlp(mlp)),
+            Self::Aae => Ok(ModelConfig::Aae(AaeConfig::new(mlp))),
+            Self::Vae => Ok(ModelConfig::Vae(
+                VaeConfig::new(features, vec![64], latent).with_reconstruction(Reconstruction::Mse),
+            )),
+            Self::Conv | Self::ConvVae => Err(ConfigError::new(
+                "model",
+                self.name(),
+                format!(
+                    "a family that takes vectors of {features} values ({self} convolves \
+                     images): one of {}",
+                    Self::ALL
+                        .iter()
+                        .filter(|f| !f.is_convolutional())
+                        .map(|f| f.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+}
+
+impl ModelConfig {
+    /// The family this configuration builds.
+    pub fn family(&self) -> Family {
+        match self {
+            Self::Mlp(_) => Family::Mlp,
+            Self::Conv(_) => Family::Conv,
+            Self::Vae(c) if c.conv.is_some() => Family::ConvVae,
+            Self::Vae(_) => Family::Vae,
+            Self::Aae(_) => Family::Aae,
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is no family.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown model family '{name}': expected one of {}", Family::ALL.map(Family::name).join(", "))]
+pub struct UnknownFamily {
+    /// The name given.
+    pub name: String,
+}
+
+impl FromStr for Family {
+    type Err = UnknownFamily;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| UnknownFamily {
+                name: s.to_string(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_list_the_families() {
+        for family in Family::ALL {
+            assert_eq!(family.name().parse::<Family>(), Ok(family));
+            assert_eq!(family.to_string(), family.name());
+        }
+        let err = "transformer".parse::<Family>().expect_err("unknown");
+        assert_eq!(
+            err.to_string(),
+            "unknown model family 'transformer': expected one of mlp, conv, vae, conv-vae, aae"
+        );
+    }
+
+    #[test]
+    fn every_default_config_reports_its_family_and_validates() {
+        let image = InputShape::grey(28, 28);
+        let table = InputShape::Vector { features: 30 };
+        for family in Family::ALL {
+            let config = family
+                .default_config(image)
+                .expect("images suit every family");
+            assert_eq!(config.family(), family);
+            assert_eq!(config.input_size(), 784);
+            config.validate().expect("the defaults are valid");
+            match family.default_config(table) {
+                Ok(config) => {
+                    assert!(!family.is_convolutional());
+                    assert_eq!((config.family(), config.input_size()), (family, 30));
+                    assert_eq!(config.latent(), 7, "30 / 4 values");
+                    config.validate().expect("valid");
+                }
+                Err(err) => {
+                    assert!(family.is_convolutional(), "{family}: {err}");
+                    assert!(err.to_string().contains("one of mlp, vae, aae"), "{err}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn image_defaults_are_the_literature_architectures() {
+        let latent = |f: Family| {
+            f.default_config(InputShape::grey(28, 28))
+                .map(|c| c.latent())
+                .ok()
+        };
+        assert_eq!(
+            Family::ALL.map(latent),
+            [Some(32), Some(32), Some(20), Some(20), Some(8)]
+        );
+        assert_eq!(Family::Aae.default_beta1(), 0.5);
+        assert_eq!(Family::Vae.default_beta1(), 0.9);
+        assert_eq!(
+            InputShape::Vector { features: 3 }.to_string(),
+            "vectors of 3 values"
+        );
+        // A tiny table still gets a code of at least 2 and a large one at most 16.
+        let code = |d| {
+            Family::Mlp
+                .default_config(InputShape::Vector { features: d })
+                .map(|c| c.latent())
+                .ok()
+        };
+        assert_eq!((code(3), code(1000)), (Some(2), Some(16)));
+    }
+}

@@ -1,0 +1,151 @@
+//! How large a configuration is, counted before anything is built: its parameters and
+//! the values one sample produces on the way through it. Callers turn these into a
+//! memory estimate and refuse a model no machine could hold before allocating it.
+//!
+//! Counts saturate at `u64::MAX` instead of overflowing: a width of four billion is a
+//! configuration to refuse, not a panic.
+
+use crate::{ConfigError, ConvStackConfig, ModelConfig};
+
+/// Parameters and per-sample activations of a configuration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ModelSize {
+    /// Trainable values (weights and biases).
+    pub parameters: u64,
+    /// Values one sample produces through every layer of a forward pass (the
+    /// activations a backward pass keeps), the input and the output included.
+    pub activations: u64,
+}
+
+impl ModelSize {
+    fn add(self, other: ModelSize) -> ModelSize {
+        ModelSize {
+            parameters: self.parameters.saturating_add(other.parameters),
+            activations: self.activations.saturating_add(other.activations),
+        }
+    }
+}
+
+fn mul(a: usize, b: usize) -> u64 {
+    (a as u64).saturating_mul(b as u64)
+}
+
+/// Fully connected layers through `widths` (`[in, …, out]`), with or without biases.
+fn dense(widths: &[usize], bias: bool) -> ModelSize {
+    widths
+        .windows(2)
+        .map(|w| ModelSize {
+            parameters: mul(w[0], w[1]).saturating_add(if bias { w[1] as u64 } else { 0 }),
+            activations: w[1] as u64,
+        })
+        .fold(ModelSize::default(), ModelSize::add)
+}
+
+/// The convolutions and their mirror (biases included), and the flattened size of the
+/// innermost feature map.
+fn conv_stack(conv: &ConvStackConfig) -> Result<(ModelSize, usize), ConfigError> {
+    let (sizes, _) = conv.plan()?;
+    let kernel = mul(conv.kernel, conv.kernel);
+    let mut channels = vec![conv.image[0]];
+    channels.extend(&conv.channels);
+    let mut total = ModelSize::default();
+    for (c, [h, w]) in channels.windows(2).zip(sizes.iter().skip(1)) {
+        let weights = mul(c[0], c[1]).saturating_mul(kernel);
+        // The convolution and its transposed mirror, each with a bias.
+        total = total.add(ModelSize {
+            parameters: weights
+                .saturating_mul(2)
+                .saturating_add((c[0] + c[1]) as u64),
+            activations: mul(c[1], *h).saturating_mul(*w as u64).saturating_mul(2),
+        });
+    }
+    let [h, w] = sizes.last().copied().unwrap_or([1, 1]);
+    let last = channels.last().copied().unwrap_or(1);
+    Ok((total, last.saturating_mul(h).saturating_mul(w)))
+}
+
+impl ModelConfig {
+    /// The configuration's parameters and per-sample activations, without building it.
+    pub fn size(&self) -> Result<ModelSize, ConfigError> {
+        let input = ModelSize {
+            parameters: 0,
+            activations: self.input_size() as u64,
+        };
+        let body = match self {
+            Self::Mlp(c) => mlp(&c.encoder_widths(), c.bias),
+            Self::Aae(c) => {
+                let mut discriminator = vec![c.autoencoder.latent];
+                discriminator.extend(&c.discriminator);
+                discriminator.push(1);
+                mlp(&c.autoencoder.encoder_widths(), c.autoencoder.bias)
+                    .add(dense(&discriminator, true))
+            }
+            Self::Conv(c) => {
+                let (stack, flat) = conv_stack(&c.conv)?;
+                stack.add(dense(&[flat, c.latent, flat], true))
+            }
+            Self::Vae(c) => {
+                let (stack, outer) = match &c.conv {
+                    Some(conv) => conv_stack(conv)?,
+                    None => (ModelSize::default(), c.input_size),
+                };
+                let mut down = vec![outer];
+                down.extend(&c.hidden);
+                let last = down.last().copied().unwrap_or(outer);
+                let mut up = vec![c.latent];
+                up.extend(c.hidden.iter().rev());
+                up.push(outer);
+                // Encoder trunk, the mean and log-variance heads, the decoder.
+                stack
+                    .add(dense(&down, true))
+                    .add(dense(&[last, c.latent], true))
+                    .add(dense(&[last, c.latent], true))
+                    .add(dense(&up, true))
+            }
+        };
+        Ok(input.add(body))
+    }
+}
+
+/// An MLP encoder through `widths` and its mirrored decoder.
+fn mlp(widths: &[usize], bias: bool) -> ModelSize {
+    let mut up = widths.to_vec();
+    up.reverse();
+    dense(widths, bias).add(dense(&up, bias))
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::module::Module;
+    use burn::prelude::*;
+
+    use crate::{Family, InputShape, MlpAutoencoderConfig, ModelConfig};
+
+    /// The count agrees with the parameters of the built model, for every family.
+    #[test]
+    #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+    fn parameter_counts_match_the_built_models() {
+        let device = Device::ndarray();
+        for family in Family::ALL {
+            let config = family
+                .default_config(InputShape::grey(28, 28))
+                .expect("valid");
+            let built = config.init(&device).expect("builds").num_params() as u64;
+            assert_eq!(config.size().expect("counts").parameters, built, "{family}");
+        }
+        let no_bias = ModelConfig::Mlp(MlpAutoencoderConfig::new(10, vec![4], 2).with_bias(false));
+        let size = no_bias.size().expect("counts");
+        // 10·4 + 4·2 weights each way; activations 10 → 4 → 2 → 4 → 10.
+        assert_eq!(size.parameters, 2 * (40 + 8));
+        assert_eq!(size.activations, 10 + 4 + 2 + 4 + 10);
+    }
+
+    #[test]
+    fn absurd_widths_saturate_instead_of_overflowing() {
+        let huge = ModelConfig::Mlp(MlpAutoencoderConfig::new(784, vec![usize::MAX / 2], 8));
+        assert_eq!(huge.size().expect("counts").parameters, u64::MAX);
+        let large = ModelConfig::Mlp(MlpAutoencoderConfig::new(784, vec![4_000_000_000], 32));
+        let p = large.size().expect("counts").parameters;
+        assert!(p > 6_000_000_000_000, "{p}");
+    }
+}
