@@ -65,16 +65,24 @@ pub struct HostBatcher {
 }
 
 impl HostBatcher {
-    /// A batcher reading from `split`.
+    /// A batcher reading from `split` (shared, not copied).
     pub fn new(split: Arc<Split>) -> Self {
         Self { split }
     }
 
     /// The images at `indices` as a `[batch, pixels]` tensor.
     pub fn images(&self, indices: &[usize], device: &Device) -> Tensor<2> {
+        self.split.tensor(indices, device)
+    }
+}
+
+impl Split {
+    /// The samples at `indices` as a `[batch, features]` tensor on `device`: pixels
+    /// scaled to `[0, 1]`, table values as they are.
+    pub fn tensor(&self, indices: &[usize], device: &Device) -> Tensor<2> {
         let mut buf = Vec::new();
-        self.split.gather(indices, &mut buf);
-        let shape = [indices.len(), self.split.features()];
+        self.gather(indices, &mut buf);
+        let shape = [indices.len(), self.features()];
         Tensor::from_data(TensorData::new(buf, shape), device)
     }
 }
@@ -96,7 +104,7 @@ impl DeviceBatcher {
     pub fn new(split: &Split, device: &Device) -> Self {
         let all: Vec<usize> = (0..split.len()).collect();
         Self {
-            images: HostBatcher::new(Arc::new(split.clone())).images(&all, device),
+            images: split.tensor(&all, device),
         }
     }
 

@@ -7,7 +7,8 @@
 
 use std::path::Path;
 
-use crate::{DataError, DatasetName};
+use crate::DataError;
+use crate::catalogue::DatasetName;
 
 /// Largest file accepted from a mirror (the MNIST training images are ≈ 10 MB,
 /// Fashion-MNIST's ≈ 26 MB).
@@ -174,60 +175,12 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(all(test, feature = "download"))]
 mod tests {
     use super::*;
-    use std::io::{BufRead, BufReader, Write};
-    use std::net::TcpListener;
-    use std::sync::{Arc, Mutex};
-
-    /// A loopback HTTP/1.1 server that serves `files` by name, answers 404
-    /// otherwise, and stops after `max_requests` requests.
-    fn serve(
-        files: Vec<(String, Vec<u8>)>,
-        max_requests: usize,
-    ) -> (String, Arc<Mutex<Vec<String>>>) {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let base = format!("http://{}/data/", listener.local_addr().expect("addr"));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let seen = log.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().take(max_requests) {
-                let Ok(mut stream) = stream else { continue };
-                let mut line = String::new();
-                let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
-                if reader.read_line(&mut line).is_err() {
-                    continue;
-                }
-                // Drain the headers.
-                let mut header = String::new();
-                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
-                    header.clear();
-                }
-                let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
-                seen.lock().expect("log lock").push(path.clone());
-                let name = path.trim_start_matches("/data/");
-                let reply = match files.iter().find(|(n, _)| n == name) {
-                    Some((_, body)) => {
-                        let mut r = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                            body.len()
-                        )
-                        .into_bytes();
-                        r.extend_from_slice(body);
-                        r
-                    }
-                    None => {
-                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                            .to_vec()
-                    }
-                };
-                let _ = stream.write_all(&reply);
-            }
-        });
-        (base, log)
-    }
+    use crate::catalogue::FILE_NAMES;
+    use crate::testing::serve;
 
     fn sample_files() -> Vec<(String, Vec<u8>)> {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
-        crate::dataset::FILE_NAMES
+        FILE_NAMES
             .iter()
             .map(|n| {
                 (
@@ -258,49 +211,5 @@ mod tests {
             log.lock().expect("log").as_slice(),
             ["/data/train-images-idx3-ubyte.gz"]
         );
-    }
-
-    #[test]
-    fn downloads_checks_and_caches() {
-        // Serve real Fashion-MNIST files under their published names when the system
-        // package is installed; otherwise the matching-checksum path is unreachable
-        // offline and is reported as skipped.
-        let system = Path::new(crate::SYSTEM_DIR).join("fashion-mnist");
-        if !system.join(crate::dataset::FILE_NAMES[0]).is_file() {
-            crate::skip(
-                "download of full Fashion-MNIST from a loopback mirror",
-                "package dataset-fashion-mnist is not installed",
-            );
-            return;
-        }
-        let files: Vec<_> = crate::dataset::FILE_NAMES
-            .iter()
-            .map(|n| {
-                (
-                    n.to_string(),
-                    std::fs::read(system.join(n)).expect("system file"),
-                )
-            })
-            .collect();
-        let (bad, _) = serve(vec![], 4);
-        let (good, log) = serve(files, 8);
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let mut locator = crate::Locator::only(tmp.path().join("none"));
-        locator.cache_dir = Some(tmp.path().join("cache"));
-        locator.download = true;
-        // The first mirror answers 404 for everything: the second one serves.
-        locator.mirrors = Some(vec![bad, good]);
-        let ds = locator.load(DatasetName::FashionMnist).expect("downloaded");
-        assert_eq!((ds.train.len(), ds.test.len()), (60_000, 10_000));
-        assert!(matches!(ds.source, crate::Source::Downloaded(_)));
-        assert_eq!(log.lock().expect("log").len(), 4);
-        // A second load finds the cached files and makes no request.
-        let again = locator.load(DatasetName::FashionMnist).expect("cached");
-        assert!(
-            matches!(again.source, crate::Source::Cache(_)),
-            "{:?}",
-            again.source
-        );
-        assert_eq!(log.lock().expect("log").len(), 4);
     }
 }

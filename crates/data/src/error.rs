@@ -1,3 +1,6 @@
+//! [`DataError`]: everything that can go wrong while finding, fetching or reading a
+//! data set, each variant with the file and the values a user needs to fix it.
+
 use std::path::PathBuf;
 
 /// Everything that can go wrong while finding, fetching or reading a data set.
@@ -39,7 +42,7 @@ pub enum DataError {
         limit: u64,
     },
     /// The magic number is not the one this kind of IDX file has.
-    #[error("{}: IDX magic number is {found:#010x}, expected {expected:#010x} ({})", path.display(), magic_kind(*expected))]
+    #[error("{}: IDX magic number is {found:#010x}, expected {expected:#010x} ({kind})", path.display())]
     BadMagic {
         /// The file.
         path: PathBuf,
@@ -47,6 +50,8 @@ pub enum DataError {
         expected: u32,
         /// The magic number found.
         found: u32,
+        /// What the required number stands for.
+        kind: &'static str,
     },
     /// The file holds fewer bytes than its header announces.
     #[error("{}: truncated: header announces {expected} bytes of data, file has {actual}", path.display())]
@@ -103,20 +108,46 @@ pub enum DataError {
         test_cols: usize,
     },
     /// A data set name that is not known.
-    #[error("unknown dataset '{name}': expected one of {}, or a table file (.csv or .npy)", crate::DatasetName::ALL.map(|d| d.as_str()).join(", "))]
+    #[error("unknown dataset '{name}': expected one of {known}, or a table file (.csv or .npy)")]
     UnknownDataset {
         /// The name given.
         name: String,
+        /// The names known, comma-separated.
+        known: String,
     },
     /// No place held the files and they could not be downloaded.
     #[error("{dataset} not found. Looked in:\n{}\n{hint}", tried.iter().map(|t| format!("  - {t}")).collect::<Vec<_>>().join("\n"))]
     NotFound {
-        /// The data set.
-        dataset: crate::DatasetName,
+        /// The data set's name.
+        dataset: String,
         /// Each place tried, with what was missing there.
         tried: Vec<String>,
         /// What the user can do.
         hint: String,
+    },
+    /// The folder the caller named lacks some of the data set's files.
+    #[error("{}: missing {} of the {dataset} files (the folder named by --data-dir must hold all four)", dir.display(), missing.join(", "))]
+    Incomplete {
+        /// The folder.
+        dir: PathBuf,
+        /// The data set's name.
+        dataset: String,
+        /// The standard names of the files missing.
+        missing: Vec<String>,
+    },
+    /// A label that is not one of the data set's classes.
+    #[error("{}: label {label} at index {index} is not one of the {classes} classes of {dataset} (0 to {})", path.display(), classes - 1)]
+    LabelOutOfRange {
+        /// The label file.
+        path: PathBuf,
+        /// The sample's index in the file.
+        index: usize,
+        /// The label found.
+        label: u8,
+        /// The data set's name.
+        dataset: String,
+        /// How many classes it has.
+        classes: usize,
     },
     /// A table file (CSV or `.npy`) that cannot be used as a data set.
     #[error("{}: {message}", path.display())]
@@ -134,12 +165,4 @@ pub enum DataError {
         /// What happened at each address tried.
         reason: String,
     },
-}
-
-fn magic_kind(magic: u32) -> &'static str {
-    match magic {
-        crate::idx::IMAGES_MAGIC => "unsigned-byte images, 3 dimensions",
-        crate::idx::LABELS_MAGIC => "unsigned-byte labels, 1 dimension",
-        _ => "IDX",
-    }
 }

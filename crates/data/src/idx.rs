@@ -160,6 +160,7 @@ fn parse_header<'a>(
             path: origin.to_path_buf(),
             expected: magic,
             found,
+            kind: magic_kind(magic),
         });
     }
     if data.len() < header_len {
@@ -169,6 +170,15 @@ fn parse_header<'a>(
         .map(|i| be_u32(&data[4 + 4 * i..8 + 4 * i]) as usize)
         .collect();
     Ok((dims, &data[header_len..]))
+}
+
+/// What a magic number stands for, for error messages.
+fn magic_kind(magic: u32) -> &'static str {
+    match magic {
+        IMAGES_MAGIC => "unsigned-byte images, 3 dimensions",
+        LABELS_MAGIC => "unsigned-byte labels, 1 dimension",
+        _ => "IDX",
+    }
 }
 
 /// The body must hold exactly the product of the dimensions.

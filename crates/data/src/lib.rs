@@ -3,10 +3,14 @@
 //! - [`idx`] reads IDX files (raw or gzip) and checks everything a header claims:
 //!   magic number, dimensions, sizes, and that images and labels agree. Every
 //!   failure is a [`DataError`] naming the file and the values.
-//! - [`Locator`] finds a data set by [`DatasetName`]: `--data-dir`, `$AE_DATA_DIR`,
-//!   the user cache, the system folder of Debian's packages, then a SHA-256-checked
-//!   download (feature `download`). [`sample`] is a real Fashion-MNIST sample
-//!   compiled into the crate, for offline first runs and tests.
+//! - [`DatasetName`] lists the data sets known by name with their files, checksums
+//!   and classes; [`Locator`] finds one: in the folder the caller names
+//!   (`--data-dir`, and there only), else `$AE_DATA_DIR`, the user cache, the
+//!   system folder of Debian's packages, then a SHA-256-checked download (feature
+//!   `download`). [`sample`] is a real Fashion-MNIST sample compiled into the crate,
+//!   for offline first runs and tests.
+//! - A [`Dataset`] holds its train and test [`Split`]s shared, so handing one to a
+//!   data loader copies no sample.
 //! - [`batch`] turns sample indices into `[batch, pixels]` tensors without
 //!   per-item work, from host memory or from a copy resident on the device.
 //!
@@ -18,21 +22,26 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+mod catalogue;
 mod dataset;
 mod download;
 mod error;
 pub mod idx;
+mod locator;
+mod places;
 pub mod sample;
 pub mod table;
+#[cfg(test)]
+mod testing;
 
 pub use batch::{DeviceBatcher, HostBatcher, IndexDataset};
-pub use dataset::{
-    DATA_DIR_ENV, DataSpec, Dataset, DatasetName, FILE_NAMES, FileSpec, Locator, MIRROR_ENV,
-    SYSTEM_DIR, Samples, Source, Split, read_dir,
-};
+pub use catalogue::{DatasetName, FILE_NAMES, FileSpec};
+pub use dataset::{DataSpec, Dataset, Samples, Split};
 pub use download::fetch;
 pub use error::DataError;
 pub use idx::Images;
+pub use locator::{Locator, read_dir};
+pub use places::{DATA_DIR_ENV, MIRROR_ENV, SYSTEM_DIR, Source};
 pub use table::{Standardizer, Table, TableSpec};
 
 /// Environment variable that turns every skipped test into a failure (set in CI).

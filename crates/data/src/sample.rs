@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use crate::dataset::{Dataset, DatasetName, FILE_NAMES, Source, Split, check_shapes};
+use crate::catalogue::{DatasetName, FILE_NAMES};
+use crate::dataset::{Dataset, Split, check_shapes};
+use crate::places::Source;
 use crate::{DataError, idx};
 
 const FILES: [&[u8]; 4] = [

@@ -380,8 +380,7 @@ mod tests {
         device.seed(7);
         let sample = ae_data::sample::load().expect("embedded sample decodes");
         let indices: Vec<usize> = (0..256).collect();
-        let data =
-            ae_data::HostBatcher::new(std::sync::Arc::new(sample.train)).images(&indices, &device);
+        let data = sample.train.tensor(&indices, &device);
         let mut model = MlpAutoencoderConfig::new(784, vec![64], 16)
             .with_reconstruction(Reconstruction::Bce)
             .init(&device)

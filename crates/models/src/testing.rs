@@ -1,8 +1,6 @@
 //! Helpers shared by the unit tests: short training runs on the embedded sample of
 //! real Fashion-MNIST images, and a save → load round trip.
 
-use std::sync::Arc;
-
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
@@ -20,7 +18,7 @@ pub fn train_on_sample<M: Module + Autoencoder>(
     term: Option<&str>,
 ) -> (M, Vec<f32>) {
     let sample = ae_data::sample::load().expect("embedded sample decodes");
-    let batcher = ae_data::HostBatcher::new(Arc::new(sample.train));
+    let batcher = ae_data::HostBatcher::new(sample.train);
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
     let mut values = Vec::new();
     for step in 0..steps {
@@ -66,5 +64,5 @@ pub fn save_load<M: Module>(model: &M, fresh: M) -> M {
 pub fn test_images(n: usize, device: &Device) -> Tensor<2> {
     let sample = ae_data::sample::load().expect("embedded sample decodes");
     let idx: Vec<usize> = (0..n).collect();
-    ae_data::HostBatcher::new(Arc::new(sample.test)).images(&idx, device)
+    sample.test.tensor(&idx, device)
 }

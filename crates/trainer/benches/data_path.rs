@@ -4,7 +4,6 @@
 //! sample; batches of 128 images of 28×28 on the ndarray (CPU) device, in shuffled
 //! order. The device path includes the gather; both include making the tensor.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use ae_data::{DatasetName, DeviceBatcher, HostBatcher, Locator};
@@ -19,7 +18,7 @@ fn main() {
         .and_then(Result::ok)
         .or_else(|| ae_data::sample::load().ok())
         .expect("the embedded sample always loads");
-    let split = Arc::new(data.train);
+    let split = data.train.clone();
     let device = Device::ndarray();
     let n = split.len();
     // A fixed pseudo-random order (LCG), the same for both paths.

@@ -14,7 +14,6 @@
 //! backward, update, readback); on a GPU that stops the queue from running ahead,
 //! so `cargo xtask bench` asks for it on the CPU backends only.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ae_data::{DatasetName, HostBatcher, Locator};
@@ -132,7 +131,7 @@ fn main() -> Result<()> {
     ad.seed(0);
     let mut model = config.init(&ad)?;
     let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
-    let batcher = HostBatcher::new(Arc::new(data.train.clone()));
+    let batcher = HostBatcher::new(data.train.clone());
     let n = data.train.len();
     let mut state = 0x853c_49e6_748f_ea9bu64;
     let mut next_batch = || -> Vec<usize> {
@@ -189,7 +188,7 @@ fn main() -> Result<()> {
     let chunks: Vec<Vec<usize>> = (0..20)
         .map(|i| (i * 512..(i + 1) * 512).collect())
         .collect();
-    let enc = HostBatcher::new(Arc::new(data.train));
+    let enc = HostBatcher::new(data.train);
     let _ = model
         .encode(enc.images(&chunks[0], &device))
         .sum()

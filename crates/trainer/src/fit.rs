@@ -172,10 +172,7 @@ pub fn train_on(
     let train_split = Arc::new(train_split);
     // With no held-out part, validation runs on the test split.
     let (valid_split, valid_idx) = if valid_idx.is_empty() {
-        (
-            Arc::new(data.test.clone()),
-            IndexDataset::new(0, data.test.len()),
-        )
+        (data.test.clone(), IndexDataset::new(0, data.test.len()))
     } else {
         (train_split.clone(), valid_idx)
     };
@@ -475,7 +472,7 @@ pub fn training_images(
 ) -> Result<(Split, IndexDataset, IndexDataset)> {
     let mut images = match &config.classes {
         Some(labels) => data.train.with_labels(labels),
-        None => data.train.clone(),
+        None => Split::clone(&data.train),
     };
     if images.is_empty() {
         bail!(

@@ -3,8 +3,6 @@
 //!
 //! Run: `cargo run --release -p custom-loop`
 
-use std::sync::Arc;
-
 use ae_data::{HostBatcher, sample};
 use ae_models::{Autoencoder, MlpAutoencoderConfig, Reconstruction};
 use burn::optim::{AdamConfig, GradientsParams};
@@ -19,8 +17,8 @@ fn main() -> anyhow::Result<()> {
     device.seed(0);
 
     let data = sample::load()?;
-    let train = HostBatcher::new(Arc::new(data.train));
-    let test = HostBatcher::new(Arc::new(data.test));
+    let train = HostBatcher::new(data.train);
+    let test = HostBatcher::new(data.test);
 
     let mut model = MlpAutoencoderConfig::new(784, vec![256], 16)
         .with_reconstruction(Reconstruction::Bce)

@@ -477,8 +477,7 @@ fn finetuning_moves_the_encoder_and_freezing_keeps_it() {
         .load(ae_data::DatasetName::FashionMnistSample)
         .expect("embedded sample");
     let subset = labelled_subset(&data.train, 100).expect("10 per class");
-    let x = ae_data::HostBatcher::new(std::sync::Arc::new(data.test.clone()))
-        .images(&[0, 1, 2], &device);
+    let x = ae_data::HostBatcher::new(data.test.clone()).images(&[0, 1, 2], &device);
     let before = artifact
         .load_model(&device)
         .expect("loads")

@@ -150,12 +150,60 @@ fn missing_file() {
         std::fs::remove_file(d.join("t10k-labels-idx1-ubyte.gz")).expect("rm");
     });
     assert!(
-        err.contains("mnist not found") && err.contains("missing t10k-labels-idx1-ubyte.gz"),
+        err.contains("missing t10k-labels-idx1-ubyte.gz of the mnist files")
+            && !err.contains("train-images"),
         "{err}"
     );
+}
+
+/// The folder the user names is the one read: a file missing there is an error,
+/// even when another complete copy (the system's, where the package is installed)
+/// would be found without `--data-dir`.
+#[test]
+fn a_named_data_dir_missing_a_file_is_not_replaced_by_another_copy() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let data = home.path().join("data");
+    valid_files(&data);
+    std::fs::remove_file(data.join("train-labels-idx1-ubyte.gz")).expect("rm");
+    let out = run(trainer(home.path())
+        .args([
+            "train",
+            "--dataset",
+            "fashion-mnist",
+            "--backend",
+            "ndarray",
+        ])
+        .args(["--epochs", "1", "--out", "run", "--data-dir"])
+        .arg(&data));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: {}: missing train-labels-idx1-ubyte.gz of the fashion-mnist files (the \
+             folder named by --data-dir must hold all four)",
+            data.display()
+        )
+    );
+    assert!(!home.path().join("run").exists());
+}
+
+#[test]
+fn a_label_outside_the_classes() {
+    let err = train_on_broken(|d| {
+        let labels: Vec<u8> = (0..10u8).map(|i| if i == 3 { 255 } else { i }).collect();
+        std::fs::write(
+            d.join("t10k-labels-idx1-ubyte.gz"),
+            gzip(&encode_labels(&labels)),
+        )
+        .expect("write");
+    });
     assert!(
-        err.contains("download:"),
-        "the download attempt is reported: {err}"
+        err.contains(
+            "t10k-labels-idx1-ubyte.gz: label 255 at index 3 is not one of the 10 \
+             classes of mnist (0 to 9)"
+        ),
+        "{err}"
     );
 }
 

@@ -9,7 +9,6 @@ use ae_models::{
     MlpAutoencoderConfig, ModelConfig, Noise, Reconstruction, Regularization, VaeConfig,
 };
 use burn::prelude::*;
-use std::sync::Arc;
 use trainer::config::TrainConfig;
 use trainer::fit::{DataPath, Outcome, train};
 
@@ -101,7 +100,7 @@ fn vae_trains_reports_kl_and_reloads() {
     );
     // The test loss is an average of sampled ELBOs: reloading gives the same codes (means).
     let model = reload(home.path());
-    let x = HostBatcher::new(Arc::new(sample().test)).images(&[0, 1], &cpu());
+    let x = sample().test.tensor(&[0, 1], &cpu());
     assert_eq!(model.encode(x).dims(), [2, 10]);
 }
 
@@ -115,8 +114,8 @@ fn denoising_gains_psnr_over_the_noisy_input() {
     let device = cpu();
     device.seed(1);
     let test = sample().test;
-    let clean = HostBatcher::new(Arc::new(test.clone()))
-        .images(&(0..test.len()).collect::<Vec<_>>(), &device);
+    let clean =
+        HostBatcher::new(test.clone()).images(&(0..test.len()).collect::<Vec<_>>(), &device);
     let noisy = noise.corrupt(clean.clone());
     let denoised = model.forward(noisy.clone()).reconstruction;
     let psnr = |a: Tensor<2>| {
@@ -143,9 +142,8 @@ fn k_sparse_codes_have_exactly_k_units() {
     let mlp = MlpAutoencoderConfig::new(784, vec![], 200).with_regularization(reg);
     let o = fit(ModelConfig::Mlp(mlp), 2, 2048, home.path());
     assert!(loss(&o, 1, "train", "Loss") < loss(&o, 0, "train", "Loss"));
-    let code = reload(home.path()).encode(
-        HostBatcher::new(Arc::new(sample().test)).images(&(0..50).collect::<Vec<_>>(), &cpu()),
-    );
+    let code =
+        reload(home.path()).encode(sample().test.tensor(&(0..50).collect::<Vec<_>>(), &cpu()));
     let values = code.into_data().try_into_vec::<f32>().expect("f32");
     for row in values.chunks(200) {
         assert_eq!(row.iter().filter(|v| **v != 0.0).count(), 25);
@@ -171,7 +169,7 @@ fn sparsity_penalties_are_reported_and_lower_activity() {
     let plain =
         MlpAutoencoderConfig::new(784, vec![128], 64).with_code_activation(Activation::Relu);
     fit(ModelConfig::Mlp(plain), 2, 2048, &plain_dir);
-    let x = HostBatcher::new(Arc::new(sample().test)).images(&(0..200).collect::<Vec<_>>(), &cpu());
+    let x = sample().test.tensor(&(0..200).collect::<Vec<_>>(), &cpu());
     let activity = |m: AnyAutoencoder| m.encode(x.clone()).abs().mean().into_scalar::<f32>();
     let (sparse, dense) = (activity(reload(home.path())), activity(reload(&plain_dir)));
     assert!(
@@ -201,7 +199,7 @@ fn contractive_penalty_lowers_the_jacobian_norm() {
         "contractive term not reported"
     );
     fit(ModelConfig::Mlp(base), 2, 2048, &without);
-    let x = HostBatcher::new(Arc::new(sample().test)).images(&(0..500).collect::<Vec<_>>(), &cpu());
+    let x = sample().test.tensor(&(0..500).collect::<Vec<_>>(), &cpu());
     let jacobian = |dir: &Path| match reload(dir) {
         AnyAutoencoder::Mlp(m) => {
             let code = m.encode(x.clone());
