@@ -132,7 +132,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let o = options(args)?;
     let root = std::env::current_dir().context("current directory")?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    crate::cargo(&["bench", "-p", "trainer", "--bench", "families", "--no-run"])?;
+    crate::cmd::cargo(&["bench", "-p", "trainer", "--bench", "families", "--no-run"])?;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let python = if o.pytorch {
         Some(pytorch_venv(&root)?)

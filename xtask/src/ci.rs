@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use crate::cargo;
+use crate::cmd::cargo;
 
 pub fn run(args: &[String]) -> Result<()> {
     let lint = !args.iter().any(|a| a == "--no-lint");

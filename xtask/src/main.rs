@@ -7,10 +7,11 @@
 
 mod bench;
 mod ci;
+mod cmd;
+#[cfg(test)]
+mod tidy;
 
-use std::process::{Command, ExitCode};
-
-use anyhow::{Context, Result, bail};
+use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,18 +35,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Runs `cargo` with `args`, echoing the command, failing on a non-zero exit.
-pub(crate) fn cargo(args: &[&str]) -> Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    println!("$ cargo {}", args.join(" "));
-    let status = Command::new(&cargo)
-        .args(args)
-        .status()
-        .with_context(|| format!("running {cargo}"))?;
-    if !status.success() {
-        bail!("`cargo {}` failed ({status})", args.join(" "));
-    }
-    Ok(())
 }

@@ -25,11 +25,6 @@ pub enum ModelConfig {
 }
 
 impl ModelConfig {
-    /// The family's name (`mlp`, `conv`, `vae`, `conv-vae`, `aae`).
-    pub fn kind(&self) -> &'static str {
-        self.family().name()
-    }
-
     /// Whether greedy layer-wise pretraining applies: an MLP autoencoder with hidden
     /// layers (a stacked autoencoder).
     pub fn is_stacked(&self) -> bool {

@@ -90,6 +90,17 @@ impl Family {
     /// Every family, in the order they are listed to users.
     pub const ALL: [Family; 5] = [Self::Mlp, Self::Conv, Self::Vae, Self::ConvVae, Self::Aae];
 
+    /// The names of the families for which `keep` holds, comma-separated, for messages
+    /// such as "one of mlp, vae, aae".
+    pub fn listed(keep: impl Fn(Family) -> bool) -> String {
+        Self::ALL
+            .into_iter()
+            .filter(|&f| keep(f))
+            .map(Self::name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The family's name on the command line and in `config.json`.
     pub fn name(self) -> &'static str {
         match self {
@@ -192,12 +203,7 @@ impl Family {
                 format!(
                     "a family that takes vectors of {features} values ({self} convolves \
                      images): one of {}",
-                    Self::ALL
-                        .iter()
-                        .filter(|f| !f.is_convolutional())
-                        .map(|f| f.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    Self::listed(|f| !f.is_convolutional())
                 ),
             )),
         }
@@ -225,7 +231,7 @@ impl fmt::Display for Family {
 
 /// A name that is no family.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown model family '{name}': expected one of {}", Family::ALL.map(Family::name).join(", "))]
+#[error("unknown model family '{name}': expected one of {}", Family::listed(|_| true))]
 pub struct UnknownFamily {
     /// The name given.
     pub name: String,

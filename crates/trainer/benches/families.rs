@@ -17,31 +17,32 @@
 use std::time::{Duration, Instant};
 
 use ae_data::{DatasetName, HostBatcher, Locator};
-use ae_models::{
-    AaeConfig, Autoencoder, ConvAutoencoderConfig, ConvStackConfig, MlpAutoencoderConfig,
-    ModelConfig, Reconstruction, VaeConfig,
-};
+use ae_models::{Autoencoder, Family, InputShape, ModelConfig};
 use anyhow::{Context, Result, bail};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use trainer::device::{Backend, select};
+use trainer::overrides::{ModelOverrides, Widths};
 
-/// The benchmarked architectures (the list; the trainer's defaults).
-fn family(name: &str) -> Result<ModelConfig> {
-    let mlp = |hidden: Vec<usize>, latent| MlpAutoencoderConfig::new(784, hidden, latent);
-    Ok(match name {
-        "mlp" => ModelConfig::Mlp(mlp(vec![512, 256], 32)),
-        "deep" => ModelConfig::Mlp(mlp(vec![1000, 500, 250], 30)),
-        "conv" => ModelConfig::Conv(ConvAutoencoderConfig::new(
-            ConvStackConfig::new([1, 28, 28], vec![32, 64]),
-            32,
-        )),
-        "vae" => ModelConfig::Vae(
-            VaeConfig::new(784, vec![400], 20).with_reconstruction(Reconstruction::Bce),
-        ),
-        "aae" => ModelConfig::Aae(AaeConfig::new(mlp(vec![512, 256], 8))),
-        other => bail!("unknown family '{other}': expected mlp, deep, conv, vae or aae"),
-    })
+/// The benchmarked architectures: each family's default for 28×28 images (the
+/// trainer's), and `deep`, the default family (the MLP) stacked as in Hinton &
+/// Salakhutdinov (2006), 784-1000-500-250-30.
+fn architecture(name: &str) -> Result<ModelConfig> {
+    let shape = InputShape::grey(28, 28);
+    if name == "deep" {
+        let mut model = Family::default().default_config(shape)?;
+        ModelOverrides {
+            hidden: Some(Widths(vec![1000, 500, 250])),
+            latent: Some(30),
+            ..Default::default()
+        }
+        .apply(&mut model)?;
+        return Ok(model);
+    }
+    let family: Family = name
+        .parse()
+        .with_context(|| format!("--family {name}: a family, or deep"))?;
+    Ok(family.default_config(shape)?)
 }
 
 struct Args {
@@ -78,7 +79,7 @@ impl Phases {
 
 fn args() -> Result<Args> {
     let mut a = Args {
-        family: "mlp".into(),
+        family: Family::default().name().into(),
         backend: Backend::Flex,
         steps: 300,
         max_seconds: 20.0,
@@ -121,7 +122,7 @@ fn peak_rss_bytes() -> Option<u64> {
 
 fn main() -> Result<()> {
     let a = args()?;
-    let config = family(&a.family)?;
+    let config = architecture(&a.family)?;
     let selected = select(a.backend)?;
     let data = Locator::new(None)
         .load(DatasetName::FashionMnist)

@@ -9,6 +9,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
+use crate::dataset::training_samples;
 use crate::evaluate::map_images;
 
 /// What makes an image anomalous.
@@ -54,7 +55,7 @@ pub fn scores(
     indices: &[usize],
     device: &Device,
 ) -> Result<Vec<f64>> {
-    let values = match (score, model) {
+    let values = match (score, model.as_vae()) {
         (Score::Reconstruction, _) => {
             map_images(split, indices, 256, device, |x| {
                 (model.decode(model.encode(x.clone())) - x)
@@ -63,13 +64,12 @@ pub fn scores(
             })
             .0
         }
-        (Score::Elbo, AnyAutoencoder::Vae(vae)) => {
+        (Score::Elbo, Some(vae)) => {
             map_images(split, indices, 256, device, |x| vae.negative_elbo(x)).0
         }
-        (Score::Elbo, other) => bail!(
-            "--score elbo needs a variational autoencoder; this artifact holds an autoencoder of family {}",
-            other_kind(other)
-        ),
+        (Score::Elbo, None) => {
+            bail!("--score elbo needs a variational autoencoder, and this model is not one")
+        }
     };
     Ok(values.into_iter().map(f64::from).collect())
 }
@@ -80,15 +80,6 @@ fn class_name(data: &Dataset, label: u8) -> String {
         .get(usize::from(label))
         .cloned()
         .unwrap_or_else(|| label.to_string())
-}
-
-fn other_kind(model: &AnyAutoencoder) -> &'static str {
-    match model {
-        AnyAutoencoder::Mlp(_) => "mlp",
-        AnyAutoencoder::Conv(_) => "conv",
-        AnyAutoencoder::Vae(_) => "vae",
-        AnyAutoencoder::Aae(_) => "aae",
-    }
 }
 
 /// How well one anomalous class is told from the normal test images.
@@ -156,7 +147,7 @@ pub fn detect(
     if normal.is_empty() {
         bail!("no normal class: train with --classes, or pass --normal");
     }
-    let (train_images, _, valid) = crate::fit::training_images(config, data)?;
+    let (train_images, _, valid) = training_samples(config, data)?;
     let valid: Vec<usize> = valid
         .iter()
         .flatten()

@@ -63,6 +63,41 @@ pub fn last_complete_checkpoint(dir: &Path) -> Option<usize> {
     })
 }
 
+/// Removes the metric logs of the epochs after `done`, which an interrupted attempt
+/// left unfinished, before a resumed run writes them again.
+pub fn drop_epochs_after(dir: &Path, done: usize) -> Result<()> {
+    for split in ["train", "valid"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(split)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let epoch = name.to_str().and_then(|n| n.strip_prefix("epoch-"));
+            if epoch
+                .and_then(|e| e.parse::<usize>().ok())
+                .is_some_and(|e| e > done)
+            {
+                std::fs::remove_dir_all(entry.path())
+                    .with_context(|| format!("removing {}", entry.path().display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes burn's logs and checkpoints of an attempt that completed no epoch, so that
+/// a run started over in `dir` does not mix with them.
+pub fn clear_attempt(dir: &Path) -> Result<()> {
+    for sub in ["train", "valid", CHECKPOINT_DIR] {
+        let path = dir.join(sub);
+        if path.exists() {
+            std::fs::remove_dir_all(&path)
+                .with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// A finished training run on disk.
 #[derive(Clone, Debug)]
 pub struct Artifact {
@@ -95,6 +130,24 @@ impl Artifact {
         })
     }
 
+    /// Opens every artifact of `dirs`.
+    pub fn open_all(dirs: &[PathBuf]) -> Result<Vec<Self>> {
+        dirs.iter().map(|dir| Self::open(dir)).collect()
+    }
+
+    /// Checks that every artifact of `artifacts` was trained on `dataset`, so that
+    /// their results compare.
+    pub fn check_same_data(artifacts: &[Self], dataset: &DataSpec) -> Result<()> {
+        if let Some(other) = artifacts.iter().find(|a| &a.config.dataset != dataset) {
+            bail!(
+                "{} was trained on {}, not {dataset}: compare artifacts of one data set",
+                other.dir.display(),
+                other.config.dataset
+            );
+        }
+        Ok(())
+    }
+
     /// The data set the run was trained on, found through `locator`; a table's rows
     /// are standardised with the run's own statistics ([`STANDARDIZER_FILE`]).
     pub fn load_data(&self, locator: &Locator) -> Result<Dataset> {
@@ -117,6 +170,30 @@ impl Artifact {
                 self.dir.display()
             )
         })
+    }
+
+    /// The image shape `[rows, columns]` of the artifact's model (square when its
+    /// input size is a square, else a single row); an error when it was trained on a
+    /// table, which has no images.
+    pub fn image_shape(&self) -> Result<[usize; 2]> {
+        if let DataSpec::Table(table) = &self.config.dataset {
+            bail!(
+                "this draws images, and {} was trained on the table {table}",
+                self.dir.display()
+            );
+        }
+        let features = self.config.model.input_size();
+        let side = (features as f64).sqrt().round() as usize;
+        Ok(if side * side == features {
+            [side, side]
+        } else {
+            [1, features]
+        })
+    }
+
+    /// One line naming the artifact: its family and folder.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.config.model.family(), self.dir.display())
     }
 
     /// Builds the model from the config and loads the saved weights into it.

@@ -10,8 +10,8 @@ use burn::prelude::*;
 use serde::Serialize;
 
 use crate::compare::pixels;
+use crate::dataset::images_of;
 use crate::evaluate::map_images;
-use crate::images_of;
 use crate::plot::{Chart, Series, Style};
 
 /// One codec at one setting.

@@ -1,8 +1,9 @@
 //! The configuration of a training run, saved as `config.json` in its artifact.
 
 use ae_data::DataSpec;
-use ae_models::ModelConfig;
+use ae_models::{Family, ModelConfig};
 use anyhow::{Context, Result, bail};
+use burn::optim::AdamConfig;
 use serde::{Deserialize, Serialize};
 
 /// Everything that defines a training run.
@@ -35,8 +36,10 @@ pub struct TrainConfig {
     /// How the learning rate changes over the run.
     #[serde(default)]
     pub schedule: Schedule,
-    /// Adam's β₁ (momentum): 0.9, PyTorch's default; 0.5 for adversarial training, as is
-    /// usual for GANs (Radford et al., 2016).
+    /// Adam's β₁ (momentum): the family's default ([`Family::default_beta1`]: PyTorch's
+    /// 0.9, or 0.5 for adversarial training).
+    ///
+    /// [`Family::default_beta1`]: ae_models::Family::default_beta1
     #[serde(default = "default_beta1")]
     pub beta1: f64,
     /// Pretraining before the end-to-end run.
@@ -83,8 +86,14 @@ impl std::str::FromStr for Pretrain {
     }
 }
 
+/// β₁ of a config written before the field existed: PyTorch's.
 fn default_beta1() -> f64 {
     0.9
+}
+
+/// Adam with PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8).
+pub fn pytorch_adam() -> AdamConfig {
+    AdamConfig::new().with_epsilon(1e-8)
 }
 
 /// A learning-rate schedule.
@@ -136,10 +145,7 @@ impl std::str::FromStr for Schedule {
 impl TrainConfig {
     /// The defaults, for `model` on `dataset`.
     pub fn new(model: ModelConfig, dataset: DataSpec) -> Self {
-        let beta1 = match model {
-            ModelConfig::Aae(_) => 0.5,
-            _ => default_beta1(),
-        };
+        let beta1 = model.family().default_beta1();
         Self {
             model,
             dataset,
@@ -163,15 +169,11 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         if let DataSpec::Table(table) = &self.dataset {
             table.validate()?;
-            let convolutional = match &self.model {
-                ModelConfig::Conv(_) => true,
-                ModelConfig::Vae(v) => v.conv.is_some(),
-                _ => false,
-            };
-            if convolutional {
+            if self.model.family().is_convolutional() {
                 bail!(
-                    "--model {} convolves images; {table} is a table: use mlp, vae or aae",
-                    self.model.kind()
+                    "--model {} convolves images; {table} is a table: use {}",
+                    self.model.family(),
+                    Family::listed(|f| !f.is_convolutional())
                 );
             }
         }
@@ -204,17 +206,11 @@ impl TrainConfig {
             bail!("beta1 = {}: expected Adam's β₁ in [0, 1)", self.beta1);
         }
         if let Pretrain::Layerwise { epochs } = self.pretrain {
-            let deep = matches!(&self.model, ModelConfig::Mlp(m) if !m.hidden.is_empty());
-            if !deep {
+            if !self.model.is_stacked() {
                 bail!(
-                    "pretrain = layerwise needs a deep MLP autoencoder (--model mlp with \
-                     --hidden layers); this model is {}{}",
-                    self.model.kind(),
-                    if self.model.kind() == "mlp" {
-                        " without hidden layers"
-                    } else {
-                        ""
-                    }
+                    "pretrain = layerwise needs a stacked autoencoder, a deep MLP autoencoder \
+                     with --hidden layers; this {} model is not one",
+                    self.model.family()
                 );
             }
             if epochs == 0 {
@@ -253,6 +249,12 @@ impl TrainConfig {
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         serde_json::from_str(&text)
             .with_context(|| format!("{}: not a valid training config", path.display()))
+    }
+
+    /// The run's Adam: PyTorch's defaults (β₂ = 0.999, ε = 1e-8, so that runs compare
+    /// one to one with PyTorch references; burn's own ε is 1e-5) and the run's β₁.
+    pub fn adam(&self) -> AdamConfig {
+        pytorch_adam().with_beta_1(self.beta1 as f32)
     }
 
     /// The config as pretty JSON.

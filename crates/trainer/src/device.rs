@@ -37,6 +37,19 @@ impl fmt::Display for Backend {
     }
 }
 
+/// How several devices share a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Parallelism {
+    /// burn's multi-device strategy: each device computes the gradients of its share
+    /// of the batches; they are summed on the first device, which holds the optimiser.
+    #[default]
+    Multi,
+    /// burn's distributed data parallel: a replica of the model per device, gradients
+    /// averaged by an all-reduce after every step. Each node of a multi-machine run
+    /// is launched by the user.
+    Ddp,
+}
+
 /// A chosen device and a sentence saying what it is and why.
 pub struct Selected {
     /// The device (without autodiff; training adds it).
@@ -255,4 +268,73 @@ fn cpu(backend: Backend) -> Result<Selected> {
         backend,
         description: format!("{backend} (CPU)"),
     })
+}
+
+/// The devices a training run uses: `n` of `backend` (see [`devices`]), checked
+/// against `parallelism`, and one line saying what they are.
+pub fn training_devices(
+    backend: Backend,
+    n: usize,
+    parallelism: Parallelism,
+) -> Result<(Vec<Device>, String)> {
+    let selected = select(backend)?;
+    let devices = devices(&selected, n)?;
+    if parallelism == Parallelism::Ddp && devices.len() > 1 {
+        check_ddp(selected.backend)?;
+    }
+    let mut line = format!("device: {}", selected.description);
+    if devices.len() > 1 {
+        line.push_str(&format!(
+            "\ntraining data-parallel on {} devices",
+            devices.len()
+        ));
+    }
+    Ok((devices, line))
+}
+
+/// burn's collective operations, which `ddp` needs, run on the GPU backends only.
+fn check_ddp(backend: Backend) -> Result<()> {
+    if matches!(backend, Backend::Flex | Backend::Ndarray) {
+        bail!(
+            "--parallelism ddp: burn's collective operations run on GPU backends (cuda, \
+             wgpu, vulkan, metal), not on {backend}; use --parallelism multi on a CPU"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ddp_on_a_cpu_backend_is_refused_in_one_clean_sentence() {
+        let msg = check_ddp(Backend::Flex).expect_err("cpu").to_string();
+        assert!(
+            msg.contains("not on flex; use --parallelism multi"),
+            "{msg}"
+        );
+        assert!(!msg.contains("  "), "a run of spaces: {msg:?}");
+        assert!(check_ddp(Backend::Wgpu).is_ok());
+        let err = devices(&cpu_selected(), 0)
+            .expect_err("0 devices")
+            .to_string();
+        assert!(err.contains("--devices 0"), "{err}");
+    }
+
+    #[test]
+    fn a_cpu_backend_lends_n_workers_of_its_one_device() {
+        let two = devices(&cpu_selected(), 2).expect("two workers");
+        assert_eq!(two.len(), 2);
+        assert_eq!(two[0], two[1]);
+    }
+
+    fn cpu_selected() -> Selected {
+        let backend = if cfg!(feature = "flex") {
+            Backend::Flex
+        } else {
+            Backend::Ndarray
+        };
+        cpu(backend).expect("a CPU backend is compiled in")
+    }
 }

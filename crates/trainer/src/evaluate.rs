@@ -1,8 +1,6 @@
 //! Reconstruction quality of a model on a split.
 
-use std::sync::Arc;
-
-use ae_data::{HostBatcher, Split};
+use ae_data::Split;
 use ae_models::Autoencoder;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -96,11 +94,10 @@ pub fn map_images<const D: usize>(
     device: &Device,
     mut f: impl FnMut(Tensor<2>) -> Tensor<D>,
 ) -> (Vec<f32>, usize) {
-    let batcher = HostBatcher::new(Arc::new(split.clone()));
     let mut out = Vec::new();
     let mut width = 0;
     for chunk in indices.chunks(batch_size.max(1)) {
-        let y = f(batcher.images(chunk, device));
+        let y = f(split.tensor(chunk, device));
         width = y.dims().iter().skip(1).product();
         out.extend(y.into_data().try_into_vec_as::<f32>().unwrap_or_default());
     }
@@ -217,7 +214,6 @@ pub fn evaluate<M: Autoencoder>(
     batch_size: usize,
     device: &Device,
 ) -> EvalReport {
-    let batcher = HostBatcher::new(Arc::new(split.clone()));
     let n = split.len();
     let pixels = split.features();
     let (mut sq_sum, mut loss_sum, mut ssim_sum) = (0.0f64, 0.0f64, 0.0f64);
@@ -225,7 +221,7 @@ pub fn evaluate<M: Autoencoder>(
     let (mut code_sum, mut code_sq) = (Vec::new(), Vec::new());
     let indices: Vec<usize> = (0..n).collect();
     for chunk in indices.chunks(batch_size.max(1)) {
-        let x = batcher.images(chunk, device);
+        let x = split.tensor(chunk, device);
         let out = model.forward(x.clone());
         let recon = out
             .reconstruction

@@ -1,12 +1,10 @@
 //! Transfer learning with few labels: a classifier head on a trained encoder, frozen
 //! or fine-tuned, against the same network trained from scratch on the same labels.
 
-use std::sync::Arc;
-
-use ae_data::{HostBatcher, Split};
+use ae_data::Split;
 use ae_models::{AnyAutoencoder, Classifier, ModelConfig};
 use anyhow::{Result, bail};
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use serde::Serialize;
 
@@ -117,8 +115,7 @@ pub fn train_classifier(
     let classes = usize::from(train.labels.iter().copied().max().unwrap_or(0)) + 1;
     let mut model = Classifier::new(encoder, config.latent(), classes, &ad);
     let frozen = start == Start::Frozen;
-    let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
-    let batcher = HostBatcher::new(Arc::new(train.clone()));
+    let mut optim = crate::config::pytorch_adam().init();
     let batch = options.batch_size.clamp(1, subset.len().max(1));
     let mut order = subset.to_vec();
     let mut state = options.seed ^ 0x2545_F491_4F6C_DD1D;
@@ -136,7 +133,7 @@ pub fn train_classifier(
         }
         let idx = &order[cursor..cursor + batch];
         cursor += batch;
-        let x = batcher.images(idx, &ad);
+        let x = train.tensor(idx, &ad);
         let y: Vec<i64> = idx.iter().map(|&i| i64::from(train.labels[i])).collect();
         let y = Tensor::<1, Int>::from_data(TensorData::new(y, [idx.len()]), &ad);
         let loss = model.loss(x, y, frozen);
@@ -144,12 +141,11 @@ pub fn train_classifier(
         model = optim.step(options.lr, model, grads);
     }
     let model = model.valid();
-    let test_batcher = HostBatcher::new(Arc::new(test.clone()));
     let all: Vec<usize> = (0..test.len()).collect();
     let mut right = 0usize;
     for chunk in all.chunks(512) {
         let predicted = model
-            .logits(test_batcher.images(chunk, device), true)
+            .logits(test.tensor(chunk, device), true)
             .argmax(1)
             .into_data()
             .try_into_vec_as::<i64>()

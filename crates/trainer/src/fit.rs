@@ -1,54 +1,44 @@
-//! Training through burn's `Learner`, and everything written after it.
+//! Training through burn's `Learner`, in four phases: [`prepare`] the artifact folder
+//! and the data loaders, build the [`learner`], [`launch`] it and read what it ended
+//! with, [`finish`] by writing the model, its metrics and its pictures.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ae_data::{Dataset, DeviceBatcher, HostBatcher, IndexDataset, Split};
-use ae_models::train::{LayerwiseStage, LossTermMetric, PixelMseMetric};
+use ae_models::train::{LossTermMetric, PixelMseMetric};
 use ae_models::{AnyAutoencoder, Autoencoder};
 use anyhow::{Context, Result, bail};
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::Dataset as _;
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
 use burn::lr_scheduler::step::StepLrSchedulerConfig;
-use burn::optim::AdamConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::prelude::*;
 use burn::tensor::distributed::{DistributedConfig, ReduceOperation};
 use burn::train::metric::store::{Aggregate, Direction, Split as MetricSplit};
 use burn::train::metric::{LearningRateMetric, LossMetric};
 use burn::train::{
-    ExecutionStrategy, Learner, LearnerModel, LearnerSummary, MetricEarlyStoppingStrategy,
-    MultiDeviceOptim, StoppingCondition, SupervisedTraining, TrainingStrategy,
+    ExecutionStrategy, Learner, MetricEarlyStoppingStrategy, MultiDeviceOptim, StoppingCondition,
+    SupervisedTraining, TrainingStrategy,
 };
-use serde::Serialize;
 
 use crate::artifact::{
     self, CONFIG_FILE, LOSS_FILE, METRICS_FILE, MODEL_FILE, RECONSTRUCTIONS_FILE, SAMPLES_FILE,
 };
-use crate::config::{Pretrain, Schedule, TrainConfig};
+use crate::config::{Schedule, TrainConfig};
+use crate::dataset::training_samples;
+use crate::device::Parallelism;
 use crate::evaluate::{EvalReport, evaluate};
 use crate::guard::DivergenceGuard;
+use crate::history::{EpochMetrics, read_history};
 use crate::image::Grid;
-use crate::progress::PlainRenderer;
+use crate::pretrain;
+use crate::progress::with_renderer;
 
 /// Names of the metrics every run records, as burn logs them (the learning rate in
 /// training only).
 const METRICS: [&str; 3] = ["Loss", PixelMseMetric::NAME, "Learning Rate"];
-
-/// How several devices share a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Parallelism {
-    /// burn's multi-device strategy: each device computes the gradients of its share
-    /// of the batches; they are summed on the first device, which holds the optimiser.
-    #[default]
-    Multi,
-    /// burn's distributed data parallel: a replica of the model per device, gradients
-    /// averaged by an all-reduce after every step. Each node of a multi-machine run
-    /// is launched by the user.
-    Ddp,
-}
 
 /// Where the batches come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,15 +60,27 @@ pub struct Outcome {
     pub history: Vec<EpochMetrics>,
 }
 
-/// Metrics of one epoch, averaged over it.
-#[derive(Clone, Debug, Serialize)]
-pub struct EpochMetrics {
-    /// 1-based epoch.
-    pub epoch: usize,
-    /// Training split: metric name → value.
-    pub train: std::collections::BTreeMap<String, f64>,
-    /// Validation split: metric name → value.
-    pub valid: std::collections::BTreeMap<String, f64>,
+/// A training run: what to train, on what, where, and from which epoch.
+#[derive(Clone, Copy)]
+pub struct Run<'a> {
+    /// The configuration (validated again before any work).
+    pub config: &'a TrainConfig,
+    /// The data set.
+    pub data: &'a Dataset,
+    /// The devices: with more than one, each gets its share of every epoch's batches
+    /// and their gradients combine as `parallelism` says; the first runs validation.
+    pub devices: &'a [Device],
+    /// How several devices combine their gradients.
+    pub parallelism: Parallelism,
+    /// Where batches are made.
+    pub data_path: DataPath,
+    /// The artifact folder, prepared empty by the caller (or the run's own, to resume).
+    pub dir: &'a Path,
+    /// `Some(n)`: continue after the checkpoint of epoch `n` (model, optimiser and
+    /// schedule state), keeping the metric logs of epochs `1..=n` and dropping those
+    /// of later, unfinished epochs; the remaining epochs see the data in an order
+    /// seeded by the run's seed and `n`.
+    pub resume: Option<usize>,
 }
 
 /// Trains `config` on `data` on `device`, writing the artifact into `dir` (which the
@@ -90,131 +92,129 @@ pub fn train(
     dir: &Path,
     data_path: DataPath,
 ) -> Result<Outcome> {
-    train_from(config, data, device, dir, data_path, None)
-}
-
-/// Like [`train`], but with `resume = Some(n)` it continues the run in `dir` after
-/// its checkpoint of epoch `n` (model, optimiser and schedule state), keeping the
-/// metric logs of epochs `1..=n` and dropping those of later, unfinished epochs. The
-/// remaining epochs see the data in an order seeded by the run's seed and `n`.
-pub fn train_from(
-    config: &TrainConfig,
-    data: &Dataset,
-    device: &Device,
-    dir: &Path,
-    data_path: DataPath,
-    resume: Option<usize>,
-) -> Result<Outcome> {
-    let devices = std::slice::from_ref(device);
-    train_on(
+    Run {
         config,
         data,
-        devices,
-        Parallelism::Multi,
-        dir,
+        devices: std::slice::from_ref(device),
+        parallelism: Parallelism::Multi,
         data_path,
-        resume,
-    )
+        dir,
+        resume: None,
+    }
+    .train()
 }
 
-/// Like [`train_from`], on one device or several: with more than one, each device
-/// gets its share of every epoch's batches and their gradients are combined as
-/// `parallelism` says; the first device runs validation (data parallelism).
-pub fn train_on(
-    config: &TrainConfig,
-    data: &Dataset,
-    devices: &[Device],
-    parallelism: Parallelism,
-    dir: &Path,
-    data_path: DataPath,
-    resume: Option<usize>,
-) -> Result<Outcome> {
-    let Some(device) = devices.first() else {
+/// A data loader of tensors.
+type Loader = Arc<dyn DataLoader<Tensor<2>>>;
+
+/// What [`prepare`] hands the next phases.
+struct Prepared {
+    model: AnyAutoencoder,
+    train: Loader,
+    valid: Loader,
+    /// Training samples per epoch.
+    train_len: usize,
+}
+
+impl Run<'_> {
+    /// Runs the four phases and returns the outcome.
+    pub fn train(&self) -> Result<Outcome> {
+        let prepared = prepare(self)?;
+        let (model, stages) = pretrain::layerwise(
+            self.config,
+            prepared.model,
+            &prepared.train,
+            &prepared.valid,
+            self.dir,
+        )?;
+        let pretrain_report = stages.map(|stages| {
+            let device = &self.devices[0];
+            let test = evaluate(
+                &model.valid(),
+                &self.data.test,
+                "test",
+                self.config.batch_size,
+                device,
+            );
+            serde_json::json!({ "stages": stages, "test": test })
+        });
+        let prepared = Prepared { model, ..prepared };
+        let (training, learner) = learner(self, prepared)?;
+        let model = launch(training, learner, self.dir)?;
+        finish(self, model, pretrain_report)
+    }
+}
+
+/// Checks the run, clears what an interrupted attempt left after the resumed epoch,
+/// writes the config (and a table's standardisation), builds the model and the data
+/// loaders.
+fn prepare(run: &Run<'_>) -> Result<Prepared> {
+    let (config, data, dir) = (run.config, run.data, run.dir);
+    let Some(device) = run.devices.first() else {
         bail!("no device to train on");
     };
-    if devices.len() > 1 && data_path == DataPath::Device {
+    if run.devices.len() > 1 && run.data_path == DataPath::Device {
         bail!("--data-on-device keeps the data on one device: drop it to train on several devices");
     }
     config.validate()?;
-    if let Some(done) = resume {
-        for split in ["train", "valid"] {
-            let Ok(entries) = std::fs::read_dir(dir.join(split)) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let name = entry.file_name();
-                let epoch = name.to_str().and_then(|n| n.strip_prefix("epoch-"));
-                if epoch
-                    .and_then(|e| e.parse::<usize>().ok())
-                    .is_some_and(|e| e > done)
-                {
-                    std::fs::remove_dir_all(entry.path())
-                        .with_context(|| format!("removing {}", entry.path().display()))?;
-                }
-            }
-        }
+    if let Some(done) = run.resume {
+        artifact::drop_epochs_after(dir, done)?;
     }
-    let features = data.features();
-    if config.model.input_size() != features {
+    if config.model.input_size() != data.features() {
         bail!(
-            "model input_size = {} but {} has {features} features per sample",
+            "model input_size = {} but {} has {} features per sample",
             config.model.input_size(),
             data.spec,
+            data.features()
         );
     }
-    let (train_split, train_idx, valid_idx) = training_images(config, data)?;
+    let (samples, train_idx, valid_idx) = training_samples(config, data)?;
     artifact::write_atomic(&dir.join(CONFIG_FILE), config.to_json().as_bytes())?;
     if let Some(standardizer) = &data.standardizer {
         let json = serde_json::to_string_pretty(standardizer).context("statistics serialise")?;
         artifact::write_atomic(&dir.join(artifact::STANDARDIZER_FILE), json.as_bytes())?;
     }
     let train_len = train_idx.len();
-    let train_split = Arc::new(train_split);
     // With no held-out part, validation runs on the test split.
     let (valid_split, valid_idx) = if valid_idx.is_empty() {
         (data.test.clone(), IndexDataset::new(0, data.test.len()))
     } else {
-        (train_split.clone(), valid_idx)
+        (samples.clone(), valid_idx)
     };
-
     device.seed(config.seed);
     let ad = device.clone().autodiff();
     let model = config.model.init(&ad)?;
-
-    let loader = |split: &Arc<Split>,
-                  idx: IndexDataset,
-                  shuffle: bool|
-     -> Arc<dyn DataLoader<Tensor<2>>> {
+    let loader = |split: Arc<Split>, idx: IndexDataset, shuffle: bool| -> Loader {
         let build = |b: DataLoaderBuilder<usize, Tensor<2>>| {
             let b = b
                 .batch_size(config.batch_size)
                 .num_workers(config.num_workers);
-            let seed = config.seed.wrapping_add(resume.unwrap_or(0) as u64);
+            let seed = config.seed.wrapping_add(run.resume.unwrap_or(0) as u64);
             let b = if shuffle { b.shuffle(seed) } else { b };
             b.set_device(ad.clone()).build(idx)
         };
-        match data_path {
-            DataPath::Host => build(DataLoaderBuilder::new(HostBatcher::new(split.clone()))),
-            DataPath::Device => build(DataLoaderBuilder::new(DeviceBatcher::new(split, device))),
+        match run.data_path {
+            DataPath::Host => build(DataLoaderBuilder::new(HostBatcher::new(split))),
+            DataPath::Device => build(DataLoaderBuilder::new(DeviceBatcher::new(&split, device))),
         }
     };
-    let train_loader = loader(&train_split, train_idx, true);
-    let valid_loader = loader(&valid_split, valid_idx, false);
+    Ok(Prepared {
+        model,
+        train: loader(samples, train_idx, true),
+        valid: loader(valid_split, valid_idx, false),
+        train_len,
+    })
+}
 
-    let (model, pretrained) = pretrain(config, model, &train_loader, &valid_loader, dir)?;
-    let pretrain_report = pretrained.map(|stages| {
-        let test = evaluate(
-            &model.valid(),
-            &data.test,
-            "test",
-            config.batch_size,
-            device,
-        );
-        serde_json::json!({ "stages": stages, "test": test })
-    });
-
+/// burn's `SupervisedTraining` with the run's metrics, checkpoints, devices, guard
+/// and early stopping, and the `Learner` with its optimiser and schedule.
+fn learner(
+    run: &Run<'_>,
+    prepared: Prepared,
+) -> Result<(SupervisedTraining<AnyAutoencoder>, Learner<AnyAutoencoder>)> {
+    let config = run.config;
     let terms = config.model.loss_terms();
-    let mut training = SupervisedTraining::new(dir, train_loader, valid_loader)
+    let mut training = SupervisedTraining::new(run.dir, prepared.train, prepared.valid)
         .metrics((LossMetric::new(), PixelMseMetric::new()));
     // Each term separately, when the loss has more than one.
     if terms.len() > 1 {
@@ -225,15 +225,16 @@ pub fn train_on(
                 .metric_valid_numeric(metric);
         }
     }
-    let mut training = training
-        .metric_train_numeric(LearningRateMetric::new())
-        .with_default_checkpointers()
-        .num_epochs(config.epochs)
-        .summary();
-    training = with_renderer(training);
-    if devices.len() > 1 {
-        let devices: Vec<Device> = devices.iter().map(|d| d.clone().autodiff()).collect();
-        let strategy = match parallelism {
+    let mut training = with_renderer(
+        training
+            .metric_train_numeric(LearningRateMetric::new())
+            .with_default_checkpointers()
+            .num_epochs(config.epochs)
+            .summary(),
+    );
+    if run.devices.len() > 1 {
+        let devices: Vec<Device> = run.devices.iter().map(|d| d.clone().autodiff()).collect();
+        let strategy = match run.parallelism {
             Parallelism::Multi => {
                 ExecutionStrategy::multi(devices, MultiDeviceOptim::OptimMainDevice)
             }
@@ -246,9 +247,9 @@ pub fn train_on(
         };
         training = training.with_training_strategy(TrainingStrategy::Default(strategy));
     }
-    let guard = DivergenceGuard::new(training.interrupter(), resume.unwrap_or(0) + 1);
+    let guard = DivergenceGuard::new(training.interrupter(), run.resume.unwrap_or(0) + 1);
     training = training.metric_train(guard);
-    if let Some(done) = resume {
+    if let Some(done) = run.resume {
         training = training.checkpoint(done);
     }
     if let Some(patience) = config.early_stopping {
@@ -260,28 +261,39 @@ pub fn train_on(
             StoppingCondition::NoImprovementSince { n_epochs: patience },
         ));
     }
-    let mut optim = adam().with_beta_1(config.beta1 as f32);
+    let mut optim = config.adam();
     if config.weight_decay > 0.0 {
         optim = optim.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)));
     }
+    let (model, optim) = (prepared.model, optim.init());
+    let steps_per_epoch = prepared.train_len.div_ceil(config.batch_size);
     let learner = match config.schedule {
-        Schedule::Constant => Learner::new(model, optim.init(), config.lr),
+        Schedule::Constant => Learner::new(model, optim, config.lr),
         Schedule::Cosine => {
-            let steps = config.epochs * train_len.div_ceil(config.batch_size);
+            let steps = config.epochs * steps_per_epoch;
             let scheduler = CosineAnnealingLrSchedulerConfig::new(config.lr, steps.max(1))
                 .init()
                 .map_err(|e| anyhow::anyhow!("cosine schedule: {e}"))?;
-            Learner::new(model, optim.init(), scheduler)
+            Learner::new(model, optim, scheduler)
         }
         Schedule::Step { every, gamma } => {
-            let steps = every * train_len.div_ceil(config.batch_size);
-            let scheduler = StepLrSchedulerConfig::new(config.lr, steps.max(1))
+            let scheduler = StepLrSchedulerConfig::new(config.lr, (every * steps_per_epoch).max(1))
                 .with_gamma(gamma)
                 .init()
                 .map_err(|e| anyhow::anyhow!("step schedule: {e}"))?;
-            Learner::new(model, optim.init(), scheduler)
+            Learner::new(model, optim, scheduler)
         }
     };
+    Ok((training, learner))
+}
+
+/// Trains, and turns an error, a divergence or an interruption into an error that
+/// says what is left on disk.
+fn launch(
+    training: SupervisedTraining<AnyAutoencoder>,
+    learner: Learner<AnyAutoencoder>,
+    dir: &Path,
+) -> Result<AnyAutoencoder> {
     let result = training.launch(learner);
     if let Some(error) = result.error {
         bail!("training stopped: {error}");
@@ -302,14 +314,25 @@ pub fn train_on(
         }
         bail!("training was interrupted: {reason}");
     }
-    let model: AnyAutoencoder = result.model;
+    Ok(result.model)
+}
 
+/// Writes the final weights, the metrics of every epoch with the test report, and
+/// the pictures.
+fn finish(
+    run: &Run<'_>,
+    model: AnyAutoencoder,
+    pretrain_report: Option<serde_json::Value>,
+) -> Result<Outcome> {
+    let (config, data, dir) = (run.config, run.data, run.dir);
+    let device = &run.devices[0];
     model
         .clone()
         .into_record()
         .save(dir.join(MODEL_FILE))
         .map_err(|e| anyhow::anyhow!("saving {}: {e:?}", dir.join(MODEL_FILE).display()))?;
     let test = evaluate(&model, &data.test, "test", config.batch_size, device);
+    let terms = config.model.loss_terms();
     let mut names: Vec<&str> = METRICS.to_vec();
     if terms.len() > 1 {
         names.extend(&terms);
@@ -328,94 +351,13 @@ pub fn train_on(
             grid.save_png(&dir.join(SAMPLES_FILE))?;
         }
     }
-    let title = format!("{} on {}", config.model.kind(), data.spec.short_name());
+    let title = format!("{} on {}", config.model.family(), data.spec.short_name());
     crate::maps::loss_curves(&history, &title).save_png(&dir.join(LOSS_FILE), 640, 400)?;
     Ok(Outcome {
         dir: dir.to_path_buf(),
         test,
         history,
     })
-}
-
-/// burn's dashboard in a terminal, else a line per quarter epoch.
-fn with_renderer<M: LearnerModel>(training: SupervisedTraining<M>) -> SupervisedTraining<M> {
-    if cfg!(feature = "tui") && std::io::stdout().is_terminal() {
-        training
-    } else {
-        training.renderer(Box::new(PlainRenderer::new()))
-    }
-}
-
-/// Greedy layer-wise pretraining, when configured: each layer pair of the MLP, from
-/// the outside in, trained through burn's `Learner` as a shallow autoencoder, logged
-/// under `dir/pretrain/layer-<i>/`. Returns the pretrained model and each stage's
-/// per-epoch metrics.
-fn pretrain(
-    config: &TrainConfig,
-    model: AnyAutoencoder,
-    train_loader: &Arc<dyn DataLoader<Tensor<2>>>,
-    valid_loader: &Arc<dyn DataLoader<Tensor<2>>>,
-    dir: &Path,
-) -> Result<(AnyAutoencoder, Option<Vec<serde_json::Value>>)> {
-    let Pretrain::Layerwise { epochs } = config.pretrain else {
-        return Ok((model, None));
-    };
-    let AnyAutoencoder::Mlp(mut mlp) = model else {
-        bail!("layer-wise pretraining needs an MLP autoencoder");
-    };
-    let mut stages = Vec::new();
-    for layer in 0..mlp.depth() {
-        println!("pretraining layer pair {}/{}", layer + 1, mlp.depth());
-        let stage_dir = dir.join("pretrain").join(format!("layer-{layer}"));
-        let training =
-            SupervisedTraining::new(&stage_dir, train_loader.clone(), valid_loader.clone())
-                .metrics((LossMetric::new(), PixelMseMetric::new()))
-                .num_epochs(epochs);
-        let stage = LayerwiseStage {
-            autoencoder: mlp,
-            layer,
-        };
-        let optim = adam().with_beta_1(config.beta1 as f32).init();
-        let result = with_renderer(training).launch(Learner::new(stage, optim, config.lr));
-        if let Some(error) = result.error {
-            bail!("pretraining layer pair {layer} stopped: {error}");
-        }
-        if let Some(stop) = result.interrupted {
-            bail!("pretraining was interrupted: {stop:?}");
-        }
-        mlp = result.model.train().autoencoder;
-        let history = read_history(&stage_dir, &["Loss", PixelMseMetric::NAME])?;
-        stages.push(serde_json::json!({ "layer": layer, "epochs": history }));
-    }
-    Ok((AnyAutoencoder::Mlp(mlp), Some(stages)))
-}
-
-/// Per-epoch means of the recorded metrics, from the Learner's logs.
-fn read_history(dir: &Path, names: &[&str]) -> Result<Vec<EpochMetrics>> {
-    let summary =
-        LearnerSummary::new(dir, names).map_err(|e| anyhow::anyhow!("reading metrics: {e}"))?;
-    let mut epochs: Vec<EpochMetrics> = (1..=summary.epochs)
-        .map(|epoch| EpochMetrics {
-            epoch,
-            train: Default::default(),
-            valid: Default::default(),
-        })
-        .collect();
-    let splits = [
-        (&summary.metrics.train, true),
-        (&summary.metrics.valid, false),
-    ];
-    for (metrics, is_train) in splits {
-        for metric in metrics {
-            for entry in &metric.entries {
-                if let Some(e) = epochs.get_mut(entry.step.wrapping_sub(1)) {
-                    let map = if is_train { &mut e.train } else { &mut e.valid };
-                    map.insert(metric.name.clone(), entry.value);
-                }
-            }
-        }
-    }
-    Ok(epochs)
 }
 
 /// The first 16 images of `split` above their reconstructions.
@@ -426,7 +368,7 @@ pub fn reconstruction_grid<M: Autoencoder>(
     device: &Device,
 ) -> Grid {
     let indices: Vec<usize> = (0..split.len().min(16)).collect();
-    let x = HostBatcher::new(Arc::new(split.clone())).images(&indices, device);
+    let x = split.tensor(&indices, device);
     let recon = model.forward(x.clone()).reconstruction;
     let rows = [x, recon]
         .into_iter()
@@ -457,36 +399,4 @@ pub fn sample_grid(model: &AnyAutoencoder, shape: [usize; 2], device: &Device) -
         width: shape[1],
         rows: images.chunks(8).map(<[Vec<f32>]>::to_vec).collect(),
     })
-}
-
-/// Adam with PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8), so that runs compare
-/// one to one with PyTorch references (burn's own default ε is 1e-5).
-pub fn adam() -> AdamConfig {
-    AdamConfig::new().with_epsilon(1e-8)
-}
-/// The images a run trains on — the training split, kept to `config.classes` and cut to
-/// `config.limit` — and the indices of its training and held-out validation parts.
-pub fn training_images(
-    config: &TrainConfig,
-    data: &Dataset,
-) -> Result<(Split, IndexDataset, IndexDataset)> {
-    let mut images = match &config.classes {
-        Some(labels) => data.train.with_labels(labels),
-        None => Split::clone(&data.train),
-    };
-    if images.is_empty() {
-        bail!(
-            "classes = {:?}: no {} training image has one of these labels",
-            config.classes.as_deref().unwrap_or_default(),
-            data.spec
-        );
-    }
-    if let Some(limit) = config.limit {
-        images.truncate(limit);
-    }
-    let (train, valid) = IndexDataset::split(images.len(), config.valid_fraction);
-    if train.is_empty() {
-        bail!("no training images left after --limit and --valid-fraction");
-    }
-    Ok((images, train, valid))
 }

@@ -1,9 +1,7 @@
 //! Images out of trained models: denoised test images, interpolations between two
 //! images' codes, samples of the prior.
 
-use std::sync::Arc;
-
-use ae_data::{HostBatcher, Split};
+use ae_data::Split;
 use ae_models::{AnyAutoencoder, Autoencoder, Noise};
 use anyhow::{Result, bail};
 use burn::prelude::*;
@@ -53,14 +51,13 @@ pub fn denoise(
         bail!("--noise none: choose a corruption, e.g. gaussian:0.3");
     }
     noise.validate()?;
-    let images = crate::images_of(split)?;
-    let batcher = HostBatcher::new(Arc::new(split.clone()));
+    let images = crate::dataset::images_of(split)?;
     let pixels = images.pixels_per_image();
     let (mut sq_noisy, mut sq_denoised) = (0.0f64, 0.0f64);
     let mut rows: [Vec<Vec<f32>>; 3] = Default::default();
     let all: Vec<usize> = (0..split.len()).collect();
     for chunk in all.chunks(256) {
-        let clean = batcher.images(chunk, device);
+        let clean = split.tensor(chunk, device);
         // Corrupted inputs keep the pixel range (salt-and-pepper, masking and the clamped
         // gaussian and speckle noises all do).
         let noisy = noise.corrupt(clean.clone());
@@ -101,18 +98,18 @@ pub fn denoise(
     ))
 }
 
-/// Decodings of `steps` codes evenly spaced on the segment between the codes of
+/// Decodings of `points` codes evenly spaced on the segment between the codes of
 /// `from` and `to` (both ends included), one row per pair, with the two input images
 /// at the ends of each row.
 pub fn interpolate(
     model: &AnyAutoencoder,
     split: &Split,
     pairs: &[(usize, usize)],
-    steps: usize,
+    points: usize,
     device: &Device,
 ) -> Result<Grid> {
-    if steps < 2 {
-        bail!("--steps {steps}: expected at least 2 (the two ends)");
+    if points < 2 {
+        bail!("--points {points}: expected at least 2 (the two ends)");
     }
     for &(a, b) in pairs {
         for i in [a, b] {
@@ -125,15 +122,16 @@ pub fn interpolate(
             }
         }
     }
-    let images = crate::images_of(split)?;
-    let batcher = HostBatcher::new(Arc::new(split.clone()));
+    let images = crate::dataset::images_of(split)?;
     let pixels = images.pixels_per_image();
     let mut rows = Vec::new();
     for &(a, b) in pairs {
-        let x = batcher.images(&[a, b], device);
+        let x = split.tensor(&[a, b], device);
         let code = model.encode(x.clone());
         let (za, zb) = (code.clone().slice(0..1), code.slice(1..2));
-        let t: Vec<f32> = (0..steps).map(|i| i as f32 / (steps - 1) as f32).collect();
+        let t: Vec<f32> = (0..points)
+            .map(|i| i as f32 / (points - 1) as f32)
+            .collect();
         let t = Tensor::<1>::from_floats(t.as_slice(), device).unsqueeze_dim::<2>(1);
         let codes = za.clone() + (zb - za) * t;
         let decoded = model

@@ -2,12 +2,12 @@
 //! manifold of a 2-D generative model, the first layer's filters, the loss curves.
 
 use ae_analysis::TsneOptions;
-use ae_models::{AnyAutoencoder, Autoencoder};
+use ae_models::{AnyAutoencoder, Autoencoder, Family};
 use anyhow::{Result, bail};
 use burn::prelude::*;
 
 use crate::embed::Embedding;
-use crate::fit::EpochMetrics;
+use crate::history::EpochMetrics;
 use crate::image::Grid;
 use crate::plot::{Chart, Series, Style};
 
@@ -96,10 +96,11 @@ pub fn manifold(
     shape: [usize; 2],
     device: &Device,
 ) -> Result<Grid> {
-    if !matches!(model, AnyAutoencoder::Vae(_) | AnyAutoencoder::Aae(_)) || latent != 2 {
+    if !model.can_sample() || latent != 2 {
         bail!(
-            "the manifold grid needs a generative model (vae, conv-vae or aae) with a \
-             2-d code; this one's code has {latent} units"
+            "the manifold grid needs a generative model ({}) with a 2-d code; this one's \
+             code has {latent} units",
+            generative_families()
         );
     }
     if side < 2 {
@@ -128,6 +129,11 @@ pub fn manifold(
         width: shape[1],
         rows: images.chunks(side).map(<[_]>::to_vec).collect(),
     })
+}
+
+/// The generative families' names, comma-separated.
+pub fn generative_families() -> String {
+    Family::listed(Family::is_generative)
 }
 
 /// The standard normal's quantile function (Acklam's rational approximation,
@@ -191,13 +197,7 @@ pub enum Units<'a> {
 /// into each unit, shown as an image, each scaled to its own range); an error for
 /// models whose first layer is a convolution.
 pub fn filters(model: &AnyAutoencoder, units: Units<'_>, shape: [usize; 2]) -> Result<Grid> {
-    let first = match model {
-        AnyAutoencoder::Mlp(m) => m.encoder.first(),
-        AnyAutoencoder::Aae(m) => m.autoencoder.encoder.first(),
-        AnyAutoencoder::Vae(m) if m.conv_encoder.is_none() => m.encoder.first().or(Some(&m.mean)),
-        AnyAutoencoder::Vae(_) | AnyAutoencoder::Conv(_) => None,
-    };
-    let Some(layer) = first else {
+    let Some(layer) = model.first_dense_layer() else {
         bail!(
             "filters shows a fully connected first layer; this model's first layer is a convolution"
         );

@@ -4,7 +4,7 @@
 //! line at each quarter of a split and one at its end, with the running metrics.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use burn::train::logger::{EvaluationProgressLogger, TrainingProgressLogger};
 use burn::train::metric::{MetricDefinition, MetricId};
@@ -12,6 +12,16 @@ use burn::train::renderer::{
     EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
     MetricsRendererTraining,
 };
+use burn::train::{LearnerModel, SupervisedTraining};
+
+/// burn's dashboard in a terminal, else a line per quarter epoch.
+pub fn with_renderer<M: LearnerModel>(training: SupervisedTraining<M>) -> SupervisedTraining<M> {
+    if cfg!(feature = "tui") && std::io::stdout().is_terminal() {
+        training
+    } else {
+        training.renderer(Box::new(PlainRenderer::new()))
+    }
+}
 
 /// A [`MetricsRenderer`] that prints a few lines per epoch.
 #[derive(Default)]

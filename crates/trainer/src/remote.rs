@@ -18,6 +18,8 @@ use burn::prelude::*;
 use burn::remote::RemoteHost;
 use burn::server::{RemoteServer, TokenAuthorizer, WebSocketTransport};
 
+use crate::device::Parallelism;
+
 /// Serves `devices` to remote clients on TCP `port` (0: any free port) until the process
 /// is interrupted. `on_listen` is called with the port once clients can connect.
 pub fn serve(
@@ -44,6 +46,35 @@ pub fn serve(
         .map_err(|e| anyhow::anyhow!("serving on port {bound}: {e}"))
 }
 
+/// The devices of the servers at `urls` for a training run, checked against the
+/// flags that cannot apply to them, and one line saying what they are.
+pub fn training_devices(
+    urls: &[String],
+    token: Option<&str>,
+    local_devices: usize,
+    parallelism: Parallelism,
+) -> Result<(Vec<Device>, String)> {
+    if local_devices != 1 {
+        bail!(
+            "--devices counts local devices; with --remote every device the servers host is used"
+        );
+    }
+    if parallelism == Parallelism::Ddp && urls.len() > 1 {
+        bail!(
+            "--parallelism ddp: burn 0.22 runs collective operations only among the devices \
+             of one server; across {} servers use --parallelism multi",
+            urls.len()
+        );
+    }
+    let devices = connect(urls, token)?;
+    let line = format!(
+        "device: {} remote device(s) on {}",
+        devices.len(),
+        urls.join(", ")
+    );
+    Ok((devices, line))
+}
+
 /// Every device of the servers at `urls` (`ws://host:port`), in order, connected.
 pub fn connect(urls: &[String], token: Option<&str>) -> Result<Vec<Device>> {
     if urls.is_empty() {
@@ -66,4 +97,22 @@ pub fn connect(urls: &[String], token: Option<&str>) -> Result<Vec<Device>> {
         devices.extend(listed);
     }
     Ok(devices)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ddp_across_servers_is_refused_in_one_clean_sentence() {
+        let urls = ["ws://a:1".to_string(), "ws://b:1".to_string()];
+        let msg = training_devices(&urls, None, 1, Parallelism::Ddp)
+            .expect_err("two servers")
+            .to_string();
+        assert!(
+            msg.contains("only among the devices of one server; across 2"),
+            "{msg}"
+        );
+        assert!(!msg.contains("  "), "a run of spaces: {msg:?}");
+    }
 }

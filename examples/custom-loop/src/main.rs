@@ -1,24 +1,25 @@
 //! Using the models as a library: train an MLP autoencoder on the embedded
-//! Fashion-MNIST sample with a hand-written loop, then encode and decode.
+//! Fashion-MNIST sample with a hand-written loop, then encode and decode. It depends
+//! on the models and data crates and on burn with a backend, as a user's crate would.
 //!
-//! Run: `cargo run --release -p custom-loop`
+//! Run: `cargo run --release -p custom-loop` (the CPU); on a GPU,
+//! `cargo run --release -p custom-loop --features wgpu`. `BURN_DEVICE` chooses among
+//! the compiled backends.
 
-use ae_data::{HostBatcher, sample};
+use ae_data::sample;
 use ae_models::{Autoencoder, MlpAutoencoderConfig, Reconstruction};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use trainer::device::{Backend, select};
 
 fn main() -> anyhow::Result<()> {
-    // A hardware GPU if there is one, else the CPU; `Backend::Ndarray` forces the CPU.
-    let selected = select(Backend::Auto)?;
-    println!("device: {}", selected.description);
-    let device = selected.device.autodiff();
+    // The first compiled backend (GPUs first), or the one `BURN_DEVICE` names.
+    let device = Device::default();
+    println!("device: {device:?}");
+    let device = device.autodiff();
     device.seed(0);
 
     let data = sample::load()?;
-    let train = HostBatcher::new(data.train);
-    let test = HostBatcher::new(data.test);
+    let (train, test) = (&data.train, &data.test);
 
     let mut model = MlpAutoencoderConfig::new(784, vec![256], 16)
         .with_reconstruction(Reconstruction::Bce)
@@ -30,7 +31,7 @@ fn main() -> anyhow::Result<()> {
         let mut total = 0.0;
         for start in (0..4000).step_by(batch) {
             let indices: Vec<usize> = (start..start + batch).collect();
-            let out = model.forward(train.images(&indices, &device));
+            let out = model.forward(train.tensor(&indices, &device));
             total += out.loss.clone().into_scalar::<f32>();
             let grads = GradientsParams::from_grads(out.loss.backward(), &model);
             model = optim.step(1e-3, model, grads);
@@ -43,7 +44,7 @@ fn main() -> anyhow::Result<()> {
 
     // Inference: no autodiff needed.
     let model = model.valid();
-    let x = test.images(
+    let x = test.tensor(
         &(0..8).collect::<Vec<_>>(),
         &device.clone().without_autodiff(),
     );

@@ -232,13 +232,13 @@ fn embed_search_and_interpolate_work_on_any_autoencoder() {
     assert_eq!(png_size(&png), (6 * 30 + 2, 30 + 2));
     let out = use_artifact(home.path(), "search", &dir, &["--query", "1000"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("1000 images"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1000 samples"), "{}", stderr(&out));
 
     let out = use_artifact(
         home.path(),
         "interpolate",
         &dir,
-        &["--pairs", "0:1,2:3", "--steps", "5"],
+        &["--pairs", "0:1,2:3", "--points", "5"],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
@@ -252,12 +252,12 @@ fn embed_search_and_interpolate_work_on_any_autoencoder() {
         home.path(),
         "latent",
         &dir,
-        &["--n", "300", "--iterations", "300"],
+        &["--limit", "300", "--iterations", "300"],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("t-SNE of the 16-d codes"));
     assert_eq!(png_size(&dir.join("latent.png")), (900, 640));
-    let out = use_artifact(home.path(), "filters", &dir, &["--n", "16"]);
+    let out = use_artifact(home.path(), "filters", &dir, &["--units", "16"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(png_size(&dir.join("filters.png")), (4 * 30 + 2, 4 * 30 + 2));
     let out = use_artifact(home.path(), "filters", &dir, &["--by-activity"]);
@@ -515,11 +515,11 @@ fn finetuning_moves_the_encoder_and_freezing_keeps_it() {
         home.path(),
         "finetune",
         &dir,
-        &["--labels", "100", "--steps", "100", "--json"],
+        &["--labelled", "100", "--steps", "100", "--json"],
     ));
     assert_eq!(rows.as_array().map(Vec::len), Some(3));
     assert_eq!(rows[0]["start"], "frozen");
-    let out = use_artifact(home.path(), "finetune", &dir, &["--labels", "5"]);
+    let out = use_artifact(home.path(), "finetune", &dir, &["--labelled", "5"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("one image per class"),

@@ -210,7 +210,7 @@ fn a_label_outside_the_classes() {
 #[test]
 fn bad_arguments_are_named() {
     let home = tempfile::tempdir().expect("temp dir");
-    let cases: [(&[&str], &str); 14] = [
+    let cases: [(&[&str], &str); 18] = [
         (&["--latent", "0"], "latent = 0"),
         (&["--hidden", "64,0"], "entry 1 is 0"),
         (&["--lr=-1"], "lr = -1"),
@@ -228,6 +228,26 @@ fn bad_arguments_are_named() {
         (&["--model", "gan"], "invalid value 'gan' for '--model"),
         (&["--schedule", "weekly"], "unknown schedule 'weekly'"),
         (&["--model", "conv", "--pretrain", "layerwise"], "deep MLP"),
+        // Flags a family has no use for are refused, not ignored.
+        (
+            &["--model", "vae", "--dropout", "0.2"],
+            "--dropout does not apply to --model vae",
+        ),
+        (
+            &["--model", "conv-vae", "--weight-l2", "1e-5"],
+            "--weight-l2 does not apply to --model conv-vae",
+        ),
+        // Table flags on a named data set.
+        (
+            &["--test-fraction", "0.3"],
+            "--test-fraction describes a table (--dataset FILE.csv or FILE.npy), not \
+             fashion-mnist-sample",
+        ),
+        // A model no machine could hold is refused with the figure, before any work.
+        (
+            &["--hidden", "4000000000"],
+            "the model is too large to train here",
+        ),
     ];
     for (args, expected) in cases {
         let out = run(trainer(home.path())
@@ -244,6 +264,15 @@ fn bad_arguments_are_named() {
         assert!(
             err.contains(expected) && !err.contains("panicked"),
             "{args:?}: {err}"
+        );
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            !first.contains("  "),
+            "{args:?}: a run of spaces in {first:?}"
+        );
+        assert!(
+            std::fs::read_dir(home.path().join("artifacts")).is_err(),
+            "{args:?} created an artifact folder"
         );
     }
     let out = run(trainer(home.path()).args(["train", "--backend", "tpu"]));

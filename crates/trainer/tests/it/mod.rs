@@ -2,6 +2,7 @@ mod applications;
 mod backends;
 mod bad_input;
 mod families;
+mod help;
 mod recovery;
 #[cfg(feature = "remote")]
 mod remote;

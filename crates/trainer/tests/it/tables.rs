@@ -143,7 +143,7 @@ fn bad_tables_are_refused_clearly() {
         ),
         (
             &["--dataset", "fashion-mnist-sample", "--label-column", "0"],
-            &["describe a table"],
+            &["describes a table"],
         ),
         (&["--dataset", "absent.csv"], &["absent.csv"]),
     ];

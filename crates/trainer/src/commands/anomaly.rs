@@ -1,0 +1,59 @@
+use anyhow::{Result, bail};
+use clap::Args as ClapArgs;
+use trainer::anomaly::{self, Score};
+use trainer::dataset::class_label;
+
+use crate::cli::{JsonArg, Source};
+
+/// One-class anomaly detection: score test samples by reconstruction error (or a
+/// VAE's negative ELBO); AUROC, average precision, a threshold at a false-positive rate.
+#[derive(ClapArgs)]
+pub struct Args {
+    #[command(flatten)]
+    source: Source,
+    /// The normal classes (labels or class names), comma-separated [default: the
+    /// `--classes` the model was trained on].
+    #[arg(long, value_name = "CLASSES", value_delimiter = ',')]
+    normal: Option<Vec<String>>,
+    /// reconstruction (squared error) or elbo (VAEs: the negative ELBO).
+    #[arg(long, default_value = "reconstruction")]
+    score: Score,
+    /// False-positive rate the threshold is chosen for on held-out normal samples.
+    #[arg(long, default_value_t = 0.05)]
+    fpr: f64,
+    #[command(flatten)]
+    output: JsonArg,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let l = args.source.load(args.output.json)?;
+    if args.score == Score::Elbo && l.model.as_vae().is_none() {
+        bail!(
+            "--score elbo needs a variational autoencoder; {} holds an autoencoder of family {}",
+            l.artifact.dir.display(),
+            l.artifact.config.model.family()
+        );
+    }
+    let normal = match (args.normal, &l.artifact.config.classes) {
+        (Some(n), _) => n
+            .iter()
+            .map(|c| class_label(c, &l.data))
+            .collect::<Result<Vec<u8>>>()?,
+        (None, Some(c)) => c.clone(),
+        (None, None) => bail!(
+            "{} was trained on every class: pass --normal LABELS, or train a one-class \
+             model with --classes",
+            l.artifact.dir.display()
+        ),
+    };
+    let report = anomaly::detect(
+        &l.model,
+        &l.artifact.config,
+        &l.data,
+        &normal,
+        args.score,
+        args.fpr,
+        &l.device,
+    )?;
+    args.output.print(&report)
+}

@@ -1,0 +1,41 @@
+use ae_models::Noise;
+use anyhow::Result;
+use clap::Args as ClapArgs;
+use trainer::generate;
+
+use crate::cli::{JsonArg, PngArg, Source};
+
+/// Corrupt test images, reconstruct them, and report PSNR before and after; clean,
+/// noisy and denoised rows in <artifact>/denoise.png.
+#[derive(ClapArgs)]
+pub struct Args {
+    #[command(flatten)]
+    source: Source,
+    /// Corruption: gaussian:STD, salt-pepper:RATE, masking:RATE or speckle:STD.
+    #[arg(long, default_value = "gaussian:0.3")]
+    noise: Noise,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Images shown in the picture.
+    #[arg(long, default_value_t = 10)]
+    show: usize,
+    #[command(flatten)]
+    png: PngArg,
+    #[command(flatten)]
+    output: JsonArg,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let l = args.source.load(args.output.json)?;
+    l.device.seed(args.seed);
+    let (report, grid) =
+        generate::denoise(&l.model, &l.data.test, args.noise, args.show, &l.device)?;
+    let png = args.png.path(&l.artifact.dir, "denoise.png")?;
+    grid.save_png(&png)?;
+    args.output.print(&report)?;
+    if !args.output.json {
+        println!("wrote {} (clean, noisy, denoised rows)", png.display());
+    }
+    Ok(())
+}

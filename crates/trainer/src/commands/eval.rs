@@ -1,0 +1,68 @@
+use anyhow::{Result, bail};
+use clap::Args as ClapArgs;
+use trainer::evaluate::{self, evaluate};
+
+use crate::cli::{JsonArg, Loaded, Source};
+
+/// Reload an artifact and report reconstruction quality on the test split.
+#[derive(ClapArgs)]
+pub struct Args {
+    #[command(flatten)]
+    source: Source,
+    #[command(flatten)]
+    output: JsonArg,
+    /// Samples per batch.
+    #[arg(long, default_value_t = 256)]
+    batch_size: usize,
+    /// Also report the k-nearest-neighbour accuracy (euclidean and cosine) of the test
+    /// codes against the training codes, with this k (5 is usual).
+    #[arg(long, value_name = "K")]
+    knn: Option<usize>,
+    /// Also report the test accuracy of a linear probe (logistic regression) trained on
+    /// the training codes.
+    #[arg(long)]
+    probe: bool,
+    /// Also report the trustworthiness (5 neighbours) of the codes of the first N test
+    /// samples against their values (cost grows as N²; 1000 is usual).
+    #[arg(long, value_name = "N")]
+    trustworthiness: Option<usize>,
+    /// VAEs: also estimate the negative log-likelihood by importance sampling with K
+    /// posterior samples per sample (100 is usual).
+    #[arg(long, value_name = "K")]
+    nll: Option<usize>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    if args.batch_size == 0 {
+        bail!("--batch-size 0: expected a positive batch size");
+    }
+    let Loaded {
+        artifact,
+        data,
+        device,
+        model,
+    } = args.source.load(args.output.json)?;
+    let vae = match (args.nll, model.as_vae()) {
+        (Some(_), None) => bail!(
+            "--nll needs a variational autoencoder; {} holds an autoencoder of family {}",
+            artifact.dir.display(),
+            artifact.config.model.family()
+        ),
+        (_, vae) => vae,
+    };
+    let (train, test) = (&data.train, &data.test);
+    let mut report = evaluate(&model, test, "test", args.batch_size, &device);
+    if let Some(k) = args.knn {
+        report.knn = Some(evaluate::knn(&model, train, test, k, &device)?);
+    }
+    if args.probe {
+        report.linear_probe = Some(evaluate::linear_probe(&model, train, test, &device)?);
+    }
+    if let Some(n) = args.trustworthiness {
+        report.trustworthiness = Some(evaluate::trustworthiness(&model, test, n, 5, &device)?);
+    }
+    if let (Some(k), Some(vae)) = (args.nll, vae) {
+        report.nll = Some(evaluate::vae_nll(vae, test, k, &device)?);
+    }
+    args.output.print(&report)
+}

@@ -1,0 +1,68 @@
+use ae_analysis::TsneOptions;
+use ae_models::Autoencoder;
+use anyhow::{Result, bail};
+use clap::Args as ClapArgs;
+use trainer::embed::Embedding;
+use trainer::evaluate::map_images;
+use trainer::maps::{self, Projection};
+
+use crate::cli::{PngArg, Source};
+
+/// A scatter plot of the test codes coloured by label: the codes themselves when
+/// they are 2-d, their t-SNE map otherwise (<artifact>/latent.png).
+#[derive(ClapArgs)]
+pub struct Args {
+    #[command(flatten)]
+    source: Source,
+    /// Map the first N test samples; t-SNE costs grow as N².
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    limit: usize,
+    /// t-SNE perplexity (codes of more than 2 units).
+    #[arg(long, default_value_t = 30.0)]
+    perplexity: f64,
+    /// t-SNE iterations.
+    #[arg(long, default_value_t = 1000)]
+    iterations: usize,
+    /// Seed of the t-SNE layout.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[command(flatten)]
+    png: PngArg,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    if args.limit < 2 {
+        bail!("--limit {}: expected at least 2 samples", args.limit);
+    }
+    let l = args.source.load(false)?;
+    let first: Vec<usize> = (0..args.limit.min(l.data.test.len())).collect();
+    let (codes, dim) = map_images(&l.data.test, &first, 256, &l.device, |x| l.model.encode(x));
+    let embedding = Embedding {
+        codes,
+        dim,
+        labels: l.data.test.labels[..first.len()].to_vec(),
+    };
+    let options = TsneOptions {
+        perplexity: args.perplexity,
+        iterations: args.iterations,
+        seed: args.seed,
+        ..TsneOptions::default()
+    };
+    let names: Vec<&str> = l.data.classes.iter().map(String::as_str).collect();
+    let (chart, projection) = maps::latent_map(&embedding, args.limit, &names, options)?;
+    let png = args.png.path(&l.artifact.dir, "latent.png")?;
+    chart.save_png(&png, 900, 640)?;
+    let how = match projection {
+        Projection::Direct => "the 2-d codes as they are".to_string(),
+        Projection::Tsne(o) => format!(
+            "t-SNE of the {dim}-d codes, perplexity {}, {} iterations",
+            o.perplexity, o.iterations
+        ),
+    };
+    println!(
+        "wrote {} ({} test samples; {how})",
+        png.display(),
+        first.len()
+    );
+    Ok(())
+}

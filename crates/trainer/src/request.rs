@@ -1,0 +1,119 @@
+//! What a `train` command asks for, as data, and the run it resolves to: the data
+//! set, the merged configuration, and for a resumed run the epoch to continue after.
+
+use std::path::{Path, PathBuf};
+
+use ae_data::{DataSpec, Dataset, Locator};
+use ae_models::Family;
+use anyhow::{Result, bail};
+
+use crate::artifact::{self, Artifact};
+use crate::config::TrainConfig;
+use crate::dataset::{describe, load_dataset};
+use crate::overrides::{self, ModelOverrides, RunOverrides, TableOverrides};
+
+/// A `train` command's flags, as plain data.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// A whole training config to start from (`--config`).
+    pub config: Option<PathBuf>,
+    /// The family (`--model`).
+    pub family: Option<Family>,
+    /// The data set (`--dataset`).
+    pub dataset: Option<DataSpec>,
+    /// The folder holding a named data set's files (`--data-dir`).
+    pub data_dir: Option<PathBuf>,
+    /// How a table becomes a data set.
+    pub table: TableOverrides,
+    /// The model's flags.
+    pub model: ModelOverrides,
+    /// The run's flags.
+    pub run: RunOverrides,
+}
+
+/// A run ready to start.
+pub struct Plan {
+    /// The configuration, validated.
+    pub config: TrainConfig,
+    /// Its data.
+    pub data: Dataset,
+    /// Lines for the user: which data set was taken and why.
+    pub notes: Vec<String>,
+}
+
+impl Request {
+    /// The new run this request describes: the data set (the flag, else the config
+    /// file's, else MNIST or the embedded sample), and the configuration — the
+    /// config file or the family's defaults for that data, with the flags applied —
+    /// validated.
+    pub fn plan(&self) -> Result<Plan> {
+        let base = self.config.as_deref().map(TrainConfig::load).transpose()?;
+        let requested = self
+            .dataset
+            .clone()
+            .or(base.as_ref().map(|c| c.dataset.clone()))
+            .map(|spec| self.table.apply(spec))
+            .transpose()?;
+        if requested.is_none()
+            && let Some(first) = self.table.given().first()
+        {
+            bail!("{first} describes a table: it needs --dataset FILE.csv or FILE.npy");
+        }
+        let (data, note) = load_dataset(requested.as_ref(), &self.locator())?;
+        let mut notes: Vec<String> = note.into_iter().collect();
+        notes.push(format!("data: {}", describe(&data)));
+        let config = overrides::configure(base, self.family, &self.model, &self.run, &data)?;
+        config.validate()?;
+        Ok(Plan {
+            config,
+            data,
+            notes,
+        })
+    }
+
+    /// The unfinished run in `dir` continued: its own config and data, with only
+    /// `--epochs` and `--workers` changed, and the last epoch whose checkpoint is
+    /// complete (`None`: start over).
+    pub fn plan_resume(&self, dir: &Path) -> Result<(Plan, Option<usize>)> {
+        let artifact = Artifact::open(dir)?;
+        if dir.join(artifact::MODEL_FILE).exists() {
+            bail!(
+                "{}: this run has finished ({} is written); nothing to resume",
+                dir.display(),
+                artifact::MODEL_FILE
+            );
+        }
+        if self.dataset.is_some() || !self.table.given().is_empty() || self.config.is_some() {
+            bail!(
+                "--resume continues on the run's own data set and config: drop --dataset, \
+                 --config and the table flags"
+            );
+        }
+        let data = artifact.load_data(&self.locator())?;
+        let config = overrides::resume(artifact.config, self.family, &self.model, &self.run)?;
+        config.validate()?;
+        let done = artifact::last_complete_checkpoint(dir);
+        if let Some(n) = done
+            && n >= config.epochs
+        {
+            bail!(
+                "{}: {n} of {} epochs are done; pass a larger --epochs to train further",
+                dir.display(),
+                config.epochs
+            );
+        }
+        let notes = vec![format!("data: {}", describe(&data))];
+        Ok((
+            Plan {
+                config,
+                data,
+                notes,
+            },
+            done,
+        ))
+    }
+
+    fn locator(&self) -> Locator {
+        Locator::new(self.data_dir.clone())
+    }
+}
