@@ -1,8 +1,22 @@
-//! `cargo xtask ci`: format, lints, tests.
+//! `cargo xtask ci`: format, lints, tests, then the list of tests that skipped.
 
-use anyhow::Result;
+use std::path::PathBuf;
 
-use crate::cmd::cargo;
+use anyhow::{Context, Result, bail};
+
+use crate::cmd::{cargo, cargo_with};
+
+/// Where the tests record their skips (read by `ae_data::skip` from `AE_SKIP_LOG`).
+fn skip_log() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("target")
+        });
+    target.join("skipped-tests.txt")
+}
 
 pub fn run(args: &[String]) -> Result<()> {
     let lint = !args.iter().any(|a| a == "--no-lint");
@@ -19,8 +33,53 @@ pub fn run(args: &[String]) -> Result<()> {
             "warnings",
         ])?;
     }
+    let log = skip_log();
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    if log.exists() {
+        std::fs::remove_file(&log).with_context(|| format!("removing {}", log.display()))?;
+    }
     // Release: the tests train models on real images, and the README's train
     // command (`cargo run --release`) then reuses the same build.
-    cargo(&["test", "--release", "--workspace"])?;
+    let tests = cargo_with(
+        &["test", "--release", "--workspace"],
+        &[("AE_SKIP_LOG", log.as_os_str())],
+    );
+    let skipped = std::fs::read_to_string(&log).unwrap_or_default();
+    print!("{}", skip_report(&skipped));
+    tests?;
+    let required = std::env::var_os("AE_REQUIRE_ALL").is_some_and(|v| !v.is_empty() && v != "0");
+    if required && !skipped.trim().is_empty() {
+        bail!("tests skipped and AE_REQUIRE_ALL forbids skipping");
+    }
     Ok(())
+}
+
+/// The skipped tests and why, one a line, or that none skipped.
+fn skip_report(skipped: &str) -> String {
+    let lines: Vec<&str> = skipped.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return "no test skipped\n".into();
+    }
+    let mut out = format!(
+        "{} test(s) SKIPPED (they passed without running):\n",
+        lines.len()
+    );
+    for line in lines {
+        out.push_str(&format!("  {line}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_skip_report_lists_each_skip() {
+        assert_eq!(super::skip_report(""), "no test skipped\n");
+        assert_eq!(
+            super::skip_report("wgpu training: no Vulkan driver\n"),
+            "1 test(s) SKIPPED (they passed without running):\n  wgpu training: no Vulkan driver\n"
+        );
+    }
 }

@@ -62,8 +62,13 @@ impl Table {
     }
 }
 
+/// The largest standardised value accepted: its square still fits an `f32` (the
+/// reconstruction losses square it).
+pub const MAX_STANDARDISED: f64 = 1.8e19;
+
 /// Per-column standardisation, `(x − mean) / std`, with statistics of the training
-/// rows. A constant column keeps `std = 1` (it becomes all zeros).
+/// rows, computed in `f64` so that values up to `f32::MAX` standardise safely. A
+/// constant column keeps `std = 1` (it becomes all zeros).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Standardizer {
     /// Mean of each column.
@@ -115,9 +120,21 @@ impl Standardizer {
                 ),
             });
         }
-        for row in table.values.chunks_mut(table.columns.max(1)) {
-            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
-                *v = (*v - m) / s;
+        // In f64: `x − mean` of values near f32::MAX overflows f32.
+        for (i, row) in table.values.chunks_mut(table.columns.max(1)).enumerate() {
+            for (j, ((v, m), s)) in row.iter_mut().zip(&self.mean).zip(&self.std).enumerate() {
+                let z = (f64::from(*v) - f64::from(*m)) / f64::from(*s);
+                if z.is_nan() || z.abs() > MAX_STANDARDISED {
+                    return Err(DataError::Table {
+                        path: origin.to_path_buf(),
+                        message: format!(
+                            "row {i}, column {j}: value {v} lies {z:.3e} standard deviations \
+                             from the training rows' mean {m}: its square overflows 32-bit \
+                             floats (at most {MAX_STANDARDISED:e} are usable)"
+                        ),
+                    });
+                }
+                *v = z as f32;
             }
         }
         Ok(())
@@ -774,6 +791,46 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, text).expect("temp dir is writable");
         path
+    }
+
+    #[test]
+    fn values_near_the_f32_limit_standardise_safely_and_outliers_are_named() {
+        let huge = Table {
+            count: 4,
+            columns: 2,
+            values: vec![3e38, 1.0, -3e38, 2.0, -3e38, 3.0, -3e38, 4.0],
+        };
+        let s = Standardizer::fit(&huge);
+        let mut t = huge.clone();
+        s.apply(&mut t, Path::new("huge.csv"))
+            .expect("standardises");
+        // 3e38 lies 4.5e38 above the mean −1.5e38 (beyond f32) and √3 standard
+        // deviations; 1 and 2 lie 1.342 and 0.447 below 2.5.
+        let expected = [1.732_050_8, -1.341_640_8, -0.577_350_3, -0.447_213_6];
+        for (v, e) in t.values.iter().zip(expected) {
+            assert!((v - e).abs() < 1e-6, "{:?}", t.values);
+        }
+        assert!(t.values.iter().all(|v| v.is_finite()));
+        // A test value 3e38 against training rows of std 1 cannot be squared in f32.
+        let small = Table {
+            count: 2,
+            columns: 1,
+            values: vec![0.0, 2.0],
+        };
+        let s = Standardizer::fit(&small);
+        let mut far = Table {
+            count: 2,
+            columns: 1,
+            values: vec![1.0, 3e38],
+        };
+        let err = s
+            .apply(&mut far, Path::new("test.csv"))
+            .expect_err("too far out")
+            .to_string();
+        assert!(
+            err.starts_with("test.csv: row 1, column 0: value 300000000000000000000000000000000000000 lies 3.000e38"),
+            "{err}"
+        );
     }
 
     #[test]

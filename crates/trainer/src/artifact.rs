@@ -6,13 +6,21 @@
 //! DIR/metrics.json          train/valid metrics of every epoch, and the test report
 //! DIR/standardize.json      a table's per-column mean and std (training rows)
 //! DIR/reconstructions.png   test images (top) above their reconstructions (bottom)
+//! DIR/pretrain.json         with layer-wise pretraining: each stage's metrics
 //! DIR/checkpoint/, train/, valid/, experiment.log   burn's Learner's own files
 //! ```
-//! Every file is written to a temporary sibling first and renamed into place, so a
-//! file that exists is complete.
+//! Every file this crate writes goes to a temporary sibling first and is renamed into
+//! place, so a file that exists is whole; burn writes its checkpoints the same way. A
+//! run writes `model.bpk` as soon as training ends and `metrics.json` last: a folder
+//! with `metrics.json` is a finished run ([`is_complete`]), and `train --resume`
+//! finishes any other from its weights or its last checkpoint. burn's metric logs
+//! (`train/`, `valid/`, `experiment.log`) are appended as the run goes: after a kill
+//! their last line may be cut, and a resumed run rewrites the epochs after its
+//! checkpoint.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ae_data::{DataSpec, Dataset, Locator, Standardizer};
 use ae_models::AnyAutoencoder;
@@ -30,6 +38,9 @@ pub const MODEL_FILE: &str = "model.bpk";
 pub const METRICS_FILE: &str = "metrics.json";
 /// A table's standardisation statistics, applied to every row the model sees.
 pub const STANDARDIZER_FILE: &str = "standardize.json";
+/// With layer-wise pretraining, each stage's metrics and the pretrained stack's test
+/// report (also under `pretrain` in [`METRICS_FILE`]).
+pub const PRETRAIN_FILE: &str = "pretrain.json";
 /// The reconstruction grid.
 pub const RECONSTRUCTIONS_FILE: &str = "reconstructions.png";
 /// Images decoded from samples of the prior (generative families).
@@ -205,8 +216,13 @@ impl Artifact {
                 path.display()
             );
         }
+        self.load_weights(&path, device)
+    }
+
+    /// The model with the weights of `path`: the final model or an epoch's checkpoint.
+    pub fn load_weights(&self, path: &Path, device: &Device) -> Result<AnyAutoencoder> {
         let model = self.config.model.init(device)?;
-        let record = ModuleRecord::load(&path)
+        let record = ModuleRecord::load(path)
             .map_err(|e| anyhow::anyhow!("{}: cannot read weights: {e:?}", path.display()))?;
         model.try_load_record(record).map_err(|e| {
             anyhow::anyhow!(
@@ -218,22 +234,85 @@ impl Artifact {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
+/// so that a file under its final name is always whole. The temporary file is named
+/// `.<name>.<pid>-<n>.tmp` (see [`remove_stale_temps`]) and created like any other
+/// file, so the result has the permissions the user's umask gives every file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .with_context(|| format!("writing {}", path.display()))?;
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
+    let written = (|| -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("writing {}", path.display()));
+    }
     Ok(())
+}
+
+/// Removes the temporary files that killed writes left in `dir` and its checkpoint
+/// folder: this crate's `.<name>.<pid>-<n>.tmp`, burn's `<name>.<pid>-<n>.tmp` and
+/// older `.tmpXXXXXX` files, unless the process that wrote them still runs. Returns
+/// the files removed.
+pub fn remove_stale_temps(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for folder in [dir.to_path_buf(), dir.join(CHECKPOINT_DIR)] {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !path.is_file() || !is_stale_temp(&name) {
+                continue;
+            }
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+            removed.push(path);
+        }
+    }
+    Ok(removed)
+}
+
+/// Whether `name` is a temporary file of an interrupted write whose writer is gone.
+fn is_stale_temp(name: &str) -> bool {
+    if name.starts_with(".tmp") {
+        return true;
+    }
+    let Some(stem) = name.strip_suffix(".tmp") else {
+        return false;
+    };
+    // `….<pid>-<n>`: keep the file while process <pid> runs (Linux tells).
+    let pid = stem
+        .rsplit('.')
+        .next()
+        .and_then(|tail| tail.split('-').next())
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    match pid {
+        Some(pid) => !Path::new("/proc").join(pid).exists(),
+        None => false,
+    }
+}
+
+/// Whether the run in `dir` finished and wrote every file: [`METRICS_FILE`], the
+/// last file a run writes, is there.
+pub fn is_complete(dir: &Path) -> bool {
+    dir.join(METRICS_FILE).is_file()
 }
 
 /// Prepares an empty output folder. An existing non-empty folder is refused unless
@@ -265,4 +344,44 @@ pub fn next_free_dir(root: &Path, stem: &str) -> PathBuf {
         .map(|n| root.join(format!("{stem}-{n}")))
         .find(|p| !p.exists())
         .expect("an unbounded range always has a free name")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_replace_whole_files_with_the_usual_permissions() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config.json");
+        write_atomic(&path, b"first").expect("write");
+        write_atomic(&path, b"second").expect("replace");
+        assert_eq!(std::fs::read(&path).expect("read"), b"second");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(left, ["config.json"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let plain = dir.path().join("plain");
+            std::fs::write(&plain, b"x").expect("write");
+            let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode();
+            assert_eq!(mode(&path), mode(&plain), "an atomic write is owner-only");
+        }
+        // A failed write leaves nothing behind.
+        assert!(write_atomic(&dir.path().join("no/such/folder/x"), b"x").is_err());
+    }
+
+    #[test]
+    fn stale_temporary_files_are_told_from_live_ones() {
+        let me = std::process::id();
+        assert!(is_stale_temp(".tmpAb12Cd"));
+        assert!(is_stale_temp(".metrics.json.4194399-3.tmp"));
+        assert!(is_stale_temp("optim-2.bpk.4194399-17.tmp"));
+        assert!(!is_stale_temp(&format!(".metrics.json.{me}-3.tmp")));
+        assert!(!is_stale_temp("model-2.bpk"));
+        assert!(!is_stale_temp("notes.tmp"));
+    }
 }

@@ -192,3 +192,12 @@ impl SplitName {
         }
     }
 }
+
+/// A count that must be at least 1 (`--units`, `--k`, …).
+pub fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("expected at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a count")),
+    }
+}

@@ -1,6 +1,6 @@
 //! Training through burn's `Learner`, in four phases: [`prepare`] the artifact folder
 //! and the data loaders, build the [`learner`], [`launch`] it and read what it ended
-//! with, [`finish`] by writing the model, its metrics and its pictures.
+//! with, [`finish`] by writing the model, its pictures and, last, its metrics.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,7 +24,8 @@ use burn::train::{
 };
 
 use crate::artifact::{
-    self, CONFIG_FILE, LOSS_FILE, METRICS_FILE, MODEL_FILE, RECONSTRUCTIONS_FILE, SAMPLES_FILE,
+    self, CONFIG_FILE, LOSS_FILE, METRICS_FILE, MODEL_FILE, PRETRAIN_FILE, RECONSTRUCTIONS_FILE,
+    SAMPLES_FILE,
 };
 use crate::config::{Schedule, TrainConfig};
 use crate::dataset::training_samples;
@@ -127,7 +128,7 @@ impl Run<'_> {
             &prepared.valid,
             self.dir,
         )?;
-        let pretrain_report = stages.map(|stages| {
+        if let Some(stages) = stages {
             let device = &self.devices[0];
             let test = evaluate(
                 &model.valid(),
@@ -136,12 +137,21 @@ impl Run<'_> {
                 self.config.batch_size,
                 device,
             );
-            serde_json::json!({ "stages": stages, "test": test })
-        });
+            let report = serde_json::json!({ "stages": stages, "test": test });
+            let json = serde_json::to_string_pretty(&report).context("metrics serialise")?;
+            artifact::write_atomic(&self.dir.join(PRETRAIN_FILE), json.as_bytes())?;
+        }
         let prepared = Prepared { model, ..prepared };
         let (training, learner) = learner(self, prepared)?;
         let model = launch(training, learner, self.dir)?;
-        finish(self, model, pretrain_report)
+        finish(self, model)
+    }
+
+    /// Completes a run whose training ended but whose files were not all written (it
+    /// was killed in the end phase): `model` is its final model, read back from
+    /// `model.bpk` or from the checkpoint of its last epoch. Nothing is trained.
+    pub fn complete(&self, model: AnyAutoencoder) -> Result<Outcome> {
+        finish(self, model)
     }
 }
 
@@ -317,20 +327,20 @@ fn launch(
     Ok(result.model)
 }
 
-/// Writes the final weights, the metrics of every epoch with the test report, and
-/// the pictures.
-fn finish(
-    run: &Run<'_>,
-    model: AnyAutoencoder,
-    pretrain_report: Option<serde_json::Value>,
-) -> Result<Outcome> {
+/// Writes the final weights as soon as training ends, then the pictures, then the
+/// metrics of every epoch with the test report, last: a folder with
+/// [`METRICS_FILE`] is a finished run.
+fn finish(run: &Run<'_>, model: AnyAutoencoder) -> Result<Outcome> {
     let (config, data, dir) = (run.config, run.data, run.dir);
     let device = &run.devices[0];
-    model
-        .clone()
-        .into_record()
-        .save(dir.join(MODEL_FILE))
-        .map_err(|e| anyhow::anyhow!("saving {}: {e:?}", dir.join(MODEL_FILE).display()))?;
+    let weights = dir.join(MODEL_FILE);
+    if !weights.is_file() {
+        model
+            .clone()
+            .into_record()
+            .save(&weights)
+            .map_err(|e| anyhow::anyhow!("saving {}: {e:?}", weights.display()))?;
+    }
     let test = evaluate(&model, &data.test, "test", config.batch_size, device);
     let terms = config.model.loss_terms();
     let mut names: Vec<&str> = METRICS.to_vec();
@@ -338,12 +348,6 @@ fn finish(
         names.extend(&terms);
     }
     let history = read_history(dir, &names)?;
-    let mut metrics = serde_json::json!({ "epochs": history, "test": test });
-    if let Some(report) = pretrain_report {
-        metrics["pretrain"] = report;
-    }
-    let json = serde_json::to_string_pretty(&metrics).context("metrics serialise")?;
-    artifact::write_atomic(&dir.join(METRICS_FILE), json.as_bytes())?;
     if let Some(shape) = data.image_shape() {
         reconstruction_grid(&model, &data.test, shape, device)
             .save_png(&dir.join(RECONSTRUCTIONS_FILE))?;
@@ -353,6 +357,16 @@ fn finish(
     }
     let title = format!("{} on {}", config.model.family(), data.spec.short_name());
     crate::maps::loss_curves(&history, &title).save_png(&dir.join(LOSS_FILE), 640, 400)?;
+    let mut metrics = serde_json::json!({ "epochs": history, "test": test });
+    let pretrain = dir.join(PRETRAIN_FILE);
+    if pretrain.is_file() {
+        let text = std::fs::read_to_string(&pretrain)
+            .with_context(|| format!("reading {}", pretrain.display()))?;
+        metrics["pretrain"] = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not the pretraining report", pretrain.display()))?;
+    }
+    let json = serde_json::to_string_pretty(&metrics).context("metrics serialise")?;
+    artifact::write_atomic(&dir.join(METRICS_FILE), json.as_bytes())?;
     Ok(Outcome {
         dir: dir.to_path_buf(),
         test,

@@ -31,6 +31,17 @@ pub struct Request {
     pub run: RunOverrides,
 }
 
+/// Where a resumed run picks up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resume {
+    /// Train after the checkpoint of this epoch (`None`: no epoch is complete; start
+    /// over).
+    Train(Option<usize>),
+    /// Training ended; write what the end phase did not, from these weights (the final
+    /// model, or the checkpoint of the last epoch).
+    Complete(PathBuf),
+}
+
 /// A run ready to start.
 pub struct Plan {
     /// The configuration, validated.
@@ -72,15 +83,15 @@ impl Request {
     }
 
     /// The unfinished run in `dir` continued: its own config and data, with only
-    /// `--epochs` and `--workers` changed, and the last epoch whose checkpoint is
-    /// complete (`None`: start over).
-    pub fn plan_resume(&self, dir: &Path) -> Result<(Plan, Option<usize>)> {
+    /// `--epochs` and `--workers` changed, and where it picks up. Temporary files of
+    /// writes the kill interrupted are removed first.
+    pub fn plan_resume(&self, dir: &Path) -> Result<(Plan, Resume)> {
         let artifact = Artifact::open(dir)?;
-        if dir.join(artifact::MODEL_FILE).exists() {
+        if artifact::is_complete(dir) {
             bail!(
                 "{}: this run has finished ({} is written); nothing to resume",
                 dir.display(),
-                artifact::MODEL_FILE
+                artifact::METRICS_FILE
             );
         }
         if self.dataset.is_some() || !self.table.given().is_empty() || self.config.is_some() {
@@ -89,27 +100,35 @@ impl Request {
                  --config and the table flags"
             );
         }
+        let mut notes: Vec<String> = artifact::remove_stale_temps(dir)?
+            .iter()
+            .map(|p| format!("removed {}, left by an interrupted write", p.display()))
+            .collect();
         let data = artifact.load_data(&self.locator())?;
         let config = overrides::resume(artifact.config, self.family, &self.model, &self.run)?;
         config.validate()?;
         let done = artifact::last_complete_checkpoint(dir);
-        if let Some(n) = done
-            && n >= config.epochs
-        {
-            bail!(
-                "{}: {n} of {} epochs are done; pass a larger --epochs to train further",
-                dir.display(),
-                config.epochs
-            );
-        }
-        let notes = vec![format!("data: {}", describe(&data))];
+        let weights = dir.join(artifact::MODEL_FILE);
+        let resume = if weights.is_file() {
+            // Training ended (its weights are the first file the end phase writes).
+            Resume::Complete(weights)
+        } else {
+            match done {
+                Some(n) if n >= config.epochs => Resume::Complete(
+                    dir.join(artifact::CHECKPOINT_DIR)
+                        .join(format!("model-{n}.bpk")),
+                ),
+                done => Resume::Train(done),
+            }
+        };
+        notes.push(format!("data: {}", describe(&data)));
         Ok((
             Plan {
                 config,
                 data,
                 notes,
             },
-            done,
+            resume,
         ))
     }
 

@@ -3,7 +3,7 @@ use anyhow::Result;
 use clap::Args as ClapArgs;
 use trainer::generate;
 
-use crate::cli::{JsonArg, PngArg, Source};
+use crate::cli::{JsonArg, PngArg, Source, positive};
 
 /// Corrupt test images, reconstruct them, and report PSNR before and after; clean,
 /// noisy and denoised rows in <artifact>/denoise.png.
@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Images shown in the picture.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = positive)]
     show: usize,
     #[command(flatten)]
     png: PngArg,

@@ -2,7 +2,7 @@ use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
 use trainer::evaluate::{self, evaluate};
 
-use crate::cli::{JsonArg, Loaded, Source};
+use crate::cli::{JsonArg, Loaded, Source, positive};
 
 /// Reload an artifact and report reconstruction quality on the test split.
 #[derive(ClapArgs)]
@@ -12,11 +12,11 @@ pub struct Args {
     #[command(flatten)]
     output: JsonArg,
     /// Samples per batch.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = positive)]
     batch_size: usize,
     /// Also report the k-nearest-neighbour accuracy (euclidean and cosine) of the test
     /// codes against the training codes, with this k (5 is usual).
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = positive)]
     knn: Option<usize>,
     /// Also report the test accuracy of a linear probe (logistic regression) trained on
     /// the training codes.
@@ -24,18 +24,15 @@ pub struct Args {
     probe: bool,
     /// Also report the trustworthiness (5 neighbours) of the codes of the first N test
     /// samples against their values (cost grows as N²; 1000 is usual).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = positive)]
     trustworthiness: Option<usize>,
     /// VAEs: also estimate the negative log-likelihood by importance sampling with K
     /// posterior samples per sample (100 is usual).
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = positive)]
     nll: Option<usize>,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if args.batch_size == 0 {
-        bail!("--batch-size 0: expected a positive batch size");
-    }
     let Loaded {
         artifact,
         data,

@@ -4,7 +4,7 @@ use clap::Args as ClapArgs;
 use trainer::evaluate::map_images;
 use trainer::maps::{self, Units};
 
-use crate::cli::{PngArg, Source};
+use crate::cli::{PngArg, Source, positive};
 
 /// The first layer's filters (weights into each unit) as an image grid
 /// (<artifact>/filters.png).
@@ -13,7 +13,7 @@ pub struct Args {
     #[command(flatten)]
     source: Source,
     /// Filters shown.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = positive)]
     units: usize,
     /// Show the units most active on the test images (mean |activation| of the
     /// code, for a single-layer encoder) instead of the first ones: with a k-sparse

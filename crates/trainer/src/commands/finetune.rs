@@ -2,7 +2,7 @@ use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
 use trainer::finetune::{self, FinetuneOptions, FinetuneRow, Start};
 
-use crate::cli::{JsonArg, Source, to_json};
+use crate::cli::{JsonArg, Source, positive, to_json};
 
 /// Transfer learning with few labels: a classifier head on the trained encoder,
 /// frozen and fine-tuned, against the same network trained from scratch.
@@ -11,13 +11,13 @@ pub struct Args {
     #[command(flatten)]
     source: Source,
     /// Sizes of the labelled training set, comma-separated (balanced over the classes).
-    #[arg(long, value_name = "N,…", value_delimiter = ',', default_value = "100,1000")]
+    #[arg(long, value_name = "N,…", value_delimiter = ',', default_value = "100,1000", value_parser = positive)]
     labelled: Vec<usize>,
     /// Adam steps per classifier.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = positive)]
     steps: usize,
     /// Labelled samples per step.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = positive)]
     batch_size: usize,
     /// Adam's learning rate.
     #[arg(long, default_value_t = 1e-3)]
@@ -30,13 +30,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if args.steps == 0 || args.batch_size == 0 || !(args.lr > 0.0 && args.lr.is_finite()) {
-        bail!(
-            "--steps {}, --batch-size {}, --lr {}: expected positive values",
-            args.steps,
-            args.batch_size,
-            args.lr
-        );
+    if !(args.lr > 0.0 && args.lr.is_finite()) {
+        bail!("--lr {}: expected a positive, finite learning rate", args.lr);
     }
     let l = args.source.load(args.output.json)?;
     let ad = l.device.clone().autodiff();

@@ -6,7 +6,7 @@ use trainer::embed::Embedding;
 use trainer::evaluate::map_images;
 use trainer::maps::{self, Projection};
 
-use crate::cli::{PngArg, Source};
+use crate::cli::{PngArg, Source, positive};
 
 /// A scatter plot of the test codes coloured by label: the codes themselves when
 /// they are 2-d, their t-SNE map otherwise (<artifact>/latent.png).
@@ -21,7 +21,7 @@ pub struct Args {
     #[arg(long, default_value_t = 30.0)]
     perplexity: f64,
     /// t-SNE iterations.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = positive)]
     iterations: usize,
     /// Seed of the t-SNE layout.
     #[arg(long, default_value_t = 0)]

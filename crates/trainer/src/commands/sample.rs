@@ -3,7 +3,7 @@ use clap::Args as ClapArgs;
 use trainer::generate;
 use trainer::maps::{self, generative_families};
 
-use crate::cli::{ArtifactArg, DeviceArgs, PngArg};
+use crate::cli::{ArtifactArg, DeviceArgs, PngArg, positive};
 
 /// Decode samples of the prior of a VAE or AAE as an image grid
 /// (<artifact>/sample-<SEED>.png; with --manifold, <artifact>/manifold.png).
@@ -12,7 +12,7 @@ pub struct Args {
     #[command(flatten)]
     artifact: ArtifactArg,
     /// Images to draw.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = positive)]
     n: usize,
     /// Seed of the prior samples.
     #[arg(long, default_value_t = 0)]
@@ -37,9 +37,6 @@ pub fn run(args: Args) -> Result<()> {
             generative_families(),
             artifact.dir.display()
         );
-    }
-    if args.n == 0 {
-        bail!("--n 0: expected at least one image");
     }
     let shape = artifact.image_shape()?;
     let selected = args.device.select()?;

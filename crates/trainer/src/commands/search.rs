@@ -10,7 +10,7 @@ use trainer::embed::{self, Embedding, Neighbour};
 use trainer::evaluate::map_images;
 use trainer::image::Grid;
 
-use crate::cli::{JsonArg, PngArg, Source};
+use crate::cli::{JsonArg, PngArg, Source, positive};
 
 /// Nearest training samples of a test sample, by the distance between their codes;
 /// for images, a strip of the query and its neighbours (<artifact>/search-<INDEX>.png).
@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long, value_name = "INDEX")]
     query: usize,
     /// Neighbours to return.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = positive)]
     k: usize,
     /// euclidean, cosine or manhattan.
     #[arg(long, default_value = "euclidean")]

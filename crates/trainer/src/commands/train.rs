@@ -5,12 +5,12 @@ use ae_models::Family;
 use anyhow::Result;
 use burn::prelude::Device;
 use clap::Args as ClapArgs;
-use trainer::artifact;
+use trainer::artifact::{self, Artifact};
 use trainer::device::Parallelism;
 use trainer::fit::{DataPath, Run};
 use trainer::memory;
 use trainer::overrides::{ModelOverrides, RunOverrides, TableOverrides, family_parser};
-use trainer::request::{Plan, Request};
+use trainer::request::{Plan, Request, Resume};
 
 use crate::cli::{DataDirArg, DeviceArgs};
 
@@ -121,8 +121,12 @@ pub fn run(args: Args) -> Result<()> {
         run: args.run_flags.clone(),
     };
     if let Some(dir) = &args.resume {
-        let (plan, done) = request.plan_resume(dir)?;
+        let (plan, point) = request.plan_resume(dir)?;
         plan.notes.iter().for_each(|note| println!("{note}"));
+        let done = match point {
+            Resume::Complete(weights) => return complete(&args, &plan, dir, &weights),
+            Resume::Train(done) => done,
+        };
         match done {
             Some(n) => println!(
                 "resuming {} after epoch {n} of {}",
@@ -164,17 +168,41 @@ fn train(args: &Args, plan: &Plan, dir: &Path, resume: Option<usize>) -> Result<
         artifact::prepare_out_dir(dir, args.force)?;
         println!("artifact: {}", dir.display());
     }
-    let outcome = Run {
+    let outcome = run_in(args, plan, dir, &devices, resume).train()?;
+    println!("{}", outcome.test);
+    println!("wrote {}", outcome.dir.display());
+    Ok(())
+}
+
+/// Writes what a run whose training ended did not write, from `weights`.
+fn complete(args: &Args, plan: &Plan, dir: &Path, weights: &Path) -> Result<()> {
+    println!(
+        "training in {} had ended; completing its files from {}",
+        dir.display(),
+        weights.display()
+    );
+    let devices = args.devices.select()?;
+    let model = Artifact::open(dir)?.load_weights(weights, &devices[0])?;
+    let outcome = run_in(args, plan, dir, &devices, None).complete(model)?;
+    println!("{}", outcome.test);
+    println!("wrote {}", outcome.dir.display());
+    Ok(())
+}
+
+fn run_in<'a>(
+    args: &Args,
+    plan: &'a Plan,
+    dir: &'a Path,
+    devices: &'a [Device],
+    resume: Option<usize>,
+) -> Run<'a> {
+    Run {
         config: &plan.config,
         data: &plan.data,
-        devices: &devices,
+        devices,
         parallelism: args.devices.parallelism,
         data_path: args.devices.data_path(),
         dir,
         resume,
     }
-    .train()?;
-    println!("{}", outcome.test);
-    println!("wrote {}", outcome.dir.display());
-    Ok(())
 }

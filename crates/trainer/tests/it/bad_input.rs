@@ -368,3 +368,36 @@ fn weights_that_do_not_fit_the_config_are_an_error() {
         "{err}"
     );
 }
+
+/// A count of zero asks for nothing to be drawn, shown or computed: refused before any
+/// work (clap's usage error, exit 2) instead of a blank picture.
+#[test]
+fn zero_counts_are_refused() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let cases: [(&str, &[&str]); 12] = [
+        ("filters", &["--units", "0"]),
+        ("search", &["--query", "1", "--k", "0"]),
+        ("denoise", &["--show", "0"]),
+        ("eval", &["--knn", "0"]),
+        ("eval", &["--trustworthiness", "0"]),
+        ("eval", &["--nll", "0"]),
+        ("eval", &["--batch-size", "0"]),
+        ("latent", &["--iterations", "0"]),
+        ("sample", &["--n", "0"]),
+        ("finetune", &["--labelled", "100,0"]),
+        ("finetune", &["--steps", "0"]),
+        ("finetune", &["--batch-size", "0"]),
+    ];
+    for (command, args) in cases {
+        let out = run(trainer(home.path())
+            .args([command, "--artifact", "nowhere"])
+            .args(args));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{command} {args:?}: {err}");
+        let flag = args[args.len() - 2];
+        assert!(
+            err.contains(&format!("for '{flag}")) && err.contains("expected at least 1"),
+            "{command} {args:?}: {err}"
+        );
+    }
+}

@@ -187,8 +187,9 @@ fn a_run_without_a_complete_checkpoint_starts_over_cleanly() {
         assert!(out.status.success(), "{}", stderr(&out));
     }
     // What a kill leaves when no epoch's three checkpoint files were all written: the
-    // logs of the epochs under way, no weights.
+    // logs of the epochs under way, no weights, no metrics.
     std::fs::remove_file(stopped.join("model.bpk")).expect("remove weights");
+    std::fs::remove_file(stopped.join("metrics.json")).expect("remove metrics");
     for entry in std::fs::read_dir(stopped.join("checkpoint")).expect("checkpoints") {
         let path = entry.expect("entry").path();
         if path.to_string_lossy().contains("scheduler-") {
@@ -226,4 +227,201 @@ fn the_same_seed_gives_the_same_losses() {
     let (a, b) = (losses("first"), losses("second"));
     assert_eq!(a, b, "two runs with seed 5 differ");
     assert!(a.0[1]["train"]["Loss"].as_f64().is_some());
+}
+
+/// The files of a finished run, with no temporary file beside them.
+fn assert_complete(dir: &Path) {
+    for file in [
+        "config.json",
+        "model.bpk",
+        "metrics.json",
+        "loss.png",
+        "reconstructions.png",
+    ] {
+        assert!(
+            dir.join(file).is_file(),
+            "{file} missing in {}",
+            dir.display()
+        );
+    }
+    for folder in [dir.to_path_buf(), dir.join("checkpoint")] {
+        for entry in std::fs::read_dir(&folder).expect("folder") {
+            let name = entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            assert!(
+                !name.ends_with(".tmp") && !name.starts_with(".tmp"),
+                "{name} left in {}",
+                folder.display()
+            );
+        }
+    }
+    assert_nothing_corrupt(dir);
+}
+
+fn resume(home: &Path, dir: &Path) -> String {
+    let out = run(trainer(home)
+        .args(["train", "--backend", "ndarray", "--resume"])
+        .arg(dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A run killed after training ended is finished by `--resume` from its weights or
+/// its last checkpoint, without training again, to the files the uninterrupted run
+/// wrote; temporary files of killed writes are removed, a live writer's kept.
+#[test]
+fn a_run_killed_in_its_end_phase_is_completed_without_training() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let args = [
+        &SMALL[..],
+        &["--epochs", "2", "--limit", "512", "--seed", "3"],
+    ]
+    .concat();
+    let whole = home.path().join("whole");
+    let out = train_cli(home.path(), &whole, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_complete(&whole);
+    let reference = metrics(&whole);
+    let weights = std::fs::read(whole.join("model.bpk")).expect("weights");
+
+    // Killed after the weights, before the pictures and metrics.
+    let after_weights = home.path().join("after-weights");
+    let out = train_cli(home.path(), &after_weights, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for file in ["metrics.json", "loss.png", "reconstructions.png"] {
+        std::fs::remove_file(after_weights.join(file)).expect("remove");
+    }
+    // Temporary files of killed writes: ours, burn's, an old tempfile's; and one of
+    // this (live) process, which must stay.
+    let dead = [
+        ".metrics.json.4194399-0.tmp",
+        "model.bpk.4194399-1.tmp",
+        ".tmpa1B2c3",
+    ];
+    for name in dead {
+        std::fs::write(after_weights.join(name), b"partial").expect("write");
+    }
+    std::fs::write(
+        after_weights.join("checkpoint/optim-2.bpk.4194399-2.tmp"),
+        b"p",
+    )
+    .expect("write");
+    let live = format!(".loss.png.{}-0.tmp", std::process::id());
+    std::fs::write(after_weights.join(&live), b"partial").expect("write");
+    let epochs_before = std::fs::read_dir(after_weights.join("train"))
+        .expect("logs")
+        .count();
+    let stdout = resume(home.path(), &after_weights);
+    assert!(stdout.contains("completing its files"), "{stdout}");
+    assert!(!stdout.contains("epoch 1/"), "trained again: {stdout}");
+    assert_eq!(
+        std::fs::read_dir(after_weights.join("train"))
+            .expect("logs")
+            .count(),
+        epochs_before
+    );
+    assert!(
+        after_weights.join(&live).is_file(),
+        "a live writer's file was removed"
+    );
+    std::fs::remove_file(after_weights.join(&live)).expect("remove");
+    assert_complete(&after_weights);
+    assert_eq!(metrics(&after_weights), reference);
+
+    // Killed after the last checkpoint, before the weights.
+    let before_weights = home.path().join("before-weights");
+    let out = train_cli(home.path(), &before_weights, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for file in [
+        "model.bpk",
+        "metrics.json",
+        "loss.png",
+        "reconstructions.png",
+    ] {
+        std::fs::remove_file(before_weights.join(file)).expect("remove");
+    }
+    let stdout = resume(home.path(), &before_weights);
+    assert!(stdout.contains("model-2.bpk"), "{stdout}");
+    assert_complete(&before_weights);
+    assert_eq!(metrics(&before_weights), reference);
+    // The checkpoint holds the final model: the weights are those of the whole run.
+    let (a, b) = (
+        trainer::artifact::Artifact::open(&whole).expect("whole"),
+        trainer::artifact::Artifact::open(&before_weights).expect("completed"),
+    );
+    #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+    let device = burn::prelude::Device::ndarray();
+    let params = |m: ae_models::AnyAutoencoder| -> Vec<f32> {
+        let x = ae_data::sample::load()
+            .expect("sample")
+            .test
+            .tensor(&[0, 1, 2], &device);
+        use ae_models::Autoencoder;
+        m.encode(x)
+            .into_data()
+            .try_into_vec::<f32>()
+            .expect("codes")
+    };
+    assert_eq!(
+        params(a.load_model(&device).expect("model")),
+        params(b.load_model(&device).expect("model"))
+    );
+    assert!(!weights.is_empty());
+
+    // A finished run is not resumed, and says so.
+    let again = run(trainer(home.path()).args(["train", "--resume"]).arg(&whole));
+    assert!(stderr(&again).contains("finished"), "{}", stderr(&again));
+}
+
+/// Kills runs with SIGKILL at increasing delays after their last checkpoint, through
+/// the end phase: every outcome is a finished run, or one that `--resume` finishes,
+/// and no temporary file is left.
+#[test]
+fn runs_killed_anywhere_in_the_end_phase_finish_whole() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let args = [&SMALL[..], &["--epochs", "1", "--limit", "256"]].concat();
+    let (mut completed_by_resume, mut finished) = (0, 0);
+    for (i, delay_ms) in (0..=900).step_by(75).enumerate() {
+        let dir = home.path().join(format!("kill-{i}"));
+        let mut child = trainer(home.path())
+            .arg("train")
+            .args(&args)
+            .args(["--backend", "ndarray", "--out"])
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("trainer starts");
+        let checkpoint =
+            ["model", "optim", "scheduler"].map(|p| dir.join(format!("checkpoint/{p}-1.bpk")));
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !checkpoint.iter().all(|p| p.exists()) && child.try_wait().expect("status").is_none()
+        {
+            assert!(Instant::now() < deadline, "the run never checkpointed");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        child.wait().expect("reaped");
+        if trainer::artifact::is_complete(&dir) {
+            finished += 1;
+        } else {
+            let stdout = resume(home.path(), &dir);
+            assert!(
+                stdout.contains("completing its files"),
+                "{delay_ms} ms: {stdout}"
+            );
+            completed_by_resume += 1;
+        }
+        assert_complete(&dir);
+    }
+    // The delays cover the end phase: some kills land inside it, the last after it.
+    assert!(
+        completed_by_resume >= 2,
+        "{completed_by_resume} runs needed --resume"
+    );
+    assert!(finished >= 1, "{finished} runs finished before their kill");
 }
