@@ -328,7 +328,7 @@ mod tests {
     #[test]
     fn each_phase_reaches_only_its_own_parameters() {
         let device = Device::ndarray().autodiff();
-        device.seed(3);
+        let _seeded = crate::testing::seeded(&device, 3);
         let model = config().init(&device).expect("valid config");
         let x = Tensor::<2>::random([8, 784], Distribution::Default, &device);
         // Encoder and decoder: 2 layers each, weight and bias: 4 tensors each;
@@ -341,7 +341,7 @@ mod tests {
     #[test]
     fn mixture_prior_has_its_centres_on_the_circle() {
         let device = Device::ndarray();
-        device.seed(5);
+        let _seeded = crate::testing::seeded(&device, 5);
         let prior: Prior = "mixture:4:3:0.01".parse().expect("valid prior");
         let z = prior.sample(400, 3, &device);
         let v = z.into_data().try_into_vec::<f32>().expect("f32 data");
@@ -372,7 +372,7 @@ mod tests {
     #[test]
     fn loss_falls_on_real_images_and_save_load_is_identical() {
         let device = Device::ndarray().autodiff();
-        device.seed(13);
+        let _seeded = crate::testing::seeded(&device, 13);
         let model = config().init(&device).expect("valid config");
         let (model, rec) = train_on_sample(model, &device, 80, 1e-3, Some("reconstruction"));
         let (first, last) = first_last(&rec, 5);

@@ -52,7 +52,7 @@ mod tests {
     #[test]
     fn frozen_training_moves_the_head_only_and_the_loss_falls() {
         let device = Device::ndarray().autodiff();
-        device.seed(3);
+        let _seeded = crate::testing::seeded(&device, 3);
         let encoder = ModelConfig::Mlp(MlpAutoencoderConfig::new(6, vec![], 3))
             .init(&device)
             .expect("valid");

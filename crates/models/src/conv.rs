@@ -370,7 +370,7 @@ mod tests {
     #[test]
     fn loss_falls_and_save_load_is_identical() {
         let device = Device::ndarray().autodiff();
-        device.seed(5);
+        let _seeded = crate::testing::seeded(&device, 5);
         let model = config().init(&device).expect("valid config");
         let (model, losses) = train_on_sample(model, &device, 40, 3e-3, None);
         let (first, last) = first_last(&losses, 3);

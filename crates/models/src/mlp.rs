@@ -377,7 +377,7 @@ mod tests {
     #[test]
     fn loss_falls_on_real_images_with_bce() {
         let device = Device::ndarray().autodiff();
-        device.seed(7);
+        let _seeded = crate::testing::seeded(&device, 7);
         let sample = ae_data::sample::load().expect("embedded sample decodes");
         let indices: Vec<usize> = (0..256).collect();
         let data = sample.train.tensor(&indices, &device);

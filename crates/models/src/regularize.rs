@@ -394,7 +394,7 @@ mod tests {
     #[test]
     fn corruptions_stay_in_range_and_at_rate() {
         let device = Device::ndarray();
-        device.seed(3);
+        let _seeded = crate::testing::seeded(&device, 3);
         let x = Tensor::<2>::full([64, 100], 0.5, &device);
         let count = |t: Tensor<2>, f: &dyn Fn(f32) -> bool| {
             t.into_data()
@@ -427,7 +427,7 @@ mod tests {
     #[test]
     fn contractive_closed_form_matches_autodiff() {
         let device = Device::ndarray().autodiff();
-        device.seed(1);
+        let _seeded = crate::testing::seeded(&device, 1);
         let w = Tensor::<2>::random([5, 3], Distribution::Normal(0.0, 1.0), &device);
         let x = Tensor::<2>::random([1, 5], Distribution::Default, &device).require_grad();
         let h = Activation::Sigmoid.forward(x.clone().matmul(w.clone()));
@@ -502,7 +502,7 @@ mod tests {
     /// Data in `[0, 1]`, `rows × cols`, from a seed.
     fn data(rows: usize, cols: usize, seed: u64) -> Tensor<2> {
         let device = Device::ndarray();
-        device.seed(seed);
+        let _seeded = crate::testing::seeded(&device, seed);
         Tensor::random([rows, cols], Distribution::Default, &device)
     }
 

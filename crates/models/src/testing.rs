@@ -66,3 +66,13 @@ pub fn test_images(n: usize, device: &Device) -> Tensor<2> {
     let idx: Vec<usize> = (0..n).collect();
     sample.test.tensor(&idx, device)
 }
+
+/// Seeds the backend's random generator and holds it until the guard drops: the
+/// tests of one process share that generator, and no other seeded test reseeds it or
+/// draws from it meanwhile (unseeded tests still may: bounds keep a margin for that).
+pub fn seeded(device: &Device, seed: u64) -> std::sync::MutexGuard<'static, ()> {
+    static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    device.seed(seed);
+    guard
+}

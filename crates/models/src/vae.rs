@@ -318,7 +318,7 @@ mod tests {
     #[test]
     fn loss_falls_on_real_images_and_samples_have_image_shape() {
         let device = Device::ndarray().autodiff();
-        device.seed(11);
+        let _seeded = crate::testing::seeded(&device, 11);
         let model = VaeConfig::new(784, vec![200], 8)
             .init(&device)
             .expect("valid config");
@@ -352,19 +352,76 @@ mod tests {
         assert_eq!(model.log_likelihood(x, 3).dims(), [64]);
     }
 
+    /// With a posterior equal to the prior and a decoder that ignores its code, every
+    /// importance weight is `p(x|z) = p(x)`: the estimate is exact for any number of
+    /// samples — off by `ln K` without the average's `− ln K`, by the prior or posterior
+    /// term if either were wrong.
+    #[test]
+    fn importance_sampling_is_exact_when_every_weight_is_equal() {
+        use burn::module::Param;
+        let device = Device::ndarray();
+        let mut model = VaeConfig::new(4, vec![3], 2)
+            .init(&device)
+            .expect("valid config");
+        let zero = |l: &Linear| {
+            let [i, o] = l.weight.dims();
+            Linear {
+                weight: Param::from_tensor(Tensor::zeros([i, o], &device)),
+                bias: Some(Param::from_tensor(Tensor::zeros([o], &device))),
+            }
+        };
+        model.mean = zero(&model.mean);
+        model.log_var = zero(&model.log_var);
+        let logits = [0.5f32, -1.0, 2.0, 0.0];
+        model.decoder[0] = zero(&model.decoder[0]);
+        let mut out = zero(&model.decoder[1]);
+        out.bias = Some(Param::from_tensor(Tensor::from_floats(logits, &device)));
+        model.decoder[1] = out;
+        let x = [[1.0f32, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 1.0]];
+        // log p(x) = Σ x ln σ(l) + (1 − x) ln (1 − σ(l)), by hand.
+        let exact: Vec<f32> = x
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .zip(logits)
+                    .map(|(&x, l)| {
+                        let p = 1.0 / (1.0 + (-l).exp());
+                        x * p.ln() + (1.0 - x) * (1.0 - p).ln()
+                    })
+                    .sum()
+            })
+            .collect();
+        for k in [1, 10, 100] {
+            let estimate = model
+                .log_likelihood(Tensor::from_floats(x, &device), k)
+                .into_data()
+                .to_vec::<f32>()
+                .expect("f32");
+            for (e, t) in estimate.iter().zip(&exact) {
+                assert!(
+                    (e - t).abs() < 1e-4,
+                    "K={k}: {estimate:?} against {exact:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn conv_vae_loss_falls_and_save_load_is_identical() {
         let device = Device::ndarray().autodiff();
-        device.seed(17);
+        let _seeded = crate::testing::seeded(&device, 17);
         let config = VaeConfig::new(784, vec![], 8)
             .with_conv(Some(ConvStackConfig::new([1, 28, 28], vec![8, 16])));
         let model = config.init(&device).expect("valid config");
         assert!(model.conv_encoder.is_some() && model.conv_decoder.is_some());
-        let (model, losses) = train_on_sample(model, &device, 40, 3e-3, None);
+        // 80 steps end at 0.58–0.62 of the first loss; 40 ended at 0.72–0.80, too near
+        // the bound for a run that shares its random generator with other tests.
+        let (model, losses) = train_on_sample(model, &device, 80, 3e-3, None);
         let (first, last) = first_last(&losses, 3);
         assert!(
             first > 400.0 && last < 0.75 * first,
-            "conv VAE loss {first} -> {last}"
+            "conv VAE loss {first} -> {last} ({:.3})",
+            last / first
         );
 
         let plain = device.clone().without_autodiff();

@@ -121,23 +121,46 @@ fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("the command prints JSON")
 }
 
-/// An MLP autoencoder trained on every class of the sample.
-fn sample_mlp(home: &Path, extra: &[&str]) -> std::path::PathBuf {
-    let dir = home.join("mlp");
-    let mut args = vec![
-        "--dataset",
-        "fashion-mnist-sample",
-        "--epochs",
-        "4",
-        "--hidden",
-        "128",
-        "--latent",
-        "16",
-    ];
-    args.extend_from_slice(extra);
-    let out = train_cli(home, &dir, &args);
+/// The MLP autoencoder of these tests: 4 epochs of the sample through 784-128-16.
+const SAMPLE_MLP: [&str; 8] = [
+    "--dataset",
+    "fashion-mnist-sample",
+    "--epochs",
+    "4",
+    "--hidden",
+    "128",
+    "--latent",
+    "16",
+];
+
+/// Trains `args` into `home/name` and returns the folder.
+fn trained_into(home: &Path, name: &str, args: &[&str]) -> std::path::PathBuf {
+    let dir = home.join(name);
+    let out = train_cli(home, &dir, args);
     assert!(out.status.success(), "{}", stderr(&out));
     dir
+}
+
+/// An MLP autoencoder trained on the sample (every class unless `extra` says).
+fn sample_mlp(home: &Path, extra: &[&str]) -> std::path::PathBuf {
+    trained_into(home, "mlp", &[&SAMPLE_MLP[..], extra].concat())
+}
+
+/// The untrained control of `sample_mlp(home, extra)`.
+fn untrained_mlp(home: &Path, extra: &[&str]) -> std::path::PathBuf {
+    trained_into(
+        home,
+        "untrained",
+        &untrained(&[&SAMPLE_MLP[..], extra].concat()),
+    )
+}
+
+/// The first `n` values of an `.npy` file's little-endian `f32` data, widened.
+fn npy_first_codes(data: &[u8], n: usize) -> Vec<f64> {
+    data[..4 * n]
+        .chunks(4)
+        .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+        .collect()
 }
 
 /// Width and height of a PNG file.
@@ -197,7 +220,8 @@ fn embed_search_and_interpolate_work_on_any_autoencoder() {
         "codes vary: {first:?}"
     );
 
-    // Neighbours in code space: nearest first, mostly of the query's class.
+    // Neighbours in code space: exactly the k nearest training codes by cosine
+    // distance, nearest first, computed here from the codes `embed` writes.
     let png = home.path().join("strip.png");
     let png_arg = png.to_str().expect("utf-8 temp path");
     let hits = json(&use_artifact(
@@ -224,11 +248,27 @@ fn embed_search_and_interpolate_work_on_any_autoencoder() {
         .map(|n| n["distance"].as_f64().expect("distance"))
         .collect();
     assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
-    let same = neighbours
-        .iter()
-        .filter(|n| n["label"].as_u64() == Some(label))
-        .count();
-    assert!(same >= 3, "{same} of 5 neighbours share label {label}");
+    let out = use_artifact(home.path(), "embed", &dir, &["--split", "train"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let train = ae_data::table::read_npy(&dir.join("train-codes.npy")).expect("train codes");
+    let train_labels =
+        ae_data::table::read_npy(&dir.join("train-codes-labels.npy")).expect("train labels");
+    let dim = train.shape[1];
+    let query: Vec<f64> = npy_first_codes(&data, 4 * dim)[3 * dim..].to_vec();
+    let cosine = |row: &[f64]| {
+        let dot: f64 = row.iter().zip(&query).map(|(a, b)| a * b).sum();
+        let norm = |v: &[f64]| v.iter().map(|a| a * a).sum::<f64>().sqrt();
+        1.0 - dot / (norm(row) * norm(&query))
+    };
+    let mut expected: Vec<(usize, f64)> =
+        train.values.chunks(dim).map(cosine).enumerate().collect();
+    expected.sort_by(|a, b| a.1.total_cmp(&b.1));
+    for (n, &(index, distance)) in neighbours.iter().zip(&expected) {
+        assert_eq!(n["index"].as_u64(), Some(index as u64), "{neighbours:?}");
+        assert!((n["distance"].as_f64().unwrap_or(f64::NAN) - distance).abs() < 1e-4);
+        assert_eq!(n["label"].as_u64(), Some(train_labels.values[index] as u64));
+    }
+    assert!(label < 10);
     assert_eq!(png_size(&png), (6 * 30 + 2, 30 + 2));
     let out = use_artifact(home.path(), "search", &dir, &["--query", "1000"]);
     assert_eq!(out.status.code(), Some(1));
@@ -326,6 +366,13 @@ fn embed_search_and_interpolate_work_on_any_autoencoder() {
     }
 }
 
+/// Bounds of the one-class test, between the untrained control and the trained model
+/// (AUROC 0.245 untrained, 0.982 trained; average precision 0.826 and 0.998).
+const AUROC_BOUND: f64 = 0.85;
+const AP_BOUND: f64 = 0.95;
+/// The requested rate is 0.1; the test trousers give 0.076.
+const FPR_TOLERANCE: f64 = 0.1;
+
 #[test]
 fn one_class_anomaly_detection() {
     let home = tempfile::tempdir().expect("temp dir");
@@ -335,22 +382,42 @@ fn one_class_anomaly_detection() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).expect("config"))
             .expect("json");
     assert_eq!(config["classes"], serde_json::json!([1]));
-    let report = json(&use_artifact(
-        home.path(),
-        "anomaly",
-        &dir,
-        &["--fpr", "0.1", "--json"],
-    ));
+    let anomaly = |dir: &Path| {
+        json(&use_artifact(
+            home.path(),
+            "anomaly",
+            dir,
+            &["--fpr", "0.1", "--json"],
+        ))
+    };
+    let report = anomaly(&dir);
+    let control = anomaly(&untrained_mlp(home.path(), &["--classes", "Trouser"]));
     assert_eq!(report["normal"], serde_json::json!([1]));
-    let auroc = report["auroc"].as_f64().expect("auroc");
-    assert!(auroc > 0.8, "AUROC {auroc}");
-    assert!(report["average_precision"].as_f64().expect("ap") > 0.9);
+    let value = |r: &serde_json::Value, key: &str| r[key].as_f64().unwrap_or(f64::NAN);
+    learned(
+        "AUROC",
+        value(&report, "auroc"),
+        value(&control, "auroc"),
+        |auroc| auroc > AUROC_BOUND,
+    );
+    // Nine in ten test images are anomalies: a random score's average precision is 0.9.
+    learned(
+        "average precision",
+        value(&report, "average_precision"),
+        value(&control, "average_precision"),
+        |ap| ap > AP_BOUND,
+    );
     let per_class = report["per_class"].as_array().expect("per class");
     assert_eq!(per_class.len(), 9);
     assert!(per_class.iter().all(|c| c["label"] != 1));
     // The threshold came from held-out trousers; on test trousers it flags about as many.
+    // (within the sampling error of a quantile of ≈ 50 validation and ≈ 100 test
+    // trousers).
     let fpr = report["test_fpr"].as_f64().expect("fpr");
-    assert!(fpr < 0.3, "test false-positive rate {fpr}");
+    assert!(
+        (fpr - 0.1).abs() < FPR_TOLERANCE,
+        "test false-positive rate {fpr}"
+    );
     assert!(report["valid_images"].as_u64().expect("valid") > 10);
     let out = use_artifact(home.path(), "anomaly", &dir, &["--fpr", "1.5"]);
     assert_eq!(out.status.code(), Some(1));
@@ -404,59 +471,84 @@ fn a_denoising_autoencoder_denoises_from_the_command_line() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// Bounds of the VAE test, between the untrained control and the trained model: NLL
+/// 548 nats untrained, 290 trained; linear probe 0.662 and 0.708.
+const NLL_BOUND: f64 = 350.0;
+const PROBE_BOUND: f64 = 0.685;
+const ELBO_AUROC_BOUND: f64 = 0.75;
+
 #[test]
 fn a_vae_reports_its_likelihood_and_code_quality_and_samples() {
     let home = tempfile::tempdir().expect("temp dir");
-    let dir = home.path().join("vae");
-    let out = train_cli(
-        home.path(),
-        &dir,
-        &[
-            "--dataset",
-            "fashion-mnist-sample",
-            "--model",
-            "vae",
-            "--epochs",
-            "3",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let report = json(&use_artifact(
-        home.path(),
-        "eval",
-        &dir,
-        &[
-            "--json",
-            "--nll",
-            "20",
-            "--probe",
-            "--trustworthiness",
-            "200",
-        ],
-    ));
-    let nll = report["nll"]["nats"].as_f64().expect("nll");
+    let args = [
+        "--dataset",
+        "fashion-mnist-sample",
+        "--model",
+        "vae",
+        "--epochs",
+        "3",
+    ];
+    let dir = trained_into(home.path(), "vae", &args);
+    let control = trained_into(home.path(), "untrained", &untrained(&args));
+    let eval = |dir: &Path| {
+        json(&use_artifact(
+            home.path(),
+            "eval",
+            dir,
+            &[
+                "--json",
+                "--nll",
+                "20",
+                "--probe",
+                "--trustworthiness",
+                "200",
+            ],
+        ))
+    };
+    let (report, initial) = (eval(&dir), eval(&control));
+    let nll = |r: &serde_json::Value| r["nll"]["nats"].as_f64().unwrap_or(f64::NAN);
     let bound = report["nll"]["negative_elbo"].as_f64().expect("elbo");
     assert!(
-        nll > 100.0 && nll < bound,
-        "NLL {nll} against its bound {bound}"
+        nll(&report) < bound,
+        "NLL {} above its bound {bound}",
+        nll(&report)
     );
-    let probe = report["linear_probe"].as_f64().expect("probe");
-    assert!(probe > 0.6, "linear probe {probe}");
-    let trust = report["trustworthiness"]["value"].as_f64().expect("trust");
-    assert!(trust > 0.8 && trust <= 1.0, "trustworthiness {trust}");
+    // An untrained VAE scores ≈ 784 ln 2 ≈ 543 nats.
+    learned("NLL (nats)", nll(&report), nll(&initial), |nll| {
+        nll > 100.0 && nll < NLL_BOUND
+    });
+    let probe = |r: &serde_json::Value| r["linear_probe"].as_f64().unwrap_or(f64::NAN);
+    learned("linear probe", probe(&report), probe(&initial), |p| {
+        p > PROBE_BOUND
+    });
+    let trust = |r: &serde_json::Value| r["trustworthiness"]["value"].as_f64().unwrap_or(f64::NAN);
+    // Trustworthiness is no test of learning: the untrained encoder, a random
+    // projection, keeps the neighbourhoods as well (0.965 both). It is checked to be
+    // computed, within its range, alike for both.
+    let (t, t0) = (trust(&report), trust(&initial));
+    assert!(
+        t > 0.8 && t <= 1.0 && (t - t0).abs() < 0.05,
+        "trustworthiness {t}, untrained {t0}"
+    );
     let out = use_artifact(home.path(), "sample", &dir, &["--n", "9", "--seed", "3"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(dir.join("sample-3.png").is_file());
     let out = use_artifact(home.path(), "sample", &dir, &["--manifold", "5"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("2-d code"), "{}", stderr(&out));
-    let report = json(&use_artifact(
-        home.path(),
-        "anomaly",
-        &dir,
-        &["--normal", "1", "--score", "elbo", "--json"],
-    ));
-    assert!(report["auroc"].as_f64().expect("auroc") > 0.7);
+    let auroc = |dir: &Path| {
+        json(&use_artifact(
+            home.path(),
+            "anomaly",
+            dir,
+            &["--normal", "1", "--score", "elbo", "--json"],
+        ))["auroc"]
+            .as_f64()
+            .unwrap_or(f64::NAN)
+    };
+    learned("ELBO-score AUROC", auroc(&dir), auroc(&control), |a| {
+        a > ELBO_AUROC_BOUND
+    });
 }
 
 #[test]

@@ -98,8 +98,16 @@ fn vae_trains_reports_kl_and_reloads() {
         (kl + rec - last).abs() < 0.01 * last,
         "terms {kl} + {rec} do not add up to {last}"
     );
-    // The test loss is an average of sampled ELBOs: reloading gives the same codes (means).
+    // The reloaded model reconstructs as the trained one did, within the noise of
+    // the sampled codes (0.6 % here; the untrained model scores 0.17, 3.6× more).
     let model = reload(home.path());
+    let again = trainer::evaluate::evaluate(&model, &sample().test, "test", 256, &cpu());
+    assert!(
+        (again.mse_per_pixel - o.test.mse_per_pixel).abs() < 0.03 * o.test.mse_per_pixel,
+        "reloaded {} vs trained {}",
+        again.mse_per_pixel,
+        o.test.mse_per_pixel
+    );
     let x = sample().test.tensor(&[0, 1], &cpu());
     assert_eq!(model.encode(x).dims(), [2, 10]);
 }
@@ -172,9 +180,10 @@ fn sparsity_penalties_are_reported_and_lower_activity() {
     let x = sample().test.tensor(&(0..200).collect::<Vec<_>>(), &cpu());
     let activity = |m: AnyAutoencoder| m.encode(x.clone()).abs().mean().into_scalar::<f32>();
     let (sparse, dense) = (activity(reload(home.path())), activity(reload(&plain_dir)));
+    // 0.111 against 1.425 at this seed.
     assert!(
-        sparse < dense,
-        "mean |code| with L1 {sparse} not below without {dense}"
+        sparse < 0.3 * dense,
+        "mean |code| with L1 {sparse} not well below without {dense}"
     );
 }
 
@@ -209,9 +218,10 @@ fn contractive_penalty_lowers_the_jacobian_norm() {
         _ => f32::NAN,
     };
     let (cae, plain) = (jacobian(&with), jacobian(&without));
+    // 0.046 against 0.481 at this seed.
     assert!(
-        cae < plain,
-        "‖J‖² with penalty {cae} not below without {plain}"
+        cae < 0.25 * plain,
+        "‖J‖² with penalty {cae} not well below without {plain}"
     );
 }
 
@@ -373,7 +383,7 @@ fn layerwise_pretraining_gives_fine_tuning_a_head_start() {
     let args: Vec<&str> = common
         .iter()
         .copied()
-        .chain(["--pretrain", "layerwise:2"])
+        .chain(["--pretrain", "layerwise:4"])
         .collect();
     let out = train_cli(home.path(), &stacked, &args);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -395,12 +405,13 @@ fn layerwise_pretraining_gives_fine_tuning_a_head_start() {
         );
         assert!(stacked.join(format!("pretrain/layer-{layer}")).is_dir());
     }
-    // The stacked layers already reconstruct (an untrained sigmoid decoder scores
-    // ≈ 0.17), and fine-tuning starts well ahead of training from scratch.
+    // The stacked layers already reconstruct better than the mean training image
+    // (≈ 0.087; an untrained sigmoid decoder scores ≈ 0.17; these layers 0.062), and
+    // fine-tuning starts well ahead of training from scratch.
     let after = m["pretrain"]["test"]["mse_per_pixel"]
         .as_f64()
         .expect("mse");
-    assert!(after < 0.12, "test MSE after pretraining {after}");
+    assert!(after < 0.075, "test MSE after pretraining {after}");
     let first = |m: &serde_json::Value| epoch_value(m, 0, "train", "Loss");
     assert!(
         first(&m) < first(&metrics(&scratch)),

@@ -1,6 +1,7 @@
 mod applications;
 mod backends;
 mod bad_input;
+mod controls;
 mod families;
 mod help;
 mod recovery;
@@ -86,4 +87,38 @@ pub fn full_fashion_mnist(what: &str) -> bool {
         ae_data::skip(what, "package dataset-fashion-mnist is not installed");
     }
     present
+}
+
+/// `args` made into its untrained control: the same model, data and seed trained one
+/// epoch at a learning rate too small for Adam to move any weight (its steps are at
+/// most the rate), so the artifact holds the initial weights.
+pub fn untrained<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut out = Vec::with_capacity(args.len() + 4);
+    let mut rest = args.iter();
+    while let Some(&arg) = rest.next() {
+        if arg == "--lr" || arg == "--epochs" {
+            rest.next();
+        } else {
+            out.push(arg);
+        }
+    }
+    out.extend(["--lr", "1e-30", "--epochs", "1"]);
+    out
+}
+
+/// A bound on a learned metric, checked with its negative control: `passes` must hold
+/// for the trained model's value and fail for the untrained model's (or a trivial
+/// predictor's), so that the bound sits between what no learning gives and what
+/// learning gives.
+pub fn learned(what: &str, trained: f64, untrained: f64, passes: impl Fn(f64) -> bool) {
+    println!("{what}: trained {trained}, untrained {untrained}");
+    assert!(
+        passes(trained),
+        "{what}: the trained model's {trained} misses the bound (untrained: {untrained})"
+    );
+    assert!(
+        !passes(untrained),
+        "{what}: the untrained model's {untrained} meets the bound too (trained: {trained}), \
+         so the check cannot see a model that did not learn"
+    );
 }

@@ -1,28 +1,30 @@
 use super::*;
 
+/// 5-NN accuracy of the codes: the 3-epoch 784-128-16 MLP reaches 0.74 (euclidean) and
+/// 0.758 (cosine), its untrained control 0.686 and 0.681.
+const KNN_BOUND: f64 = 0.713;
+
 #[test]
 fn trains_on_embedded_sample_and_eval_reproduces_test_mse() {
     let home = tempfile::tempdir().expect("temp dir");
     let dir = home.path().join("run");
-    let out = run(trainer(home.path())
-        .args([
-            "train",
-            "--dataset",
-            "fashion-mnist-sample",
-            "--backend",
-            "ndarray",
-            "--epochs",
-            "3",
-            "--hidden",
-            "128",
-            "--latent",
-            "16",
-            "--batch-size",
-            "64",
-            "--out",
-        ])
-        .arg(&dir));
+    let args = [
+        "--dataset",
+        "fashion-mnist-sample",
+        "--epochs",
+        "3",
+        "--hidden",
+        "128",
+        "--latent",
+        "16",
+        "--batch-size",
+        "64",
+    ];
+    let out = train_cli(home.path(), &dir, &args);
     assert!(out.status.success(), "train failed: {}", stderr(&out));
+    let control = home.path().join("untrained");
+    let out = train_cli(home.path(), &control, &untrained(&args));
+    assert!(out.status.success(), "{}", stderr(&out));
     for file in [
         "config.json",
         "model.bpk",
@@ -38,10 +40,14 @@ fn trains_on_embedded_sample_and_eval_reproduces_test_mse() {
     let first = epoch_value(&m, 0, "train", "Loss");
     let last = epoch_value(&m, 2, "train", "Loss");
     assert!(last < first, "train loss did not fall: {first} -> {last}");
-    let valid_last = epoch_value(&m, 2, "valid", "Pixel MSE");
-    // A 784-128-16 MLP reaches well under 0.04 per pixel on Fashion-MNIST in 3 short epochs;
-    // predicting the mean image gives ≈ 0.09.
-    assert!(valid_last < 0.04, "validation MSE {valid_last}");
+    // A 784-128-16 MLP reaches well under 0.04 per pixel on Fashion-MNIST in 3 short
+    // epochs; predicting the mean image gives ≈ 0.09, the untrained model more.
+    learned(
+        "validation MSE per pixel",
+        epoch_value(&m, 2, "valid", "Pixel MSE"),
+        epoch_value(&metrics(&control), 0, "valid", "Pixel MSE"),
+        |mse| mse < 0.04,
+    );
     let test_mse = m["test"]["mse_per_pixel"].as_f64().expect("test mse");
 
     let out = run(trainer(home.path())
@@ -69,24 +75,34 @@ fn trains_on_embedded_sample_and_eval_reproduces_test_mse() {
     assert!(ssim > 0.3 && ssim < 0.99, "SSIM {ssim}");
     assert!(report.get("knn").is_none(), "kNN only when asked for");
 
-    // The codes separate the ten classes far above chance (0.1).
-    let out = run(trainer(home.path())
-        .args([
-            "eval",
-            "--json",
-            "--knn",
-            "5",
-            "--backend",
-            "ndarray",
-            "--artifact",
-        ])
-        .arg(&dir));
-    assert!(out.status.success(), "eval --knn failed: {}", stderr(&out));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(report["knn"]["train_samples"].as_u64(), Some(4000));
+    // The codes separate the ten classes better than the untrained model's codes (a
+    // random projection, which already keeps much of the pixels' neighbourhoods).
+    let knn = |dir: &Path| {
+        let out = run(trainer(home.path())
+            .args([
+                "eval",
+                "--json",
+                "--knn",
+                "5",
+                "--backend",
+                "ndarray",
+                "--artifact",
+            ])
+            .arg(dir));
+        assert!(out.status.success(), "eval --knn failed: {}", stderr(&out));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(report["knn"]["train_samples"].as_u64(), Some(4000));
+        report["knn"].clone()
+    };
+    let (trained, initial) = (knn(&dir), knn(&control));
     for d in ["euclidean", "cosine"] {
-        let acc = report["knn"][d].as_f64().expect("accuracy");
-        assert!(acc > 0.6 && acc <= 1.0, "{d} 5-NN accuracy {acc}");
+        let acc = |r: &serde_json::Value| r[d].as_f64().unwrap_or(f64::NAN);
+        learned(
+            &format!("{d} 5-NN accuracy"),
+            acc(&trained),
+            acc(&initial),
+            |a| a > KNN_BOUND && a <= 1.0,
+        );
     }
 }
 
@@ -160,6 +176,19 @@ fn refuses_to_overwrite_an_artifact_without_force() {
         std::fs::read(dir.join("model.bpk")).expect("kept"),
         b"precious"
     );
+    // With --force the folder is replaced: nothing of what it held is left to be
+    // mistaken for this run's (a stray checkpoint would be resumed from).
+    std::fs::create_dir_all(dir.join("checkpoint")).expect("mkdir");
+    std::fs::write(dir.join("checkpoint/model-9.bpk"), b"stale").expect("write");
+    let out = train_cli(home.path(), &dir, &[&TINY[..], &["--force"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(trainer::artifact::is_complete(&dir));
+    assert_ne!(
+        std::fs::read(dir.join("model.bpk")).expect("new"),
+        b"precious"
+    );
+    assert!(!dir.join("checkpoint/model-9.bpk").exists());
+    assert!(dir.join("checkpoint/model-1.bpk").is_file());
 }
 
 #[test]
@@ -244,7 +273,9 @@ fn conv_one_epoch_on_full_fashion_mnist_reaches_reference_mse() {
 }
 
 #[test]
-fn schedule_weight_decay_and_early_stopping_take_effect() {
+/// The controls are recorded in config.json and the step schedule sets each epoch's
+/// rate; that they change the run is checked in `controls.rs`.
+fn schedule_weight_decay_and_early_stopping_are_recorded() {
     let home = tempfile::tempdir().expect("temp dir");
     let dir = home.path().join("step");
     let out = train_cli(
@@ -337,9 +368,10 @@ fn two_devices_follow_the_single_device_loss_trend() {
         multi.windows(2).all(|w| w[1] < w[0]),
         "two-device loss falls every epoch: {multi:?}"
     );
+    // 0.0844 and 0.0797 at this seed (the untrained loss is ≈ 0.17).
     let (a, b) = (single[2], multi[5]);
     assert!(
-        (b - a).abs() < 0.2 * a,
+        (b - a).abs() < 0.1 * a,
         "after the same number of updates: one device {a}, two devices {b} ({single:?} vs {multi:?})"
     );
     let out = train_cli(

@@ -1,0 +1,297 @@
+//! The training controls do what they say, checked on what the run does rather than
+//! on what its config.json records: each against the same run without the control.
+
+use super::*;
+use ae_models::AnyAutoencoder;
+
+/// A small, quick run: 512 sample images through a 784-32-8 MLP, seed 7.
+const QUICK: [&str; 12] = [
+    "--dataset",
+    "fashion-mnist-sample",
+    "--limit",
+    "512",
+    "--hidden",
+    "32",
+    "--latent",
+    "8",
+    "--batch-size",
+    "64",
+    "--seed",
+    "7",
+];
+
+/// Trains `QUICK` plus `extra` into `home/name` and returns the folder.
+fn quick(home: &Path, name: &str, extra: &[&str]) -> std::path::PathBuf {
+    let dir = home.join(name);
+    let out = train_cli(home, &dir, &[&QUICK[..], extra].concat());
+    assert!(out.status.success(), "{name}: {}", stderr(&out));
+    dir
+}
+
+/// The per-epoch values of metric `name` of `split`.
+fn series(dir: &Path, split: &str, name: &str) -> Vec<f64> {
+    let m = metrics(dir);
+    let n = m["epochs"].as_array().map_or(0, Vec::len);
+    (0..n).map(|e| epoch_value(&m, e, split, name)).collect()
+}
+
+fn model(dir: &Path) -> AnyAutoencoder {
+    #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+    let device = burn::prelude::Device::ndarray();
+    trainer::artifact::Artifact::open(dir)
+        .expect("artifact")
+        .load_model(&device)
+        .expect("weights")
+}
+
+/// Σ w² of the first layer's weights.
+fn first_layer_norm(dir: &Path) -> f64 {
+    let w = model(dir)
+        .first_dense_layer()
+        .expect("a dense first layer")
+        .weight
+        .val()
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("weights");
+    w.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
+}
+
+/// With a learning rate too small to move any weight, the validation loss never
+/// improves: patience 1 stops the run after its second epoch; without early stopping
+/// all six run.
+#[test]
+fn early_stopping_stops_a_run_that_stops_improving() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let frozen = ["--lr", "1e-30", "--epochs", "6"];
+    let stopped = quick(
+        home.path(),
+        "stopped",
+        &[&frozen[..], &["--early-stopping", "1"]].concat(),
+    );
+    let whole = quick(home.path(), "whole", &frozen);
+    let valid = series(&whole, "valid", "Loss");
+    assert_eq!(valid.len(), 6, "without early stopping every epoch runs");
+    assert!(
+        valid.windows(2).all(|w| w[1] >= w[0]),
+        "the frozen run must not improve: {valid:?}"
+    );
+    assert_eq!(series(&stopped, "valid", "Loss").len(), 2);
+    // A run that keeps improving is not stopped by the same patience.
+    let learning = quick(
+        home.path(),
+        "learning",
+        &["--epochs", "3", "--lr", "3e-3", "--early-stopping", "1"],
+    );
+    let valid = series(&learning, "valid", "Loss");
+    assert_eq!(valid.len(), 3, "{valid:?}");
+    assert!(valid.windows(2).all(|w| w[1] < w[0]), "{valid:?}");
+}
+
+/// Weight decay pulls the weights toward zero: the first layer's squared norm ends
+/// well below that of the same run without it.
+#[test]
+fn weight_decay_shrinks_the_weights() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let plain = first_layer_norm(&quick(home.path(), "plain", &["--epochs", "3"]));
+    let decayed = first_layer_norm(&quick(
+        home.path(),
+        "decayed",
+        &["--epochs", "3", "--weight-decay", "0.5"],
+    ));
+    assert!(
+        decayed < 0.8 * plain,
+        "Σw² {decayed} with decay against {plain} without"
+    );
+}
+
+/// `--beta1` and every schedule change the run: the losses (and for the schedules the
+/// learning rate of each epoch) differ from the constant-rate, β₁ = 0.9 run of the
+/// same seed, which itself repeats exactly.
+#[test]
+fn beta1_and_the_schedules_change_the_trajectory() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let epochs = ["--epochs", "3"];
+    let losses = |dir: &Path| series(dir, "train", "Loss");
+    let rates = |dir: &Path| series(dir, "train", "Learning Rate");
+    let base = quick(home.path(), "base", &epochs);
+    let again = quick(home.path(), "again", &epochs);
+    assert_eq!(losses(&base), losses(&again), "one seed, one trajectory");
+    assert!(
+        rates(&base).iter().all(|r| (r - 1e-3).abs() < 1e-12),
+        "{:?}",
+        rates(&base)
+    );
+
+    let beta1 = quick(
+        home.path(),
+        "beta1",
+        &[&epochs[..], &["--beta1", "0.5"]].concat(),
+    );
+    assert_eq!(rates(&beta1), rates(&base));
+    assert_ne!(losses(&beta1), losses(&base), "--beta1 0.5 changed nothing");
+
+    let step = quick(
+        home.path(),
+        "step",
+        &[&epochs[..], &["--schedule", "step:1:0.5"]].concat(),
+    );
+    let r = rates(&step);
+    assert!(
+        (r[0] - 1e-3).abs() < 1e-12 && (r[1] - 5e-4).abs() < 1e-12,
+        "{r:?}"
+    );
+    assert!((r[2] - 2.5e-4).abs() < 1e-12, "{r:?}");
+    assert_ne!(losses(&step)[1..], losses(&base)[1..]);
+
+    let cosine = quick(
+        home.path(),
+        "cosine",
+        &[&epochs[..], &["--schedule", "cosine"]].concat(),
+    );
+    let r = rates(&cosine);
+    assert!(r.windows(2).all(|w| w[1] < w[0]) && r[0] < 1e-3, "{r:?}");
+    assert_ne!(losses(&cosine), losses(&base));
+}
+
+/// A run stopped after two epochs and resumed to four follows the trajectory of the
+/// run that was never stopped (the resumed epochs see the data in another order, so
+/// within a tolerance); resumed from its initial weights instead, the same check
+/// fails — the negative control that the check sees a lost model.
+#[test]
+fn resume_continues_the_trajectory_and_extends_epochs() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let whole = quick(home.path(), "whole", &["--epochs", "4"]);
+    let reference = series(&whole, "train", "Loss");
+
+    // What a run of 2 epochs leaves before its end phase, resumed with --epochs 4.
+    let stop_after_two = |name: &str| {
+        let dir = quick(home.path(), name, &["--epochs", "2"]);
+        for file in [
+            "model.bpk",
+            "metrics.json",
+            "loss.png",
+            "reconstructions.png",
+        ] {
+            std::fs::remove_file(dir.join(file)).expect("remove");
+        }
+        dir
+    };
+    let resume = |dir: &Path| {
+        let out = run(trainer(home.path())
+            .args(["train", "--backend", "ndarray", "--epochs", "4", "--resume"])
+            .arg(dir));
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("after epoch 2 of 4"));
+        series(dir, "train", "Loss")
+    };
+    let close =
+        |resumed: &[f64]| (2..4).all(|e| (resumed[e] - reference[e]).abs() < 0.1 * reference[e]);
+    let resumed = resume(&stop_after_two("resumed"));
+    assert_eq!(resumed.len(), 4);
+    assert_eq!(
+        resumed[..2],
+        reference[..2],
+        "the first two epochs are the same run"
+    );
+    assert!(close(&resumed), "resumed {resumed:?} against {reference:?}");
+    // The resumed epochs' data order is seeded (by the seed and the epoch resumed
+    // from): the same resume repeats exactly.
+    assert_eq!(resume(&stop_after_two("again")), resumed);
+
+    // Negative control: the same resume from the initial weights (those of a run that
+    // cannot move them, same seed).
+    let lost = stop_after_two("lost");
+    let initial = quick(home.path(), "initial", &["--epochs", "2", "--lr", "1e-30"]);
+    std::fs::copy(
+        initial.join("checkpoint/model-2.bpk"),
+        lost.join("checkpoint/model-2.bpk"),
+    )
+    .expect("copy");
+    let from_scratch = resume(&lost);
+    assert!(
+        !close(&from_scratch),
+        "the check passed a resume from the initial weights: {from_scratch:?}"
+    );
+}
+
+/// A newest checkpoint that cannot be read is passed over: the run resumes after the
+/// epoch before it.
+#[test]
+fn resume_falls_back_past_a_corrupt_newest_checkpoint() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = quick(home.path(), "run", &["--epochs", "2"]);
+    for file in ["model.bpk", "metrics.json"] {
+        std::fs::remove_file(dir.join(file)).expect("remove");
+    }
+    let newest = dir.join("checkpoint/model-2.bpk");
+    let bytes = std::fs::read(&newest).expect("checkpoint");
+    std::fs::write(&newest, &bytes[..bytes.len() / 2]).expect("truncate");
+    let out = run(trainer(home.path())
+        .args(["train", "--backend", "ndarray", "--resume"])
+        .arg(&dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("after epoch 1 of 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(series(&dir, "train", "Loss").len(), 2);
+    assert!(trainer::artifact::is_complete(&dir));
+}
+
+/// flex, the backend `auto` picks on a CPU, repeats a run exactly, as ndarray does;
+/// the device data path trains to the host path's losses.
+#[test]
+fn flex_repeats_runs_and_the_device_data_path_matches_the_host_path() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let on = |name: &str, backend: &str, extra: &[&str]| {
+        let dir = home.path().join(name);
+        let out = train_cli_on(
+            home.path(),
+            &dir,
+            backend,
+            &[&QUICK[..], &["--epochs", "2"], extra].concat(),
+        );
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        series(&dir, "train", "Loss")
+    };
+    let (a, b) = (on("flex-a", "flex", &[]), on("flex-b", "flex", &[]));
+    assert_eq!(a, b, "two flex runs with one seed differ");
+    let host = on("host", "ndarray", &[]);
+    let device = on("device", "ndarray", &["--data-on-device"]);
+    assert_eq!(device.len(), 2);
+    for (h, d) in host.iter().zip(&device) {
+        assert!(
+            (h - d).abs() < 1e-5 * h,
+            "host {host:?} against device {device:?}"
+        );
+    }
+}
+
+/// Without a terminal, training prints a few lines an epoch — a line at each quarter
+/// of a split and one when it is done — not one per batch.
+#[test]
+fn progress_is_a_line_per_quarter_epoch() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("run");
+    let out = train_cli(
+        home.path(),
+        &dir,
+        &[&QUICK[..], &["--epochs", "1"]].concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let train: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("epoch 1/1 train"))
+        .collect();
+    // 461 training samples in 8 batches of 64: marks at a quarter, a half, three
+    // quarters, then done.
+    assert_eq!(train.len(), 4, "{stdout}");
+    assert!(
+        train[3].contains("done") && train[0].contains("/461"),
+        "{stdout}"
+    );
+    assert!(train.iter().all(|l| l.contains("Loss")), "{stdout}");
+}
