@@ -7,43 +7,77 @@
 //! summed on the first device, which holds the optimiser. The launching process keeps
 //! the data, the autodiff graph and the artifact; the servers run the tensor operations.
 //!
-//! The transport is WebSocket, for trusted networks (a cluster, a LAN); a token keeps
-//! stray clients out but does not encrypt. burn 0.22 runs collective operations
+//! The transport is WebSocket, for trusted networks (a cluster, a LAN); a server listens
+//! on loopback unless told otherwise, and beyond it only with a token, which keeps stray
+//! clients out but does not encrypt. burn 0.22 runs collective operations
 //! (all-reduce, hence `--parallelism ddp`) only among the devices of one server.
 
-use std::net::TcpListener;
+use std::net::{IpAddr, SocketAddr, TcpListener};
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
-use burn::remote::RemoteHost;
+use burn::remote::{ConnectError, RemoteHost};
 use burn::server::{RemoteServer, TokenAuthorizer, WebSocketTransport};
 
 use crate::device::Parallelism;
 
-/// Serves `devices` to remote clients on TCP `port` (0: any free port) until the process
-/// is interrupted. `on_listen` is called with the port once clients can connect.
+/// Who may reach a server: the address it listens on and what a client must present.
+#[derive(Clone, Debug)]
+pub struct Exposure {
+    /// The address to listen on; loopback keeps every other machine out.
+    pub bind: IpAddr,
+    /// The token every client must present.
+    pub token: Option<String>,
+    /// Listen beyond this machine without a token (the flag that says so loudly).
+    pub insecure_no_token: bool,
+}
+
+impl Exposure {
+    /// Refuses a server that any machine able to reach the port could use: an address
+    /// other than loopback needs a token, unless the opt-out says otherwise. An empty
+    /// token is refused too.
+    pub fn check(&self) -> Result<()> {
+        if self.token.as_deref() == Some("") {
+            bail!("--token: the token is empty");
+        }
+        if !self.bind.is_loopback() && self.token.is_none() && !self.insecure_no_token {
+            bail!(
+                "--bind {}: listening beyond this machine without a token would let anyone \
+                 who reaches the port run work on its devices; pass --token (or set \
+                 AE_REMOTE_TOKEN), which every client must then present, or \
+                 --insecure-no-token to serve without one",
+                self.bind
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Serves `devices` to remote clients on TCP `port` (0: any free port) of the address
+/// `exposure` names, until the process is interrupted. `on_listen` is called with the
+/// address once clients can connect. Tokens are compared by digest, in constant time.
 pub fn serve(
     devices: Vec<Device>,
     port: u16,
-    token: Option<&str>,
-    on_listen: impl FnOnce(u16),
+    exposure: &Exposure,
+    on_listen: impl FnOnce(SocketAddr),
 ) -> Result<()> {
-    let listener = TcpListener::bind(("0.0.0.0", port))
-        .with_context(|| format!("listening on TCP port {port}"))?;
+    exposure.check()?;
+    let listener = TcpListener::bind((exposure.bind, port))
+        .with_context(|| format!("listening on {}, TCP port {port}", exposure.bind))?;
     let bound = listener
         .local_addr()
-        .context("reading the listening address")?
-        .port();
+        .context("reading the listening address")?;
     let mut server = RemoteServer::new(devices);
-    if let Some(token) = token {
-        let authorizer = TokenAuthorizer::new(token)
+    if let Some(token) = &exposure.token {
+        let authorizer = TokenAuthorizer::new(token.as_str())
             .map_err(|_| anyhow::anyhow!("--token: the token is empty"))?;
         server = server.with_authorizer(authorizer);
     }
     on_listen(bound);
     server
         .serve(WebSocketTransport::from_listener(listener))
-        .map_err(|e| anyhow::anyhow!("serving on port {bound}: {e}"))
+        .map_err(|e| anyhow::anyhow!("serving on {bound}: {e}"))
 }
 
 /// The devices of the servers at `urls` for a training run, checked against the
@@ -89,10 +123,19 @@ pub fn connect(urls: &[String], token: Option<&str>) -> Result<Vec<Device>> {
         if let Some(token) = token {
             host = host.with_credential(token);
         }
-        let listed = host.devices().map_err(|e| {
-            anyhow::anyhow!(
+        let listed = host.devices().map_err(|e| match e {
+            ConnectError::Unauthorized => anyhow::anyhow!(
+                "--remote {url}: the server refused the token{}: pass the one it was \
+                 started with (--token or AE_REMOTE_TOKEN)",
+                if token.is_some() {
+                    ""
+                } else {
+                    " (none was given)"
+                }
+            ),
+            e => anyhow::anyhow!(
                 "--remote {url}: cannot connect ({e}); is `trainer serve` running there?"
-            )
+            ),
         })?;
         devices.extend(listed);
     }
@@ -114,5 +157,37 @@ mod tests {
             "{msg}"
         );
         assert!(!msg.contains("  "), "a run of spaces: {msg:?}");
+    }
+
+    #[test]
+    fn only_loopback_serves_without_a_token() {
+        let exposure = |bind: &str, token: Option<&str>, insecure: bool| Exposure {
+            bind: bind.parse().expect("an address"),
+            token: token.map(String::from),
+            insecure_no_token: insecure,
+        };
+        for loopback in ["127.0.0.1", "::1"] {
+            assert!(
+                exposure(loopback, None, false).check().is_ok(),
+                "{loopback}"
+            );
+        }
+        for open in ["0.0.0.0", "::", "192.168.1.5"] {
+            let msg = exposure(open, None, false)
+                .check()
+                .expect_err("no token")
+                .to_string();
+            assert!(
+                msg.starts_with(&format!("--bind {open}:"))
+                    && msg.contains("--token")
+                    && msg.contains("--insecure-no-token"),
+                "{msg}"
+            );
+            assert!(!msg.contains("  "), "a run of spaces: {msg:?}");
+            assert!(exposure(open, Some("secret"), false).check().is_ok());
+            assert!(exposure(open, None, true).check().is_ok());
+        }
+        let empty = exposure("127.0.0.1", Some(""), false).check();
+        assert!(empty.is_err_and(|e| e.to_string().contains("empty")));
     }
 }
