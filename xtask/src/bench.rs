@@ -131,7 +131,6 @@ fn num(v: &Value, key: &str) -> f64 {
 pub fn run(args: &[String]) -> Result<()> {
     let o = options(args)?;
     let root = std::env::current_dir().context("current directory")?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     crate::cmd::cargo(&["bench", "-p", "trainer", "--bench", "families", "--no-run"])?;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let python = if o.pytorch {
@@ -145,7 +144,7 @@ pub fn run(args: &[String]) -> Result<()> {
             for backend in &o.backends {
                 let what = format!("{family} on {backend} ({}/{})", rep + 1, o.repeat);
                 println!("bench: {what}");
-                let mut cmd = Command::new(&cargo);
+                let mut cmd = crate::cmd::command();
                 cmd.args(["bench", "-q", "-p", "trainer", "--bench", "families", "--"])
                     .args(["--family", family, "--backend", backend])
                     .args(["--steps", &o.steps, "--max-seconds", &o.max_seconds]);

@@ -9,17 +9,69 @@ pub fn cargo(args: &[&str]) -> Result<()> {
     cargo_with(args, &[])
 }
 
+/// A `cargo` command without the variables `cargo run` set for the xtask binary
+/// (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, …). Build scripts watch some of them
+/// (ring's, through `rerun-if-env-changed`): inherited, they would make every build
+/// started here differ from the same build started from a shell, and each switch
+/// rebuilds ring and all that depends on it — burn's networking and burn itself.
+pub fn command() -> Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(set_by_cargo_run) {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+/// Whether `key` is one of the variables cargo sets for the binary it runs.
+fn set_by_cargo_run(key: &str) -> bool {
+    key.starts_with("CARGO_PKG_")
+        || key.starts_with("CARGO_MANIFEST_")
+        || matches!(
+            key,
+            "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "CARGO_RUSTC_CURRENT_DIR"
+                | "OUT_DIR"
+        )
+}
+
 /// [`cargo`] with environment variables added for it.
 pub fn cargo_with(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     println!("$ cargo {}", args.join(" "));
-    let status = Command::new(&cargo)
+    let status = command()
         .args(args)
         .envs(env.iter().copied())
         .status()
-        .with_context(|| format!("running {cargo}"))?;
+        .context("running cargo")?;
     if !status.success() {
         bail!("`cargo {}` failed ({status})", args.join(" "));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_package_variables_are_dropped_and_the_user_settings_kept() {
+        for key in [
+            "CARGO_PKG_NAME",
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PRIMARY_PACKAGE",
+        ] {
+            assert!(super::set_by_cargo_run(key), "{key}");
+        }
+        for key in [
+            "CARGO",
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_TERM_COLOR",
+        ] {
+            assert!(!super::set_by_cargo_run(key), "{key}");
+        }
+    }
 }
