@@ -1,21 +1,59 @@
-//! `cargo xtask ci`: format, lints, tests, then the list of tests that skipped.
+//! `cargo xtask ci`: format, lints, tests (with a Python for the export test), then the
+//! list of tests that skipped.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
 use crate::cmd::{cargo, cargo_with};
 
-/// Where the tests record their skips (read by `ae_data::skip` from `AE_SKIP_LOG`).
-fn skip_log() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+/// The workspace's target folder.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("..")
                 .join("target")
-        });
-    target.join("skipped-tests.txt")
+        })
+}
+
+/// Where the tests record their skips (read by `ae_data::skip` from `AE_SKIP_LOG`).
+fn skip_log() -> PathBuf {
+    target_dir().join("skipped-tests.txt")
+}
+
+/// A Python with NumPy and safetensors for the export test (`AE_PYTHON`): a venv
+/// under `target/python`, made once with pip from PyPI. `None` when python3 or pip
+/// cannot make one; the test then skips, and says so.
+fn python_env() -> Option<PathBuf> {
+    let venv = target_dir().join("python");
+    let python = venv.join("bin").join("python");
+    let succeeds = |cmd: &mut Command| cmd.status().is_ok_and(|s| s.success());
+    let ready = |p: &Path| succeeds(Command::new(p).args(["-c", "import numpy, safetensors"]));
+    if ready(&python) {
+        return Some(python);
+    }
+    println!(
+        "$ python3 -m venv {} && pip install numpy safetensors",
+        venv.display()
+    );
+    let made = succeeds(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+        && succeeds(Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "numpy",
+            "safetensors",
+        ]));
+    if made && ready(&python) {
+        Some(python)
+    } else {
+        eprintln!("no Python with numpy and safetensors: the export test will skip");
+        None
+    }
 }
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -42,10 +80,12 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     // Release: the tests train models on real images, and the README's train
     // command (`cargo run --release`) then reuses the same build.
-    let tests = cargo_with(
-        &["test", "--release", "--workspace"],
-        &[("AE_SKIP_LOG", log.as_os_str())],
-    );
+    let python = python_env();
+    let mut env = vec![("AE_SKIP_LOG", log.as_os_str())];
+    if let Some(python) = &python {
+        env.push(("AE_PYTHON", python.as_os_str()));
+    }
+    let tests = cargo_with(&["test", "--release", "--workspace"], &env);
     let skipped = std::fs::read_to_string(&log).unwrap_or_default();
     print!("{}", skip_report(&skipped));
     tests?;

@@ -44,3 +44,4 @@ pub mod progress;
 #[cfg(feature = "remote")]
 pub mod remote;
 pub mod request;
+pub mod safetensors;

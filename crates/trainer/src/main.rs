@@ -48,6 +48,7 @@ commands! {
     Filters => filters,
     Compress => compress,
     Finetune => finetune,
+    Export => export,
     #[cfg(feature = "remote")]
     Serve => serve,
 }

@@ -2,6 +2,7 @@ mod applications;
 mod backends;
 mod bad_input;
 mod controls;
+mod export;
 mod families;
 mod help;
 mod recovery;

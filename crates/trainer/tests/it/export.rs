@@ -1,0 +1,115 @@
+//! Weights out of burn: `export` writes safetensors with PyTorch's names and layouts,
+//! and NumPy, reading them with the `safetensors` package, recomputes the model.
+
+use super::*;
+use burn::prelude::*;
+
+/// A Python with NumPy and safetensors: `AE_PYTHON` (`cargo xtask ci` prepares one) or
+/// `python3`; a skip when there is none.
+fn python_with_safetensors(what: &str) -> Option<std::ffi::OsString> {
+    let python = std::env::var_os("AE_PYTHON").unwrap_or_else(|| "python3".into());
+    let ready = Command::new(&python)
+        .args(["-c", "import numpy, safetensors"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        ae_data::skip(
+            what,
+            "no Python with numpy and safetensors (set AE_PYTHON, or run cargo xtask ci)",
+        );
+        return None;
+    }
+    Some(python)
+}
+
+#[test]
+#[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+fn an_exported_mlp_reconstructs_alike_in_numpy() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("mlp");
+    let out = train_cli(home.path(), &dir, &TINY);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(trainer(home.path())
+        .args(["export", "--backend", "ndarray", "--artifact"])
+        .arg(&dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // PyTorch's names and layouts: Linear(784, 16) holds a [16, 784] weight.
+    let tensors = trainer::safetensors::read(&dir.join("model.safetensors")).expect("reads");
+    let shapes: Vec<(&str, &[usize])> = tensors
+        .iter()
+        .map(|t| (t.name.as_str(), t.shape.as_slice()))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            ("encoder.0.weight", &[16, 784][..]),
+            ("encoder.0.bias", &[16][..]),
+            ("encoder.1.weight", &[4, 16][..]),
+            ("encoder.1.bias", &[4][..]),
+            ("decoder.0.weight", &[16, 4][..]),
+            ("decoder.0.bias", &[16][..]),
+            ("decoder.1.weight", &[784, 16][..]),
+            ("decoder.1.bias", &[784][..]),
+        ]
+    );
+    let architecture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("architecture.json")).expect("architecture.json"),
+    )
+    .expect("JSON");
+    assert_eq!(architecture["family"], "mlp");
+    assert_eq!(architecture["model"]["hidden"], serde_json::json!([16]));
+    assert_eq!(
+        architecture["tensors"][6]["shape"],
+        serde_json::json!([784, 16])
+    );
+
+    // The trainer's reconstructions of 16 test images, and NumPy's from the export.
+    let device = Device::ndarray();
+    let model = trainer::artifact::Artifact::open(&dir)
+        .expect("artifact")
+        .load_model(&device)
+        .expect("weights");
+    let data = ae_data::Locator::only("unused")
+        .load(ae_data::DatasetName::FashionMnistSample)
+        .expect("embedded sample");
+    let x = data.test.tensor(&(0..16).collect::<Vec<_>>(), &device);
+    use ae_models::Autoencoder;
+    let y = model.decode(model.encode(x.clone()));
+    let values = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().expect("f32");
+    let (x, y) = (values(x), values(y));
+    let npy = |name: &str, v: &[f32]| {
+        let path = home.path().join(name);
+        trainer::export::write_npy(&path, v, &[16, 784]).expect("npy");
+        path
+    };
+    let (inputs, expected) = (npy("x.npy", &x), npy("y.npy", &y));
+    // The check sees a difference of 1e-4: the same reconstructions, nudged.
+    let nudged: Vec<f32> = y.iter().map(|v| v + 1e-4).collect();
+    let nudged = npy("nudged.npy", &nudged);
+
+    let Some(python) = python_with_safetensors("an exported MLP read by NumPy") else {
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/mlp_reconstruct.py");
+    let check = |expected: &Path| {
+        run(Command::new(&python)
+            .arg(&script)
+            .arg(dir.join("model.safetensors"))
+            .arg(dir.join("architecture.json"))
+            .arg(&inputs)
+            .arg(expected))
+    };
+    let out = check(&expected);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(&out)
+    );
+    assert_eq!(check(&nudged).status.code(), Some(1), "a nudge went unseen");
+
+    let out = run(trainer(home.path()).args(["export", "--artifact", "nowhere"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nowhere"), "{}", stderr(&out));
+}
