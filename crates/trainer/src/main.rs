@@ -49,6 +49,7 @@ commands! {
     Compress => compress,
     Finetune => finetune,
     Export => export,
+    Import => import,
     #[cfg(feature = "remote")]
     Serve => serve,
 }

@@ -13,8 +13,9 @@ use std::path::Path;
 
 use ae_models::AnyAutoencoder;
 use anyhow::{Context, Result, bail};
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
+use burn::tensor::TensorData;
 use serde::Serialize;
 
 use crate::artifact::write_atomic;
@@ -57,18 +58,7 @@ impl ModuleVisitor for Collector {
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        // The enum of families is no module of PyTorch's: its level is left out.
-        let name = self
-            .path
-            .iter()
-            .filter(|(_, kind)| !kind.starts_with("Enum:"))
-            .map(|(name, _)| name.as_str())
-            .collect::<Vec<_>>()
-            .join(".");
-        let in_linear = self
-            .path
-            .last()
-            .is_some_and(|(field, kind)| field == "weight" && kind == "Struct:Linear");
+        let (name, in_linear) = pytorch_name(&self.path);
         let tensor = param.val();
         let (tensor_shape, values) = if in_linear && D == 2 {
             let t = tensor.transpose();
@@ -85,6 +75,101 @@ impl ModuleVisitor for Collector {
             shape: tensor_shape,
             values,
         });
+    }
+}
+
+/// The PyTorch name of the parameter at `path` ((field or index, container type) of
+/// each module entered), and whether it is a linear layer's weight, which PyTorch
+/// keeps transposed.
+fn pytorch_name(path: &[(String, String)]) -> (String, bool) {
+    // The enum of families is no module of PyTorch's: its level is left out.
+    let name = path
+        .iter()
+        .filter(|(_, kind)| !kind.starts_with("Enum:"))
+        .map(|(name, _)| name.as_str())
+        .collect::<Vec<_>>()
+        .join(".");
+    let in_linear = path
+        .last()
+        .is_some_and(|(field, kind)| field == "weight" && kind == "Struct:Linear");
+    (name, in_linear)
+}
+
+/// `model` with every parameter replaced by the tensor of its PyTorch name in
+/// `tensors` (PyTorch's layouts, as [`state_dict`] gives them). A parameter without
+/// its tensor, a tensor of another shape and a tensor no parameter takes are errors,
+/// each named.
+pub fn load_state_dict(model: AnyAutoencoder, tensors: &[NamedTensor]) -> Result<AnyAutoencoder> {
+    let mut loader = Loader {
+        path: Vec::new(),
+        tensors: tensors.iter().map(|t| (t.name.as_str(), t)).collect(),
+        used: Vec::new(),
+        errors: Vec::new(),
+    };
+    let model = model.map(&mut loader);
+    let unused: Vec<&str> = tensors
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|name| !loader.used.iter().any(|u| u == name))
+        .collect();
+    if let Some(name) = unused.first() {
+        loader.errors.push(format!(
+            "{name}: no parameter of the model has this name ({} such tensors)",
+            unused.len()
+        ));
+    }
+    if !loader.errors.is_empty() {
+        let shown: Vec<&str> = loader.errors.iter().take(5).map(String::as_str).collect();
+        bail!(
+            "the weights do not fit the model ({} problems): {}",
+            loader.errors.len(),
+            shown.join("; ")
+        );
+    }
+    Ok(model)
+}
+
+/// Replaces parameters by the tensors of their names.
+struct Loader<'a> {
+    path: Vec<(String, String)>,
+    tensors: BTreeMap<&'a str, &'a NamedTensor>,
+    used: Vec<String>,
+    errors: Vec<String>,
+}
+
+impl ModuleMapper for Loader<'_> {
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        self.path
+            .push((name.to_string(), container_type.to_string()));
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (name, in_linear) = pytorch_name(&self.path);
+        let Some(&t) = self.tensors.get(name.as_str()) else {
+            self.errors.push(format!("{name}: missing"));
+            return param;
+        };
+        self.used.push(name.clone());
+        let mut expected = param.val().dims().to_vec();
+        if in_linear {
+            expected.reverse();
+        }
+        if t.shape != expected {
+            self.errors.push(format!(
+                "{name}: shape {:?}, the model's is {expected:?}",
+                t.shape
+            ));
+            return param;
+        }
+        param.map(|old| {
+            let data = TensorData::new(t.values.clone(), t.shape.clone());
+            let new = Tensor::<D>::from_data(data, &old.device());
+            if in_linear { new.transpose() } else { new }
+        })
     }
 }
 
@@ -224,6 +309,47 @@ mod tests {
         assert_eq!((8 + len) % 8, 0);
         assert_eq!(bytes.len(), 8 + len + 4 * 8);
         assert_eq!(from_bytes(&bytes).expect("parses"), tensors);
+    }
+
+    #[test]
+    #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+    fn a_state_dict_loads_back_and_misfits_are_named() {
+        use ae_models::{Autoencoder, ModelConfig, VaeConfig};
+        let device = Device::ndarray();
+        let config = ModelConfig::Vae(VaeConfig::new(6, vec![4], 2));
+        let (a, b) = (
+            config.init(&device).expect("valid"),
+            config.init(&device).expect("valid"),
+        );
+        let dict = state_dict(&a);
+        let loaded = load_state_dict(b, &dict).expect("fits");
+        assert_eq!(state_dict(&loaded), dict);
+        let x = Tensor::<2>::ones([3, 6], &device);
+        a.encode(x.clone())
+            .into_data()
+            .assert_eq(&loaded.encode(x).into_data(), true);
+
+        let mut wrong = dict.clone();
+        wrong[0].shape.reverse();
+        wrong.pop();
+        wrong.push(NamedTensor {
+            name: "extra.weight".into(),
+            shape: vec![1],
+            values: vec![0.0],
+        });
+        let fresh = config.init(&device).expect("valid");
+        let err = load_state_dict(fresh, &wrong)
+            .expect_err("misfits")
+            .to_string();
+        assert!(
+            err.contains("encoder.0.weight: shape [6, 4], the model's is [4, 6]"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("{}: missing", dict[dict.len() - 1].name)),
+            "{err}"
+        );
+        assert!(err.contains("extra.weight: no parameter"), "{err}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Weights out of burn: `export` writes safetensors with PyTorch's names and layouts,
-//! and NumPy, reading them with the `safetensors` package, recomputes the model.
+//! Weights out of burn and back: `export` writes safetensors with PyTorch's names and
+//! layouts, NumPy (through the `safetensors` package) recomputes the model from them,
+//! and `import` makes an artifact of them.
 
 use super::*;
 use burn::prelude::*;
@@ -64,6 +65,56 @@ fn an_exported_mlp_reconstructs_alike_in_numpy() {
         serde_json::json!([784, 16])
     );
 
+    // Back in: the exported weights make an artifact that evaluates as the original.
+    let import = |from: &Path, out: &Path| {
+        run(trainer(home.path())
+            .args(["import", "--backend", "ndarray", "--like"])
+            .arg(&dir)
+            .arg("--weights")
+            .arg(from.join("model.safetensors"))
+            .arg("--out")
+            .arg(out))
+    };
+    let imported = home.path().join("imported");
+    let out = import(&dir, &imported);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(trainer::artifact::is_complete(&imported));
+    let mse = |dir: &Path| {
+        let out = run(trainer(home.path())
+            .args(["eval", "--json", "--backend", "ndarray", "--artifact"])
+            .arg(dir));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        report["mse_per_pixel"].as_f64().unwrap_or(f64::NAN)
+    };
+    assert_eq!(mse(&imported), mse(&dir));
+    // Weights of another architecture are refused, naming the misfit, and nothing is
+    // written.
+    let other = home.path().join("other");
+    let out = train_cli(
+        home.path(),
+        &other,
+        &[&TINY[..6], &["--hidden", "8", "--latent", "2"]].concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(trainer(home.path())
+        .args(["export", "--backend", "ndarray", "--artifact"])
+        .arg(&other));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let refused = home.path().join("refused");
+    let out = import(&other, &refused);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("encoder.0.weight: shape [8, 784], the model's is [16, 784]"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!refused.exists());
+
+    let out = run(trainer(home.path()).args(["export", "--artifact", "nowhere"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nowhere"), "{}", stderr(&out));
+
     // The trainer's reconstructions of 16 test images, and NumPy's from the export.
     let device = Device::ndarray();
     let model = trainer::artifact::Artifact::open(&dir)
@@ -108,8 +159,4 @@ fn an_exported_mlp_reconstructs_alike_in_numpy() {
         stderr(&out)
     );
     assert_eq!(check(&nudged).status.code(), Some(1), "a nudge went unseen");
-
-    let out = run(trainer(home.path()).args(["export", "--artifact", "nowhere"]));
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("nowhere"), "{}", stderr(&out));
 }
