@@ -5,6 +5,7 @@ mod controls;
 mod export;
 mod families;
 mod help;
+mod pca;
 mod recovery;
 #[cfg(feature = "remote")]
 mod remote;

@@ -1,0 +1,117 @@
+//! Numeric CSV files: an optional header row, an optional label column.
+
+use std::path::Path;
+
+use super::{Label, Parsed, Table, table_error};
+use crate::DataError;
+
+/// Reads a numeric CSV file; `label_column` (header name or 0-based index) is taken
+/// out of the features as labels.
+pub(super) fn read_csv(path: &Path, label_column: Option<&str>) -> Result<Parsed, DataError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| table_error(path, e.to_string()))?;
+    let mut records = reader.records();
+    let mut header: Option<Vec<String>> = None;
+    let mut rows: Vec<csv::StringRecord> = Vec::new();
+    if let Some(first) = records.next() {
+        let first = first.map_err(|e| table_error(path, e.to_string()))?;
+        if first.iter().any(|f| parse_number(f).is_none()) {
+            header = Some(first.iter().map(str::to_string).collect());
+        } else {
+            rows.push(first);
+        }
+    }
+    for record in records {
+        rows.push(record.map_err(|e| table_error(path, e.to_string()))?);
+    }
+    let width = header
+        .as_ref()
+        .map(Vec::len)
+        .or_else(|| rows.first().map(csv::StringRecord::len))
+        .unwrap_or(0);
+    let line_of = |i: usize| i + 1 + usize::from(header.is_some());
+    let label = match label_column {
+        None => None,
+        Some(name) => Some(
+            header
+                .as_ref()
+                .and_then(|h| h.iter().position(|c| c == name))
+                .or_else(|| name.parse::<usize>().ok().filter(|&i| i < width))
+                .ok_or_else(|| {
+                    let columns = match &header {
+                        Some(h) => format!("the header has {}", h.join(", ")),
+                        None => format!(
+                            "no header row, {width} columns (indices 0 to {})",
+                            width.saturating_sub(1)
+                        ),
+                    };
+                    table_error(path, format!("no label column '{name}': {columns}"))
+                })?,
+        ),
+    };
+    let columns = width - usize::from(label.is_some());
+    if rows.is_empty() || columns == 0 {
+        return Err(table_error(
+            path,
+            format!(
+                "{} data rows with {columns} feature columns: expected at least one of each",
+                rows.len()
+            ),
+        ));
+    }
+    let mut values = Vec::with_capacity(rows.len() * columns);
+    let mut labels = label.map(|_| Vec::with_capacity(rows.len()));
+    for (i, row) in rows.iter().enumerate() {
+        for (j, field) in row.iter().enumerate() {
+            if Some(j) == label {
+                if let Some(ls) = labels.as_mut() {
+                    ls.push(parse_label(field));
+                }
+                continue;
+            }
+            let v = parse_number(field)
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| {
+                    let column = header
+                        .as_ref()
+                        .and_then(|h| h.get(j))
+                        .map_or(format!("column {j}"), |c| format!("column {j} ('{c}')"));
+                    let hint = if label.is_none() && parse_number(field).is_none() {
+                        " (if this column holds labels, name it as the label column)"
+                    } else {
+                        ""
+                    };
+                    table_error(
+                        path,
+                        format!(
+                            "line {}, {column}: '{field}' is not a finite number{hint}",
+                            line_of(i)
+                        ),
+                    )
+                })?;
+            values.push(v);
+        }
+    }
+    Ok(Parsed {
+        table: Table {
+            count: rows.len(),
+            columns,
+            values,
+        },
+        labels,
+    })
+}
+
+pub(super) fn parse_number(field: &str) -> Option<f32> {
+    field.parse::<f32>().ok()
+}
+
+pub(super) fn parse_label(field: &str) -> Label {
+    match field.parse::<f64>() {
+        Ok(v) if v.fract() == 0.0 && (0.0..=255.0).contains(&v) => Label::Number(v as u8),
+        _ => Label::Name(field.to_string()),
+    }
+}
