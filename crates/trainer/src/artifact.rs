@@ -234,6 +234,15 @@ impl Artifact {
     }
 }
 
+/// Saves `model`'s weights to `path` (burn's format, as `model.bpk` and checkpoints).
+pub fn save_model(model: &AnyAutoencoder, path: &Path) -> Result<()> {
+    model
+        .clone()
+        .into_record()
+        .save(path)
+        .map_err(|e| anyhow::anyhow!("saving {}: {e:?}", path.display()))
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
 /// so that a file under its final name is always whole. The temporary file is named
 /// `.<name>.<pid>-<n>.tmp` (see [`remove_stale_temps`]) and created like any other

@@ -335,11 +335,7 @@ fn finish(run: &Run<'_>, model: AnyAutoencoder) -> Result<Outcome> {
     let device = &run.devices[0];
     let weights = dir.join(MODEL_FILE);
     if !weights.is_file() {
-        model
-            .clone()
-            .into_record()
-            .save(&weights)
-            .map_err(|e| anyhow::anyhow!("saving {}: {e:?}", weights.display()))?;
+        crate::artifact::save_model(&model, &weights)?;
     }
     let test = evaluate(&model, &data.test, "test", config.batch_size, device);
     let terms = config.model.loss_terms();

@@ -56,7 +56,7 @@ pub fn run(args: Args) -> Result<()> {
     ]);
     let weights = out.join("model.safetensors");
     safetensors::write(&weights, &tensors, &metadata)?;
-    let standardize = artifact.dir.join("standardize.json");
+    let standardize = artifact.dir.join(trainer::artifact::STANDARDIZER_FILE);
     let standardize = if standardize.is_file() {
         let text = std::fs::read_to_string(&standardize)
             .with_context(|| format!("reading {}", standardize.display()))?;

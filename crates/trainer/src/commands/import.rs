@@ -60,13 +60,7 @@ pub fn run(args: Args) -> Result<()> {
             write_atomic(&args.out.join(file), &bytes)?;
         }
     }
-    let weights = args.out.join(MODEL_FILE);
-    use burn::module::Module;
-    model
-        .clone()
-        .into_record()
-        .save(&weights)
-        .map_err(|e| anyhow::anyhow!("saving {}: {e:?}", weights.display()))?;
+    artifact::save_model(&model, &args.out.join(MODEL_FILE))?;
     let test = evaluate(&model, &data.test, "test", like.config.batch_size, &device);
     println!("imported {}: {test}", args.weights.display());
     let metrics = serde_json::json!({
