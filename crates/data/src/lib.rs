@@ -17,10 +17,16 @@
 //! - [`table`] reads your own data — numeric CSV files and `.npy` arrays — as a
 //!   [`DataSpec::Table`], standardised with the training rows' statistics.
 //!
+//! - [`rows::RowReader`] streams new samples — IDX images, CSV and `.npy` rows, CSV
+//!   columns matched to the training columns by name — in batches, for applying a
+//!   trained model to files larger than memory; [`NpyWriter`] writes results the
+//!   same way.
+//!
 //! This crate knows nothing of models: it hands out `[batch, features]` tensors,
 //! pixels in `[0, 1]` or standardised table values.
 #![warn(missing_docs)]
 
+mod atomic;
 pub mod batch;
 mod catalogue;
 mod dataset;
@@ -29,11 +35,13 @@ mod error;
 pub mod idx;
 mod locator;
 mod places;
+pub mod rows;
 pub mod sample;
 pub mod table;
 #[cfg(test)]
 mod testing;
 
+pub use atomic::{AtomicFile, write_atomic};
 pub use batch::{DeviceBatcher, HostBatcher, IndexDataset};
 pub use catalogue::{DatasetName, FILE_NAMES, FileSpec};
 pub use dataset::{DataSpec, Dataset, Samples, Split};
@@ -42,7 +50,7 @@ pub use error::DataError;
 pub use idx::Images;
 pub use locator::{Locator, read_dir};
 pub use places::{DATA_DIR_ENV, MIRROR_ENV, SYSTEM_DIR, Source};
-pub use table::{Standardizer, Table, TableSpec};
+pub use table::{NpyWriter, Standardizer, Table, TableSpec};
 
 /// Environment variable that turns every skipped test into a failure (set in CI).
 pub const REQUIRE_ALL_ENV: &str = "AE_REQUIRE_ALL";

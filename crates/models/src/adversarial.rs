@@ -139,6 +139,25 @@ impl std::str::FromStr for Prior {
 }
 
 /// Configuration of an [`Aae`].
+///
+/// ```
+/// use ae_models::{AaeConfig, Autoencoder, MlpAutoencoderConfig, Prior};
+/// use burn::prelude::*;
+///
+/// let device = Device::flex();
+/// // An MLP autoencoder whose 2-d codes are matched to a mixture of 10 Gaussians.
+/// let prior: Prior = "mixture:10".parse().expect("a prior");
+/// let aae = AaeConfig::new(MlpAutoencoderConfig::new(784, vec![128], 2))
+///     .with_prior(prior)
+///     .init(&device)?;
+/// let images = Tensor::<2>::random([4, 784], burn::tensor::Distribution::Default, &device);
+/// let out = aae.forward(images);
+/// assert_eq!(out.code.dims(), [4, 2]);
+/// // Its loss terms: the reconstruction and the two adversarial phases.
+/// let names: Vec<&str> = out.terms.iter().map(|t| t.name).collect();
+/// assert!(names.contains(&"reconstruction") && names.contains(&"discriminator"));
+/// # Ok::<(), ae_models::ConfigError>(())
+/// ```
 #[derive(Config, Debug)]
 pub struct AaeConfig {
     /// The autoencoder whose codes are shaped (any MLP configuration, regularisers and

@@ -10,6 +10,27 @@ use crate::{
 };
 
 /// Configuration of a [`ConvAutoencoder`].
+///
+/// ```
+/// use ae_models::{Autoencoder, ConvAutoencoderConfig, ConvStackConfig};
+/// use burn::prelude::*;
+///
+/// let device = Device::flex();
+/// // One grey 28×28 channel through convolutions of 8 and 16 channels (stride 2:
+/// // 28 → 14 → 7) to a 10-d code; inputs and outputs are flattened images.
+/// let stack = ConvStackConfig::new([1, 28, 28], vec![8, 16]);
+/// let model = ConvAutoencoderConfig::new(stack, 10).init(&device)?;
+/// let images = Tensor::<2>::random([4, 784], burn::tensor::Distribution::Default, &device);
+/// let code = model.encode(images.clone());
+/// assert_eq!(code.dims(), [4, 10]);
+/// let again = model.decode(code);
+/// assert_eq!(again.dims(), [4, 784]);
+/// // The configuration is checked before anything is built, the error naming the field.
+/// let empty = ConvStackConfig::new([1, 28, 28], vec![8, 0]);
+/// let err = ConvAutoencoderConfig::new(empty, 10).init(&device).unwrap_err();
+/// assert_eq!(err.field, "channels");
+/// # Ok::<(), ae_models::ConfigError>(())
+/// ```
 #[derive(Config, Debug)]
 pub struct ConvAutoencoderConfig {
     /// The convolutions of the encoder (the decoder mirrors them), with their

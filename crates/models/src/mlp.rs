@@ -15,6 +15,25 @@ use crate::{
 };
 
 /// Configuration of an [`MlpAutoencoder`].
+///
+/// ```
+/// use ae_models::{Autoencoder, MlpAutoencoderConfig};
+/// use burn::prelude::*;
+///
+/// let device = Device::flex();
+/// // 784 pixels → 128 → a 16-d code → 128 → 784, the defaults elsewhere.
+/// let model = MlpAutoencoderConfig::new(784, vec![128], 16).init(&device)?;
+/// let images = Tensor::<2>::random([8, 784], burn::tensor::Distribution::Default, &device);
+/// let code = model.encode(images.clone());
+/// assert_eq!(code.dims(), [8, 16]);
+/// let out = model.forward(images);
+/// assert_eq!(out.reconstruction.dims(), [8, 784]);
+/// // A sigmoid output: every reconstructed pixel in (0, 1), and a finite loss.
+/// let pixels: Vec<f32> = out.reconstruction.into_data().to_vec().expect("f32 values");
+/// assert!(pixels.iter().all(|&p| p > 0.0 && p < 1.0));
+/// assert!(out.loss.into_scalar::<f32>().is_finite());
+/// # Ok::<(), ae_models::ConfigError>(())
+/// ```
 #[derive(Config, Debug)]
 pub struct MlpAutoencoderConfig {
     /// Number of input features (pixels, for images).

@@ -40,6 +40,24 @@ impl Gaussian {
 }
 
 /// Configuration of a [`Vae`].
+///
+/// ```
+/// use ae_models::{Autoencoder, VaeConfig};
+/// use burn::prelude::*;
+///
+/// let device = Device::flex();
+/// let vae = VaeConfig::new(784, vec![256], 8).init(&device)?;
+/// let images = Tensor::<2>::random([4, 784], burn::tensor::Distribution::Default, &device);
+/// // The code is the posterior mean; the negative ELBO is one number per image, in nats.
+/// assert_eq!(vae.encode(images.clone()).dims(), [4, 8]);
+/// let nelbo: Vec<f32> = vae.negative_elbo(images).into_data().to_vec().expect("f32 values");
+/// assert_eq!(nelbo.len(), 4);
+/// assert!(nelbo.iter().all(|v| v.is_finite() && *v > 0.0));
+/// // Decoding samples of the prior draws new images.
+/// let z = Tensor::<2>::random([2, 8], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+/// assert_eq!(vae.decode(z).dims(), [2, 784]);
+/// # Ok::<(), ae_models::ConfigError>(())
+/// ```
 #[derive(Config, Debug)]
 pub struct VaeConfig {
     /// Number of input features (pixels).

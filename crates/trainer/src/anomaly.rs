@@ -8,44 +8,12 @@ use burn::data::dataset::Dataset as _;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::artifact::{THRESHOLD_FILE, write_atomic};
 use crate::config::TrainConfig;
 use crate::dataset::training_samples;
 use crate::evaluate::map_images;
 
-/// What makes an image anomalous.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Score {
-    /// Squared reconstruction error summed over the pixels (the code is the encoder's
-    /// deterministic output: the posterior mean for a VAE).
-    #[default]
-    Reconstruction,
-    /// The negative ELBO (VAE only): reconstruction likelihood plus KL, in nats.
-    Elbo,
-}
-
-impl std::str::FromStr for Score {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "reconstruction" => Ok(Self::Reconstruction),
-            "elbo" => Ok(Self::Elbo),
-            _ => Err(format!(
-                "unknown score '{s}': expected reconstruction or elbo"
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for Score {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Reconstruction => "reconstruction error",
-            Self::Elbo => "negative ELBO",
-        })
-    }
-}
+pub use ae_infer::Score;
 
 /// The score of each image of `split` at `indices`; higher is more anomalous.
 pub fn scores(
@@ -126,6 +94,32 @@ pub struct AnomalyReport {
     pub recall: f64,
     /// AUROC per anomalous class.
     pub per_class: Vec<ClassDetection>,
+}
+
+impl AnomalyReport {
+    /// The threshold as the artifact stores it, so that new data are judged the same
+    /// way ([`save_threshold`]).
+    pub fn threshold(&self) -> ae_infer::Threshold {
+        ae_infer::Threshold {
+            score: self.score,
+            value: self.threshold,
+            target_fpr: self.target_fpr,
+            normal: self.normal.clone(),
+            samples: self.valid_images,
+        }
+    }
+}
+
+/// Stores `threshold` in the artifact folder `dir` ([`THRESHOLD_FILE`]), replacing
+/// any earlier one; returns the file.
+pub fn save_threshold(
+    dir: &std::path::Path,
+    threshold: &ae_infer::Threshold,
+) -> Result<std::path::PathBuf> {
+    let path = dir.join(THRESHOLD_FILE);
+    let text = serde_json::to_string_pretty(threshold)?;
+    write_atomic(&path, text.as_bytes())?;
+    Ok(path)
 }
 
 /// Runs the one-class protocol: the threshold at `target_fpr` on the run's held-out

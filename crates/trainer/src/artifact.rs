@@ -4,7 +4,8 @@
 //! DIR/config.json           the whole TrainConfig (reusable with --config)
 //! DIR/model.bpk             final weights (burnpack)
 //! DIR/metrics.json          train/valid metrics of every epoch, and the test report
-//! DIR/standardize.json      a table's per-column mean and std (training rows)
+//! DIR/standardize.json      a table's per-column mean and std (training rows), names
+//! DIR/threshold.json        the anomaly threshold `trainer anomaly` chose last
 //! DIR/reconstructions.png   test images (top) above their reconstructions (bottom)
 //! DIR/pretrain.json         with layer-wise pretraining: each stage's metrics
 //! DIR/checkpoint/, train/, valid/, experiment.log   burn's Learner's own files
@@ -18,11 +19,9 @@
 //! their last line may be cut, and a resumed run rewrites the epochs after its
 //! checkpoint.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use ae_data::{DataSpec, Dataset, Locator, Standardizer};
+use ae_data::{DataSpec, Dataset, Locator};
 use ae_models::AnyAutoencoder;
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
@@ -30,14 +29,10 @@ use burn::store::ModuleRecord;
 
 use crate::config::TrainConfig;
 
-/// File names inside an artifact folder.
-pub const CONFIG_FILE: &str = "config.json";
-/// Final weights.
-pub const MODEL_FILE: &str = "model.bpk";
+/// The files inference reads, named where the inference library owns them.
+pub use ae_infer::{CONFIG_FILE, MODEL_FILE, STANDARDIZER_FILE, THRESHOLD_FILE};
 /// Per-epoch metrics and the test report.
 pub const METRICS_FILE: &str = "metrics.json";
-/// A table's standardisation statistics, applied to every row the model sees.
-pub const STANDARDIZER_FILE: &str = "standardize.json";
 /// With layer-wise pretraining, each stage's metrics and the pretrained stack's test
 /// report (also under `pretrain` in [`METRICS_FILE`]).
 pub const PRETRAIN_FILE: &str = "pretrain.json";
@@ -165,15 +160,7 @@ impl Artifact {
         let spec = &self.config.dataset;
         let standardizer = match spec {
             DataSpec::Named(_) => None,
-            DataSpec::Table(_) => {
-                let path = self.dir.join(STANDARDIZER_FILE);
-                let text = std::fs::read_to_string(&path).with_context(|| {
-                    format!("{}: the table's standardisation is missing", path.display())
-                })?;
-                let s: Standardizer = serde_json::from_str(&text)
-                    .with_context(|| format!("{}: not valid statistics", path.display()))?;
-                Some(s)
-            }
+            DataSpec::Table(_) => self.inference()?.standardizer,
         };
         spec.load(locator, standardizer.as_ref()).with_context(|| {
             format!(
@@ -221,16 +208,13 @@ impl Artifact {
 
     /// The model with the weights of `path`: the final model or an epoch's checkpoint.
     pub fn load_weights(&self, path: &Path, device: &Device) -> Result<AnyAutoencoder> {
-        let model = self.config.model.init(device)?;
-        let record = ModuleRecord::load(path)
-            .map_err(|e| anyhow::anyhow!("{}: cannot read weights: {e:?}", path.display()))?;
-        model.try_load_record(record).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: weights do not fit the model in {}: {e:?}",
-                path.display(),
-                self.dir.join(CONFIG_FILE).display()
-            )
-        })
+        Ok(ae_infer::load_weights(&self.config.model, path, device)?)
+    }
+
+    /// The artifact as the inference library reads it: the model's configuration,
+    /// a table's standardisation, the anomaly threshold.
+    pub fn inference(&self) -> Result<ae_infer::Artifact> {
+        Ok(ae_infer::Artifact::open(&self.dir)?)
     }
 }
 
@@ -243,36 +227,13 @@ pub fn save_model(model: &AnyAutoencoder, path: &Path) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("saving {}: {e:?}", path.display()))
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
-/// so that a file under its final name is always whole. The temporary file is named
-/// `.<name>.<pid>-<n>.tmp` (see [`remove_stale_temps`]) and created like any other
-/// file, so the result has the permissions the user's umask gives every file.
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename
+/// ([`ae_data::AtomicFile`]), so that a file under its final name is always whole. The
+/// temporary file is named `.<name>.<pid>-<n>.tmp` (see [`remove_stale_temps`]) and
+/// created like any other file, so the result has the permissions the user's umask
+/// gives every file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.{}-{n}.tmp", std::process::id()));
-    let written = (|| -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("writing {}", path.display()));
-    }
-    Ok(())
+    Ok(ae_data::write_atomic(path, bytes)?)
 }
 
 /// Removes the temporary files that killed writes left in `dir` and its checkpoint

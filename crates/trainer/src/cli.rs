@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use burn::prelude::Device;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
+use trainer::apply;
 use trainer::artifact::Artifact;
 use trainer::device::{self, Backend, Selected};
 
@@ -149,6 +150,66 @@ impl PngArg {
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
         Ok(path)
+    }
+}
+
+// A trained model on a file of new samples: `encode`, `reconstruct` and `score`.
+#[derive(Args, Clone, Debug)]
+pub struct NewData {
+    #[command(flatten)]
+    pub artifact: ArtifactArg,
+    /// The new samples: an IDX image file (raw or .gz), a CSV table (its columns
+    /// matched to the training columns by header name) or a .npy array. Tables are
+    /// standardised with the training rows' saved statistics.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Samples sent to the device at once; memory stays bounded by it however large
+    /// the input.
+    #[arg(long, default_value_t = 256, value_parser = positive)]
+    pub batch_size: usize,
+    /// Replace output files that already exist.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
+impl NewData {
+    /// Applies the artifact's model to the input for `task`, writing `outputs`, and
+    /// prints what was done.
+    pub fn run(&self, task: apply::Task, outputs: apply::Outputs) -> Result<()> {
+        let files = [
+            Some(&outputs.out),
+            outputs.errors.as_ref(),
+            outputs.png.as_ref(),
+        ];
+        for path in files.into_iter().flatten() {
+            if path.exists() && !self.force {
+                anyhow::bail!(
+                    "{}: already exists; choose another name, or pass --force to replace it",
+                    path.display()
+                );
+            }
+        }
+        let artifact = ae_infer::Artifact::open(&self.artifact.artifact)?;
+        let selected = self.device.select()?;
+        if !self.output.json {
+            println!("device: {}", selected.description);
+        }
+        let predictor = artifact
+            .load(&selected.device)?
+            .with_batch_size(self.batch_size);
+        let summary = apply::apply(
+            &artifact,
+            &predictor,
+            &self.input,
+            task,
+            &outputs,
+            self.batch_size,
+        )?;
+        self.output.print(&summary)
     }
 }
 

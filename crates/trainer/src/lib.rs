@@ -17,9 +17,12 @@
 //!   (denoising, interpolation, samples), [`maps`] (latent maps, manifolds, filters,
 //!   loss curves, drawn by [`plot`]), [`compare`] (the PCA baseline), [`compress`]
 //!   (rate–distortion), [`finetune`] (transfer learning with few labels).
+//! - [`apply`]: a trained model on new files (codes, reconstructions, anomaly scores),
+//!   through the inference library [`ae_infer`], which users' crates take alone.
 #![warn(missing_docs)]
 
 pub mod anomaly;
+pub mod apply;
 pub mod artifact;
 pub mod compare;
 pub mod compress;

@@ -48,6 +48,9 @@ commands! {
     Filters => filters,
     Compress => compress,
     Finetune => finetune,
+    Encode => encode,
+    Reconstruct => reconstruct,
+    Score => score,
     Export => export,
     Import => import,
     #[cfg(feature = "remote")]

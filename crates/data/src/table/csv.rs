@@ -95,6 +95,15 @@ pub(super) fn read_csv(path: &Path, label_column: Option<&str>) -> Result<Parsed
             values.push(v);
         }
     }
+    let names = header
+        .map(|h| {
+            h.into_iter()
+                .enumerate()
+                .filter(|&(j, _)| Some(j) != label)
+                .map(|(_, name)| name)
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Parsed {
         table: Table {
             count: rows.len(),
@@ -102,10 +111,11 @@ pub(super) fn read_csv(path: &Path, label_column: Option<&str>) -> Result<Parsed
             values,
         },
         labels,
+        names,
     })
 }
 
-pub(super) fn parse_number(field: &str) -> Option<f32> {
+pub(crate) fn parse_number(field: &str) -> Option<f32> {
     field.parse::<f32>().ok()
 }
 

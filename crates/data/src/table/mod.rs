@@ -25,9 +25,11 @@ use crate::DataError;
 mod csv;
 mod npy;
 
+pub(crate) use csv::parse_number;
 use csv::read_csv;
 use npy::read_npy_table;
-pub use npy::{NpyArray, parse_npy, read_npy};
+pub use npy::{NpyArray, NpyWriter, parse_npy, read_npy};
+pub(crate) use npy::{NpyHeader, fortran_to_c};
 
 /// Rows of `f32` features in one contiguous buffer.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,6 +84,10 @@ pub struct Standardizer {
     pub mean: Vec<f32>,
     /// Standard deviation of each column (population, as scikit-learn's `StandardScaler`).
     pub std: Vec<f32>,
+    /// The columns' names, from the training file's header (empty without one): new
+    /// rows are matched to them by name ([`crate::rows`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
 }
 
 impl Standardizer {
@@ -111,6 +117,7 @@ impl Standardizer {
         Self {
             mean: mean.iter().map(|&m| m as f32).collect(),
             std,
+            names: Vec::new(),
         }
     }
 
@@ -127,24 +134,42 @@ impl Standardizer {
                 ),
             });
         }
+        self.standardize_rows(&mut table.values)
+            .map_err(|message| DataError::Table {
+                path: origin.to_path_buf(),
+                message,
+            })
+    }
+
+    /// Standardises rows of as many values as there are statistics, in place; the
+    /// error names the row, the column and the value.
+    pub fn standardize_rows(&self, values: &mut [f32]) -> Result<(), String> {
+        let columns = self.mean.len().max(1);
         // In f64: `x − mean` of values near f32::MAX overflows f32.
-        for (i, row) in table.values.chunks_mut(table.columns.max(1)).enumerate() {
+        for (i, row) in values.chunks_mut(columns).enumerate() {
             for (j, ((v, m), s)) in row.iter_mut().zip(&self.mean).zip(&self.std).enumerate() {
                 let z = (f64::from(*v) - f64::from(*m)) / f64::from(*s);
                 if z.is_nan() || z.abs() > MAX_STANDARDISED {
-                    return Err(DataError::Table {
-                        path: origin.to_path_buf(),
-                        message: format!(
-                            "row {i}, column {j}: value {v} lies {z:.3e} standard deviations \
-                             from the training rows' mean {m}: its square overflows 32-bit \
-                             floats (at most {MAX_STANDARDISED:e} are usable)"
-                        ),
-                    });
+                    return Err(format!(
+                        "row {i}, column {j}: value {v} lies {z:.3e} standard deviations \
+                         from the training rows' mean {m}: its square overflows 32-bit \
+                         floats (at most {MAX_STANDARDISED:e} are usable)"
+                    ));
                 }
                 *v = z as f32;
             }
         }
         Ok(())
+    }
+
+    /// The inverse of [`standardize_rows`](Self::standardize_rows): values back in
+    /// the training file's units.
+    pub fn unstandardize_rows(&self, values: &mut [f32]) {
+        for row in values.chunks_mut(self.mean.len().max(1)) {
+            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *v = (f64::from(*v) * f64::from(*s) + f64::from(*m)) as f32;
+            }
+        }
     }
 }
 
@@ -203,6 +228,8 @@ impl Format {
 struct Parsed {
     table: Table,
     labels: Option<Vec<Label>>,
+    /// The feature columns' header names (CSV with a header).
+    names: Vec<String>,
 }
 
 /// A label as written: a small integer, or a class name.
@@ -360,7 +387,10 @@ impl TableSpec {
         let (train_labels, test_labels) = (labels_of(&train), labels_of(&test));
         let standardizer = match standardizer {
             Some(s) => s.clone(),
-            None => Standardizer::fit(&train.table),
+            None => Standardizer {
+                names: train.names.clone(),
+                ..Standardizer::fit(&train.table)
+            },
         };
         let (mut train, mut test) = (train.table, test.table);
         standardizer.apply(&mut train, &self.path)?;
@@ -404,6 +434,7 @@ impl TableSpec {
                 .labels
                 .as_ref()
                 .map(|ls| idx.iter().map(|&i| ls[i].clone()).collect()),
+            names: all.names.clone(),
         };
         Ok((part(&train_idx), part(&test_idx)))
     }

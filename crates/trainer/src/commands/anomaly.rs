@@ -7,6 +7,9 @@ use crate::cli::{JsonArg, Source};
 
 /// One-class anomaly detection: score test samples by reconstruction error (or a
 /// VAE's negative ELBO); AUROC, average precision, a threshold at a false-positive rate.
+///
+/// The threshold is stored in the artifact (threshold.json, replacing an earlier one),
+/// so that `trainer score` judges new data the same way.
 #[derive(ClapArgs)]
 pub struct Args {
     #[command(flatten)]
@@ -55,5 +58,13 @@ pub fn run(args: Args) -> Result<()> {
         args.fpr,
         &l.device,
     )?;
-    args.output.print(&report)
+    args.output.print(&report)?;
+    let saved = anomaly::save_threshold(&l.artifact.dir, &report.threshold())?;
+    let note = format!("threshold saved to {}", saved.display());
+    if args.output.json {
+        eprintln!("{note}");
+    } else {
+        println!("{note}");
+    }
+    Ok(())
 }

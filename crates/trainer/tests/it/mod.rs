@@ -1,4 +1,5 @@
 mod applications;
+mod apply;
 mod backends;
 mod bad_input;
 mod controls;

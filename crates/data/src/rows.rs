@@ -1,0 +1,675 @@
+//! New samples streamed from a file in batches, for applying a trained model to data
+//! it has never seen: IDX image files (raw or gzip), CSV tables and `.npy` arrays.
+//!
+//! A [`RowReader`] checks the file against the columns the model was trained on
+//! ([`Columns`]) before it reads any row, then hands out batches of raw values —
+//! pixels scaled to `[0, 1]`, table values as written (standardisation is the
+//! model's business) — holding only one batch in memory (a Fortran-order `.npy` is
+//! the exception: it is read whole, as its rows are not contiguous).
+//!
+//! CSV columns are matched by header name when the training file had a header: a
+//! training column the file lacks, or a column it has that training did not (other
+//! than the label column), is an error naming it; any order is accepted. Without
+//! names on either side, columns are taken by position and their number must match.
+//!
+//! ```
+//! use ae_data::rows::{Columns, RowReader};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("new.csv");
+//! std::fs::write(&path, "b,a,label\n2,1,x\n4,3,y\n6,5,z\n")?;
+//! // A model trained on columns a and b of a file whose labels were in "label".
+//! let names = ["a".to_string(), "b".to_string()];
+//! let want = Columns { features: 2, names: &names, label: Some("label") };
+//! let mut reader = RowReader::open(&path, want)?;
+//! let mut batch = Vec::new();
+//! assert_eq!(reader.next_batch(2, &mut batch)?, 2);
+//! assert_eq!(batch, [1.0, 2.0, 3.0, 4.0]); // in the model's column order
+//! assert_eq!(reader.next_batch(2, &mut batch)?, 1);
+//! assert_eq!(batch, [5.0, 6.0]);
+//! assert_eq!(reader.next_batch(2, &mut batch)?, 0); // the end
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::GzDecoder;
+
+use crate::DataError;
+use crate::idx::IMAGES_MAGIC;
+use crate::table::{NpyHeader, parse_number};
+
+/// The columns a model takes: their number, and their names when it was trained on
+/// a CSV file with a header.
+#[derive(Clone, Copy, Debug)]
+pub struct Columns<'a> {
+    /// Features per sample.
+    pub features: usize,
+    /// The training columns' names, in the model's order (empty when unnamed).
+    pub names: &'a [String],
+    /// The training file's label column (a header name or a 0-based index), which
+    /// new files may hold and is left out.
+    pub label: Option<&'a str>,
+}
+
+impl<'a> Columns<'a> {
+    /// `features` unnamed columns, no label.
+    pub fn unnamed(features: usize) -> Self {
+        Self {
+            features,
+            names: &[],
+            label: None,
+        }
+    }
+}
+
+/// The kinds of file a [`RowReader`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    /// An IDX file of `u8` images.
+    Idx,
+    /// A CSV table.
+    Csv,
+    /// A `.npy` array.
+    Npy,
+}
+
+impl InputKind {
+    /// The kind of `path`, by its name: `.csv`, `.npy`, anything else IDX.
+    pub fn of(path: &Path) -> Self {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if name.ends_with(".csv") {
+            Self::Csv
+        } else if name.ends_with(".npy") {
+            Self::Npy
+        } else {
+            Self::Idx
+        }
+    }
+}
+
+enum Source {
+    Idx(Box<dyn Read + Send>),
+    Npy {
+        reader: BufReader<File>,
+        header: NpyHeader,
+    },
+    /// A Fortran-order array, read whole, with the next row to hand out.
+    NpyWhole {
+        values: Vec<f64>,
+        next: usize,
+    },
+    Csv {
+        records: csv::StringRecordsIntoIter<File>,
+        /// For each column of the file, the feature it fills (`None`: left out).
+        map: Vec<Option<usize>>,
+        /// The 1-based line of the next record.
+        line: usize,
+        /// A first record that was data, not a header.
+        pending: Option<csv::StringRecord>,
+    },
+}
+
+/// Batches of samples from a file, checked against the model's [`Columns`].
+pub struct RowReader {
+    path: PathBuf,
+    kind: InputKind,
+    features: usize,
+    total: Option<usize>,
+    done: usize,
+    image: Option<[usize; 2]>,
+    source: Source,
+}
+
+fn error(path: &Path, message: String) -> DataError {
+    DataError::Table {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> DataError + '_ {
+    move |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl RowReader {
+    /// Opens `path` (its kind from its name, [`InputKind::of`]) for a model taking
+    /// `want`'s columns.
+    pub fn open(path: &Path, want: Columns<'_>) -> Result<Self, DataError> {
+        let kind = InputKind::of(path);
+        let file = File::open(path).map_err(io(path))?;
+        let mut reader = Self {
+            path: path.to_path_buf(),
+            kind,
+            features: want.features,
+            total: None,
+            done: 0,
+            image: None,
+            source: Source::NpyWhole {
+                values: Vec::new(),
+                next: 0,
+            },
+        };
+        reader.source = match kind {
+            InputKind::Idx => reader.open_idx(file)?,
+            InputKind::Npy => reader.open_npy(file)?,
+            InputKind::Csv => reader.open_csv(file, want)?,
+        };
+        Ok(reader)
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> InputKind {
+        self.kind
+    }
+
+    /// The number of samples, when the file says it up front (IDX and `.npy`).
+    pub fn total(&self) -> Option<usize> {
+        self.total
+    }
+
+    /// The image shape `[rows, columns]` of an IDX file.
+    pub fn image_shape(&self) -> Option<[usize; 2]> {
+        self.image
+    }
+
+    /// Samples handed out so far.
+    pub fn done(&self) -> usize {
+        self.done
+    }
+
+    fn open_idx(&mut self, file: File) -> Result<Source, DataError> {
+        let path = self.path.clone();
+        let mut buffered = BufReader::new(file);
+        let mut magic = [0u8; 2];
+        let peek = buffered.fill_buf_peek(&mut magic).map_err(io(&path))?;
+        let mut reader: Box<dyn Read + Send> = if *peek == [0x1f, 0x8b] {
+            Box::new(GzDecoder::new(buffered))
+        } else {
+            Box::new(buffered)
+        };
+        let mut header = [0u8; 16];
+        reader.read_exact(&mut header).map_err(|_| {
+            error(
+                &path,
+                "shorter than an IDX image header (16 bytes); a table needs a name \
+                 ending in .csv or .npy"
+                    .into(),
+            )
+        })?;
+        let word = |i: usize| {
+            u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]) as usize
+        };
+        if word(0) != IMAGES_MAGIC as usize {
+            return Err(DataError::BadMagic {
+                path,
+                expected: IMAGES_MAGIC,
+                found: word(0) as u32,
+                kind: "unsigned-byte images, 3 dimensions (a table needs a name ending in .csv or .npy)",
+            });
+        }
+        let (count, rows, cols) = (word(4), word(8), word(12));
+        if rows * cols != self.features {
+            return Err(error(
+                &path,
+                format!(
+                    "images of {rows}×{cols} = {} pixels, but the model takes {} values per sample",
+                    rows * cols,
+                    self.features
+                ),
+            ));
+        }
+        self.total = Some(count);
+        self.image = Some([rows, cols]);
+        Ok(Source::Idx(reader))
+    }
+
+    fn open_npy(&mut self, file: File) -> Result<Source, DataError> {
+        let path = self.path.clone();
+        let mut reader = BufReader::new(file);
+        let mut prefix = vec![0u8; 12];
+        reader
+            .read_exact(&mut prefix)
+            .map_err(|_| error(&path, "not a .npy file (shorter than its header)".into()))?;
+        let start = npy_header_end(&prefix).map_err(|m| error(&path, m))?;
+        prefix.resize(start.max(12), 0);
+        if start > 12 {
+            reader
+                .read_exact(&mut prefix[12..])
+                .map_err(|_| error(&path, "the header is cut short".into()))?;
+        }
+        prefix.truncate(start);
+        let header = NpyHeader::parse(&prefix).map_err(|m| error(&path, m))?;
+        let [count, columns] = header.shape[..] else {
+            return Err(error(
+                &path,
+                format!(
+                    "an array of shape {:?}: expected 2 dimensions, [samples, features]",
+                    header.shape
+                ),
+            ));
+        };
+        if columns != self.features {
+            return Err(error(
+                &path,
+                format!(
+                    "{columns} columns, but the model takes {} features",
+                    self.features
+                ),
+            ));
+        }
+        // The file's length must be the header's promise (a cut file fails now, not
+        // after hours of work).
+        let len = std::fs::metadata(&path).map_err(io(&path))?.len();
+        let data = header.data_bytes().map_err(|m| error(&path, m))? as u64;
+        if len != start as u64 + data {
+            return Err(error(
+                &path,
+                format!(
+                    "{} bytes of data where shape {:?} needs {data}",
+                    len.saturating_sub(start as u64),
+                    header.shape
+                ),
+            ));
+        }
+        self.total = Some(count);
+        if header.fortran {
+            let mut bytes = Vec::new();
+            reader.read_to_end(&mut bytes).map_err(io(&path))?;
+            let column_major: Vec<f64> = bytes
+                .chunks_exact(header.size)
+                .map(|c| header.value(c))
+                .collect();
+            let values = crate::table::fortran_to_c(&column_major, &header.shape);
+            return Ok(Source::NpyWhole { values, next: 0 });
+        }
+        Ok(Source::Npy { reader, header })
+    }
+
+    fn open_csv(&mut self, file: File, want: Columns<'_>) -> Result<Source, DataError> {
+        let path = self.path.clone();
+        let mut records = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .trim(csv::Trim::All)
+            .from_reader(file)
+            .into_records();
+        let first = match records.next() {
+            None => return Err(error(&path, "empty: no header and no rows".into())),
+            Some(r) => r.map_err(|e| error(&path, e.to_string()))?,
+        };
+        let is_header = first.iter().any(|f| parse_number(f).is_none());
+        let width = first.len();
+        let label_index = want
+            .label
+            .and_then(|l| l.parse::<usize>().ok())
+            .filter(|_| want.names.is_empty());
+        let map: Vec<Option<usize>> = if is_header && !want.names.is_empty() {
+            let header: Vec<&str> = first.iter().collect();
+            for (j, name) in header.iter().enumerate() {
+                if Some(*name) != want.label && !want.names.iter().any(|n| n == name) {
+                    return Err(error(
+                        &path,
+                        format!(
+                            "column {j} '{name}' is not one of the model's columns ({}); \
+                             remove it",
+                            want.names.join(", ")
+                        ),
+                    ));
+                }
+            }
+            if let Some(missing) = want.names.iter().find(|n| !header.contains(&n.as_str())) {
+                return Err(error(
+                    &path,
+                    format!("the model's column '{missing}' is missing"),
+                ));
+            }
+            header
+                .iter()
+                .map(|name| want.names.iter().position(|n| n == name))
+                .collect()
+        } else {
+            // By position, leaving out the label column (by name or index).
+            let label = if is_header {
+                want.label.and_then(|l| first.iter().position(|c| c == l))
+            } else {
+                label_index.filter(|&i| i < width && width == want.features + 1)
+            };
+            let columns = width - usize::from(label.is_some());
+            if columns != want.features {
+                let named = if is_header && want.names.is_empty() {
+                    " (the training file had no header, so columns are taken by position)"
+                } else {
+                    ""
+                };
+                return Err(error(
+                    &path,
+                    format!(
+                        "{columns} feature columns, but the model takes {}{named}",
+                        want.features
+                    ),
+                ));
+            }
+            let mut next = 0;
+            (0..width)
+                .map(|j| {
+                    (Some(j) != label).then(|| {
+                        next += 1;
+                        next - 1
+                    })
+                })
+                .collect()
+        };
+        Ok(Source::Csv {
+            records,
+            map,
+            line: 2,
+            pending: (!is_header).then_some(first),
+        })
+    }
+
+    /// Reads up to `max` samples into `out` (cleared first), `features` values each;
+    /// returns how many (0 at the end of the file).
+    pub fn next_batch(&mut self, max: usize, out: &mut Vec<f32>) -> Result<usize, DataError> {
+        out.clear();
+        let features = self.features;
+        let path = self.path.clone();
+        let limit = match self.total {
+            Some(total) => max.min(total - self.done),
+            None => max,
+        };
+        let n = match &mut self.source {
+            Source::Idx(reader) => {
+                let mut bytes = vec![0u8; limit * features];
+                reader
+                    .read_exact(&mut bytes)
+                    .map_err(|_| DataError::Truncated {
+                        path: path.clone(),
+                        expected: (self.total.unwrap_or(0) * features) as u64,
+                        actual: (self.done * features) as u64,
+                    })?;
+                out.extend(bytes.iter().map(|&b| f32::from(b) / 255.0));
+                limit
+            }
+            Source::Npy { reader, header } => {
+                let mut bytes = vec![0u8; limit * features * header.size];
+                reader.read_exact(&mut bytes).map_err(io(&path))?;
+                for (i, chunk) in bytes.chunks_exact(header.size).enumerate() {
+                    let v = header.value(chunk);
+                    if !v.is_finite() {
+                        return Err(error(
+                            &path,
+                            format!(
+                                "value {v} at row {}, column {}: expected finite numbers",
+                                self.done + i / features,
+                                i % features
+                            ),
+                        ));
+                    }
+                    out.push(v as f32);
+                }
+                limit
+            }
+            Source::NpyWhole { values, next } => {
+                let rows = &values[*next * features..(*next + limit) * features];
+                if let Some(i) = rows.iter().position(|v| !v.is_finite()) {
+                    return Err(error(
+                        &path,
+                        format!(
+                            "value {} at row {}, column {}: expected finite numbers",
+                            rows[i],
+                            *next + i / features,
+                            i % features
+                        ),
+                    ));
+                }
+                out.extend(rows.iter().map(|&v| v as f32));
+                *next += limit;
+                limit
+            }
+            Source::Csv {
+                records,
+                map,
+                line,
+                pending,
+            } => {
+                let mut n = 0;
+                let mut row = vec![0f32; features];
+                while n < limit {
+                    let record = match pending.take() {
+                        Some(r) => r,
+                        None => match records.next() {
+                            None => break,
+                            Some(r) => r.map_err(|e| error(&path, e.to_string()))?,
+                        },
+                    };
+                    if record.len() != map.len() {
+                        return Err(error(
+                            &path,
+                            format!(
+                                "line {line}: {} fields, where the first line has {}",
+                                record.len(),
+                                map.len()
+                            ),
+                        ));
+                    }
+                    for (j, (field, slot)) in record.iter().zip(map.iter()).enumerate() {
+                        let Some(k) = slot else { continue };
+                        row[*k] = parse_number(field).filter(|v| v.is_finite()).ok_or_else(
+                            || {
+                                error(
+                                    &path,
+                                    format!(
+                                        "line {line}, column {j}: '{field}' is not a finite number"
+                                    ),
+                                )
+                            },
+                        )?;
+                    }
+                    out.extend_from_slice(&row);
+                    *line += 1;
+                    n += 1;
+                }
+                n
+            }
+        };
+        self.done += n;
+        Ok(n)
+    }
+}
+
+/// The end of a `.npy` header from its first 12 bytes.
+fn npy_header_end(prefix: &[u8]) -> Result<usize, String> {
+    if !prefix.starts_with(b"\x93NUMPY") {
+        return Err("not a .npy file (it does not start with \\x93NUMPY)".into());
+    }
+    let len = match prefix.get(6) {
+        Some(1) => (10, usize::from(u16::from_le_bytes([prefix[8], prefix[9]]))),
+        Some(2 | 3) => (
+            12,
+            u32::from_le_bytes([prefix[8], prefix[9], prefix[10], prefix[11]]) as usize,
+        ),
+        _ => return Err("not a .npy file".into()),
+    };
+    if len.1 > 1 << 20 {
+        return Err(format!("a header of {} bytes: not a .npy file", len.1));
+    }
+    Ok(len.0 + len.1)
+}
+
+/// Peeks at the first bytes of a buffered reader without consuming them.
+trait Peek {
+    fn fill_buf_peek<'a>(&mut self, into: &'a mut [u8; 2]) -> std::io::Result<&'a [u8; 2]>;
+}
+
+impl<R: Read> Peek for BufReader<R> {
+    fn fill_buf_peek<'a>(&mut self, into: &'a mut [u8; 2]) -> std::io::Result<&'a [u8; 2]> {
+        use std::io::BufRead;
+        let buf = self.fill_buf()?;
+        *into = [
+            buf.first().copied().unwrap_or(0),
+            buf.get(1).copied().unwrap_or(0),
+        ];
+        Ok(into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NpyWriter;
+
+    fn all(reader: &mut RowReader, batch: usize) -> Result<Vec<f32>, DataError> {
+        let (mut values, mut out) = (Vec::new(), Vec::new());
+        while reader.next_batch(batch, &mut out)? > 0 {
+            values.extend_from_slice(&out);
+        }
+        Ok(values)
+    }
+
+    #[test]
+    fn csv_columns_are_matched_by_name_in_any_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("new.csv");
+        std::fs::write(&path, "c,label,a,b\n3,x,1,2\n6,y,4,5\n9,z,7,8\n").expect("write");
+        let names = ["a", "b", "c"].map(String::from);
+        let want = Columns {
+            features: 3,
+            names: &names,
+            label: Some("label"),
+        };
+        let mut reader = RowReader::open(&path, want).expect("open");
+        assert_eq!(reader.total(), None);
+        let values = all(&mut reader, 2).expect("rows");
+        assert_eq!(values, [1., 2., 3., 4., 5., 6., 7., 8., 9.]);
+
+        // A missing and an extra column are named.
+        std::fs::write(&path, "a,b\n1,2\n").expect("write");
+        let err = RowReader::open(&path, want)
+            .err()
+            .expect("missing")
+            .to_string();
+        assert!(err.contains("'c' is missing"), "{err}");
+        std::fs::write(&path, "a,b,c,d\n1,2,3,4\n").expect("write");
+        let err = RowReader::open(&path, want)
+            .err()
+            .expect("extra")
+            .to_string();
+        assert!(
+            err.contains("'d' is not one of the model's columns"),
+            "{err}"
+        );
+        // A bad value names its line and column.
+        std::fs::write(&path, "a,b,c\n1,2,3\n1,nan,3\n").expect("write");
+        let mut reader = RowReader::open(&path, want).expect("open");
+        let err = all(&mut reader, 10).expect_err("nan").to_string();
+        assert!(err.contains("line 3, column 1: 'nan'"), "{err}");
+        // Unnamed training columns: by position, their number checked.
+        std::fs::write(&path, "1,2\n3,4\n").expect("write");
+        let mut reader = RowReader::open(&path, Columns::unnamed(2)).expect("open");
+        assert_eq!(all(&mut reader, 1).expect("rows"), [1., 2., 3., 4.]);
+        let err = RowReader::open(&path, Columns::unnamed(3))
+            .err()
+            .expect("count");
+        assert!(
+            err.to_string()
+                .contains("2 feature columns, but the model takes 3")
+        );
+    }
+
+    #[test]
+    fn npy_rows_stream_in_both_orders_and_written_arrays_read_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("rows.npy");
+        let mut writer = NpyWriter::create(&path, 3).expect("create");
+        writer.push(&[1., 2., 3.]).expect("push");
+        writer.push(&[4., 5., 6., 7., 8., 9.]).expect("push");
+        assert!(!path.exists(), "an unfinished array is not under its name");
+        writer.finish().expect("finish");
+        let array = crate::table::read_npy(&path).expect("a .npy file");
+        assert_eq!(array.shape, [3, 3]);
+        let mut reader = RowReader::open(&path, Columns::unnamed(3)).expect("open");
+        assert_eq!(reader.total(), Some(3));
+        let values = all(&mut reader, 2).expect("rows");
+        let read: Vec<f32> = array.values.iter().map(|&v| v as f32).collect();
+        assert_eq!(values, read);
+        assert_eq!(values, [1., 2., 3., 4., 5., 6., 7., 8., 9.]);
+        let err = RowReader::open(&path, Columns::unnamed(4))
+            .err()
+            .expect("columns");
+        assert!(err.to_string().contains("3 columns, but the model takes 4"));
+
+        // A Fortran-order int16 array of the same rows.
+        let dict = "{'descr': '<i2', 'fortran_order': True, 'shape': (3, 3), }";
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        let pad = 128 - 10 - dict.len() - 1;
+        bytes.extend_from_slice(&((dict.len() + pad + 1) as u16).to_le_bytes());
+        bytes.extend_from_slice(dict.as_bytes());
+        bytes.extend(std::iter::repeat_n(b' ', pad));
+        bytes.push(b'\n');
+        for v in [1i16, 4, 7, 2, 5, 8, 3, 6, 9] {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        let fortran = dir.path().join("f.npy");
+        std::fs::write(&fortran, &bytes).expect("write");
+        let mut reader = RowReader::open(&fortran, Columns::unnamed(3)).expect("open");
+        assert_eq!(all(&mut reader, 2).expect("rows"), values);
+        // Cut short: refused before any row.
+        std::fs::write(&fortran, &bytes[..bytes.len() - 2]).expect("write");
+        let err = RowReader::open(&fortran, Columns::unnamed(3))
+            .err()
+            .expect("cut");
+        assert!(err.to_string().contains("bytes of data"), "{err}");
+    }
+
+    #[test]
+    fn idx_images_stream_raw_or_gzip_as_unit_pixels() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let images = crate::Images {
+            count: 3,
+            rows: 2,
+            cols: 2,
+            pixels: (0..12).map(|p| p * 20).collect(),
+        };
+        let raw = crate::idx::encode_images(&images);
+        let plain = dir.path().join("images-idx3-ubyte");
+        std::fs::write(&plain, &raw).expect("write");
+        let gz = dir.path().join("images-idx3-ubyte.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&raw).expect("gzip");
+        std::fs::write(&gz, enc.finish().expect("gzip")).expect("write");
+        let expected: Vec<f32> = images
+            .pixels
+            .iter()
+            .map(|&p| f32::from(p) / 255.0)
+            .collect();
+        for path in [&plain, &gz] {
+            let mut reader = RowReader::open(path, Columns::unnamed(4)).expect("open");
+            assert_eq!(reader.image_shape(), Some([2, 2]));
+            assert_eq!(all(&mut reader, 2).expect("rows"), expected);
+        }
+        let err = RowReader::open(&plain, Columns::unnamed(784))
+            .err()
+            .expect("size");
+        assert!(err.to_string().contains("2×2 = 4 pixels"), "{err}");
+        std::fs::write(&plain, &raw[..raw.len() - 3]).expect("write");
+        let mut reader = RowReader::open(&plain, Columns::unnamed(4)).expect("open");
+        assert!(matches!(
+            all(&mut reader, 2),
+            Err(DataError::Truncated { .. })
+        ));
+    }
+}

@@ -1,0 +1,159 @@
+//! Reading an artifact folder: what a trained model needs to meet new data.
+
+use std::path::{Path, PathBuf};
+
+use ae_data::rows::Columns;
+use ae_data::{DataSpec, Standardizer};
+use ae_models::{AnyAutoencoder, ModelConfig};
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use serde::Deserialize;
+
+use crate::{
+    CONFIG_FILE, InferError, MODEL_FILE, Predictor, STANDARDIZER_FILE, THRESHOLD_FILE, Threshold,
+};
+
+/// The parts of the training configuration inference needs (the file holds more).
+#[derive(Deserialize)]
+struct Saved {
+    model: ModelConfig,
+    dataset: DataSpec,
+}
+
+/// A trained model's folder, opened: its configuration, standardisation and
+/// threshold, checked; the weights are read by [`load`](Self::load).
+#[derive(Clone, Debug)]
+pub struct Artifact {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The model's configuration.
+    pub model: ModelConfig,
+    /// The data set it was trained on.
+    pub dataset: DataSpec,
+    /// A table's standardisation (with its column names when the file had a header).
+    pub standardizer: Option<Standardizer>,
+    /// The anomaly threshold, once `trainer anomaly` has chosen one.
+    pub threshold: Option<Threshold>,
+}
+
+fn artifact_error(path: &Path, message: impl Into<String>) -> InferError {
+    InferError::Artifact {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Reads and parses the JSON file `path`.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, InferError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| artifact_error(path, format!("cannot read {what}: {e}")))?;
+    serde_json::from_str(&text).map_err(|e| artifact_error(path, format!("not valid {what}: {e}")))
+}
+
+impl Artifact {
+    /// Opens the artifact in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, InferError> {
+        if !dir.is_dir() {
+            return Err(artifact_error(
+                dir,
+                "no such artifact folder (train one with `trainer train --out DIR`)",
+            ));
+        }
+        let config = dir.join(CONFIG_FILE);
+        if !config.is_file() {
+            return Err(artifact_error(
+                dir,
+                format!("not an artifact folder ({CONFIG_FILE} is missing)"),
+            ));
+        }
+        let saved: Saved = read_json(&config, "a training configuration")?;
+        saved.model.validate()?;
+        let standardizer = match &saved.dataset {
+            DataSpec::Named(_) => None,
+            DataSpec::Table(_) => {
+                let path = dir.join(STANDARDIZER_FILE);
+                let s: Standardizer = read_json(&path, "standardisation statistics")?;
+                let features = saved.model.input_size();
+                if s.mean.len() != features || s.std.len() != features {
+                    return Err(artifact_error(
+                        &path,
+                        format!(
+                            "statistics of {} columns, but the model takes {features}",
+                            s.mean.len()
+                        ),
+                    ));
+                }
+                Some(s)
+            }
+        };
+        let path = dir.join(THRESHOLD_FILE);
+        let threshold = if path.is_file() {
+            Some(read_json(&path, "an anomaly threshold")?)
+        } else {
+            None
+        };
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            model: saved.model,
+            dataset: saved.dataset,
+            standardizer,
+            threshold,
+        })
+    }
+
+    /// Features per sample.
+    pub fn features(&self) -> usize {
+        self.model.input_size()
+    }
+
+    /// The columns new samples must have: their number, a table's names and its
+    /// label column.
+    pub fn columns(&self) -> Columns<'_> {
+        let (names, label) = match (&self.dataset, &self.standardizer) {
+            (DataSpec::Table(spec), Some(s)) => (&s.names[..], spec.label_column.as_deref()),
+            _ => (&[][..], None),
+        };
+        Columns {
+            features: self.features(),
+            names,
+            label,
+        }
+    }
+
+    /// The model with its trained weights on `device`, ready for new samples.
+    pub fn load(&self, device: &Device) -> Result<Predictor, InferError> {
+        let path = self.dir.join(MODEL_FILE);
+        if !path.is_file() {
+            return Err(artifact_error(
+                &path,
+                "the weights are missing (did training finish?)",
+            ));
+        }
+        let model = load_weights(&self.model, &path, device)?;
+        Ok(Predictor::new(
+            &self.model,
+            model,
+            self.standardizer.clone(),
+            self.threshold.clone(),
+            device.clone(),
+        ))
+    }
+}
+
+/// The model of `config` with the weights of `path` (a final model or a checkpoint)
+/// on `device`.
+pub fn load_weights(
+    config: &ModelConfig,
+    path: &Path,
+    device: &Device,
+) -> Result<AnyAutoencoder, InferError> {
+    let model = config.init(device)?;
+    let record = ModuleRecord::load(path)
+        .map_err(|e| artifact_error(path, format!("cannot read weights: {e:?}")))?;
+    model.try_load_record(record).map_err(|e| {
+        artifact_error(
+            path,
+            format!("the weights do not fit the model of the configuration: {e:?}"),
+        )
+    })
+}

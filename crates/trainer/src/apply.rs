@@ -1,0 +1,415 @@
+//! A trained model applied to a file of new samples, streamed in batches: codes,
+//! reconstructions, or anomaly scores with the squared error of every feature.
+//!
+//! The input is read by [`ae_data::rows::RowReader`] (IDX images, CSV and `.npy`
+//! tables, CSV columns matched by name) one batch at a time and every output is
+//! written as the batches go, so memory stays bounded however large the file; a
+//! progress bar shows on a terminal. Outputs go to temporary files renamed into place
+//! at the end: after an error or a kill no output is half-written under its name.
+//! Pictures (`--png`) show the first [`PNG_SAMPLES`] images only.
+
+use std::path::{Path, PathBuf};
+
+use ae_data::rows::RowReader;
+use ae_data::{AtomicFile, NpyWriter};
+use ae_infer::{Artifact, Predictor, Score};
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use crate::image::Grid;
+
+/// What to compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    /// The codes.
+    Encode,
+    /// The reconstructions, in the input's units.
+    Reconstruct,
+    /// One score per sample, the threshold's decision, each feature's squared error.
+    Score,
+}
+
+/// Where the results go.
+#[derive(Clone, Debug, Default)]
+pub struct Outputs {
+    /// The main output: codes or reconstructions (`.npy` or `.csv`), or scores (`.csv`).
+    pub out: PathBuf,
+    /// With [`Task::Score`]: each feature's squared error (`.npy` or `.csv`).
+    pub errors: Option<PathBuf>,
+    /// Images only: a PNG of the first samples above their reconstructions
+    /// ([`Task::Reconstruct`]) or their per-pixel error heat-maps ([`Task::Score`]).
+    pub png: Option<PathBuf>,
+}
+
+/// Pictures show this many samples at most.
+pub const PNG_SAMPLES: usize = 32;
+
+/// What an application did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// The input file.
+    pub input: PathBuf,
+    /// Samples processed.
+    pub samples: usize,
+    /// The files written.
+    pub written: Vec<PathBuf>,
+    /// With scores: the score used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<Score>,
+    /// With scores: their mean.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_score: Option<f64>,
+    /// With scores and a saved threshold: its value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// With scores and a saved threshold: the samples above it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anomalous: Option<usize>,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} samples of {}", self.samples, self.input.display())?;
+        if let (Some(score), Some(mean)) = (self.score, self.mean_score) {
+            write!(f, "; {score}: mean {mean:.4}")?;
+        }
+        match (self.threshold, self.anomalous) {
+            (Some(t), Some(n)) => write!(
+                f,
+                "; {n} anomalous ({:.2} %) above the saved threshold {t:.4}",
+                100.0 * n as f64 / self.samples.max(1) as f64
+            )?,
+            _ if self.score.is_some() => write!(
+                f,
+                "; no saved threshold (run `trainer anomaly` on the artifact to choose one)"
+            )?,
+            _ => {}
+        }
+        for path in &self.written {
+            write!(f, "\nwrote {}", path.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// A matrix written row batch by row batch, as `.npy` or CSV.
+enum MatrixFile {
+    Npy(NpyWriter),
+    Csv(Box<CsvFile>),
+}
+
+impl MatrixFile {
+    /// `path` (`.npy` or `.csv`, by its name) with a CSV header of `names`.
+    fn create(path: &Path, names: &[String]) -> Result<Self> {
+        let name = path.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".npy") {
+            Ok(Self::Npy(NpyWriter::create(path, names.len())?))
+        } else if name.ends_with(".csv") {
+            let mut file = CsvFile::create(path)?;
+            file.row(names.iter().map(String::as_str))?;
+            Ok(Self::Csv(Box::new(file)))
+        } else {
+            bail!("{}: expected a name ending in .npy or .csv", path.display())
+        }
+    }
+
+    fn push(&mut self, values: &[f32], columns: usize) -> Result<()> {
+        match self {
+            Self::Npy(w) => Ok(w.push(values)?),
+            Self::Csv(w) => {
+                for row in values.chunks(columns) {
+                    w.row(row.iter().map(|v| v.to_string()))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> Result<PathBuf> {
+        match self {
+            Self::Npy(w) => Ok(w.finish()?),
+            Self::Csv(w) => w.finish(),
+        }
+    }
+}
+
+/// A CSV file that appears whole or not at all ([`AtomicFile`]).
+struct CsvFile(csv::Writer<AtomicFile>);
+
+impl CsvFile {
+    fn create(path: &Path) -> Result<Self> {
+        Ok(Self(csv::Writer::from_writer(AtomicFile::create(path)?)))
+    }
+
+    fn row<I, T>(&mut self, fields: I) -> Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        let path = self.0.get_ref().path().display().to_string();
+        self.0
+            .write_record(fields)
+            .with_context(|| format!("writing {path}"))
+    }
+
+    fn finish(self) -> Result<PathBuf> {
+        let file = self
+            .0
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("writing: {}", e.error()))?;
+        Ok(file.finish()?)
+    }
+}
+
+/// The first images of the input and what goes under them in the picture.
+struct Picture {
+    path: PathBuf,
+    shape: [usize; 2],
+    inputs: Vec<Vec<f32>>,
+    below: Vec<Vec<f32>>,
+}
+
+impl Picture {
+    fn take(&mut self, inputs: &[f32], below: &[f32]) {
+        let size = self.shape[0] * self.shape[1];
+        for (x, y) in inputs.chunks(size).zip(below.chunks(size)) {
+            if self.inputs.len() < PNG_SAMPLES {
+                self.inputs.push(x.to_vec());
+                self.below.push(y.to_vec());
+            }
+        }
+    }
+
+    /// Rows of 8 inputs, each above its row of reconstructions or heat-maps (scaled to
+    /// the largest value shown when `scale`).
+    fn save(mut self, scale: bool) -> Result<PathBuf> {
+        if scale {
+            let max = self.below.iter().flatten().fold(0f32, |m, &v| m.max(v));
+            for image in &mut self.below {
+                image
+                    .iter_mut()
+                    .for_each(|v| *v /= max.max(f32::MIN_POSITIVE));
+            }
+        }
+        let mut rows = Vec::new();
+        for (x, y) in self.inputs.chunks(8).zip(self.below.chunks(8)) {
+            rows.push(x.to_vec());
+            rows.push(y.to_vec());
+        }
+        let grid = Grid {
+            height: self.shape[0],
+            width: self.shape[1],
+            rows,
+        };
+        grid.save_png(&self.path)?;
+        Ok(self.path)
+    }
+}
+
+/// Names of `n` columns `prefix0, prefix1, …`, or the table's own.
+fn column_names(artifact: &Artifact, n: usize, prefix: &str) -> Vec<String> {
+    let names = artifact.columns().names;
+    if prefix != "z" && names.len() == n {
+        names.to_vec()
+    } else {
+        (0..n).map(|j| format!("{prefix}{j}")).collect()
+    }
+}
+
+/// Where each batch's results go, and the running totals of the scores.
+struct Sinks {
+    main: MatrixFile,
+    errors: Option<MatrixFile>,
+    picture: Option<Picture>,
+    kind: Option<Score>,
+    sum: f64,
+    flagged: usize,
+}
+
+impl Sinks {
+    /// Creates the outputs of `task` for the samples of `reader`.
+    fn create(
+        artifact: &Artifact,
+        predictor: &Predictor,
+        reader: &RowReader,
+        task: Task,
+        outputs: &Outputs,
+    ) -> Result<Self> {
+        if outputs.errors.is_some() && task != Task::Score {
+            bail!("per-feature errors are written by scoring");
+        }
+        let picture = match (&outputs.png, reader.image_shape()) {
+            (None, _) => None,
+            (Some(path), Some(shape)) if task != Task::Encode => Some(Picture {
+                path: path.clone(),
+                shape,
+                inputs: Vec::new(),
+                below: Vec::new(),
+            }),
+            (Some(_), Some(_)) => {
+                bail!("codes have no picture: --png goes with reconstruct and score")
+            }
+            (Some(_), None) => bail!(
+                "{}: --png draws images, and this input is a table",
+                reader.path().display()
+            ),
+        };
+        let features = predictor.features();
+        let main = match task {
+            Task::Encode => MatrixFile::create(
+                &outputs.out,
+                &column_names(artifact, predictor.latent(), "z"),
+            )?,
+            Task::Reconstruct => {
+                MatrixFile::create(&outputs.out, &column_names(artifact, features, "x"))?
+            }
+            Task::Score => {
+                let name = outputs.out.to_string_lossy().to_ascii_lowercase();
+                if !name.ends_with(".csv") {
+                    bail!(
+                        "{}: scores are written as CSV (a name ending in .csv)",
+                        outputs.out.display()
+                    );
+                }
+                let mut header = vec!["index", "score"];
+                if predictor.threshold().is_some() {
+                    header.push("anomalous");
+                }
+                let mut file = CsvFile::create(&outputs.out)?;
+                file.row(&header)?;
+                MatrixFile::Csv(Box::new(file))
+            }
+        };
+        let errors = match &outputs.errors {
+            Some(path) => Some(MatrixFile::create(
+                path,
+                &column_names(artifact, features, "x"),
+            )?),
+            None => None,
+        };
+        Ok(Self {
+            main,
+            errors,
+            picture,
+            kind: None,
+            sum: 0.0,
+            flagged: 0,
+        })
+    }
+
+    /// Applies `task` to `rows`, samples `first`… of the input, and writes the results.
+    fn take(
+        &mut self,
+        predictor: &Predictor,
+        task: Task,
+        rows: &[f32],
+        first: usize,
+    ) -> Result<()> {
+        let features = predictor.features();
+        match task {
+            Task::Encode => self.main.push(&predictor.encode(rows)?, predictor.latent()),
+            Task::Reconstruct => {
+                let out = predictor.reconstruct(rows)?;
+                if let Some(p) = self.picture.as_mut() {
+                    p.take(rows, &out);
+                }
+                self.main.push(&out, features)
+            }
+            Task::Score => {
+                let s = predictor.score(rows)?;
+                self.kind = Some(s.kind);
+                let MatrixFile::Csv(file) = &mut self.main else {
+                    bail!("scores are written as CSV");
+                };
+                for (i, score) in s.scores.iter().enumerate() {
+                    self.sum += score;
+                    let mut fields = vec![(first + i).to_string(), score.to_string()];
+                    if let Some(a) = &s.anomalous {
+                        self.flagged += usize::from(a[i]);
+                        fields.push(u8::from(a[i]).to_string());
+                    }
+                    file.row(&fields)?;
+                }
+                if let Some(e) = self.errors.as_mut() {
+                    e.push(&s.errors, features)?;
+                }
+                if let Some(p) = self.picture.as_mut() {
+                    p.take(rows, &s.errors);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Puts every output in place; returns the files.
+    fn finish(self) -> Result<Vec<PathBuf>> {
+        let mut written = vec![self.main.finish()?];
+        if let Some(e) = self.errors {
+            written.push(e.finish()?);
+        }
+        if let Some(p) = self.picture {
+            written.push(p.save(self.kind.is_some())?);
+        }
+        Ok(written)
+    }
+}
+
+/// Applies `predictor` (the model of `artifact`) to every sample of `input`,
+/// `batch` samples at a time, writing `outputs`.
+pub fn apply(
+    artifact: &Artifact,
+    predictor: &Predictor,
+    input: &Path,
+    task: Task,
+    outputs: &Outputs,
+    batch: usize,
+) -> Result<Summary> {
+    let mut reader = RowReader::open(input, artifact.columns())?;
+    let mut sinks = Sinks::create(artifact, predictor, &reader, task, outputs)?;
+    let bar = progress_bar(reader.total());
+    let mut rows = Vec::new();
+    loop {
+        let n = reader
+            .next_batch(batch, &mut rows)
+            .with_context(|| format!("reading {}", input.display()))?;
+        if n == 0 {
+            break;
+        }
+        let first = reader.done() - n;
+        sinks
+            .take(predictor, task, &rows, first)
+            .with_context(|| format!("{}, samples {first}–{}", input.display(), first + n - 1))?;
+        bar.inc(n as u64);
+    }
+    bar.finish_and_clear();
+    let samples = reader.done();
+    if samples == 0 {
+        bail!("{}: no samples", input.display());
+    }
+    let (kind, mean) = (sinks.kind, sinks.sum / samples as f64);
+    let flagged = sinks.flagged;
+    let threshold = predictor.threshold().filter(|_| task == Task::Score);
+    Ok(Summary {
+        input: input.to_path_buf(),
+        samples,
+        written: sinks.finish()?,
+        score: kind,
+        mean_score: kind.map(|_| mean),
+        threshold: threshold.map(|t| t.value),
+        anomalous: threshold.map(|_| flagged),
+    })
+}
+
+/// A progress bar on standard error (drawn only on a terminal).
+fn progress_bar(total: Option<usize>) -> indicatif::ProgressBar {
+    let bar = match total {
+        Some(n) => indicatif::ProgressBar::new(n as u64),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {pos}/{len} samples [{elapsed_precise}] {per_sec}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
