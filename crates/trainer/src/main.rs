@@ -53,6 +53,7 @@ commands! {
     Score => score,
     Export => export,
     Import => import,
+    InferenceServer => inference_server,
     #[cfg(feature = "remote")]
     Serve => serve,
 }

@@ -12,7 +12,7 @@
 //! clients out but does not encrypt. burn 0.22 runs collective operations
 //! (all-reduce, hence `--parallelism ddp`) only among the devices of one server.
 
-use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener};
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
@@ -20,38 +20,10 @@ use burn::remote::{ConnectError, RemoteHost};
 use burn::server::{RemoteServer, TokenAuthorizer, WebSocketTransport};
 
 use crate::device::Parallelism;
+pub use crate::exposure::Exposure;
 
-/// Who may reach a server: the address it listens on and what a client must present.
-#[derive(Clone, Debug)]
-pub struct Exposure {
-    /// The address to listen on; loopback keeps every other machine out.
-    pub bind: IpAddr,
-    /// The token every client must present.
-    pub token: Option<String>,
-    /// Listen beyond this machine without a token (the flag that says so loudly).
-    pub insecure_no_token: bool,
-}
-
-impl Exposure {
-    /// Refuses a server that any machine able to reach the port could use: an address
-    /// other than loopback needs a token, unless the opt-out says otherwise. An empty
-    /// token is refused too.
-    pub fn check(&self) -> Result<()> {
-        if self.token.as_deref() == Some("") {
-            bail!("--token: the token is empty");
-        }
-        if !self.bind.is_loopback() && self.token.is_none() && !self.insecure_no_token {
-            bail!(
-                "--bind {}: listening beyond this machine without a token would let anyone \
-                 who reaches the port run work on its devices; pass --token (or set \
-                 AE_REMOTE_TOKEN), which every client must then present, or \
-                 --insecure-no-token to serve without one",
-                self.bind
-            );
-        }
-        Ok(())
-    }
-}
+/// What an open `trainer serve` lets strangers do, for the refusal.
+pub const RISK: &str = "run work on its devices";
 
 /// Serves `devices` to remote clients on TCP `port` (0: any free port) of the address
 /// `exposure` names, until the process is interrupted. `on_listen` is called with the
@@ -62,7 +34,7 @@ pub fn serve(
     exposure: &Exposure,
     on_listen: impl FnOnce(SocketAddr),
 ) -> Result<()> {
-    exposure.check()?;
+    exposure.check(RISK, "AE_REMOTE_TOKEN")?;
     let listener = TcpListener::bind((exposure.bind, port))
         .with_context(|| format!("listening on {}, TCP port {port}", exposure.bind))?;
     let bound = listener
@@ -157,37 +129,5 @@ mod tests {
             "{msg}"
         );
         assert!(!msg.contains("  "), "a run of spaces: {msg:?}");
-    }
-
-    #[test]
-    fn only_loopback_serves_without_a_token() {
-        let exposure = |bind: &str, token: Option<&str>, insecure: bool| Exposure {
-            bind: bind.parse().expect("an address"),
-            token: token.map(String::from),
-            insecure_no_token: insecure,
-        };
-        for loopback in ["127.0.0.1", "::1"] {
-            assert!(
-                exposure(loopback, None, false).check().is_ok(),
-                "{loopback}"
-            );
-        }
-        for open in ["0.0.0.0", "::", "192.168.1.5"] {
-            let msg = exposure(open, None, false)
-                .check()
-                .expect_err("no token")
-                .to_string();
-            assert!(
-                msg.starts_with(&format!("--bind {open}:"))
-                    && msg.contains("--token")
-                    && msg.contains("--insecure-no-token"),
-                "{msg}"
-            );
-            assert!(!msg.contains("  "), "a run of spaces: {msg:?}");
-            assert!(exposure(open, Some("secret"), false).check().is_ok());
-            assert!(exposure(open, None, true).check().is_ok());
-        }
-        let empty = exposure("127.0.0.1", Some(""), false).check();
-        assert!(empty.is_err_and(|e| e.to_string().contains("empty")));
     }
 }

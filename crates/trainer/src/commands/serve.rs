@@ -43,7 +43,7 @@ pub fn run(args: Args) -> Result<()> {
         insecure_no_token: args.insecure_no_token,
     };
     // Refused before any device is taken.
-    exposure.check()?;
+    exposure.check(trainer::remote::RISK, "AE_REMOTE_TOKEN")?;
     let selected = args.device.select()?;
     let devices = device::devices(&selected, args.devices)?;
     let n = devices.len();

@@ -94,26 +94,8 @@ fn new_table_rows_are_encoded_and_scored_as_the_artifact_does() {
     write_csv(&train, &header, &rows[..400], &all);
     write_csv(&test, &header, &rows[400..], &all);
     let dir = h.join("bc");
-    let out = train_cli_on(
-        h,
-        &dir,
-        "flex",
-        &[
-            "--dataset",
-            train.to_str().expect("utf-8"),
-            "--test-file",
-            test.to_str().expect("utf-8"),
-            "--label-column",
-            "diagnosis",
-            "--classes",
-            "benign",
-            "--epochs",
-            "10",
-            "--batch-size",
-            "32",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    let files = [train.to_str(), test.to_str()].map(|p| p.expect("utf-8"));
+    train_benign(h, &dir, &["--dataset", files[0], "--test-file", files[1]]);
     let artifact = dir.to_str().expect("utf-8");
 
     // Codes: embed's of the test split, and encode's of the test file.

@@ -10,6 +10,7 @@ mod pca;
 mod recovery;
 #[cfg(feature = "remote")]
 mod remote;
+mod serving;
 mod tables;
 mod train_eval;
 
@@ -42,6 +43,24 @@ pub const TINY: [&str; 10] = [
     "--latent",
     "4",
 ];
+
+/// A one-class model of the benign rows of a breast-cancer CSV table (`data`: its
+/// dataset flags), 10 epochs on flex: a quick real table model for the tests of its
+/// applications.
+pub fn train_benign(home: &Path, dir: &Path, data: &[&str]) {
+    let rest = [
+        "--label-column",
+        "diagnosis",
+        "--classes",
+        "benign",
+        "--epochs",
+        "10",
+        "--batch-size",
+        "32",
+    ];
+    let out = train_cli_on(home, dir, "flex", &[data, &rest[..]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+}
 
 /// Runs `trainer train ARGS --backend ndarray --out DIR` and returns its output.
 pub fn train_cli(home: &Path, dir: &Path, args: &[&str]) -> Output {

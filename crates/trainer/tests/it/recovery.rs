@@ -49,9 +49,16 @@ fn a_killed_run_resumes_from_its_last_checkpoint() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("trainer starts");
-    // Kill it (SIGKILL) once epoch 2 is under way: epoch 1 is checkpointed.
+    // Kill it (SIGKILL) once epoch 2 is under way and epoch 1 is checkpointed: burn
+    // writes the model, optimiser and schedule checkpoints on another thread, so the
+    // three files are waited for, not the start of epoch 2 alone.
     let deadline = Instant::now() + Duration::from_secs(120);
-    while !(dir.join("checkpoint/optim-1.bpk").exists() && dir.join("train/epoch-2").exists()) {
+    let checkpointed = |dir: &Path| {
+        ["model", "optim", "scheduler"]
+            .iter()
+            .all(|part| dir.join(format!("checkpoint/{part}-1.bpk")).exists())
+    };
+    while !(checkpointed(&dir) && dir.join("train/epoch-2").exists()) {
         assert!(Instant::now() < deadline, "the run never reached epoch 2");
         assert!(
             child.try_wait().expect("status").is_none(),

@@ -1,0 +1,129 @@
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use clap::Args as ClapArgs;
+use trainer::exposure::Exposure;
+use trainer::serving::{Gathering, Limits, Server};
+
+use crate::cli::{DeviceArgs, positive};
+
+/// Serve trained models over HTTP: POST /v1/models/NAME/{encode,reconstruct,score}
+/// with JSON rows (or a .npy body), GET /health and /metrics (Prometheus), until
+/// SIGTERM or Ctrl+C, which finish the requests in hand. Not `serve`, which lends
+/// devices for training.
+#[derive(ClapArgs)]
+pub struct Args {
+    /// An artifact to serve, as DIR (named by its folder) or NAME=DIR; repeat for
+    /// several models.
+    #[arg(long, value_name = "[NAME=]DIR", required = true)]
+    artifact: Vec<String>,
+    /// TCP port to listen on (0: any free port, printed).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on: loopback (this machine only) unless another is given;
+    /// beyond loopback a token is required.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Answer only requests with `Authorization: Bearer TOKEN` (all routes but
+    /// /health). It keeps out clients without it; it does not encrypt (plain HTTP:
+    /// put a TLS proxy in front beyond a trusted network).
+    #[arg(long, env = "AE_SERVE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Listen beyond loopback without a token: any client that reaches the port can use
+    /// the models and the machine's devices.
+    #[arg(long)]
+    insecure_no_token: bool,
+    /// Samples per model call at most: concurrent requests are gathered up to it.
+    #[arg(long, default_value_t = 256, value_parser = positive)]
+    max_batch: usize,
+    /// Milliseconds a request waits for others to share its model call. At 0 the
+    /// requests that queued while the model was busy still share the next call.
+    #[arg(long, default_value_t = 0.0)]
+    max_wait_ms: f64,
+    /// Samples per request at most (larger: 413).
+    #[arg(long, default_value_t = 4096, value_parser = positive)]
+    max_rows: usize,
+    /// Request body size at most, in MiB (larger: 413).
+    #[arg(long, default_value_t = 32, value_parser = positive)]
+    max_body_mib: usize,
+    /// Requests waiting per model at most (more: 503).
+    #[arg(long, default_value_t = 1024, value_parser = positive)]
+    queue: usize,
+    /// Seconds a request may take (longer: 504).
+    #[arg(long, default_value_t = 30.0)]
+    timeout_s: f64,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+/// `NAME=DIR` or `DIR` (named by its last component).
+fn named(spec: &str) -> Result<(String, PathBuf)> {
+    let (name, dir) = match spec.split_once('=') {
+        Some((name, dir)) => (name.to_string(), PathBuf::from(dir)),
+        None => {
+            let dir = PathBuf::from(spec);
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, dir)
+        }
+    };
+    let valid = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+    if name.is_empty() || !name.chars().all(valid) {
+        bail!("--artifact {spec}: the model's name '{name}' must be letters, digits, '-', '_' or '.'");
+    }
+    Ok((name, dir))
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let exposure = Exposure {
+        bind: args.bind,
+        token: args.token,
+        insecure_no_token: args.insecure_no_token,
+    };
+    let duration = |flag: &str, v: f64| match v {
+        v if (0.0..1e9).contains(&v) => Ok(Duration::from_secs_f64(v)),
+        _ => bail!("--{flag} {v}: expected a non-negative time"),
+    };
+    let limits = Limits {
+        gathering: Gathering {
+            max_batch: args.max_batch,
+            max_wait: duration("max-wait-ms", args.max_wait_ms / 1000.0)?,
+        },
+        max_rows: args.max_rows,
+        max_body: args.max_body_mib << 20,
+        queue: args.queue,
+        timeout: duration("timeout-s", args.timeout_s)?,
+    };
+    let models = args
+        .artifact
+        .iter()
+        .map(|s| named(s))
+        .collect::<Result<Vec<_>>>()?;
+    // Refused before any device is taken.
+    exposure.check(trainer::serving::RISK, trainer::serving::TOKEN_ENV)?;
+    let selected = args.device.select()?;
+    println!("device: {}", selected.description);
+    let server = Server::start(&models, &selected.device, exposure.clone(), args.port, limits)?;
+    let addr = server.addr();
+    for (name, dir) in &models {
+        println!("model {name}: {}", dir.display());
+    }
+    println!(
+        "listening on http://{addr}{}; SIGTERM or Ctrl+C stops",
+        if exposure.token.is_some() { ", token required" } else { "" }
+    );
+    if !addr.ip().is_loopback() && exposure.token.is_none() {
+        eprintln!(
+            "warning: --insecure-no-token: any client that reaches {addr} can use these models"
+        );
+    }
+    std::io::stdout().flush()?;
+    server.wait()?;
+    println!("stopped");
+    Ok(())
+}
