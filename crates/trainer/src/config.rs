@@ -49,6 +49,10 @@ pub struct TrainConfig {
     /// one-class anomaly detection. `None`: every image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classes: Option<Vec<u8>>,
+    /// The artifact whose weights the run starts from (`None`: random weights, from
+    /// the seed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<std::path::PathBuf>,
 }
 
 /// Pretraining before the end-to-end run.
@@ -162,6 +166,7 @@ impl TrainConfig {
             beta1,
             pretrain: Pretrain::None,
             classes: None,
+            init_from: None,
         }
     }
 
@@ -180,6 +185,15 @@ impl TrainConfig {
         self.model.validate()?;
         if self.epochs == 0 {
             bail!("epochs = 0: expected at least one epoch");
+        }
+        if let Some(dir) = &self.init_from
+            && self.pretrain != Pretrain::None
+        {
+            bail!(
+                "--init-from {}: starts from trained weights, which layer-wise pretraining \
+                 would replace; drop --pretrain",
+                dir.display()
+            );
         }
         if self.batch_size == 0 {
             bail!("batch_size = 0: expected a positive batch size");

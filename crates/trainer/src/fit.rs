@@ -178,6 +178,15 @@ fn prepare(run: &Run<'_>) -> Result<Prepared> {
             data.features()
         );
     }
+    // The model first: weights that do not fit (--init-from) stop the run before it
+    // writes anything.
+    device.seed(config.seed);
+    let ad = device.clone().autodiff();
+    let model = match &config.init_from {
+        Some(from) => ae_infer::load_weights(&config.model, &from.join(MODEL_FILE), &ad)
+            .with_context(|| format!("--init-from {}", from.display()))?,
+        None => config.model.init(&ad)?,
+    };
     let (samples, train_idx, valid_idx) = training_samples(config, data)?;
     artifact::write_atomic(&dir.join(CONFIG_FILE), config.to_json().as_bytes())?;
     if let Some(standardizer) = &data.standardizer {
@@ -191,9 +200,6 @@ fn prepare(run: &Run<'_>) -> Result<Prepared> {
     } else {
         (samples.clone(), valid_idx)
     };
-    device.seed(config.seed);
-    let ad = device.clone().autodiff();
-    let model = config.model.init(&ad)?;
     let loader = |split: Arc<Split>, idx: IndexDataset, shuffle: bool| -> Loader {
         let build = |b: DataLoaderBuilder<usize, Tensor<2>>| {
             let b = b

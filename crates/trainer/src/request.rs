@@ -58,7 +58,13 @@ impl Request {
     /// config file or the family's defaults for that data, with the flags applied —
     /// validated.
     pub fn plan(&self) -> Result<Plan> {
-        let base = self.config.as_deref().map(TrainConfig::load).transpose()?;
+        let base_file = self.config.clone().or_else(|| {
+            self.run
+                .init_from
+                .as_ref()
+                .map(|dir| dir.join(artifact::CONFIG_FILE))
+        });
+        let base = base_file.as_deref().map(TrainConfig::load).transpose()?;
         let requested = self
             .dataset
             .clone()

@@ -56,6 +56,12 @@ pub struct RunOverrides {
     /// Threads preparing batches [default: 1].
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Start from the weights of the artifact in DIR — an import of weights trained
+    /// elsewhere, or an earlier run — instead of random ones, continuing its training;
+    /// its config.json is the base of this run's (as with --config) unless --config is
+    /// given, and its architecture must be the model's.
+    #[arg(long, value_name = "DIR")]
+    pub init_from: Option<std::path::PathBuf>,
 }
 
 impl RunOverrides {
@@ -75,6 +81,7 @@ impl RunOverrides {
             early_stopping,
             schedule,
             workers,
+            init_from,
         } = self;
         set(&mut config.epochs, epochs);
         set(&mut config.batch_size, batch_size);
@@ -99,6 +106,9 @@ impl RunOverrides {
         }
         set(&mut config.schedule, schedule);
         set(&mut config.num_workers, workers);
+        if init_from.is_some() {
+            config.init_from.clone_from(init_from);
+        }
         Ok(())
     }
 }
@@ -126,6 +136,7 @@ pub fn resume(
         weight_decay,
         early_stopping,
         schedule,
+        init_from,
     } = run;
     let mut fixed = Vec::new();
     if family.is_some_and(|f| f != saved.model.family()) {
@@ -144,6 +155,7 @@ pub fn resume(
         weight_decay,
         early_stopping,
         schedule,
+        init_from,
     ));
     if !fixed.is_empty() {
         bail!(

@@ -160,3 +160,102 @@ fn an_exported_mlp_reconstructs_alike_in_numpy() {
     );
     assert_eq!(check(&nudged).status.code(), Some(1), "a nudge went unseen");
 }
+
+/// Weights brought in by `import` continue training with `train --init-from`: the
+/// continued run starts where the imported model ended, so its first epoch's
+/// validation loss is far below a first epoch from random weights (the control).
+#[test]
+fn imported_weights_continue_training() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let h = home.path();
+    let base = h.join("base");
+    let small = [
+        "--dataset",
+        "fashion-mnist-sample",
+        "--limit",
+        "512",
+        "--hidden",
+        "16",
+        "--latent",
+        "4",
+        "--lr",
+        "3e-3",
+    ];
+    let out = train_cli(h, &base, &[&small[..], &["--epochs", "6"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(trainer(h)
+        .args(["export", "--backend", "ndarray", "--artifact"])
+        .arg(&base));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let imported = h.join("imported");
+    let out = run(trainer(h)
+        .args(["import", "--backend", "ndarray", "--like"])
+        .arg(&base)
+        .arg("--weights")
+        .arg(base.join("model.safetensors"))
+        .arg("--out")
+        .arg(&imported));
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // The architecture and data come from the imported artifact; only --epochs is new.
+    let continued = h.join("continued");
+    let out = run(trainer(h)
+        .args([
+            "train",
+            "--epochs",
+            "1",
+            "--backend",
+            "ndarray",
+            "--init-from",
+        ])
+        .arg(&imported)
+        .arg("--out")
+        .arg(&continued));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(continued.join("config.json")).expect("config"),
+    )
+    .expect("JSON");
+    assert_eq!(config["model"]["hidden"], serde_json::json!([16]));
+    assert!(
+        config["init_from"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("imported"))
+    );
+
+    let valid = |dir: &Path, epoch: usize| epoch_value(&metrics(dir), epoch, "valid", "Loss");
+    let (fresh, trained) = (valid(&base, 0), valid(&base, 5));
+    let bound = (fresh + trained) / 2.0;
+    println!("valid loss: first epoch from random weights {fresh}, after 6 epochs {trained}");
+    learned(
+        "first-epoch validation loss from the imported weights",
+        valid(&continued, 0),
+        fresh,
+        |v| v < bound,
+    );
+
+    // Another architecture's weights are refused, named, before any epoch.
+    let refused = h.join("refused");
+    let out = run(trainer(h)
+        .args([
+            "train",
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--backend",
+            "ndarray",
+            "--init-from",
+        ])
+        .arg(&imported)
+        .arg("--out")
+        .arg(&refused));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--init-from") && stderr(&out).contains("do not fit"),
+        "{}",
+        stderr(&out)
+    );
+    let written = std::fs::read_dir(&refused).map_or(0, |d| d.count());
+    assert_eq!(written, 0, "a refused run wrote files");
+}
