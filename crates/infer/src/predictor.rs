@@ -185,3 +185,139 @@ impl Predictor {
         Ok(outputs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ae_models::{Autoencoder, MlpAutoencoderConfig, ModelConfig, VaeConfig};
+    use burn::prelude::*;
+
+    use super::*;
+
+    fn threshold(score: Score, value: f64) -> Threshold {
+        Threshold {
+            score,
+            value,
+            target_fpr: 0.05,
+            normal: vec![0],
+            samples: 10,
+        }
+    }
+
+    #[test]
+    fn a_vae_is_scored_by_the_negative_elbo_its_threshold_names() {
+        let device = Device::flex();
+        device.seed(1);
+        let config = ModelConfig::Vae(VaeConfig::new(6, vec![5], 2));
+        let model = config.init(&device).expect("a VAE");
+        let vae = model.as_vae().expect("a VAE").clone();
+        let rows: Vec<f32> = (0..18).map(|i| (i % 7) as f32 / 7.0).collect();
+        let x = Tensor::<2>::from_data(TensorData::new(rows.clone(), [3, 6]), &device);
+        let elbo = Predictor::new(
+            &config,
+            model,
+            None,
+            Some(threshold(Score::Elbo, 0.0)),
+            device.clone(),
+        );
+        let scores = elbo.score(&rows).expect("scores");
+        assert_eq!(scores.kind, Score::Elbo);
+        assert_eq!(
+            scores.anomalous,
+            Some(vec![true; 3]),
+            "every ELBO is above 0"
+        );
+        // The ELBO samples the posterior: the score is one draw of the negative ELBO,
+        // near its mean over many draws, and far from the squared reconstruction
+        // error, the other score.
+        let draws = 50;
+        let mut mean = vec![0f64; 3];
+        for _ in 0..draws {
+            let v: Vec<f32> = vae
+                .negative_elbo(x.clone())
+                .into_data()
+                .try_into_vec_as()
+                .expect("f32");
+            mean.iter_mut()
+                .zip(&v)
+                .for_each(|(m, v)| *m += f64::from(*v) / f64::from(draws));
+        }
+        for (i, (s, m)) in scores.scores.iter().zip(&mean).enumerate() {
+            let squared: f32 = scores.errors[i * 6..(i + 1) * 6].iter().sum();
+            assert!((s - m).abs() < 0.25 * m, "{s} against a mean of {m}");
+            assert!(
+                *s > 3.0 * f64::from(squared),
+                "{s}: the squared error {squared}?"
+            );
+        }
+        // The errors stay the reconstruction's.
+        let recon = vae.decode(vae.encode(Tensor::from_data(
+            TensorData::new(rows.clone(), [3, 6]),
+            &device,
+        )));
+        let recon: Vec<f32> = recon.into_data().try_into_vec_as().expect("f32");
+        let first: f32 = (0..6).map(|j| (recon[j] - rows[j]).powi(2)).sum();
+        let got: f32 = scores.errors[..6].iter().sum();
+        assert!((first - got).abs() < 1e-5);
+
+        // A plain autoencoder cannot take an ELBO threshold.
+        let config = ModelConfig::Mlp(MlpAutoencoderConfig::new(6, vec![], 2));
+        let mlp = config.init(&device).expect("an MLP");
+        let p = Predictor::new(
+            &config,
+            mlp,
+            None,
+            Some(threshold(Score::Elbo, 1.0)),
+            device,
+        );
+        let err = p.score(&rows).expect_err("not a VAE").to_string();
+        assert!(err.contains("not a VAE"), "{err}");
+    }
+
+    #[test]
+    fn tables_are_standardised_in_and_reconstructed_in_their_units() {
+        let device = Device::flex();
+        let config = ModelConfig::Mlp(MlpAutoencoderConfig::new(2, vec![], 2));
+        let model = config.init(&device).expect("an MLP");
+        let standardizer = Standardizer {
+            mean: vec![100.0, -5.0],
+            std: vec![10.0, 0.5],
+            names: vec!["a".into(), "b".into()],
+        };
+        let p = Predictor::new(
+            &config,
+            model.clone(),
+            Some(standardizer),
+            None,
+            device.clone(),
+        )
+        .with_batch_size(1);
+        let rows = [110.0, -5.5, 90.0, -4.0];
+        // The model sees (x − mean) / std; its output comes back as x · std + mean.
+        let z = Tensor::<2>::from_data(
+            TensorData::new(vec![1.0f32, -1.0, -1.0, 2.0], [2, 2]),
+            &device,
+        );
+        let y: Vec<f32> = model
+            .decode(model.encode(z))
+            .into_data()
+            .try_into_vec_as()
+            .expect("f32");
+        let expected = [
+            y[0] * 10.0 + 100.0,
+            y[1] * 0.5 - 5.0,
+            y[2] * 10.0 + 100.0,
+            y[3] * 0.5 - 5.0,
+        ];
+        let got = p.reconstruct(&rows).expect("reconstructions");
+        for (g, e) in got.iter().zip(expected) {
+            assert!((g - e).abs() < 1e-3, "{g} against {e}");
+        }
+        let err = p.encode(&rows[..3]).expect_err("3 values").to_string();
+        assert!(
+            err.contains("3 values: expected one or more samples of 2 features"),
+            "{err}"
+        );
+        let err = p.encode(&[1e38, 0.0]).expect_err("overflow").to_string();
+        assert!(err.contains("standard deviations"), "{err}");
+    }
+}

@@ -231,6 +231,30 @@ fn new_table_rows_are_encoded_and_scored_as_the_artifact_does() {
         (200.0..2000.0).contains(&mean_area),
         "mean area {mean_area}"
     );
+    // Every input kind through every command: the reordered CSV reconstructs to the
+    // same values, under the training columns' names, and the .npy scores the same.
+    ok(h, &cmd("reconstruct", artifact, &shuffled, "recon.csv"));
+    let mut r = csv::Reader::from_path(h.join("recon.csv")).expect("reconstructions CSV");
+    assert_eq!(r.headers().expect("header").get(3), Some("mean area"));
+    let from_csv: Vec<f64> = r
+        .records()
+        .flat_map(|rec| {
+            rec.expect("record")
+                .iter()
+                .map(|v| v.parse::<f64>().expect("number"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    close(
+        &from_csv,
+        &recon.values,
+        1e-5,
+        "reconstructions of CSV and .npy",
+    );
+    ok(h, &cmd("score", artifact, &npy_in, "scores-npy.csv"));
+    let (npy_scores, npy_flags) = scores_csv(&h.join("scores-npy.csv"));
+    close(&npy_scores, &scores, 1e-5, "scores of .npy and CSV");
+    assert_eq!(npy_flags, flags);
 
     // Bad files: named, and no output left behind.
     let bad = h.join("broken.csv");
