@@ -59,6 +59,18 @@ pub fn ssim(a: &[f32], b: &[f32], height: usize, width: usize) -> Result<f64, An
 /// Area under the ROC curve of `scores` (higher = more likely positive) against
 /// `positive`: the probability that a random positive scores above a random
 /// negative, ties counting one half (the Mann–Whitney statistic).
+///
+/// ```
+/// // Anomaly scores of four samples, the last two anomalous.
+/// let scores = [0.1, 0.4, 0.35, 0.8];
+/// let anomalous = [false, false, true, true];
+/// // Of the 4 (anomalous, normal) pairs, 3 rank the anomaly higher.
+/// assert_eq!(ae_analysis::auroc(&scores, &anomalous)?, 0.75);
+/// // A threshold that flags at most 50 % of the normal scores flags the 0.4 one.
+/// let t = ae_analysis::threshold_at_fpr(&[0.1, 0.4], 0.5)?;
+/// assert!(0.1 <= t && t < 0.4);
+/// # Ok::<(), ae_analysis::AnalysisError>(())
+/// ```
 pub fn auroc(scores: &[f64], positive: &[bool]) -> Result<f64, AnalysisError> {
     let ranked = ranked(scores, positive)?;
     let (pos, neg) = counts(positive);

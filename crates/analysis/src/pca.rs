@@ -20,6 +20,20 @@ pub struct Pca {
 impl Pca {
     /// Fits `k` components to `data` (`dim`-wide rows) exactly: the eigenvectors of the
     /// covariance matrix (accumulated in `f64`, in blocks), largest eigenvalue first.
+    ///
+    /// ```
+    /// use ae_analysis::Pca;
+    ///
+    /// // Points on the line y = 2x (plus an offset) in 2-D: one component holds them all.
+    /// let data: Vec<f32> = (0..10).flat_map(|i| [i as f32, 2.0 * i as f32 + 1.0]).collect();
+    /// let pca = Pca::fit(&data, 2, 1)?;
+    /// let codes = pca.transform(&data)?;
+    /// assert_eq!(codes.len(), 10);
+    /// assert!(pca.sq_error_per_row(&data)? < 1e-6); // reconstructed exactly
+    /// let dir = &pca.components[..2]; // along (1, 2), up to sign
+    /// assert!((dir[1] / dir[0] - 2.0).abs() < 1e-4);
+    /// # Ok::<(), ae_analysis::AnalysisError>(())
+    /// ```
     pub fn fit(data: &[f32], dim: usize, k: usize) -> Result<Self, AnalysisError> {
         let n = rows("data", data, dim)?;
         if k == 0 || k > dim || n < 2 {
