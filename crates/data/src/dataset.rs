@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::DataError;
 use crate::catalogue::DatasetName;
+use crate::folder::FolderSpec;
 use crate::idx::Images;
 use crate::places::Source;
 use crate::table::{Standardizer, Table, TableSpec};
@@ -159,6 +160,8 @@ pub enum DataSpec {
     Named(DatasetName),
     /// A CSV or `.npy` table.
     Table(TableSpec),
+    /// A folder of images.
+    Folder(FolderSpec),
 }
 
 impl DataSpec {
@@ -172,6 +175,12 @@ impl DataSpec {
                 .and_then(|s| s.to_str())
                 .unwrap_or("table")
                 .to_string(),
+            Self::Folder(f) => f
+                .folder
+                .file_name()
+                .and_then(|s| s.to_str())
+                .unwrap_or("images")
+                .to_string(),
         }
     }
 }
@@ -181,6 +190,7 @@ impl fmt::Display for DataSpec {
         match self {
             Self::Named(n) => n.fmt(f),
             Self::Table(t) => t.fmt(f),
+            Self::Folder(d) => d.fmt(f),
         }
     }
 }
@@ -188,10 +198,11 @@ impl fmt::Display for DataSpec {
 impl FromStr for DataSpec {
     type Err = DataError;
 
-    /// A data set's name, or the path of a `.csv` or `.npy` file.
+    /// A data set's name, the path of a `.csv` or `.npy` file, or a folder of images.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.parse::<DatasetName>() {
             Ok(name) => Ok(Self::Named(name)),
+            Err(_) if Path::new(s).is_dir() => Ok(Self::Folder(FolderSpec::new(s))),
             Err(_) if TableSpec::is_table_path(Path::new(s)) => Ok(Self::Table(TableSpec::new(s))),
             Err(e) => Err(e),
         }

@@ -108,7 +108,9 @@ pub enum DataError {
         test_cols: usize,
     },
     /// A data set name that is not known.
-    #[error("unknown dataset '{name}': expected one of {known}, or a table file (.csv or .npy)")]
+    #[error(
+        "unknown dataset '{name}': expected one of {known}, a table file (.csv or .npy) or a folder of images"
+    )]
     UnknownDataset {
         /// The name given.
         name: String,

@@ -14,6 +14,8 @@
 //! - [`batch`] turns sample indices into `[batch, pixels]` tensors without
 //!   per-item work, from host memory or from a copy resident on the device.
 //!
+//! - [`folder`] reads your own images — a folder of PNG and JPEG files, labels from
+//!   class subfolders — as a [`DataSpec::Folder`], grey, resized on request.
 //! - [`table`] reads your own data — numeric CSV files and `.npy` arrays — as a
 //!   [`DataSpec::Table`], standardised with the training rows' statistics.
 //!
@@ -32,6 +34,7 @@ mod catalogue;
 mod dataset;
 mod download;
 mod error;
+pub mod folder;
 pub mod idx;
 mod locator;
 mod places;
@@ -47,6 +50,7 @@ pub use catalogue::{DatasetName, FILE_NAMES, FileSpec};
 pub use dataset::{DataSpec, Dataset, Samples, Split};
 pub use download::fetch;
 pub use error::DataError;
+pub use folder::FolderSpec;
 pub use idx::Images;
 pub use locator::{Locator, read_dir};
 pub use places::{DATA_DIR_ENV, MIRROR_ENV, SYSTEM_DIR, Source};

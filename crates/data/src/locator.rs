@@ -247,7 +247,8 @@ fn offline_hint(name: DatasetName) -> String {
 }
 
 impl DataSpec {
-    /// Loads the data: a named set through `locator`, a table from its files,
+    /// Loads the data: a named set through `locator`, a folder of images (listing on
+    /// standard error the files left out with `skip_bad`), a table from its files,
     /// standardised with `standardizer` when given (a trained model's), else with
     /// the training rows' statistics.
     pub fn load(
@@ -266,6 +267,21 @@ impl DataSpec {
                     test: Arc::new(Split::table(t.test.0, t.test.1)),
                     classes: t.classes,
                     standardizer: Some(t.standardizer),
+                })
+            }
+            Self::Folder(spec) => {
+                let loaded = spec.load()?;
+                for (file, why) in &loaded.skipped {
+                    eprintln!("skipped {}: {why}", file.display());
+                }
+                let (train, test) = (loaded.train, loaded.test);
+                Ok(Dataset {
+                    spec: self.clone(),
+                    source: Source::File(spec.folder.clone()),
+                    train: Arc::new(Split::images(train.0, train.1)),
+                    test: Arc::new(Split::images(test.0, test.1)),
+                    classes: loaded.classes,
+                    standardizer: None,
                 })
             }
         }

@@ -69,7 +69,7 @@ impl Artifact {
         let saved: Saved = read_json(&config, "a training configuration")?;
         saved.model.validate()?;
         let standardizer = match &saved.dataset {
-            DataSpec::Named(_) => None,
+            DataSpec::Named(_) | DataSpec::Folder(_) => None,
             DataSpec::Table(_) => {
                 let path = dir.join(STANDARDIZER_FILE);
                 let s: Standardizer = read_json(&path, "standardisation statistics")?;

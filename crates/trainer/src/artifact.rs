@@ -159,7 +159,7 @@ impl Artifact {
     pub fn load_data(&self, locator: &Locator) -> Result<Dataset> {
         let spec = &self.config.dataset;
         let standardizer = match spec {
-            DataSpec::Named(_) => None,
+            DataSpec::Named(_) | DataSpec::Folder(_) => None,
             DataSpec::Table(_) => self.inference()?.standardizer,
         };
         spec.load(locator, standardizer.as_ref()).with_context(|| {

@@ -182,6 +182,9 @@ impl TrainConfig {
                 );
             }
         }
+        if let DataSpec::Folder(folder) = &self.dataset {
+            folder.validate()?;
+        }
         self.model.validate()?;
         if self.epochs == 0 {
             bail!("epochs = 0: expected at least one epoch");

@@ -1,14 +1,15 @@
-//! How a table file becomes a data set: the table flags.
+//! How a table file or a folder of images becomes a data set: the data flags.
 
 use std::path::{Path, PathBuf};
 
-use ae_data::{DataSpec, TableSpec};
+use ae_data::{DataSpec, FolderSpec, TableSpec};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use super::{Given, flag, set};
 
-/// How a table file becomes a data set (with `--dataset FILE.csv|FILE.npy`).
+/// How a table file (`--dataset FILE.csv|FILE.npy`) or a folder of images
+/// (`--dataset DIR`) becomes a data set.
 #[derive(Args, Clone, Debug, Default)]
 pub struct TableOverrides {
     /// CSV: the label column, by header name or 0-based index; its values are integers
@@ -18,16 +19,41 @@ pub struct TableOverrides {
     /// .npy: the labels of the rows, a 1-D integer array.
     #[arg(long, value_name = "FILE.npy")]
     pub labels: Option<PathBuf>,
-    /// A separate file of test rows, same format and columns [default: hold out
-    /// --test-fraction of the rows].
-    #[arg(long, value_name = "FILE")]
+    /// A separate file of test rows, same format and columns, or a folder of test
+    /// images laid out like the training folder [default: a folder's test/, else hold
+    /// out --test-fraction].
+    #[arg(long, value_name = "FILE|DIR")]
     pub test_file: Option<PathBuf>,
     /// .npy: the labels of the --test-file rows.
     #[arg(long, value_name = "FILE.npy")]
     pub test_labels: Option<PathBuf>,
-    /// Share of the rows held out for testing when there is no --test-file [default: 0.2].
+    /// Share of the rows or images held out for testing when there is no --test-file
+    /// (or test/ folder) [default: 0.2].
     #[arg(long)]
     pub test_fraction: Option<f64>,
+    /// Folders of images: resize every image to HEIGHTxWIDTH (or N for N×N), scaled
+    /// to cover it and centre-cropped [default: every image must have one size].
+    #[arg(long, value_name = "HxW", value_parser = parse_image_size)]
+    pub image_size: Option<[usize; 2]>,
+    /// Folders of images: leave out files that do not decode, listing them, instead of
+    /// stopping at the first.
+    #[arg(long)]
+    pub skip_bad_images: bool,
+}
+
+/// `HxW` or `N` (square).
+pub(crate) fn parse_image_size(s: &str) -> Result<[usize; 2], String> {
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("'{s}': expected HEIGHTxWIDTH or N, positive sizes"))
+    };
+    match s.split_once(['x', 'X', '×']) {
+        Some((h, w)) => Ok([parse(h)?, parse(w)?]),
+        None => parse(s).map(|n| [n, n]),
+    }
 }
 
 impl TableOverrides {
@@ -39,20 +65,36 @@ impl TableOverrides {
             test_file,
             test_labels,
             test_fraction,
+            image_size,
+            skip_bad_images,
         } = self;
-        given!(label_column, labels, test_file, test_labels, test_fraction)
+        given!(
+            label_column,
+            labels,
+            test_file,
+            test_labels,
+            test_fraction,
+            image_size,
+            skip_bad_images
+        )
     }
 
     /// `spec` with these flags applied and every path made absolute, so that the
     /// artifact finds its data from any folder; the flags are refused for a data set
     /// that is not a table.
     pub fn apply(&self, spec: DataSpec) -> Result<DataSpec> {
-        let DataSpec::Table(mut table) = spec else {
-            let given = self.given();
-            if let Some(first) = given.first() {
-                bail!("{first} describes a table (--dataset FILE.csv or FILE.npy), not {spec}");
+        let mut table = match spec {
+            DataSpec::Table(table) => table,
+            DataSpec::Folder(folder) => return self.apply_folder(folder),
+            DataSpec::Named(_) => {
+                if let Some(first) = self.given().first() {
+                    bail!(
+                        "{first} describes a table (--dataset FILE.csv or FILE.npy) or a \
+                         folder of images (--dataset DIR), not {spec}"
+                    );
+                }
+                return Ok(spec);
             }
-            return Ok(spec);
         };
         let Self {
             label_column,
@@ -60,7 +102,15 @@ impl TableOverrides {
             test_file,
             test_labels,
             test_fraction,
+            image_size,
+            skip_bad_images,
         } = self;
+        if image_size.is_some() || *skip_bad_images {
+            bail!(
+                "--image-size and --skip-bad-images describe a folder of images (--dataset DIR), \
+                 not the table {table}"
+            );
+        }
         if label_column.is_some() {
             table.label_column = label_column.clone();
         }
@@ -75,6 +125,42 @@ impl TableOverrides {
         }
         set(&mut table.test_fraction, test_fraction);
         Ok(DataSpec::Table(absolute(table)?))
+    }
+}
+
+impl TableOverrides {
+    /// `folder` with the flags that apply to images, its paths made absolute.
+    fn apply_folder(&self, mut folder: FolderSpec) -> Result<DataSpec> {
+        let Self {
+            label_column,
+            labels,
+            test_file,
+            test_labels,
+            test_fraction,
+            image_size,
+            skip_bad_images,
+        } = self;
+        let table_only = given!(label_column, labels, test_labels);
+        if let Some(first) = table_only.first() {
+            bail!("{first} describes a table; a folder's labels are its class subfolders' names");
+        }
+        if test_file.is_some() {
+            folder.test_folder.clone_from(test_file);
+        }
+        set(&mut folder.test_fraction, test_fraction);
+        if image_size.is_some() {
+            folder.image_size = *image_size;
+        }
+        folder.skip_bad |= *skip_bad_images;
+        let absolute = |p: &Path| {
+            std::path::absolute(p).with_context(|| format!("{}: not a usable path", p.display()))
+        };
+        folder.folder = absolute(&folder.folder)?;
+        if let Some(t) = &mut folder.test_folder {
+            *t = absolute(t)?;
+        }
+        folder.validate()?;
+        Ok(DataSpec::Folder(folder))
     }
 }
 

@@ -376,13 +376,58 @@ fn table_flags_are_refused_for_a_named_data_set_in_one_clean_sentence() {
         .to_string();
     assert_eq!(
         err,
-        "--test-fraction describes a table (--dataset FILE.csv or FILE.npy), not mnist"
+        "--test-fraction describes a table (--dataset FILE.csv or FILE.npy) or a folder of \
+         images (--dataset DIR), not mnist"
     );
     assert!(!err.contains("  "));
     let named = TableOverrides::default()
         .apply(DataSpec::Named(DatasetName::Mnist))
         .expect("no table flag");
     assert_eq!(named, DataSpec::Named(DatasetName::Mnist));
+    // Image flags are refused for a table, table flags for a folder.
+    let sized = TableOverrides {
+        image_size: Some([28, 28]),
+        ..Default::default()
+    };
+    let err = sized
+        .apply(DataSpec::Table(ae_data::TableSpec::new("rows.csv")))
+        .expect_err("a table");
+    assert!(
+        err.to_string().contains("describe a folder of images"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let labelled = TableOverrides {
+        label_column: Some("class".into()),
+        ..Default::default()
+    };
+    let err = labelled
+        .apply(DataSpec::Folder(ae_data::FolderSpec::new(dir.path())))
+        .expect_err("a folder");
+    assert!(
+        err.to_string().contains("--label-column describes a table"),
+        "{err}"
+    );
+    let folder = TableOverrides {
+        image_size: Some([14, 14]),
+        test_fraction: Some(0.5),
+        skip_bad_images: true,
+        ..Default::default()
+    }
+    .apply(DataSpec::Folder(ae_data::FolderSpec::new(dir.path())))
+    .expect("folder flags");
+    let DataSpec::Folder(f) = folder else {
+        panic!("a folder")
+    };
+    assert_eq!(
+        (f.image_size, f.test_fraction, f.skip_bad),
+        (Some([14, 14]), 0.5, true)
+    );
+    assert!(f.folder.is_absolute());
+    let parse = super::table::parse_image_size;
+    assert_eq!(parse("14x28"), Ok([14, 28]));
+    assert_eq!(parse("32"), Ok([32, 32]));
+    assert!(parse("0x5").is_err() && parse("axb").is_err());
 }
 
 #[test]

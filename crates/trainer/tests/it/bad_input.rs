@@ -240,8 +240,8 @@ fn bad_arguments_are_named() {
         // Table flags on a named data set.
         (
             &["--test-fraction", "0.3"],
-            "--test-fraction describes a table (--dataset FILE.csv or FILE.npy), not \
-             fashion-mnist-sample",
+            "--test-fraction describes a table (--dataset FILE.csv or FILE.npy) or a folder \
+             of images (--dataset DIR), not fashion-mnist-sample",
         ),
         // A model no machine could hold is refused with the figure, before any work.
         (

@@ -77,7 +77,7 @@ fn every_default_train_help_states_is_the_one_the_run_uses() {
     ]
     .into();
     // Defaults of flags that are not part of a run's configuration: clap's own
-    // (`default_value_t`), or a rule about a table's rows.
+    // (`default_value_t`), or a rule about a table's rows or a folder's images.
     let outside = [
         "--devices",
         "--parallelism",
@@ -85,6 +85,7 @@ fn every_default_train_help_states_is_the_one_the_run_uses() {
         "--out",
         "--test-file",
         "--test-fraction",
+        "--image-size",
     ];
     for (flag, default) in &defaults {
         let Some(default) = default else { continue };

@@ -5,6 +5,7 @@ mod bad_input;
 mod controls;
 mod export;
 mod families;
+mod folders;
 mod help;
 mod pca;
 mod recovery;

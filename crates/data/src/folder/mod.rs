@@ -1,0 +1,416 @@
+//! Your own images: a folder of PNG and JPEG files as a data set.
+//!
+//! Layouts, in this order of precedence:
+//! - `DIR/train/` and `DIR/test/`: the two splits;
+//! - a separate test folder ([`FolderSpec::test_folder`]);
+//! - `DIR` alone: a share of its images ([`FolderSpec::test_fraction`]) held out for
+//!   testing, chosen by a permutation seeded with [`FolderSpec::split_seed`].
+//!
+//! In each, images in class subfolders (at any depth below them) take the subfolder's
+//! name as their label (the ImageFolder convention: classes numbered in sorted name
+//! order), images directly in
+//! the folder are unlabelled (label 0); both at once is an error. Files are listed in
+//! byte order of their paths, so a seed gives the same split on every machine; files
+//! whose names do not end in `.png`, `.jpg` or `.jpeg` (any case) are not images and
+//! are left out, as are hidden files.
+//!
+//! Every image becomes grey: colour is converted by ITU-R BT.601 luma
+//! (`0.299 R + 0.587 G + 0.114 B`, as Pillow's `convert("L")`), alpha is dropped, 16-bit
+//! samples keep their high byte. Without [`FolderSpec::image_size`] every image must
+//! have the first one's size; with it each is scaled by the factor that makes it cover
+//! the size (area averaging when shrinking, as OpenCV's `INTER_AREA`, so that every
+//! source pixel counts; bilinear when enlarging) and centre-cropped to it, as
+//! torchvision's `Resize(min side)` followed by `CenterCrop`. An image whose header declares more than [`MAX_PIXELS`] pixels is
+//! refused before it is decoded; a file that does not decode is an error naming it, or
+//! with [`FolderSpec::skip_bad`] left out and listed.
+
+mod decode;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DataError, Images};
+pub use decode::{MAX_PIXELS, decode_grey, resize_cover};
+
+/// A folder of images as a data set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FolderSpec {
+    /// The folder (with `train/` and `test/`, or the training images).
+    pub folder: PathBuf,
+    /// A separate folder of test images, laid out like the training folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_folder: Option<PathBuf>,
+    /// Every image resized and centre-cropped to `[height, width]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<[usize; 2]>,
+    /// Without a test folder or `test/`, the share of the images held out for testing.
+    #[serde(default = "default_test_fraction")]
+    pub test_fraction: f64,
+    /// Seed of the held-out images.
+    #[serde(default)]
+    pub split_seed: u64,
+    /// Leave out files that do not decode (listed when loading) instead of failing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skip_bad: bool,
+}
+
+fn default_test_fraction() -> f64 {
+    0.2
+}
+
+/// The images of one folder (a split), with their labels.
+struct Listed {
+    files: Vec<PathBuf>,
+    labels: Vec<String>,
+}
+
+fn folder_error(path: &Path, message: impl Into<String>) -> DataError {
+    DataError::Table {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> DataError + '_ {
+    move |source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Whether `path` names an image this module reads.
+fn is_image(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    !name.starts_with('.')
+        && [".png", ".jpg", ".jpeg"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+}
+
+/// The entries of `dir`, sorted by name.
+fn entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io_error(dir))?
+        .map(|e| e.map(|e| e.path()).map_err(io_error(dir)))
+        .collect::<Result<_, _>>()?;
+    out.sort();
+    Ok(out)
+}
+
+/// The images in `dir` and its subfolders (hidden ones left out), sorted by path.
+fn images_under(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
+    let mut out = Vec::new();
+    for entry in entries(dir)? {
+        let hidden = entry
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if entry.is_dir() && !hidden {
+            out.extend(images_under(&entry)?);
+        } else if entry.is_file() && is_image(&entry) {
+            out.push(entry);
+        }
+    }
+    Ok(out)
+}
+
+/// The images of `dir`: in class subfolders (and their subfolders), or directly in it.
+fn list(dir: &Path) -> Result<Listed, DataError> {
+    let all = entries(dir)?;
+    let direct: Vec<PathBuf> = all
+        .iter()
+        .filter(|p| p.is_file() && is_image(p))
+        .cloned()
+        .collect();
+    let mut listed = Listed {
+        files: Vec::new(),
+        labels: Vec::new(),
+    };
+    for sub in all.iter().filter(|p| p.is_dir()) {
+        let name = sub
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        for file in images_under(sub)? {
+            listed.files.push(file);
+            listed.labels.push(name.clone());
+        }
+    }
+    match (direct.is_empty(), listed.files.is_empty()) {
+        (true, true) => Err(folder_error(
+            dir,
+            "no images (.png, .jpg or .jpeg files) in it or in its subfolders",
+        )),
+        (false, false) => Err(folder_error(
+            dir,
+            format!(
+                "images both directly in it ({}) and in class subfolders ({}): put every \
+                 image in a class subfolder, or none",
+                direct[0].display(),
+                listed.files[0].display()
+            ),
+        )),
+        (false, true) => Ok(Listed {
+            labels: vec![String::new(); direct.len()],
+            files: direct,
+        }),
+        (true, false) => Ok(listed),
+    }
+}
+
+/// Decodes `files` into one buffer of grey images of one size; returns the images
+/// and the indices of the files left out (with `skip_bad`) with their errors.
+fn decode_all(
+    files: &[PathBuf],
+    size: Option<[usize; 2]>,
+    skip_bad: bool,
+) -> Result<(Images, Vec<(usize, DataError)>), DataError> {
+    let mut pixels = Vec::new();
+    let mut shape: Option<([usize; 2], &Path)> = size.map(|s| (s, Path::new("--image-size")));
+    let mut skipped = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let decoded = decode_grey(file).map(|(w, h, grey)| match size {
+            Some([rows, cols]) => ([rows, cols], resize_cover(&grey, w, h, cols, rows)),
+            None => ([h, w], grey),
+        });
+        let (dims, grey) = match decoded {
+            Ok(d) => d,
+            Err(e) if skip_bad => {
+                skipped.push((i, e));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        match shape {
+            None => shape = Some((dims, file.as_path())),
+            Some((want, first)) if want != dims => {
+                return Err(folder_error(
+                    file,
+                    format!(
+                        "{}×{} pixels (height×width), where {} has {}×{}: give \
+                         --image-size HxW to resize every image to one size",
+                        dims[0],
+                        dims[1],
+                        first.display(),
+                        want[0],
+                        want[1]
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+        pixels.extend_from_slice(&grey);
+    }
+    let [rows, cols] = shape.map(|(s, _)| s).unwrap_or([0, 0]);
+    let count = pixels.len().checked_div(rows * cols).unwrap_or(0);
+    Ok((
+        Images {
+            count,
+            rows,
+            cols,
+            pixels,
+        },
+        skipped,
+    ))
+}
+
+/// SplitMix64, for the held-out images.
+fn permutation(n: usize, seed: u64) -> Vec<usize> {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
+}
+
+/// Images and their labels.
+pub type Part = (Images, Vec<u8>);
+
+/// A folder of images, read: both parts, the class names and the files left out.
+pub struct LoadedFolder {
+    /// The training images and labels.
+    pub train: Part,
+    /// The test images and labels.
+    pub test: Part,
+    /// What each label means, label `i` at index `i`.
+    pub classes: Vec<String>,
+    /// Files that did not decode, left out with `skip_bad`, with why.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// The images of `part` at `indices`, in that order.
+fn select(part: &Part, indices: &[usize]) -> Part {
+    let (images, labels) = part;
+    let mut pixels = Vec::with_capacity(indices.len() * images.pixels_per_image());
+    for &i in indices {
+        pixels.extend_from_slice(images.image(i));
+    }
+    (
+        Images {
+            count: indices.len(),
+            rows: images.rows,
+            cols: images.cols,
+            pixels,
+        },
+        indices.iter().map(|&i| labels[i]).collect(),
+    )
+}
+
+impl FolderSpec {
+    /// A spec for `folder` with the defaults: no resizing, 20 % held out when the
+    /// folder has no `test/`.
+    pub fn new(folder: impl Into<PathBuf>) -> Self {
+        Self {
+            folder: folder.into(),
+            test_folder: None,
+            image_size: None,
+            test_fraction: default_test_fraction(),
+            split_seed: 0,
+            skip_bad: false,
+        }
+    }
+
+    /// Checks the options.
+    pub fn validate(&self) -> Result<(), DataError> {
+        if !self.folder.is_dir() {
+            return Err(folder_error(&self.folder, "no such folder"));
+        }
+        if !(0.0..1.0).contains(&self.test_fraction) {
+            return Err(folder_error(
+                &self.folder,
+                format!(
+                    "test fraction {}: expected a share in [0, 1)",
+                    self.test_fraction
+                ),
+            ));
+        }
+        if let Some([h, w]) = self.image_size
+            && (h == 0 || w == 0 || h.saturating_mul(w) > MAX_PIXELS)
+        {
+            return Err(folder_error(
+                &self.folder,
+                format!(
+                    "--image-size {h}x{w}: expected positive sizes of at most {MAX_PIXELS} pixels"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads and decodes every image.
+    pub fn load(&self) -> Result<LoadedFolder, DataError> {
+        self.validate()?;
+        let (train_dir, test_dir) = match &self.test_folder {
+            Some(test) => (self.folder.clone(), Some(test.clone())),
+            None if self.folder.join("train").is_dir() && self.folder.join("test").is_dir() => {
+                (self.folder.join("train"), Some(self.folder.join("test")))
+            }
+            None => (self.folder.clone(), None),
+        };
+        let train = list(&train_dir)?;
+        let test = test_dir.as_deref().map(list).transpose()?;
+        let mut classes: Vec<String> = train.labels.clone();
+        classes.sort();
+        classes.dedup();
+        if classes.len() > 256 {
+            return Err(folder_error(
+                &train_dir,
+                format!("{} classes; at most 256 are supported", classes.len()),
+            ));
+        }
+        if let Some(test) = &test
+            && let Some(unknown) = test.labels.iter().find(|l| !classes.contains(l))
+        {
+            return Err(folder_error(
+                test_dir.as_deref().unwrap_or(&train_dir),
+                format!(
+                    "class '{unknown}' has no training images (the training classes: {})",
+                    classes.join(", ")
+                ),
+            ));
+        }
+        let number = |l: &String| classes.iter().position(|c| c == l).unwrap_or(0) as u8;
+        let mut skipped = Vec::new();
+        let mut decode = |listed: &Listed, size: Option<[usize; 2]>| -> Result<Part, DataError> {
+            let (images, bad) = decode_all(&listed.files, size, self.skip_bad)?;
+            let mut labels: Vec<u8> = listed.labels.iter().map(number).collect();
+            for (i, _) in bad.iter().rev() {
+                labels.remove(*i);
+            }
+            skipped.extend(
+                bad.into_iter()
+                    .map(|(i, e)| (listed.files[i].clone(), e.to_string())),
+            );
+            Ok((images, labels))
+        };
+        let train_part = decode(&train, self.image_size)?;
+        if train_part.0.count == 0 {
+            return Err(folder_error(&train_dir, "no image decoded"));
+        }
+        let size = Some([train_part.0.rows, train_part.0.cols]);
+        let (train_part, test_part) = match &test {
+            Some(test) => {
+                let t = decode(test, size)?;
+                (train_part, t)
+            }
+            None => self.hold_out(&train_part, &train_dir)?,
+        };
+        let classes = if classes.iter().all(String::is_empty) {
+            vec!["unlabelled".to_string()]
+        } else {
+            classes
+        };
+        Ok(LoadedFolder {
+            train: train_part,
+            test: test_part,
+            classes,
+            skipped,
+        })
+    }
+
+    /// The training and test parts of one folder's images.
+    fn hold_out(&self, all: &Part, dir: &Path) -> Result<(Part, Part), DataError> {
+        let n = all.0.count;
+        let test_n = ((n as f64) * self.test_fraction).round() as usize;
+        if n < 2 || test_n == 0 || test_n >= n {
+            return Err(folder_error(
+                dir,
+                format!(
+                    "{n} images cannot be split into a training and a test part at a test \
+                     fraction of {}; add images, change --test-fraction, or give test/",
+                    self.test_fraction
+                ),
+            ));
+        }
+        let order = permutation(n, self.split_seed);
+        let mut test: Vec<usize> = order[..test_n].to_vec();
+        let mut train: Vec<usize> = order[test_n..].to_vec();
+        test.sort_unstable();
+        train.sort_unstable();
+        Ok((select(all, &train), select(all, &test)))
+    }
+}
+
+impl std::fmt::Display for FolderSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.folder.display())
+    }
+}
+
+#[cfg(test)]
+mod tests;
