@@ -20,6 +20,10 @@ pub struct Pca {
 impl Pca {
     /// Fits `k` components to `data` (`dim`-wide rows) exactly: the eigenvectors of the
     /// covariance matrix (accumulated in `f64`, in blocks), largest eigenvalue first.
+    /// With fewer rows than columns the same components come from the rows' Gram
+    /// matrix instead (`n × n`, not `dim × dim`: for 1,500 colour patches of 3,072
+    /// values, a tenth of the work): an eigenvector `u` of `X Xᵀ` gives the direction
+    /// `Xᵀ u / ‖Xᵀ u‖`, with the same eigenvalue.
     ///
     /// ```
     /// use ae_analysis::Pca;
@@ -50,6 +54,18 @@ impl Pca {
             }
         }
         mean.iter_mut().for_each(|m| *m /= n as f64);
+        if n < dim
+            && k < n
+            && let Some(pca) = Self::fit_dual(data, dim, k, &mean)
+        {
+            return Ok(pca);
+        }
+        Ok(Self::fit_primal(data, dim, k, mean))
+    }
+
+    /// [`fit`](Self::fit) through the covariance matrix.
+    fn fit_primal(data: &[f32], dim: usize, k: usize, mean: Vec<f64>) -> Self {
+        let n = data.len() / dim;
         // Covariance = Σ (x − μ)(x − μ)ᵀ / (n − 1): blocks of rows are transposed so
         // that each entry is a contiguous dot product over the block.
         const BLOCK: usize = 64;
@@ -84,9 +100,54 @@ impl Pca {
             components.extend((0..dim).map(|r| vectors[r * dim + c] as f32));
             variance.push(values[c].max(0.0));
         }
-        Ok(Self {
+        Self {
             dim,
             mean: mean.into_iter().map(|m| m as f32).collect(),
+            components,
+            variance,
+        }
+    }
+
+    /// [`fit`](Self::fit) through the Gram matrix of the centred rows; `None` when a
+    /// wanted eigenvalue is (numerically) zero, whose direction the rows do not give.
+    fn fit_dual(data: &[f32], dim: usize, k: usize, mean: &[f64]) -> Option<Self> {
+        let centred: Vec<Vec<f64>> = data
+            .chunks(dim)
+            .map(|row| row.iter().zip(mean).map(|(&x, m)| x as f64 - m).collect())
+            .collect();
+        let n = centred.len();
+        let mut gram = vec![0.0f64; n * n];
+        for i in 0..n {
+            for j in i..n {
+                let g: f64 = centred[i].iter().zip(&centred[j]).map(|(a, b)| a * b).sum();
+                gram[i * n + j] = g;
+                gram[j * n + i] = g;
+            }
+        }
+        let (values, vectors) = symmetric_eigen(&gram, n);
+        if values[n - k] <= 1e-9 * values[n - 1].max(f64::MIN_POSITIVE) {
+            return None;
+        }
+        let mut components = Vec::with_capacity(k * dim);
+        let mut variance = Vec::with_capacity(k);
+        for c in (n - k..n).rev() {
+            let mut direction = vec![0.0f64; dim];
+            for (r, row) in centred.iter().enumerate() {
+                let u = vectors[r * n + c];
+                direction.iter_mut().zip(row).for_each(|(d, x)| *d += u * x);
+            }
+            let norm = direction
+                .iter()
+                .map(|d| d * d)
+                .sum::<f64>()
+                .sqrt()
+                .max(1e-300);
+            components.extend(direction.iter().map(|d| (d / norm) as f32));
+            variance.push(values[c] / (n - 1) as f64);
+        }
+        Some(Self {
+            dim,
+            mean: mean.iter().map(|&m| m as f32).collect(),
             components,
             variance,
         })
@@ -224,6 +285,36 @@ mod tests {
         let uv: Vec<f32> = u.iter().chain(&v).copied().collect();
         let angles = principal_angles(&pca.components, &uv, 5).expect("valid");
         assert!(angles.iter().all(|a| *a < 1e-3), "{angles:?}");
+    }
+
+    #[test]
+    fn fewer_rows_than_columns_give_the_same_components_through_the_gram_matrix() {
+        let (n, dim, k) = (30, 80, 6);
+        let data: Vec<f32> = (0..n * dim)
+            .map(|i| ((i * 7919 % 1013) as f32 / 1013.0 - 0.5) * (1.0 + (i % dim) as f32 / 20.0))
+            .collect();
+        let mean: Vec<f64> = (0..dim)
+            .map(|j| {
+                data.iter()
+                    .skip(j)
+                    .step_by(dim)
+                    .map(|&v| v as f64)
+                    .sum::<f64>()
+                    / n as f64
+            })
+            .collect();
+        let dual = Pca::fit_dual(&data, dim, k, &mean).expect("full rank");
+        let primal = Pca::fit_primal(&data, dim, k, mean.clone());
+        for (a, b) in dual.variance.iter().zip(&primal.variance) {
+            assert!((a - b).abs() <= 1e-9 * b, "{a} against {b}");
+        }
+        let angles = principal_angles(&dual.components, &primal.components, dim).expect("valid");
+        assert!(angles.iter().all(|a| *a < 1e-3), "{angles:?}");
+        assert_eq!(Pca::fit(&data, dim, k).expect("valid"), dual);
+        // Rank-deficient rows (all equal): the dual route declines.
+        let flat = vec![1.0f32; n * dim];
+        assert!(Pca::fit_dual(&flat, dim, 2, &vec![1.0; dim]).is_none());
+        assert!(Pca::fit(&flat, dim, 2).is_ok());
     }
 
     #[test]
