@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use crate::cmd::{cargo, cargo_with};
 
 /// The workspace's target folder.
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -81,9 +81,14 @@ pub fn run(args: &[String]) -> Result<()> {
     // Release: the tests train models on real images, and the README's train
     // command (`cargo run --release`) then reuses the same build.
     let python = python_env();
+    let photos = target_dir().join("photos");
     let mut env = vec![("AE_SKIP_LOG", log.as_os_str())];
     if let Some(python) = &python {
         env.push(("AE_PYTHON", python.as_os_str()));
+        match crate::photos::fetch(python, &photos) {
+            Ok(()) => env.push(("AE_PHOTOS", photos.as_os_str())),
+            Err(e) => eprintln!("no photographs ({e:#}): the colour tests will skip"),
+        }
     }
     let tests = cargo_with(&["test", "--release", "--workspace"], &env);
     let skipped = std::fs::read_to_string(&log).unwrap_or_default();

@@ -4,10 +4,12 @@
 //!   release mode (the tests train real models; see README).
 //! - `bench`: throughput and memory of every family on each CPU backend beside
 //!   PyTorch (installed into a venv under `target/bench/`).
+//! - `photos [DIR]`: two real colour photographs (CC BY) from scikit-learn's wheel.
 
 mod bench;
 mod ci;
 mod cmd;
+mod photos;
 #[cfg(test)]
 mod tidy;
 
@@ -18,9 +20,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("photos") => photos::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             println!(
-                "usage: cargo xtask <command>\n\ncommands:\n  ci [--no-lint]   format check, clippy -D warnings, all tests (release)\n  bench [--families mlp,deep,conv,vae,aae] [--backends flex,ndarray,wgpu] [--steps N] [--max-seconds S] [--no-pytorch]\n                   throughput and memory per family and backend, beside PyTorch"
+                "usage: cargo xtask <command>\n\ncommands:\n  ci [--no-lint]   format check, clippy -D warnings, all tests (release)\n  bench [--families mlp,deep,conv,vae,aae] [--backends flex,ndarray,wgpu] [--steps N] [--max-seconds S] [--no-pytorch]\n                   throughput and memory per family and backend, beside PyTorch\n  photos [DIR]     two colour photographs (CC BY 2.0) from scikit-learn's wheel into DIR [photos/]"
             );
             Ok(())
         }

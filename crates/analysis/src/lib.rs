@@ -15,7 +15,7 @@ pub mod pca;
 pub mod probe;
 pub mod tsne;
 
-pub use metrics::{auroc, average_precision, psnr, ssim, threshold_at_fpr};
+pub use metrics::{auroc, average_precision, psnr, ssim, ssim_planes, threshold_at_fpr};
 pub use neighbours::{Distance, knn_accuracy, nearest, trustworthiness};
 pub use pca::{Pca, principal_angles};
 pub use probe::{LinearProbe, ProbeOptions};

@@ -8,6 +8,28 @@ pub fn psnr(mse: f64, peak: f64) -> f64 {
     10.0 * (peak * peak / mse).log10()
 }
 
+/// Structural similarity of two images of `[channels, height, width]` values in
+/// `[0, 1]`, held plane after plane: the mean of each plane's [`ssim`], as
+/// scikit-image's `structural_similarity(..., channel_axis=...)` computes it for
+/// colour images (one plane: plain [`ssim`]).
+pub fn ssim_planes(a: &[f32], b: &[f32], shape: [usize; 3]) -> Result<f64, AnalysisError> {
+    let [channels, height, width] = shape;
+    let n = channels * height * width;
+    if n == 0 || a.len() != n || b.len() != n {
+        return Err(AnalysisError::Mismatch {
+            what: "ssim: image sizes",
+            left: a.len().max(b.len()),
+            right: n,
+        });
+    }
+    let plane = height * width;
+    let mut total = 0.0;
+    for (pa, pb) in a.chunks(plane).zip(b.chunks(plane)) {
+        total += ssim(pa, pb, height, width)?;
+    }
+    Ok(total / channels as f64)
+}
+
 /// Structural similarity (Wang et al., 2004) of two grayscale images of
 /// `height × width` values in `[0, 1]`: the mean over every position where an 11×11
 /// Gaussian window (σ = 1.5) fits inside the image, with `K1 = 0.01`, `K2 = 0.03` and
@@ -176,6 +198,25 @@ fn counts(positive: &[bool]) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_ssim_is_the_mean_over_planes() {
+        let grey: Vec<f32> = (0..64).map(|i| (i % 8) as f32 / 8.0).collect();
+        let noisy: Vec<f32> = grey
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + 0.1 * ((i * 7 % 5) as f32 - 2.0) / 2.0)
+            .collect();
+        let one = ssim(&grey, &noisy, 8, 8).expect("same size");
+        assert!(one < 0.99, "{one}");
+        // Plane 0 distorted, planes 1 and 2 exact: (one + 1 + 1) / 3.
+        let a = [grey.clone(), grey.clone(), grey.clone()].concat();
+        let b = [noisy.clone(), grey.clone(), grey.clone()].concat();
+        let three = ssim_planes(&a, &b, [3, 8, 8]).expect("same size");
+        assert!((three - (one + 2.0) / 3.0).abs() < 1e-12, "{three} {one}");
+        assert_eq!(ssim_planes(&grey, &noisy, [1, 8, 8]).ok(), Some(one));
+        assert!(ssim_planes(&a, &b, [3, 8, 7]).is_err());
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9

@@ -138,12 +138,7 @@ mod tests {
 
     fn split() -> Split {
         Split::images(
-            Images {
-                count: 4,
-                rows: 1,
-                cols: 3,
-                pixels: vec![0, 255, 51, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-            },
+            Images::grey(4, 1, 3, vec![0, 255, 51, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
             vec![0, 1, 2, 3],
         )
     }
@@ -206,7 +201,7 @@ mod tests {
             let pixels: Vec<u8> = (0..count * rows * cols)
                 .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
                 .collect();
-            let split = Split::images(Images { count, rows, cols, pixels: pixels.clone() }, vec![0; count]);
+            let split = Split::images(Images::grey(count, rows, cols, pixels.clone()), vec![0; count]);
             let indices: Vec<usize> = picks.iter().map(|p| p % count).collect();
             let device = Device::ndarray();
             let host = HostBatcher::new(Arc::new(split.clone())).images(&indices, &device);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::DataError;
 
-/// The MNIST-format data sets known by name.
+/// The data sets known by name: MNIST-format (IDX files) and CIFAR (binary files).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetName {
@@ -19,6 +19,33 @@ pub enum DatasetName {
     /// A few thousand real Fashion-MNIST images embedded in this crate: works with
     /// no file on disk and no network.
     FashionMnistSample,
+    /// Krizhevsky's tiny colour images: 50,000 train and 10,000 test images of
+    /// 32×32 RGB in 10 classes (the binary version's files).
+    Cifar10,
+    /// Like CIFAR-10 with 100 classes (the fine labels; the 20 coarse ones are not
+    /// used).
+    Cifar100,
+}
+
+/// How a named data set's files are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Four IDX files ([`FILE_NAMES`]), raw or gzip.
+    Idx,
+    /// CIFAR binary batches: records of `label_bytes` label bytes (the label used is
+    /// the last) and 3,072 pixel bytes (1,024 red, then green, then blue, each plane
+    /// row-major), in `train` files and one `test` file, as extracted from the
+    /// published archive into `folder`.
+    Cifar {
+        /// Label bytes per record: 1 (CIFAR-10) or 2 (CIFAR-100: coarse, fine).
+        label_bytes: usize,
+        /// The training files, in order.
+        train: &'static [&'static str],
+        /// The test file.
+        test: &'static str,
+        /// The folder the archive extracts to.
+        folder: &'static str,
+    },
 }
 
 /// One of the four files of a data set.
@@ -41,7 +68,13 @@ pub const FILE_NAMES: [&str; 4] = [
 
 impl DatasetName {
     /// Every known data set.
-    pub const ALL: [DatasetName; 3] = [Self::Mnist, Self::FashionMnist, Self::FashionMnistSample];
+    pub const ALL: [DatasetName; 5] = [
+        Self::Mnist,
+        Self::FashionMnist,
+        Self::FashionMnistSample,
+        Self::Cifar10,
+        Self::Cifar100,
+    ];
 
     /// The name used on the command line and in configs.
     pub fn as_str(self) -> &'static str {
@@ -49,14 +82,74 @@ impl DatasetName {
             Self::Mnist => "mnist",
             Self::FashionMnist => "fashion-mnist",
             Self::FashionMnistSample => "fashion-mnist-sample",
+            Self::Cifar10 => "cifar-10",
+            Self::Cifar100 => "cifar-100",
+        }
+    }
+
+    /// How its files are laid out.
+    pub fn layout(self) -> Layout {
+        match self {
+            Self::Mnist | Self::FashionMnist | Self::FashionMnistSample => Layout::Idx,
+            Self::Cifar10 => Layout::Cifar {
+                label_bytes: 1,
+                train: &[
+                    "data_batch_1.bin",
+                    "data_batch_2.bin",
+                    "data_batch_3.bin",
+                    "data_batch_4.bin",
+                    "data_batch_5.bin",
+                ],
+                test: "test_batch.bin",
+                folder: "cifar-10-batches-bin",
+            },
+            Self::Cifar100 => Layout::Cifar {
+                label_bytes: 2,
+                train: &["train.bin"],
+                test: "test.bin",
+                folder: "cifar-100-binary",
+            },
+        }
+    }
+
+    /// The names of the files it is read from, in order.
+    pub fn file_names(self) -> Vec<&'static str> {
+        match self.layout() {
+            Layout::Idx => FILE_NAMES.to_vec(),
+            Layout::Cifar { train, test, .. } => {
+                let mut names = train.to_vec();
+                names.push(test);
+                names
+            }
+        }
+    }
+
+    /// Image shape `[channels, rows, columns]`.
+    pub fn image_shape(self) -> [usize; 3] {
+        match self.layout() {
+            Layout::Idx => [1, 28, 28],
+            Layout::Cifar { .. } => [3, 32, 32],
         }
     }
 
     /// What each label means, label `i` at index `i`.
-    pub fn class_names(self) -> [&'static str; 10] {
+    pub fn class_names(self) -> &'static [&'static str] {
         match self {
-            Self::Mnist => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-            Self::FashionMnist | Self::FashionMnistSample => [
+            Self::Mnist => &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+            Self::Cifar10 => &[
+                "airplane",
+                "automobile",
+                "bird",
+                "cat",
+                "deer",
+                "dog",
+                "frog",
+                "horse",
+                "ship",
+                "truck",
+            ],
+            Self::Cifar100 => &CIFAR100_CLASSES,
+            Self::FashionMnist | Self::FashionMnistSample => &[
                 "T-shirt/top",
                 "Trouser",
                 "Pullover",
@@ -86,7 +179,7 @@ impl DatasetName {
                 "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
                 "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
             ],
-            Self::FashionMnistSample => return None,
+            Self::FashionMnistSample | Self::Cifar10 | Self::Cifar100 => return None,
         };
         Some([0, 1, 2, 3].map(|i| FileSpec {
             name: FILE_NAMES[i],
@@ -105,10 +198,115 @@ impl DatasetName {
                 "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
                 "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
             ],
-            Self::FashionMnistSample => &[],
+            Self::FashionMnistSample | Self::Cifar10 | Self::Cifar100 => &[],
         }
     }
 }
+
+/// CIFAR-100's fine classes, label `i` at index `i` (the order of the archive's
+/// `fine_label_names.txt`).
+const CIFAR100_CLASSES: [&str; 100] = [
+    "apple",
+    "aquarium_fish",
+    "baby",
+    "bear",
+    "beaver",
+    "bed",
+    "bee",
+    "beetle",
+    "bicycle",
+    "bottle",
+    "bowl",
+    "boy",
+    "bridge",
+    "bus",
+    "butterfly",
+    "camel",
+    "can",
+    "castle",
+    "caterpillar",
+    "cattle",
+    "chair",
+    "chimpanzee",
+    "clock",
+    "cloud",
+    "cockroach",
+    "couch",
+    "crab",
+    "crocodile",
+    "cup",
+    "dinosaur",
+    "dolphin",
+    "elephant",
+    "flatfish",
+    "forest",
+    "fox",
+    "girl",
+    "hamster",
+    "house",
+    "kangaroo",
+    "keyboard",
+    "lamp",
+    "lawn_mower",
+    "leopard",
+    "lion",
+    "lizard",
+    "lobster",
+    "man",
+    "maple_tree",
+    "motorcycle",
+    "mountain",
+    "mouse",
+    "mushroom",
+    "oak_tree",
+    "orange",
+    "orchid",
+    "otter",
+    "palm_tree",
+    "pear",
+    "pickup_truck",
+    "pine_tree",
+    "plain",
+    "plate",
+    "poppy",
+    "porcupine",
+    "possum",
+    "rabbit",
+    "raccoon",
+    "ray",
+    "road",
+    "rocket",
+    "rose",
+    "sea",
+    "seal",
+    "shark",
+    "shrew",
+    "skunk",
+    "skyscraper",
+    "snail",
+    "snake",
+    "spider",
+    "squirrel",
+    "streetcar",
+    "sunflower",
+    "sweet_pepper",
+    "table",
+    "tank",
+    "telephone",
+    "television",
+    "tiger",
+    "tractor",
+    "train",
+    "trout",
+    "tulip",
+    "turtle",
+    "wardrobe",
+    "whale",
+    "willow_tree",
+    "wolf",
+    "woman",
+    "worm",
+];
 
 impl fmt::Display for DatasetName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -140,6 +338,9 @@ mod tests {
             assert_eq!(d.as_str().parse::<DatasetName>().ok(), Some(d));
         }
         let err = "cifar".parse::<DatasetName>().expect_err("unknown");
-        assert!(err.to_string().contains("cifar") && err.to_string().contains("fashion-mnist"));
+        assert!(err.to_string().contains("cifar-10") && err.to_string().contains("fashion-mnist"));
+        assert_eq!(DatasetName::Cifar100.class_names().len(), 100);
+        assert_eq!(DatasetName::Cifar100.class_names()[99], "worm");
+        assert_eq!(DatasetName::Cifar10.file_names().len(), 6);
     }
 }

@@ -79,9 +79,9 @@ impl Split {
         }
     }
 
-    /// `[rows, columns]` of the images, when the split holds images.
-    pub fn image_shape(&self) -> Option<[usize; 2]> {
-        self.as_images().map(|i| [i.rows, i.cols])
+    /// `[channels, rows, columns]` of the images, when the split holds images.
+    pub fn image_shape(&self) -> Option<[usize; 3]> {
+        self.as_images().map(Images::shape)
     }
 
     /// Writes the samples at `indices` as `f32` into `out` (cleared first), one after
@@ -120,18 +120,7 @@ impl Split {
     /// The samples at `indices`, in that order.
     pub fn select(&self, indices: &[usize]) -> Split {
         let samples = match &self.samples {
-            Samples::Images(images) => {
-                let mut pixels = Vec::with_capacity(indices.len() * images.pixels_per_image());
-                for &i in indices {
-                    pixels.extend_from_slice(images.image(i));
-                }
-                Samples::Images(Images {
-                    count: indices.len(),
-                    rows: images.rows,
-                    cols: images.cols,
-                    pixels,
-                })
-            }
+            Samples::Images(images) => Samples::Images(images.select(indices)),
             Samples::Table(table) => Samples::Table(table.rows(indices)),
         };
         Split {
@@ -165,6 +154,32 @@ pub enum DataSpec {
 }
 
 impl DataSpec {
+    /// The shape `[channels, rows, columns]` of the images of this data set, for a
+    /// model of `features` inputs: the folder's patch or image size and colour when it names them,
+    /// else square images of the data set's planes (a size that is not a square is
+    /// taken as a single row); `None` for a table.
+    pub fn image_shape(&self, features: usize) -> Option<[usize; 3]> {
+        let channels = match self {
+            Self::Table(_) => return None,
+            Self::Named(name) => return Some(name.image_shape()),
+            Self::Folder(f) => f.colour.channels(),
+        };
+        if let Self::Folder(f) = self {
+            match (f.patches, f.image_size) {
+                (Some(p), _) => return Some([channels, p.size, p.size]),
+                (None, Some([rows, cols])) => return Some([channels, rows, cols]),
+                (None, None) => {}
+            }
+        }
+        let plane = features / channels;
+        let side = (plane as f64).sqrt().round() as usize;
+        Some(if side * side == plane {
+            [channels, side, side]
+        } else {
+            [channels, 1, plane]
+        })
+    }
+
     /// A short name for folder names: the data set's, or the table file's stem.
     pub fn short_name(&self) -> String {
         match self {
@@ -243,7 +258,7 @@ impl Dataset {
             source,
             train: Arc::new(train),
             test: Arc::new(test),
-            classes: name.class_names().map(str::to_string).to_vec(),
+            classes: name.class_names().iter().map(|c| c.to_string()).collect(),
             standardizer: None,
         }
     }
@@ -253,8 +268,8 @@ impl Dataset {
         self.train.features()
     }
 
-    /// Image shape as `[rows, columns]`, or `None` for a table.
-    pub fn image_shape(&self) -> Option<[usize; 2]> {
+    /// Image shape as `[channels, rows, columns]`, or `None` for a table.
+    pub fn image_shape(&self) -> Option<[usize; 3]> {
         self.train.image_shape()
     }
 
@@ -265,16 +280,13 @@ impl Dataset {
 }
 
 pub(crate) fn check_shapes(train: &Split, test: &Split, test_path: &Path) -> Result<(), DataError> {
-    let (a, b) = (train.image_shape(), test.image_shape());
-    if let (Some([train_rows, train_cols]), Some([test_rows, test_cols])) = (a, b)
-        && a != b
+    if let (Some(train), Some(test)) = (train.image_shape(), test.image_shape())
+        && train != test
     {
         return Err(DataError::ShapeMismatch {
             path: test_path.to_path_buf(),
-            train_rows,
-            train_cols,
-            test_rows,
-            test_cols,
+            train,
+            test,
         });
     }
     Ok(())
@@ -287,12 +299,7 @@ mod tests {
     #[test]
     fn with_labels_keeps_the_images_of_those_labels_in_order() {
         let split = Split::images(
-            Images {
-                count: 5,
-                rows: 1,
-                cols: 2,
-                pixels: (0..10).collect(),
-            },
+            Images::grey(5, 1, 2, (0..10).collect()),
             vec![3, 1, 3, 0, 1],
         );
         let kept = split.with_labels(&[1, 0]);

@@ -94,18 +94,14 @@ pub enum DataError {
         labels: usize,
     },
     /// The train and test splits have images of different sizes.
-    #[error("{}: images are {test_rows}x{test_cols} but the training images are {train_rows}x{train_cols}", path.display())]
+    #[error("{}: images are {} but the training images are {}", path.display(), shape_text(*test), shape_text(*train))]
     ShapeMismatch {
         /// The test image file.
         path: PathBuf,
-        /// Training image rows.
-        train_rows: usize,
-        /// Training image columns.
-        train_cols: usize,
-        /// Test image rows.
-        test_rows: usize,
-        /// Test image columns.
-        test_cols: usize,
+        /// Training image shape, `[channels, rows, columns]`.
+        train: [usize; 3],
+        /// Test image shape.
+        test: [usize; 3],
     },
     /// A data set name that is not known.
     #[error(
@@ -167,4 +163,13 @@ pub enum DataError {
         /// What happened at each address tried.
         reason: String,
     },
+}
+
+/// An image shape as `HxW`, with its planes when there are more than one.
+pub(crate) fn shape_text([channels, rows, cols]: [usize; 3]) -> String {
+    match channels {
+        1 => format!("{rows}x{cols}"),
+        3 => format!("{rows}x{cols} RGB"),
+        c => format!("{rows}x{cols}x{c}"),
+    }
 }

@@ -25,23 +25,66 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// hostile header or gzip bomb, far above any MNIST-format data set.
 const MAX_DECOMPRESSED: u64 = 1 << 30;
 
-/// Images of one split as a single contiguous buffer of row-major `u8` pixels.
+/// Images of one split as a single contiguous buffer of `u8` values: image after
+/// image, each one colour plane after another (`[channels, rows, cols]`, the layout of
+/// a convolution's input), each plane row-major.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Images {
     /// Number of images.
     pub count: usize,
+    /// Colour planes of each image: 1 (grey) or 3 (red, green, blue).
+    pub channels: usize,
     /// Rows of each image.
     pub rows: usize,
     /// Columns of each image.
     pub cols: usize,
-    /// `count * rows * cols` pixels, image after image.
+    /// `count * channels * rows * cols` values, image after image.
     pub pixels: Vec<u8>,
 }
 
 impl Images {
-    /// Pixels per image.
+    /// Grey images of `rows × cols` pixels, `pixels` holding `count` of them.
+    pub fn grey(count: usize, rows: usize, cols: usize, pixels: Vec<u8>) -> Self {
+        Self {
+            count,
+            channels: 1,
+            rows,
+            cols,
+            pixels,
+        }
+    }
+
+    /// Values per image: `channels * rows * cols`.
     pub fn pixels_per_image(&self) -> usize {
-        self.rows * self.cols
+        self.channels * self.rows * self.cols
+    }
+
+    /// `[channels, rows, cols]` of each image.
+    pub fn shape(&self) -> [usize; 3] {
+        [self.channels, self.rows, self.cols]
+    }
+
+    /// Images of `count` times `shape`, with no pixels yet.
+    pub fn empty(shape: [usize; 3]) -> Self {
+        let [channels, rows, cols] = shape;
+        Self {
+            count: 0,
+            channels,
+            rows,
+            cols,
+            pixels: Vec::new(),
+        }
+    }
+
+    /// The images at `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> Self {
+        let mut out = Self::empty(self.shape());
+        out.pixels.reserve(indices.len() * self.pixels_per_image());
+        for &i in indices {
+            out.pixels.extend_from_slice(self.image(i));
+        }
+        out.count = indices.len();
+        out
     }
 
     /// The pixels of image `index`.
@@ -84,12 +127,7 @@ pub fn parse_images(bytes: &[u8], origin: &Path) -> Result<Images, DataError> {
         });
     }
     check_size(origin, &dims, body.len())?;
-    Ok(Images {
-        count,
-        rows,
-        cols,
-        pixels: body.to_vec(),
-    })
+    Ok(Images::grey(count, rows, cols, body.to_vec()))
 }
 
 /// Parses IDX label bytes (raw or gzip); `origin` names the source in errors.
@@ -254,12 +292,7 @@ mod tests {
     use std::io::Write;
 
     fn sample_images() -> Images {
-        Images {
-            count: 3,
-            rows: 2,
-            cols: 2,
-            pixels: (0..12).collect(),
-        }
+        Images::grey(3, 2, 2, (0..12).collect())
     }
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -371,12 +404,7 @@ mod tests {
 
     #[test]
     fn zero_sized_images_are_rejected() {
-        let images = Images {
-            count: 0,
-            rows: 0,
-            cols: 28,
-            pixels: vec![],
-        };
+        let images = Images::grey(0, 0, 28, vec![]);
         let err = parse_images(&encode_images(&images), Path::new("z.idx")).expect_err("0 rows");
         assert!(matches!(err, DataError::BadDimensions { .. }), "{err}");
     }

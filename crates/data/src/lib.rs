@@ -31,6 +31,7 @@
 mod atomic;
 pub mod batch;
 mod catalogue;
+pub mod cifar;
 mod dataset;
 mod download;
 mod error;
@@ -46,11 +47,11 @@ mod testing;
 
 pub use atomic::{AtomicFile, write_atomic};
 pub use batch::{DeviceBatcher, HostBatcher, IndexDataset};
-pub use catalogue::{DatasetName, FILE_NAMES, FileSpec};
+pub use catalogue::{DatasetName, FILE_NAMES, FileSpec, Layout};
 pub use dataset::{DataSpec, Dataset, Samples, Split};
 pub use download::fetch;
 pub use error::DataError;
-pub use folder::FolderSpec;
+pub use folder::{Colour, FolderSpec, Patches};
 pub use idx::Images;
 pub use locator::{Locator, read_dir};
 pub use places::{DATA_DIR_ENV, MIRROR_ENV, SYSTEM_DIR, Source};

@@ -4,21 +4,46 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::catalogue::{DatasetName, FILE_NAMES};
+use crate::catalogue::{DatasetName, FILE_NAMES, Layout};
 use crate::dataset::{DataSpec, Dataset, Split, check_shapes};
 use crate::places::{DATA_DIR_ENV, MIRROR_ENV, SYSTEM_DIR, Source};
 use crate::table::Standardizer;
-use crate::{DataError, download, idx, sample};
+use crate::{DataError, cifar, download, idx, sample};
 
-/// Reads the four standard files of `name` from `dir` (each raw or gzip), checked:
-/// headers, sizes, images against labels, and every label one of `name`'s classes.
+/// Reads the files of `name` from `dir`, checked: for MNIST-format sets the four
+/// standard files (each raw or gzip): headers, sizes, images against labels; for
+/// CIFAR the binary batches (in `dir` or in the archive's folder inside it): whole
+/// records. Every label must be one of `name`'s classes.
 pub fn read_dir(dir: &Path, name: DatasetName, source: Source) -> Result<Dataset, DataError> {
+    let classes = name.class_names().len();
+    if let Layout::Cifar {
+        label_bytes,
+        train,
+        test,
+        ..
+    } = name.layout()
+    {
+        let dir = files_dir(dir, name);
+        let paths: Vec<PathBuf> = train.iter().map(|f| dir.join(f)).collect();
+        let train = cifar::read_files(&paths, label_bytes, classes)?;
+        let test = cifar::read_files(&[dir.join(test)], label_bytes, classes)?;
+        return Ok(Dataset::of_images(name, source, train, test));
+    }
     let paths = FILE_NAMES.map(|f| existing_variant(dir, f).unwrap_or_else(|| dir.join(f)));
     let [train_images, train_labels, test_images, test_labels] = &paths;
     let train = read_split(train_images, train_labels, name)?;
     let test = read_split(test_images, test_labels, name)?;
     check_shapes(&train, &test, test_images)?;
     Ok(Dataset::of_images(name, source, train, test))
+}
+
+/// Where in `dir` the files of `name` are: the folder the CIFAR archive extracts to
+/// when `dir` holds it, else `dir`.
+fn files_dir(dir: &Path, name: DatasetName) -> PathBuf {
+    match name.layout() {
+        Layout::Cifar { folder, .. } if dir.join(folder).is_dir() => dir.join(folder),
+        _ => dir.to_path_buf(),
+    }
 }
 
 fn read_split(
@@ -49,6 +74,10 @@ fn read_split(
 
 /// The file `name` in `dir`, compressed (`name`) or not (`name` without `.gz`).
 fn existing_variant(dir: &Path, name: &str) -> Option<PathBuf> {
+    if !name.ends_with(".gz") {
+        let path = dir.join(name);
+        return path.is_file().then_some(path);
+    }
     let gz = dir.join(name);
     if gz.is_file() {
         return Some(gz);
@@ -57,11 +86,12 @@ fn existing_variant(dir: &Path, name: &str) -> Option<PathBuf> {
     raw.is_file().then_some(raw)
 }
 
-/// Which of the four files are missing from `dir`.
-fn missing_files(dir: &Path) -> Vec<&'static str> {
-    FILE_NAMES
+/// Which of the files of `name` are missing from `dir`.
+fn missing_files(dir: &Path, name: DatasetName) -> Vec<&'static str> {
+    let dir = files_dir(dir, name);
+    name.file_names()
         .into_iter()
-        .filter(|f| existing_variant(dir, f).is_none())
+        .filter(|f| existing_variant(&dir, f).is_none())
         .collect()
 }
 
@@ -145,11 +175,11 @@ impl Locator {
         }
         let mut tried = Vec::new();
         for (dir, source) in self.candidates(name) {
-            let missing = missing_files(&dir);
+            let missing = missing_files(&dir, name);
             if missing.is_empty() {
                 return read_dir(&dir, name, source).map(Ok);
             }
-            let what = if missing.len() == FILE_NAMES.len() {
+            let what = if missing.len() == name.file_names().len() {
                 "no data set files".to_string()
             } else {
                 format!("missing {}", missing.join(", "))
@@ -166,6 +196,9 @@ impl Locator {
             Err(tried) => tried,
         };
         match self.download_target() {
+            _ if name.files().is_none() => tried.push(format!(
+                "download: not offered for {name}; put its files in a folder as the hint says"
+            )),
             Some(dir) if self.download => {
                 let dir = dir.join(name.as_str());
                 match download::fetch(name, &dir, self.mirrors.as_deref(), self.progress) {
@@ -211,7 +244,7 @@ impl Locator {
         let folders = [dir.join(name.as_str()), dir.to_path_buf()];
         let mut best: Option<(PathBuf, Vec<&'static str>)> = None;
         for folder in folders {
-            let missing = missing_files(&folder);
+            let missing = missing_files(&folder, name);
             if missing.is_empty() {
                 return read_dir(&folder, name, Source::DataDir(folder.clone()));
             }
@@ -219,7 +252,7 @@ impl Locator {
                 best = Some((folder, missing));
             }
         }
-        let (folder, missing) = best.unwrap_or_else(|| (dir.to_path_buf(), FILE_NAMES.to_vec()));
+        let (folder, missing) = best.unwrap_or_else(|| (dir.to_path_buf(), name.file_names()));
         Err(DataError::Incomplete {
             dir: folder,
             dataset: name.to_string(),
@@ -234,6 +267,14 @@ impl Locator {
 }
 
 fn offline_hint(name: DatasetName) -> String {
+    if let Layout::Cifar { folder, .. } = name.layout() {
+        return format!(
+            "Put the files of the binary version ({}), or the {folder}/ folder its \
+             archive extracts to, in a folder and pass it with --data-dir or ${DATA_DIR_ENV} \
+             (or in the cache's {name}/ folder).",
+            name.file_names().join(", ")
+        );
+    }
     let mut hint = format!(
         "Offline routes: put the four files ({}) in a folder and pass it with --data-dir \
          or ${DATA_DIR_ENV}",
@@ -299,12 +340,12 @@ mod tests {
     pub(crate) fn write_fixture(dir: &Path, train: usize, test: usize) {
         std::fs::create_dir_all(dir).expect("temp dir is writable");
         for (count, [img, lbl]) in [(train, [0, 1]), (test, [2, 3])] {
-            let images = Images {
+            let images = Images::grey(
                 count,
-                rows: 4,
-                cols: 3,
-                pixels: (0..count * 12).map(|i| (i % 256) as u8).collect(),
-            };
+                4,
+                3,
+                (0..count * 12).map(|i| (i % 256) as u8).collect(),
+            );
             let labels: Vec<u8> = (0..count).map(|i| (i % 10) as u8).collect();
             let raw_names = FILE_NAMES.map(|f| f.trim_end_matches(".gz"));
             std::fs::write(dir.join(raw_names[img]), encode_images(&images)).expect("write");
@@ -333,7 +374,7 @@ mod tests {
             .load(DatasetName::Mnist)
             .expect("fixture loads");
         assert_eq!((ds.train.len(), ds.test.len()), (7, 3));
-        assert_eq!(ds.image_shape(), Some([4, 3]));
+        assert_eq!(ds.image_shape(), Some([1, 4, 3]));
         assert_eq!(ds.source, Source::DataDir(tmp.path().join("mnist")));
     }
 
@@ -390,6 +431,49 @@ mod tests {
         assert!(
             msg.contains("dataset-fashion-mnist") && msg.contains("fashion-mnist-sample"),
             "{msg}"
+        );
+    }
+
+    #[test]
+    fn cifar_is_read_from_its_archive_folder_or_named_with_what_is_missing() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let root = tmp.path().join("cifar-10").join("cifar-10-batches-bin");
+        std::fs::create_dir_all(&root).expect("mkdir");
+        let record = |label: u8, value: u8| {
+            let mut r = vec![label];
+            r.extend(std::iter::repeat_n(value, crate::cifar::PIXELS));
+            r
+        };
+        for (i, name) in DatasetName::Cifar10.file_names().iter().enumerate() {
+            let bytes = [record(i as u8, 10 * i as u8), record(9, 1)].concat();
+            std::fs::write(root.join(name), bytes).expect("write");
+        }
+        let ds = Locator::only(tmp.path())
+            .load(DatasetName::Cifar10)
+            .expect("reads the archive folder");
+        assert_eq!((ds.train.len(), ds.test.len()), (10, 2));
+        assert_eq!(ds.image_shape(), Some([3, 32, 32]));
+        assert_eq!(ds.train.labels[..4], [0, 9, 1, 9]);
+        assert_eq!(ds.test.labels, [5, 9]);
+        assert_eq!(ds.classes[0], "airplane");
+        let train = ds.train.as_images().expect("images");
+        assert_eq!(train.image(2)[3071], 10, "data_batch_2's first image");
+
+        std::fs::remove_file(root.join("data_batch_3.bin")).expect("rm");
+        let err = Locator::only(tmp.path())
+            .load(DatasetName::Cifar10)
+            .expect_err("a batch missing")
+            .to_string();
+        assert!(err.contains("data_batch_3.bin"), "{err}");
+        let err = places(&tmp.path().join("none"), &tmp.path().join("system"))
+            .load(DatasetName::Cifar100)
+            .expect_err("nowhere")
+            .to_string();
+        assert!(
+            err.contains("train.bin")
+                && err.contains("cifar-100-binary/")
+                && err.contains("not offered"),
+            "{err}"
         );
     }
 

@@ -638,12 +638,7 @@ mod tests {
     fn idx_images_stream_raw_or_gzip_as_unit_pixels() {
         use std::io::Write;
         let dir = tempfile::tempdir().expect("temp dir");
-        let images = crate::Images {
-            count: 3,
-            rows: 2,
-            cols: 2,
-            pixels: (0..12).map(|p| p * 20).collect(),
-        };
+        let images = crate::Images::grey(3, 2, 2, (0..12).map(|p| p * 20).collect());
         let raw = crate::idx::encode_images(&images);
         let plain = dir.path().join("images-idx3-ubyte");
         std::fs::write(&plain, &raw).expect("write");

@@ -47,7 +47,7 @@ mod tests {
             (ds.train.len(), ds.test.len()),
             (super::SAMPLE_TRAIN, super::SAMPLE_TEST)
         );
-        assert_eq!(ds.image_shape(), Some([28, 28]));
+        assert_eq!(ds.image_shape(), Some([1, 28, 28]));
         // Every class is present, roughly balanced.
         let mut counts = [0usize; 10];
         for &l in &ds.train.labels {

@@ -2,7 +2,7 @@
 //! convolution decoder that mirrors it, and a linear code between them.
 
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 
 use crate::{
@@ -95,6 +95,19 @@ pub struct ConvStackConfig {
     /// Activation after every convolution and between transposed convolutions.
     #[config(default = "Activation::Relu")]
     pub activation: Activation,
+    /// Normalisation after every convolution and every inner transposed convolution,
+    /// before the activation; `None` for none (and in configs written before it
+    /// existed).
+    pub norm: Option<Norm>,
+}
+
+/// A normalisation layer in a convolution stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Norm {
+    /// Batch normalisation: batch statistics in training, running averages in
+    /// evaluation.
+    Batch,
 }
 
 /// Strided convolutions from a flattened image to a flattened feature map.
@@ -102,6 +115,8 @@ pub struct ConvStackConfig {
 pub struct ConvEncoder {
     /// The convolutions.
     pub convs: Vec<Conv2d>,
+    /// Batch normalisation after each convolution (none without [`Norm::Batch`]).
+    pub norms: Vec<BatchNorm>,
     #[module(skip)]
     image: [usize; 3],
     #[module(skip)]
@@ -114,6 +129,9 @@ pub struct ConvEncoder {
 pub struct ConvDecoder {
     /// The transposed convolutions.
     pub deconvs: Vec<ConvTranspose2d>,
+    /// Batch normalisation after each transposed convolution but the last (none
+    /// without [`Norm::Batch`]).
+    pub norms: Vec<BatchNorm>,
     #[module(skip)]
     image: [usize; 3],
     #[module(skip)]
@@ -129,8 +147,12 @@ impl ConvEncoder {
         let batch = input.dims()[0];
         let [c, h, w] = self.image;
         let mut x = input.reshape([batch, c, h, w]);
-        for conv in &self.convs {
-            x = self.activation.forward(conv.forward(x)); // [batch, channels_i, h_i, w_i]
+        for (i, conv) in self.convs.iter().enumerate() {
+            x = conv.forward(x); // [batch, channels_i, h_i, w_i]
+            if let Some(norm) = self.norms.get(i) {
+                x = norm.forward(x);
+            }
+            x = self.activation.forward(x);
         }
         x.flatten(1, 3)
     }
@@ -147,6 +169,9 @@ impl ConvDecoder {
         for (i, deconv) in self.deconvs.iter().enumerate() {
             x = deconv.forward(x);
             if i + 1 < n {
+                if let Some(norm) = self.norms.get(i) {
+                    x = norm.forward(x);
+                }
                 x = self.activation.forward(x);
             }
         }
@@ -264,13 +289,28 @@ impl ConvStackConfig {
                     .init(device)
             })
             .collect();
+        let norm = |c: usize| BatchNormConfig::new(c).init(device);
+        let (norms, inner_norms) = if self.norm == Some(Norm::Batch) {
+            (
+                chans[1..].iter().map(|&c| norm(c)).collect(),
+                chans[1..chans.len() - 1]
+                    .iter()
+                    .rev()
+                    .map(|&c| norm(c))
+                    .collect(),
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let encoder = ConvEncoder {
             convs,
+            norms,
             image: self.image,
             activation: self.activation,
         };
         let decoder = ConvDecoder {
             deconvs,
+            norms: inner_norms,
             image: self.image,
             inner: [last, h, w],
             activation: self.activation,
@@ -376,6 +416,70 @@ mod tests {
                 .dims(),
             [2, 225]
         );
+    }
+
+    #[test]
+    fn batch_norm_trains_on_batch_statistics_and_saves_its_running_averages() {
+        let device = Device::ndarray().autodiff();
+        let _seeded = crate::testing::seeded(&device, 7);
+        let normed = || {
+            ConvAutoencoderConfig::new(
+                ConvStackConfig::new([1, 28, 28], vec![8, 16])
+                    .with_norm(Some(Norm::Batch))
+                    .with_activation(Activation::LeakyRelu {
+                        negative_slope: 0.2,
+                    }),
+                16,
+            )
+        };
+        let model = normed().init(&device).expect("valid config");
+        assert_eq!(
+            (model.encoder.norms.len(), model.decoder.norms.len()),
+            (2, 1)
+        );
+        let (model, losses) = train_on_sample(model, &device, 40, 3e-3, None);
+        let (first, last) = first_last(&losses, 3);
+        assert!(
+            last < 0.6 * first,
+            "batch-norm conv AE loss {first} -> {last}"
+        );
+
+        // Evaluation uses the running averages: one image's reconstruction does not
+        // depend on the rest of its batch, and it survives a save and a load.
+        let plain = device.clone().without_autodiff();
+        let model = model.valid();
+        let x = test_images(4, &plain);
+        let alone = model.forward(x.clone().slice(0..1)).reconstruction;
+        let batched = model.forward(x.clone()).reconstruction.slice(0..1);
+        alone
+            .into_data()
+            .assert_approx_eq::<f32>(&batched.into_data(), burn::tensor::Tolerance::default());
+        let loaded = save_load(&model, normed().init(&plain).expect("valid config"));
+        model
+            .forward(x.clone())
+            .reconstruction
+            .into_data()
+            .assert_eq(&loaded.forward(x).reconstruction.into_data(), true);
+        // Negative control: a model saved before the batch statistics moved differs.
+        let fresh = normed().init(&plain).expect("valid config");
+        let moved = model.encoder.norms[0].running_mean.value().into_data();
+        assert_ne!(
+            moved,
+            fresh.encoder.norms[0].running_mean.value().into_data()
+        );
+    }
+
+    #[test]
+    fn configs_written_before_norms_existed_still_read() {
+        let json = r#"{"image": [1, 28, 28], "channels": [8, 16], "kernel": 3, "stride": 2,
+            "padding": 1, "activation": "relu"}"#;
+        let old: ConvStackConfig = serde_json::from_str(json).expect("an old config reads");
+        assert_eq!(old.norm, None);
+        let new = old.with_norm(Some(Norm::Batch));
+        let text = serde_json::to_string(&new).expect("serialises");
+        assert!(text.contains(r#""norm":"batch""#), "{text}");
+        let back: ConvStackConfig = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(back.norm, Some(Norm::Batch));
     }
 
     #[test]

@@ -44,7 +44,9 @@ pub use activation::Activation;
 pub use adversarial::{Aae, AaeConfig, Prior};
 pub use any::{AnyAutoencoder, ModelConfig};
 pub use classifier::Classifier;
-pub use conv::{ConvAutoencoder, ConvAutoencoderConfig, ConvDecoder, ConvEncoder, ConvStackConfig};
+pub use conv::{
+    ConvAutoencoder, ConvAutoencoderConfig, ConvDecoder, ConvEncoder, ConvStackConfig, Norm,
+};
 pub use family::{Family, InputShape, UnknownFamily};
 pub use loss::Reconstruction;
 pub use mlp::{MlpAutoencoder, MlpAutoencoderConfig};

@@ -197,8 +197,7 @@ impl Picture {
             rows.push(y.to_vec());
         }
         let grid = Grid {
-            height: self.shape[0],
-            width: self.shape[1],
+            shape: [1, self.shape[0], self.shape[1]],
             rows,
         };
         grid.save_png(&self.path)?;

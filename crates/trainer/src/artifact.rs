@@ -170,22 +170,17 @@ impl Artifact {
         })
     }
 
-    /// The image shape `[rows, columns]` of the artifact's model (square when its
-    /// input size is a square, else a single row); an error when it was trained on a
-    /// table, which has no images.
-    pub fn image_shape(&self) -> Result<[usize; 2]> {
-        if let DataSpec::Table(table) = &self.config.dataset {
-            bail!(
-                "this draws images, and {} was trained on the table {table}",
-                self.dir.display()
-            );
-        }
+    /// The image shape `[channels, rows, columns]` of the artifact's model (see
+    /// [`DataSpec::image_shape`]); an error when it was trained on a table, which has
+    /// no images.
+    pub fn image_shape(&self) -> Result<[usize; 3]> {
         let features = self.config.model.input_size();
-        let side = (features as f64).sqrt().round() as usize;
-        Ok(if side * side == features {
-            [side, side]
-        } else {
-            [1, features]
+        self.config.dataset.image_shape(features).with_context(|| {
+            format!(
+                "this draws images, and {} was trained on the table {}",
+                self.dir.display(),
+                self.config.dataset
+            )
         })
     }
 

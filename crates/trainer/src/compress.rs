@@ -3,7 +3,7 @@
 //! of the same images.
 
 use ae_analysis::Pca;
-use ae_data::Split;
+use ae_data::{Images, Split};
 use ae_models::{AnyAutoencoder, Autoencoder};
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
@@ -137,7 +137,31 @@ fn jpeg_payload(file: &[u8]) -> usize {
     }
 }
 
-/// Each test image as a baseline JPEG (grayscale) at each quality, decoded again: a
+/// Image `i` of `images` as the interleaved pixels image files hold: grey as it is,
+/// colour planes as RGB triples.
+fn interleaved(images: &Images, i: usize) -> Vec<u8> {
+    let image = images.image(i);
+    if images.channels != 3 {
+        return image.to_vec();
+    }
+    let plane = images.rows * images.cols;
+    (0..plane)
+        .flat_map(|p| [image[p], image[plane + p], image[2 * plane + p]])
+        .collect()
+}
+
+/// Interleaved RGB pixels back to planes (grey pixels stay as they are).
+fn planar(pixels: &[u8], channels: usize) -> Vec<u8> {
+    if channels != 3 {
+        return pixels.to_vec();
+    }
+    (0..3)
+        .flat_map(|c| pixels.iter().skip(c).step_by(3).copied())
+        .collect()
+}
+
+/// Each test image as a baseline JPEG (grey, or YCbCr 4:2:0 for colour, the encoder's
+/// default) at each quality, decoded again: a
 /// `JPEG` point counting whole files and a `JPEG payload` point counting the
 /// entropy-coded data only.
 pub fn jpeg_points(test: &Split, qualities: &[u8]) -> Result<Vec<RdPoint>> {
@@ -151,14 +175,20 @@ pub fn jpeg_points(test: &Split, qualities: &[u8]) -> Result<Vec<RdPoint>> {
             let mut decoded = Vec::with_capacity(clean.len());
             for i in 0..test.len() {
                 let mut out = Vec::new();
+                let colour = if images.channels == 3 {
+                    jpeg_encoder::ColorType::Rgb
+                } else {
+                    jpeg_encoder::ColorType::Luma
+                };
                 jpeg_encoder::Encoder::new(&mut out, quality)
-                    .encode(images.image(i), w, h, jpeg_encoder::ColorType::Luma)
+                    .encode(&interleaved(images, i), w, h, colour)
                     .context("encoding JPEG")?;
                 bytes += out.len();
                 payload += jpeg_payload(&out);
                 let px = jpeg_decoder::Decoder::new(out.as_slice())
                     .decode()
                     .context("decoding JPEG")?;
+                let px = planar(&px, images.channels);
                 decoded.extend(px.iter().map(|&p| f32::from(p) / 255.0));
             }
             let per_image = |b: usize| 8.0 * b as f64 / test.len().max(1) as f64;
@@ -179,7 +209,7 @@ pub fn jpeg_points(test: &Split, qualities: &[u8]) -> Result<Vec<RdPoint>> {
         })
 }
 
-/// Each test image as a grayscale PNG: lossless, so its PSNR is infinite.
+/// Each test image as a grey or RGB PNG: lossless, so its PSNR is infinite.
 pub fn png_point(test: &Split) -> Result<RdPoint> {
     let images = images_of(test)?;
     let mut bytes = 0usize;
@@ -187,11 +217,15 @@ pub fn png_point(test: &Split) -> Result<RdPoint> {
         let mut out = Vec::new();
         {
             let mut encoder = png::Encoder::new(&mut out, images.cols as u32, images.rows as u32);
-            encoder.set_color(png::ColorType::Grayscale);
+            encoder.set_color(if images.channels == 3 {
+                png::ColorType::Rgb
+            } else {
+                png::ColorType::Grayscale
+            });
             encoder.set_compression(png::Compression::High);
             let mut writer = encoder.write_header().context("encoding PNG")?;
             writer
-                .write_image_data(images.image(i))
+                .write_image_data(&interleaved(images, i))
                 .context("encoding PNG")?;
         }
         bytes += out.len();
@@ -282,15 +316,7 @@ mod tests {
     fn codecs_on_a_few_images() {
         let count = 4;
         let pixels: Vec<u8> = (0..count * 64).map(|i| ((i * 37) % 256) as u8).collect();
-        let split = Split::images(
-            Images {
-                count,
-                rows: 8,
-                cols: 8,
-                pixels,
-            },
-            vec![0; count],
-        );
+        let split = Split::images(Images::grey(count, 8, 8, pixels), vec![0; count]);
         let jpeg = jpeg_points(&split, &[20, 95]).expect("encodes");
         assert_eq!(jpeg.len(), 4);
         assert!(jpeg[0].bits_per_image < jpeg[1].bits_per_image);
@@ -308,5 +334,29 @@ mod tests {
         assert!(
             table.contains("quality 20") && table.contains("lossless | ") && table.contains("∞")
         );
+    }
+    #[test]
+    fn colour_images_go_through_the_codecs_in_colour() {
+        // Two 16×16 colour images: a red-to-blue ramp across, green down.
+        let plane = |f: &dyn Fn(usize, usize) -> u8| {
+            (0..256).map(|p| f(p / 16, p % 16)).collect::<Vec<u8>>()
+        };
+        let image = [
+            plane(&|_, x| (x * 16) as u8),
+            plane(&|y, _| (y * 16) as u8),
+            plane(&|_, x| 255 - (x * 16) as u8),
+        ]
+        .concat();
+        let mut images = Images::empty([3, 16, 16]);
+        images.pixels = [image.clone(), image.clone()].concat();
+        images.count = 2;
+        assert_eq!(interleaved(&images, 0)[..6], [0, 0, 255, 16, 0, 239]);
+        assert_eq!(planar(&interleaved(&images, 1), 3), image);
+        let split = Split::images(images, vec![0, 0]);
+        let jpeg = jpeg_points(&split, &[95]).expect("encodes");
+        // Planes compared with planes: a high quality keeps the ramps close.
+        assert!(jpeg[0].psnr_db > 30.0, "{jpeg:?}");
+        let png = png_point(&split).expect("encodes");
+        assert!(png.bits_per_image > 0.0);
     }
 }

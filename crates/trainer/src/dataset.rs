@@ -26,7 +26,11 @@ pub fn images_of(split: &Split) -> Result<&Images> {
 /// The shape of one sample of `data`, as the models see it.
 pub fn input_shape(data: &Dataset) -> InputShape {
     match data.image_shape() {
-        Some([height, width]) => InputShape::grey(height, width),
+        Some([channels, height, width]) => InputShape::Image {
+            channels,
+            height,
+            width,
+        },
         None => InputShape::Vector {
             features: data.features(),
         },

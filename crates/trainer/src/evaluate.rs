@@ -17,8 +17,8 @@ pub struct EvalReport {
     pub mse_per_pixel: f64,
     /// Sum of squared errors over an image's pixels, averaged over images.
     pub sq_error_per_image: f64,
-    /// `10 log10(1 / mse_per_pixel)`: the PSNR of the whole split, peak value 1
-    /// (images only).
+    /// `10 log10(1 / mse_per_pixel)`: the PSNR of the whole split, peak value 1, the
+    /// mean over every value of every plane for colour images (images only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub psnr_db: Option<f64>,
     /// The model's training loss on the split, averaged over images.
@@ -30,7 +30,8 @@ pub struct EvalReport {
     #[serde(default)]
     pub code_std: Vec<f64>,
     /// Structural similarity of each reconstruction to its image, averaged (11×11
-    /// Gaussian window, σ = 1.5, the reference constants); `None` for a table.
+    /// Gaussian window, σ = 1.5, the reference constants; a colour image's is the mean
+    /// over its three planes); `None` for a table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssim: Option<f64>,
     /// k-nearest-neighbour accuracy of the codes, when asked for.
@@ -234,9 +235,9 @@ pub fn evaluate<M: Autoencoder>(
             .zip(&clean)
             .map(|(r, c)| f64::from(r - c).powi(2))
             .sum::<f64>();
-        if let Some([rows, cols]) = shape {
+        if let Some(shape) = shape {
             for (r, c) in recon.chunks(pixels.max(1)).zip(clean.chunks(pixels.max(1))) {
-                ssim_sum += ae_analysis::ssim(c, r, rows, cols).unwrap_or(f64::NAN);
+                ssim_sum += ae_analysis::ssim_planes(c, r, shape).unwrap_or(f64::NAN);
             }
         }
         loss_sum += out.loss.into_scalar::<f32>() as f64 * chunk.len() as f64;

@@ -166,15 +166,7 @@ mod tests {
 
     #[test]
     fn labelled_subsets_are_balanced_and_checked() {
-        let split = Split::images(
-            Images {
-                count: 7,
-                rows: 1,
-                cols: 1,
-                pixels: vec![0; 7],
-            },
-            vec![0, 0, 1, 0, 1, 1, 0],
-        );
+        let split = Split::images(Images::grey(7, 1, 1, vec![0; 7]), vec![0, 0, 1, 0, 1, 1, 0]);
         assert_eq!(
             labelled_subset(&split, 4).expect("2 per class"),
             vec![0, 1, 2, 4]

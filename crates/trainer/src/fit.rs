@@ -380,7 +380,7 @@ fn finish(run: &Run<'_>, model: AnyAutoencoder) -> Result<Outcome> {
 pub fn reconstruction_grid<M: Autoencoder>(
     model: &M,
     split: &Split,
-    shape: [usize; 2],
+    shape: [usize; 3],
     device: &Device,
 ) -> Grid {
     let indices: Vec<usize> = (0..split.len().min(16)).collect();
@@ -389,30 +389,20 @@ pub fn reconstruction_grid<M: Autoencoder>(
     let rows = [x, recon]
         .into_iter()
         .map(|t| {
-            let size = shape[0] * shape[1];
+            let size = shape.iter().product::<usize>().max(1);
             let values = t.into_data().try_into_vec::<f32>().unwrap_or_default();
             values.chunks(size).map(<[f32]>::to_vec).collect()
         })
         .collect();
-    Grid {
-        height: shape[0],
-        width: shape[1],
-        rows,
-    }
+    Grid { shape, rows }
 }
 
 /// An 8 × 8 grid of images decoded from the prior, for the generative families.
-pub fn sample_grid(model: &AnyAutoencoder, shape: [usize; 2], device: &Device) -> Option<Grid> {
-    let size = shape[0] * shape[1];
+pub fn sample_grid(model: &AnyAutoencoder, shape: [usize; 3], device: &Device) -> Option<Grid> {
     let values = model
         .sample(64, device)?
         .into_data()
         .try_into_vec::<f32>()
         .ok()?;
-    let images: Vec<Vec<f32>> = values.chunks(size).map(<[f32]>::to_vec).collect();
-    Some(Grid {
-        height: shape[0],
-        width: shape[1],
-        rows: images.chunks(8).map(<[Vec<f32>]>::to_vec).collect(),
-    })
+    Some(Grid::of(shape, &values, 8))
 }

@@ -83,8 +83,7 @@ pub fn denoise(
     let count = (split.len() * pixels).max(1) as f64;
     let psnr = |sq: f64| ae_analysis::psnr(sq / count, 1.0);
     let grid = Grid {
-        height: images.rows,
-        width: images.cols,
+        shape: images.shape(),
         rows: rows.to_vec(),
     };
     Ok((
@@ -146,8 +145,7 @@ pub fn interpolate(
         rows.push(row);
     }
     Ok(Grid {
-        height: images.rows,
-        width: images.cols,
+        shape: images.shape(),
         rows,
     })
 }
@@ -158,7 +156,7 @@ pub fn sample(
     model: &AnyAutoencoder,
     n: usize,
     per_row: usize,
-    shape: [usize; 2],
+    shape: [usize; 3],
     device: &Device,
 ) -> Result<Grid> {
     let Some(images) = model.sample(n, device) else {
@@ -171,13 +169,5 @@ pub fn sample(
         .into_data()
         .try_into_vec_as::<f32>()
         .unwrap_or_default();
-    let images: Vec<Vec<f32>> = values
-        .chunks(shape[0] * shape[1])
-        .map(<[f32]>::to_vec)
-        .collect();
-    Ok(Grid {
-        height: shape[0],
-        width: shape[1],
-        rows: images.chunks(per_row.max(1)).map(<[_]>::to_vec).collect(),
-    })
+    Ok(Grid::of(shape, &values, per_row))
 }

@@ -93,7 +93,7 @@ pub fn manifold(
     model: &AnyAutoencoder,
     latent: usize,
     side: usize,
-    shape: [usize; 2],
+    shape: [usize; 3],
     device: &Device,
 ) -> Result<Grid> {
     if !model.can_sample() || latent != 2 {
@@ -122,13 +122,7 @@ pub fn manifold(
         .into_data()
         .try_into_vec_as::<f32>()
         .unwrap_or_default();
-    let pixels = shape[0] * shape[1];
-    let images: Vec<Vec<f32>> = images.chunks(pixels).map(<[f32]>::to_vec).collect();
-    Ok(Grid {
-        height: shape[0],
-        width: shape[1],
-        rows: images.chunks(side).map(<[_]>::to_vec).collect(),
-    })
+    Ok(Grid::of(shape, &images, side))
 }
 
 /// The generative families' names, comma-separated.
@@ -196,7 +190,7 @@ pub enum Units<'a> {
 /// The filters of `units` of the model's first fully connected layer (the weights
 /// into each unit, shown as an image, each scaled to its own range); an error for
 /// models whose first layer is a convolution.
-pub fn filters(model: &AnyAutoencoder, units: Units<'_>, shape: [usize; 2]) -> Result<Grid> {
+pub fn filters(model: &AnyAutoencoder, units: Units<'_>, shape: [usize; 3]) -> Result<Grid> {
     let Some(layer) = model.first_dense_layer() else {
         bail!(
             "filters shows a fully connected first layer; this model's first layer is a convolution"
@@ -204,7 +198,7 @@ pub fn filters(model: &AnyAutoencoder, units: Units<'_>, shape: [usize; 2]) -> R
     };
     // burn's Linear weight is [inputs, units]: column j holds unit j's filter.
     let [inputs, width] = layer.weight.dims();
-    if inputs != shape[0] * shape[1] {
+    if inputs != shape.iter().product::<usize>() {
         bail!("the first layer has {inputs} inputs, not the {shape:?} pixels of an image");
     }
     let w = layer
@@ -232,8 +226,7 @@ pub fn filters(model: &AnyAutoencoder, units: Units<'_>, shape: [usize; 2]) -> R
         .collect();
     let per_row = (images.len() as f64).sqrt().ceil().max(1.0) as usize;
     Ok(Grid {
-        height: shape[0],
-        width: shape[1],
+        shape,
         rows: images.chunks(per_row).map(<[_]>::to_vec).collect(),
     })
 }
@@ -286,17 +279,17 @@ mod tests {
                 .init(&device)
                 .expect("valid")
         };
-        let grid = manifold(&vae(2), 2, 3, [28, 28], &device).expect("2-d VAE");
+        let grid = manifold(&vae(2), 2, 3, [1, 28, 28], &device).expect("2-d VAE");
         assert_eq!(grid.rows.len(), 3);
         assert!(grid.rows.iter().all(|r| r.len() == 3 && r[0].len() == 784));
-        let err = manifold(&vae(5), 5, 3, [28, 28], &device).expect_err("5-d");
+        let err = manifold(&vae(5), 5, 3, [1, 28, 28], &device).expect_err("5-d");
         assert!(err.to_string().contains("2-d code"), "{err}");
         let mlp = ae_models::ModelConfig::Mlp(ae_models::MlpAutoencoderConfig::new(784, vec![], 2))
             .init(&device)
             .expect("valid");
-        assert!(manifold(&mlp, 2, 3, [28, 28], &device).is_err());
+        assert!(manifold(&mlp, 2, 3, [1, 28, 28], &device).is_err());
         // Filters: one image per first-layer unit, each spanning [0, 1].
-        let grid = filters(&vae(2), Units::First(100), [28, 28]).expect("linear first layer");
+        let grid = filters(&vae(2), Units::First(100), [1, 28, 28]).expect("linear first layer");
         let all: Vec<&Vec<f32>> = grid.rows.iter().flatten().collect();
         assert_eq!(all.len(), 16);
         assert!(all.iter().all(|f| {
@@ -310,12 +303,12 @@ mod tests {
         ))
         .init(&device)
         .expect("valid");
-        assert!(filters(&conv, Units::First(4), [28, 28]).is_err());
+        assert!(filters(&conv, Units::First(4), [1, 28, 28]).is_err());
         assert!(
-            filters(&vae(2), Units::These(&[3, 16]), [28, 28]).is_err(),
+            filters(&vae(2), Units::These(&[3, 16]), [1, 28, 28]).is_err(),
             "16 units"
         );
-        let two = filters(&vae(2), Units::These(&[5, 1]), [28, 28]).expect("two units");
+        let two = filters(&vae(2), Units::These(&[5, 1]), [1, 28, 28]).expect("two units");
         assert_eq!(two.rows.iter().flatten().count(), 2);
     }
 

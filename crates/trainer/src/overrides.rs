@@ -69,10 +69,12 @@ fn set<T: Clone>(slot: &mut T, value: &Option<T>) {
     }
 }
 
+mod images;
 mod model;
 mod run;
 mod table;
 
+pub use images::ImageOverrides;
 pub use model::ModelOverrides;
 pub use run::{RunOverrides, resume};
 pub use table::TableOverrides;

@@ -82,11 +82,17 @@ impl ModuleVisitor for Collector {
 /// each module entered), and whether it is a linear layer's weight, which PyTorch
 /// keeps transposed.
 fn pytorch_name(path: &[(String, String)]) -> (String, bool) {
-    // The enum of families is no module of PyTorch's: its level is left out.
+    // The enum of families is no module of PyTorch's: its level is left out. Batch
+    // norm's scale and shift are `weight` and `bias` in PyTorch (`gamma` and `beta` in
+    // burn); its running averages have the same names in both.
     let name = path
         .iter()
         .filter(|(_, kind)| !kind.starts_with("Enum:"))
-        .map(|(name, _)| name.as_str())
+        .map(|(name, kind)| match (name.as_str(), kind.as_str()) {
+            ("gamma", "Struct:BatchNorm") => "weight",
+            ("beta", "Struct:BatchNorm") => "bias",
+            (name, _) => name,
+        })
         .collect::<Vec<_>>()
         .join(".");
     let in_linear = path
@@ -350,6 +356,44 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("extra.weight: no parameter"), "{err}");
+    }
+
+    #[test]
+    #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+    fn batch_norm_leaves_with_pytorch_names_and_its_running_averages() {
+        use ae_models::{ConvAutoencoderConfig, ConvStackConfig, ModelConfig, Norm};
+        let device = Device::ndarray();
+        let stack = ConvStackConfig::new([3, 8, 8], vec![4, 6]).with_norm(Some(Norm::Batch));
+        let config = ModelConfig::Conv(ConvAutoencoderConfig::new(stack, 3));
+        let model = config.init(&device).expect("valid");
+        let dict = state_dict(&model);
+        let names: Vec<&str> = dict.iter().map(|t| t.name.as_str()).collect();
+        for name in [
+            "encoder.convs.0.weight",
+            "encoder.norms.0.weight",
+            "encoder.norms.0.bias",
+            "encoder.norms.0.running_mean",
+            "encoder.norms.1.running_var",
+            "decoder.norms.0.weight",
+        ] {
+            assert!(names.contains(&name), "{name} not in {names:?}");
+        }
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.contains("gamma") || n.contains("training")),
+            "{names:?}"
+        );
+        let var = dict
+            .iter()
+            .find(|t| t.name == "encoder.norms.1.running_var")
+            .expect("there");
+        assert_eq!((var.shape.clone(), var.values[0]), (vec![6], 1.0));
+        let fresh = config.init(&device).expect("valid");
+        assert_eq!(
+            state_dict(&load_state_dict(fresh, &dict).expect("fits")),
+            dict
+        );
     }
 
     #[test]

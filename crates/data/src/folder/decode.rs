@@ -1,9 +1,37 @@
-//! Decoding PNG and JPEG files to grey pixels, and resizing them.
+//! Decoding PNG and JPEG files to grey or RGB planes, and resizing them.
 
 use std::io::{BufReader, Read};
 use std::path::Path;
 
 use crate::DataError;
+use crate::folder::Colour;
+
+/// A decoded image: `channels` planes of `height × width` bytes, one after another.
+pub struct Decoded {
+    /// Columns.
+    pub width: usize,
+    /// Rows.
+    pub height: usize,
+    /// The planes.
+    pub planes: Vec<u8>,
+}
+
+/// Interleaved pixels of `step` bytes (grey, grey+alpha, RGB or RGBA), as planes of
+/// `colour`: luma for grey, grey copied to every plane for RGB, alpha dropped.
+fn to_planes(pixels: impl Iterator<Item = [u8; 3]>, count: usize, colour: Colour) -> Vec<u8> {
+    match colour {
+        Colour::Grey => pixels.map(|[r, g, b]| luma(r, g, b)).collect(),
+        Colour::Rgb => {
+            let mut planes = vec![0u8; 3 * count];
+            for (i, [r, g, b]) in pixels.enumerate().take(count) {
+                planes[i] = r;
+                planes[count + i] = g;
+                planes[2 * count + i] = b;
+            }
+            planes
+        }
+    }
+}
 
 /// The most pixels an image may declare (Pillow's default limit, 89,478,485): a larger
 /// header is refused before anything is decoded, as a decompression bomb.
@@ -16,7 +44,7 @@ fn bad(path: &Path, message: impl Into<String>) -> DataError {
     }
 }
 
-/// BT.601 luma of an RGB pixel, rounded.
+/// BT.601 luma of an RGB pixel, rounded (a grey pixel stays itself).
 fn luma(r: u8, g: u8, b: u8) -> u8 {
     ((299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b) + 500) / 1000) as u8
 }
@@ -36,8 +64,8 @@ fn check_size(path: &Path, width: usize, height: usize) -> Result<(), DataError>
 }
 
 /// Decodes the PNG or JPEG file `path` (told by its first bytes, which must agree with
-/// its name) to grey pixels: `(width, height, pixels)`.
-pub fn decode_grey(path: &Path) -> Result<(usize, usize, Vec<u8>), DataError> {
+/// its name) to planes of `colour`.
+pub fn decode(path: &Path, colour: Colour) -> Result<Decoded, DataError> {
     let file = std::fs::File::open(path).map_err(|source| DataError::Io {
         path: path.to_path_buf(),
         source,
@@ -55,8 +83,8 @@ pub fn decode_grey(path: &Path) -> Result<(usize, usize, Vec<u8>), DataError> {
     let bytes_read = magic[..n].to_vec();
     let chained = std::io::Cursor::new(bytes_read).chain(reader);
     match (is_png, is_jpeg, named_png) {
-        (true, _, true) => decode_png(path, chained),
-        (_, true, false) => decode_jpeg(path, chained),
+        (true, _, true) => decode_png(path, chained, colour),
+        (_, true, false) => decode_jpeg(path, chained, colour),
         (true, _, false) => Err(bad(path, "named .jpg/.jpeg but is a PNG file: rename it")),
         (_, true, true) => Err(bad(path, "named .png but is a JPEG file: rename it")),
         _ => Err(bad(
@@ -69,7 +97,7 @@ pub fn decode_grey(path: &Path) -> Result<(usize, usize, Vec<u8>), DataError> {
     }
 }
 
-fn decode_png(path: &Path, reader: impl Read) -> Result<(usize, usize, Vec<u8>), DataError> {
+fn decode_png(path: &Path, reader: impl Read, colour: Colour) -> Result<Decoded, DataError> {
     let mut bytes = Vec::new();
     let mut reader = reader;
     reader
@@ -111,19 +139,23 @@ fn decode_png(path: &Path, reader: impl Read) -> Result<(usize, usize, Vec<u8>),
         }
     };
     let line = frame.line_size;
-    let mut grey = Vec::with_capacity(width * height);
-    for row in buf.chunks(line).take(height) {
-        for px in row.chunks(channels).take(width) {
-            grey.push(match channels {
-                1 | 2 => px[0],
-                _ => luma(px[0], px[1], px[2]),
-            });
-        }
-    }
-    Ok((width, height, grey))
+    let pixels = buf
+        .chunks(line)
+        .take(height)
+        .flat_map(|row| row.chunks(channels).take(width))
+        .map(|px| match channels {
+            1 | 2 => [px[0]; 3],
+            _ => [px[0], px[1], px[2]],
+        });
+    let planes = to_planes(pixels, width * height, colour);
+    Ok(Decoded {
+        width,
+        height,
+        planes,
+    })
 }
 
-fn decode_jpeg(path: &Path, reader: impl Read) -> Result<(usize, usize, Vec<u8>), DataError> {
+fn decode_jpeg(path: &Path, reader: impl Read, colour: Colour) -> Result<Decoded, DataError> {
     let mut decoder = jpeg_decoder::Decoder::new(BufReader::new(reader));
     decoder
         .read_info()
@@ -136,29 +168,34 @@ fn decode_jpeg(path: &Path, reader: impl Read) -> Result<(usize, usize, Vec<u8>)
     let pixels = decoder
         .decode()
         .map_err(|e| bad(path, format!("the JPEG is corrupt or cut short: {e}")))?;
-    let grey: Vec<u8> = match info.pixel_format {
-        jpeg_decoder::PixelFormat::L8 => pixels,
-        jpeg_decoder::PixelFormat::L16 => pixels.chunks(2).map(|p| p[0]).collect(),
-        jpeg_decoder::PixelFormat::RGB24 => {
-            pixels.chunks(3).map(|p| luma(p[0], p[1], p[2])).collect()
-        }
-        jpeg_decoder::PixelFormat::CMYK32 => pixels
-            .chunks(4)
-            .map(|p| {
-                // Adobe's inverted CMYK, as jpeg-decoder hands it out: RGB = C·K etc.
-                let k = u32::from(p[3]);
-                let c = |v: u8| ((u32::from(v) * k + 127) / 255) as u8;
-                luma(c(p[0]), c(p[1]), c(p[2]))
-            })
-            .collect(),
+    let step = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => 1,
+        jpeg_decoder::PixelFormat::L16 => 2,
+        jpeg_decoder::PixelFormat::RGB24 => 3,
+        jpeg_decoder::PixelFormat::CMYK32 => 4,
     };
-    if grey.len() != width * height {
+    if pixels.len() != width * height * step {
         return Err(bad(
             path,
             "the JPEG decoded to fewer pixels than it declares",
         ));
     }
-    Ok((width, height, grey))
+    let rgb = pixels.chunks(step).map(|p| match step {
+        1 | 2 => [p[0]; 3],
+        3 => [p[0], p[1], p[2]],
+        _ => {
+            // Adobe's inverted CMYK, as jpeg-decoder hands it out: R = C·K etc.
+            let k = u32::from(p[3]);
+            let c = |v: u8| ((u32::from(v) * k + 127) / 255) as u8;
+            [c(p[0]), c(p[1]), c(p[2])]
+        }
+    });
+    let planes = to_planes(rgb, width * height, colour);
+    Ok(Decoded {
+        width,
+        height,
+        planes,
+    })
 }
 
 /// One axis of a resampling: for each output position, the source indices and their
@@ -197,6 +234,17 @@ fn weights(src: usize, dst: usize, scale: f64, offset: f64) -> Vec<Vec<(usize, f
             taps.iter_mut().for_each(|t| t.1 /= total);
             taps
         })
+        .collect()
+}
+
+/// Every plane of `image` scaled to cover `out_w × out_h` and centre-cropped to it (see
+/// [`resize_cover`]).
+pub fn resize_planes(image: &Decoded, out_w: usize, out_h: usize) -> Vec<u8> {
+    let plane = image.width * image.height;
+    image
+        .planes
+        .chunks(plane.max(1))
+        .flat_map(|p| resize_cover(p, image.width, image.height, out_w, out_h))
         .collect()
 }
 

@@ -6,6 +6,10 @@
 //! - `DIR` alone: a share of its images ([`FolderSpec::test_fraction`]) held out for
 //!   testing, chosen by a permutation seeded with [`FolderSpec::split_seed`].
 //!
+//! The test images are in the order of their files; the training images in a seeded
+//! random order (the same on every machine), so that a run's first images and its
+//! validation share mix the classes.
+//!
 //! In each, images in class subfolders (at any depth below them) take the subfolder's
 //! name as their label (the ImageFolder convention: classes numbered in sorted name
 //! order), images directly in
@@ -14,24 +18,33 @@
 //! whose names do not end in `.png`, `.jpg` or `.jpeg` (any case) are not images and
 //! are left out, as are hidden files.
 //!
-//! Every image becomes grey: colour is converted by ITU-R BT.601 luma
-//! (`0.299 R + 0.587 G + 0.114 B`, as Pillow's `convert("L")`), alpha is dropped, 16-bit
-//! samples keep their high byte. Without [`FolderSpec::image_size`] every image must
+//! Every image becomes grey or RGB, as [`FolderSpec::colour`] says: for grey, colour
+//! is converted by ITU-R BT.601 luma (`0.299 R + 0.587 G + 0.114 B`, as Pillow's
+//! `convert("L")`); for RGB, a grey image has its value in all three planes (as
+//! Pillow's `convert("RGB")`), so a folder may mix the two; CMYK JPEGs are converted
+//! to RGB. Alpha is dropped, 16-bit samples keep their high byte. An image is held as
+//! its planes one after another (`[channels, height, width]`). Without [`FolderSpec::image_size`] every image must
 //! have the first one's size; with it each is scaled by the factor that makes it cover
 //! the size (area averaging when shrinking, as OpenCV's `INTER_AREA`, so that every
 //! source pixel counts; bilinear when enlarging) and centre-cropped to it, as
 //! torchvision's `Resize(min side)` followed by `CenterCrop`. An image whose header declares more than [`MAX_PIXELS`] pixels is
 //! refused before it is decoded; a file that does not decode is an error naming it, or
 //! with [`FolderSpec::skip_bad`] left out and listed.
+//!
+//! With [`FolderSpec::patches`], every image (after any resize) is cut into square
+//! patches, each a sample with its image's label: photographs of any sizes become a
+//! data set of small images. The held-out share is then drawn among the patches.
 
 mod decode;
+mod options;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::{DataError, Images};
-pub use decode::{MAX_PIXELS, decode_grey, resize_cover};
+pub use decode::{Decoded, MAX_PIXELS, decode, resize_cover, resize_planes};
+pub use options::{Colour, Patches, parse_image_size};
 
 /// A folder of images as a data set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,6 +57,12 @@ pub struct FolderSpec {
     /// Every image resized and centre-cropped to `[height, width]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_size: Option<[usize; 2]>,
+    /// Grey (one plane) or RGB (three).
+    #[serde(default)]
+    pub colour: Colour,
+    /// Every image (after any resize) cut into square patches, each one sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patches: Option<Patches>,
     /// Without a test folder or `test/`, the share of the images held out for testing.
     #[serde(default = "default_test_fraction")]
     pub test_fraction: f64,
@@ -164,29 +183,55 @@ fn list(dir: &Path) -> Result<Listed, DataError> {
     }
 }
 
-/// Decodes `files` into one buffer of grey images of one size; returns the images
-/// and the indices of the files left out (with `skip_bad`) with their errors.
-fn decode_all(
-    files: &[PathBuf],
-    size: Option<[usize; 2]>,
-    skip_bad: bool,
-) -> Result<(Images, Vec<(usize, DataError)>), DataError> {
+/// The images decoded from a list of files: the samples, the file each came from (a
+/// file gives several with patches), and the files left out (with `skip_bad`) with
+/// their errors.
+struct Samples {
+    images: Images,
+    sources: Vec<usize>,
+    skipped: Vec<(usize, DataError)>,
+}
+
+/// Decodes `files` into one buffer of images of one size and colour: the size of
+/// `expect` (and the file that has it) when given, else the first file's.
+fn decode_all<'a>(
+    spec: &FolderSpec,
+    files: &'a [PathBuf],
+    expect: Option<([usize; 2], &'a Path)>,
+) -> Result<Samples, DataError> {
+    let channels = spec.colour.channels();
     let mut pixels = Vec::new();
-    let mut shape: Option<([usize; 2], &Path)> = size.map(|s| (s, Path::new("--image-size")));
-    let mut skipped = Vec::new();
+    let mut shape = expect;
+    let (mut skipped, mut sources) = (Vec::new(), Vec::new());
     for (i, file) in files.iter().enumerate() {
-        let decoded = decode_grey(file).map(|(w, h, grey)| match size {
-            Some([rows, cols]) => ([rows, cols], resize_cover(&grey, w, h, cols, rows)),
-            None => ([h, w], grey),
+        let decoded = decode(file, spec.colour).map(|image| match spec.image_size {
+            Some([rows, cols]) => ([rows, cols], resize_planes(&image, cols, rows)),
+            None => ([image.height, image.width], image.planes),
         });
-        let (dims, grey) = match decoded {
+        let (dims, planes) = match decoded {
             Ok(d) => d,
-            Err(e) if skip_bad => {
+            Err(e) if spec.skip_bad => {
                 skipped.push((i, e));
                 continue;
             }
             Err(e) => return Err(e),
         };
+        if let Some(patches) = spec.patches {
+            let cut = patches.cut(&planes, [channels, dims[0], dims[1]]);
+            let each = channels * patches.size * patches.size;
+            if cut.is_empty() {
+                return Err(folder_error(
+                    file,
+                    format!(
+                        "{}×{} pixels (height×width): too small for one {}×{} patch",
+                        dims[0], dims[1], patches.size, patches.size
+                    ),
+                ));
+            }
+            sources.extend(std::iter::repeat_n(i, cut.len() / each));
+            pixels.extend_from_slice(&cut);
+            continue;
+        }
         match shape {
             None => shape = Some((dims, file.as_path())),
             Some((want, first)) if want != dims => {
@@ -205,22 +250,33 @@ fn decode_all(
             }
             Some(_) => {}
         }
-        pixels.extend_from_slice(&grey);
+        sources.push(i);
+        pixels.extend_from_slice(&planes);
     }
-    let [rows, cols] = shape.map(|(s, _)| s).unwrap_or([0, 0]);
-    let count = pixels.len().checked_div(rows * cols).unwrap_or(0);
-    Ok((
-        Images {
-            count,
-            rows,
-            cols,
-            pixels,
-        },
+    let [rows, cols] = match spec.patches {
+        Some(p) => [p.size, p.size],
+        None => shape.map(|(s, _)| s).unwrap_or([0, 0]),
+    };
+    let mut images = Images::empty([channels, rows, cols]);
+    images.count = sources.len();
+    images.pixels = pixels;
+    Ok(Samples {
+        images,
+        sources,
         skipped,
-    ))
+    })
 }
 
-/// SplitMix64, for the held-out images.
+/// The first file of `listed`, for messages.
+fn listed_first(listed: &Listed) -> Option<&Path> {
+    listed.files.first().map(PathBuf::as_path)
+}
+
+/// Mixed into the split seed for the training order, so that it differs from the
+/// held-out draw.
+const TRAIN_ORDER_SEED: u64 = 0x7261_696e;
+
+/// SplitMix64, for the held-out images and the training order.
 fn permutation(n: usize, seed: u64) -> Vec<usize> {
     let mut state = seed;
     let mut next = || {
@@ -256,17 +312,8 @@ pub struct LoadedFolder {
 /// The images of `part` at `indices`, in that order.
 fn select(part: &Part, indices: &[usize]) -> Part {
     let (images, labels) = part;
-    let mut pixels = Vec::with_capacity(indices.len() * images.pixels_per_image());
-    for &i in indices {
-        pixels.extend_from_slice(images.image(i));
-    }
     (
-        Images {
-            count: indices.len(),
-            rows: images.rows,
-            cols: images.cols,
-            pixels,
-        },
+        images.select(indices),
         indices.iter().map(|&i| labels[i]).collect(),
     )
 }
@@ -279,6 +326,8 @@ impl FolderSpec {
             folder: folder.into(),
             test_folder: None,
             image_size: None,
+            colour: Colour::Grey,
+            patches: None,
             test_fraction: default_test_fraction(),
             split_seed: 0,
             skip_bad: false,
@@ -346,23 +395,27 @@ impl FolderSpec {
         }
         let number = |l: &String| classes.iter().position(|c| c == l).unwrap_or(0) as u8;
         let mut skipped = Vec::new();
-        let mut decode = |listed: &Listed, size: Option<[usize; 2]>| -> Result<Part, DataError> {
-            let (images, bad) = decode_all(&listed.files, size, self.skip_bad)?;
-            let mut labels: Vec<u8> = listed.labels.iter().map(number).collect();
-            for (i, _) in bad.iter().rev() {
-                labels.remove(*i);
-            }
+        let mut decode = |listed: &Listed, expect| -> Result<Part, DataError> {
+            let decoded = decode_all(self, &listed.files, expect)?;
+            let labels = decoded
+                .sources
+                .iter()
+                .map(|&i| number(&listed.labels[i]))
+                .collect();
             skipped.extend(
-                bad.into_iter()
+                decoded
+                    .skipped
+                    .into_iter()
                     .map(|(i, e)| (listed.files[i].clone(), e.to_string())),
             );
-            Ok((images, labels))
+            Ok((decoded.images, labels))
         };
-        let train_part = decode(&train, self.image_size)?;
+        let train_part = decode(&train, None)?;
         if train_part.0.count == 0 {
             return Err(folder_error(&train_dir, "no image decoded"));
         }
-        let size = Some([train_part.0.rows, train_part.0.cols]);
+        let first = listed_first(&train);
+        let size = first.map(|f| ([train_part.0.rows, train_part.0.cols], f));
         let (train_part, test_part) = match &test {
             Some(test) => {
                 let t = decode(test, size)?;
@@ -370,6 +423,11 @@ impl FolderSpec {
             }
             None => self.hold_out(&train_part, &train_dir)?,
         };
+        // Files are listed class by class; in training order they are mixed, so that
+        // the first samples (`--limit`) and the last (the validation share) are not
+        // one class. The order is a permutation seeded like the held-out share.
+        let order = permutation(train_part.0.count, self.split_seed ^ TRAIN_ORDER_SEED);
+        let train_part = select(&train_part, &order);
         let classes = if classes.iter().all(String::is_empty) {
             vec!["unlabelled".to_string()]
         } else {

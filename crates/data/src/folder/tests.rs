@@ -38,14 +38,26 @@ fn class_folders_give_sorted_labels_and_train_test_splits() {
     std::fs::write(root.join("train/shoe/.hidden.png"), "hidden").expect("write");
     let loaded = FolderSpec::new(root).load().expect("loads");
     assert_eq!(loaded.classes, ["bag", "shoe"]);
-    // Sorted by path: bag/x, shoe/a, shoe/b.
-    assert_eq!(loaded.train.1, [0, 1, 1]);
-    let pixels = &loaded.train.0.pixels;
-    assert_eq!(
-        pixels.iter().step_by(6).copied().collect::<Vec<_>>(),
-        [30, 20, 10]
-    );
+    // Listed by path (bag/x, shoe/a, shoe/b), each with its label; training in a
+    // seeded order.
+    let mut pairs: Vec<(u8, u8)> = (0..3)
+        .map(|i| (loaded.train.0.image(i)[0], loaded.train.1[i]))
+        .collect();
+    pairs.sort_unstable();
+    assert_eq!(pairs, [(10, 1), (20, 1), (30, 0)]);
+    // The test images in the order of their files.
     assert_eq!(loaded.test.1, [0, 1]);
+    assert_eq!(
+        loaded
+            .test
+            .0
+            .pixels
+            .iter()
+            .step_by(6)
+            .copied()
+            .collect::<Vec<_>>(),
+        [40, 50]
+    );
     assert_eq!([loaded.train.0.rows, loaded.train.0.cols], [3, 2]);
     assert!(loaded.skipped.is_empty());
 
@@ -84,6 +96,23 @@ fn a_flat_folder_is_unlabelled_and_held_out_by_seed() {
         ..spec.clone()
     };
     assert_ne!(firsts(&other.load().expect("loads")), firsts(&a));
+    // The training images come in a seeded order: the same on every load, not the
+    // order of the files, and every one of them once.
+    let order = |d: &LoadedFolder| {
+        d.train
+            .0
+            .pixels
+            .iter()
+            .step_by(6)
+            .copied()
+            .collect::<Vec<u8>>()
+    };
+    assert_eq!(order(&a), order(&b));
+    let mut sorted = order(&a);
+    sorted.sort_unstable();
+    assert_ne!(order(&a), sorted, "mixed, not in file order");
+    sorted.dedup();
+    assert_eq!(sorted.len(), 7);
 
     // Images both directly and in subfolders: refused.
     grey_png(&dir.path().join("cls/x.png"), 1);
@@ -133,7 +162,109 @@ fn colour_is_made_grey_and_sizes_are_resized_or_refused() {
     assert_eq!([data.train.0.rows, data.train.0.cols], [2, 2]);
     // A uniform image stays uniform through the resize and crop.
     let images = &data.train.0;
-    assert_eq!(images.image(0), [9, 9, 9, 9]);
+    assert!((0..images.count).any(|i| images.image(i) == [9, 9, 9, 9]));
+}
+
+#[test]
+fn rgb_keeps_three_planes_and_grey_images_fill_all_three() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    // Two pixels: red-ish and blue-ish, interleaved in the file.
+    png(
+        &root.join("train/a/rgb.png"),
+        2,
+        1,
+        3,
+        &[200, 10, 20, 5, 6, 250],
+    );
+    png(&root.join("test/a/grey.png"), 2, 1, 1, &[7, 9]);
+    let spec = FolderSpec {
+        colour: Colour::Rgb,
+        ..FolderSpec::new(root)
+    };
+    let data = spec.load().expect("loads");
+    let train = &data.train.0;
+    assert_eq!(train.shape(), [3, 1, 2]);
+    // Planes, not interleaved: red of both pixels, then green, then blue.
+    assert_eq!(train.image(0), [200, 5, 10, 6, 20, 250]);
+    assert_eq!(data.test.0.image(0), [7, 9, 7, 9, 7, 9]);
+
+    // A colour JPEG keeps its colours (within its compression).
+    let mut jpeg = Vec::new();
+    let red: Vec<u8> = [230u8, 20, 30].repeat(64);
+    jpeg_encoder::Encoder::new(&mut jpeg, 95)
+        .encode(&red, 8, 8, jpeg_encoder::ColorType::Rgb)
+        .expect("jpeg");
+    std::fs::write(root.join("train/a/red.jpg"), &jpeg).expect("write");
+    let spec = FolderSpec {
+        image_size: Some([4, 4]),
+        ..spec
+    };
+    let data = spec.load().expect("loads");
+    let train = &data.train.0;
+    let red = (0..train.count)
+        .map(|i| train.image(i))
+        .find(|image| image[16..].iter().all(|&v| v < 100))
+        .expect("the red image: low green and blue");
+    assert_eq!(red.len(), 3 * 16, "three resized planes");
+    let mean = |plane: &[u8]| plane.iter().map(|&v| f64::from(v)).sum::<f64>() / 16.0;
+    let (r, g, b) = (mean(&red[..16]), mean(&red[16..32]), mean(&red[32..]));
+    assert!(
+        (r - 230.0).abs() < 6.0 && (g - 20.0).abs() < 6.0 && (b - 30.0).abs() < 6.0,
+        "{r} {g} {b}"
+    );
+
+    // Config files from before colour existed read as grey; the colour round-trips.
+    let json = serde_json::to_string(&spec).expect("serialises");
+    assert!(json.contains("\"colour\":\"rgb\""), "{json}");
+    let back: FolderSpec = serde_json::from_str(&json).expect("reads back");
+    assert_eq!(back.colour, Colour::Rgb);
+    let old: FolderSpec = serde_json::from_str(r#"{"folder": "x"}"#).expect("old config");
+    assert_eq!(old.colour, Colour::Grey);
+    assert_eq!("RGB".parse::<Colour>(), Ok(Colour::Rgb));
+    assert!("cmyk".parse::<Colour>().is_err());
+}
+
+#[test]
+fn photographs_are_cut_into_patches_each_a_sample_with_its_label() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    // A 4×6 RGB image whose red value is 10·row + column, green 100, blue 200.
+    let pixels: Vec<u8> = (0..24u8)
+        .flat_map(|i| [10 * (i / 6) + i % 6, 100, 200])
+        .collect();
+    png(&root.join("train/sea/p.png"), 6, 4, 3, &pixels);
+    png(&root.join("test/sea/q.png"), 6, 4, 3, &pixels);
+    let spec = FolderSpec {
+        colour: Colour::Rgb,
+        patches: Some("2".parse().expect("size")),
+        ..FolderSpec::new(root)
+    };
+    let data = spec.load().expect("loads");
+    let train = &data.train.0;
+    assert_eq!((train.count, train.shape()), (6, [3, 2, 2]));
+    assert_eq!(data.train.1, [0; 6]);
+    // Patch 4 (of the test image: its patches in order): second row of patches,
+    // second column: rows 2-3, columns 2-3.
+    assert_eq!(
+        data.test.0.image(4),
+        [22, 23, 32, 33, 100, 100, 100, 100, 200, 200, 200, 200]
+    );
+    let overlapping = FolderSpec {
+        patches: Some("2:1".parse().expect("size and stride")),
+        ..spec.clone()
+    };
+    assert_eq!(overlapping.load().expect("loads").train.0.count, 3 * 5);
+    let too_big = FolderSpec {
+        patches: Some("5".parse().expect("size")),
+        ..spec
+    };
+    let err = too_big.load().err().expect("too small").to_string();
+    assert!(
+        err.contains("p.png") && err.contains("too small for one 5×5 patch"),
+        "{err}"
+    );
+    assert!("0:2".parse::<Patches>().is_err() && "4:x".parse::<Patches>().is_err());
 }
 
 #[test]

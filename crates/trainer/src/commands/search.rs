@@ -80,7 +80,7 @@ pub fn run(args: Args) -> Result<()> {
     let neighbours = embed::search(&database, &query, args.k, args.distance)?;
     // A strip of images; a table has no picture (the PNG flag is then an error).
     let png = match l.data.image_shape() {
-        Some([height, width]) => {
+        Some(shape) => {
             let sample = |split: &Split, i: usize| {
                 let mut values = Vec::new();
                 split.gather(&[i], &mut values);
@@ -91,8 +91,7 @@ pub fn run(args: Args) -> Result<()> {
             let file = format!("search-{}.png", args.query);
             let png = args.png.path(&l.artifact.dir, &file)?;
             let grid = Grid {
-                height,
-                width,
+                shape,
                 rows: vec![strip],
             };
             grid.save_png(&png)?;

@@ -2,7 +2,7 @@
 
 use ae_models::{
     Activation, ConvAutoencoderConfig, Family, KlSparsity, MlpAutoencoderConfig, ModelConfig,
-    Noise, Prior, Reconstruction, Regularization, VaeConfig,
+    Noise, Norm, Prior, Reconstruction, Regularization, VaeConfig,
 };
 use anyhow::{Result, bail};
 use clap::Args;
@@ -42,6 +42,10 @@ pub struct ModelOverrides {
     /// Output channels of the encoder's convolutions, comma-separated (conv, conv-vae).
     #[arg(long)]
     pub channels: Option<Widths>,
+    /// Batch normalisation after every convolution but the decoder's last (conv,
+    /// conv-vae).
+    #[arg(long)]
+    pub batch_norm: bool,
     /// Weight β of the KL term (vae, conv-vae).
     #[arg(long)]
     pub beta: Option<f64>,
@@ -134,6 +138,7 @@ impl ModelOverrides {
             loss,
             no_bias,
             channels,
+            batch_norm,
             beta,
             prior,
             adversarial_weight,
@@ -156,6 +161,7 @@ impl ModelOverrides {
             loss,
             no_bias,
             channels,
+            batch_norm,
             beta,
             prior,
             adversarial_weight,
@@ -202,6 +208,7 @@ impl ModelOverrides {
             loss,
             no_bias,
             channels,
+            batch_norm,
             beta,
             prior,
             adversarial_weight,
@@ -215,7 +222,7 @@ impl ModelOverrides {
             weight_l2,
             dropout,
         } = self;
-        refuse!(family; channels, beta, prior, adversarial_weight, discriminator);
+        refuse!(family; channels, batch_norm, beta, prior, adversarial_weight, discriminator);
         set(&mut m.latent, latent);
         if let Some(w) = hidden {
             m.hidden = w.0.clone();
@@ -249,6 +256,7 @@ impl ModelOverrides {
             loss,
             no_bias,
             channels,
+            batch_norm,
             beta,
             prior,
             adversarial_weight,
@@ -271,6 +279,9 @@ impl ModelOverrides {
             c.conv.channels = w.0.clone();
         }
         set(&mut c.conv.activation, activation);
+        if *batch_norm {
+            c.conv.norm = Some(Norm::Batch);
+        }
         c.output_activation = output(c.output_activation, *loss, *output_activation);
         set(&mut c.reconstruction, loss);
         set(&mut c.noise, noise);
@@ -296,6 +307,7 @@ impl ModelOverrides {
             loss,
             no_bias,
             channels,
+            batch_norm,
             beta,
             prior,
             adversarial_weight,
@@ -327,8 +339,11 @@ impl ModelOverrides {
                     conv.channels = w.0.clone();
                 }
                 set(&mut conv.activation, activation);
+                if *batch_norm {
+                    conv.norm = Some(Norm::Batch);
+                }
             }
-            None => refuse!(family; channels),
+            None => refuse!(family; channels, batch_norm),
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use ae_data::{DataSpec, FolderSpec, TableSpec};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::{Given, flag, set};
+use super::{Given, ImageOverrides, flag, set};
 
 /// How a table file (`--dataset FILE.csv|FILE.npy`) or a folder of images
 /// (`--dataset DIR`) becomes a data set.
@@ -31,29 +31,9 @@ pub struct TableOverrides {
     /// (or test/ folder) [default: 0.2].
     #[arg(long)]
     pub test_fraction: Option<f64>,
-    /// Folders of images: resize every image to HEIGHTxWIDTH (or N for N×N), scaled
-    /// to cover it and centre-cropped [default: every image must have one size].
-    #[arg(long, value_name = "HxW", value_parser = parse_image_size)]
-    pub image_size: Option<[usize; 2]>,
-    /// Folders of images: leave out files that do not decode, listing them, instead of
-    /// stopping at the first.
-    #[arg(long)]
-    pub skip_bad_images: bool,
-}
-
-/// `HxW` or `N` (square).
-pub(crate) fn parse_image_size(s: &str) -> Result<[usize; 2], String> {
-    let parse = |v: &str| {
-        v.trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| format!("'{s}': expected HEIGHTxWIDTH or N, positive sizes"))
-    };
-    match s.split_once(['x', 'X', '×']) {
-        Some((h, w)) => Ok([parse(h)?, parse(w)?]),
-        None => parse(s).map(|n| [n, n]),
-    }
+    /// How a folder's images are read.
+    #[command(flatten)]
+    pub images: ImageOverrides,
 }
 
 impl TableOverrides {
@@ -65,18 +45,11 @@ impl TableOverrides {
             test_file,
             test_labels,
             test_fraction,
-            image_size,
-            skip_bad_images,
+            images,
         } = self;
-        given!(
-            label_column,
-            labels,
-            test_file,
-            test_labels,
-            test_fraction,
-            image_size,
-            skip_bad_images
-        )
+        let mut names = given!(label_column, labels, test_file, test_labels, test_fraction);
+        names.extend(images.given());
+        names
     }
 
     /// `spec` with these flags applied and every path made absolute, so that the
@@ -102,14 +75,10 @@ impl TableOverrides {
             test_file,
             test_labels,
             test_fraction,
-            image_size,
-            skip_bad_images,
+            images,
         } = self;
-        if image_size.is_some() || *skip_bad_images {
-            bail!(
-                "--image-size and --skip-bad-images describe a folder of images (--dataset DIR), \
-                 not the table {table}"
-            );
+        if let Some(first) = images.given().first() {
+            bail!("{first} describes a folder of images (--dataset DIR), not the table {table}");
         }
         if label_column.is_some() {
             table.label_column = label_column.clone();
@@ -137,8 +106,7 @@ impl TableOverrides {
             test_file,
             test_labels,
             test_fraction,
-            image_size,
-            skip_bad_images,
+            images,
         } = self;
         let table_only = given!(label_column, labels, test_labels);
         if let Some(first) = table_only.first() {
@@ -148,10 +116,7 @@ impl TableOverrides {
             folder.test_folder.clone_from(test_file);
         }
         set(&mut folder.test_fraction, test_fraction);
-        if image_size.is_some() {
-            folder.image_size = *image_size;
-        }
-        folder.skip_bad |= *skip_bad_images;
+        images.apply(&mut folder);
         let absolute = |p: &Path| {
             std::path::absolute(p).with_context(|| format!("{}: not a usable path", p.display()))
         };

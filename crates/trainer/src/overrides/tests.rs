@@ -12,12 +12,7 @@ use crate::config::Schedule;
 fn images() -> Dataset {
     let split = |count: usize| {
         Split::images(
-            Images {
-                count,
-                rows: 28,
-                cols: 28,
-                pixels: vec![0; count * 784],
-            },
+            Images::grey(count, 28, 28, vec![0; count * 784]),
             (0..count).map(|i| (i % 10) as u8).collect(),
         )
     };
@@ -53,6 +48,7 @@ fn settings() -> Vec<(&'static str, Setting)> {
         ("--loss", |o| o.loss = Some(Reconstruction::Poisson)),
         ("--no-bias", |o| o.no_bias = true),
         ("--channels", |o| o.channels = Some(Widths(vec![8, 16]))),
+        ("--batch-norm", |o| o.batch_norm = true),
         ("--beta", |o| o.beta = Some(2.0)),
         ("--prior", |o| {
             o.prior = Some(Prior::Mixture {
@@ -102,12 +98,13 @@ fn refused(family: Family) -> &'static [&'static str] {
     match family.name() {
         "mlp" => &[
             "--channels",
+            "--batch-norm",
             "--beta",
             "--prior",
             "--adversarial-weight",
             "--discriminator",
         ],
-        "aae" => &["--channels", "--beta"],
+        "aae" => &["--channels", "--batch-norm", "--beta"],
         "conv" => &[
             "--hidden",
             "--code-activation",
@@ -136,6 +133,7 @@ fn refused(family: Family) -> &'static [&'static str] {
             "--weight-l2",
             "--dropout",
             "--channels",
+            "--batch-norm",
         ],
         "conv-vae" => VAE,
         other => panic!("family {other} has no row in this table: add it"),
@@ -235,11 +233,12 @@ fn applied_flags_land_in_the_family_config() {
         (2, 0.5, vec![8])
     );
 
-    // A conv VAE's channels and activation reach its convolutions.
+    // A conv VAE's channels, activation and batch norm reach its convolutions.
     let mut conv_vae = defaults(Family::ConvVae);
     ModelOverrides {
         channels: Some(Widths(vec![4])),
         activation: Some(Activation::Gelu),
+        batch_norm: true,
         ..Default::default()
     }
     .apply(&mut conv_vae)
@@ -249,8 +248,8 @@ fn applied_flags_land_in_the_family_config() {
     };
     let conv = v.conv.as_ref().expect("convolutional");
     assert_eq!(
-        (conv.channels.clone(), conv.activation),
-        (vec![4], Activation::Gelu)
+        (conv.channels.clone(), conv.activation, conv.norm),
+        (vec![4], Activation::Gelu, Some(ae_models::Norm::Batch))
     );
 }
 
@@ -386,14 +385,18 @@ fn table_flags_are_refused_for_a_named_data_set_in_one_clean_sentence() {
     assert_eq!(named, DataSpec::Named(DatasetName::Mnist));
     // Image flags are refused for a table, table flags for a folder.
     let sized = TableOverrides {
-        image_size: Some([28, 28]),
+        images: ImageOverrides {
+            image_size: Some([28, 28]),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let err = sized
         .apply(DataSpec::Table(ae_data::TableSpec::new("rows.csv")))
         .expect_err("a table");
     assert!(
-        err.to_string().contains("describe a folder of images"),
+        err.to_string()
+            .contains("--image-size describes a folder of images"),
         "{err}"
     );
     let dir = tempfile::tempdir().expect("temp dir");
@@ -409,9 +412,13 @@ fn table_flags_are_refused_for_a_named_data_set_in_one_clean_sentence() {
         "{err}"
     );
     let folder = TableOverrides {
-        image_size: Some([14, 14]),
+        images: ImageOverrides {
+            image_size: Some([14, 14]),
+            colour: Some(ae_data::Colour::Rgb),
+            patches: Some(ae_data::Patches { size: 8, stride: 4 }),
+            skip_bad_images: true,
+        },
         test_fraction: Some(0.5),
-        skip_bad_images: true,
         ..Default::default()
     }
     .apply(DataSpec::Folder(ae_data::FolderSpec::new(dir.path())))
@@ -420,11 +427,23 @@ fn table_flags_are_refused_for_a_named_data_set_in_one_clean_sentence() {
         panic!("a folder")
     };
     assert_eq!(
-        (f.image_size, f.test_fraction, f.skip_bad),
-        (Some([14, 14]), 0.5, true)
+        (
+            f.image_size,
+            f.colour,
+            f.patches,
+            f.test_fraction,
+            f.skip_bad
+        ),
+        (
+            Some([14, 14]),
+            ae_data::Colour::Rgb,
+            Some(ae_data::Patches { size: 8, stride: 4 }),
+            0.5,
+            true
+        )
     );
     assert!(f.folder.is_absolute());
-    let parse = super::table::parse_image_size;
+    let parse = ae_data::folder::parse_image_size;
     assert_eq!(parse("14x28"), Ok([14, 28]));
     assert_eq!(parse("32"), Ok([32, 32]));
     assert!(parse("0x5").is_err() && parse("axb").is_err());

@@ -458,12 +458,7 @@ fn new_idx_images_are_encoded_scored_and_drawn() {
     );
 
     // An IDX file of another size is refused with both sizes.
-    let small = ae_data::Images {
-        count: 2,
-        rows: 8,
-        cols: 8,
-        pixels: vec![0; 128],
-    };
+    let small = ae_data::Images::grey(2, 8, 8, vec![0; 128]);
     std::fs::write(h.join("small-idx"), ae_data::idx::encode_images(&small)).expect("write");
     let err = fails(
         h,

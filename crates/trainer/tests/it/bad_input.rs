@@ -15,12 +15,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 fn valid_files(dir: &Path) {
     std::fs::create_dir_all(dir).expect("mkdir");
     for (n, [img, lbl]) in [(20, [0, 1]), (10, [2, 3])] {
-        let images = Images {
-            count: n,
-            rows: 28,
-            cols: 28,
-            pixels: vec![7; n * 784],
-        };
+        let images = Images::grey(n, 28, 28, vec![7; n * 784]);
         let labels: Vec<u8> = (0..n as u8).map(|i| i % 10).collect();
         std::fs::write(
             dir.join(ae_data::FILE_NAMES[img]),
@@ -87,12 +82,7 @@ fn wrong_magic() {
 #[test]
 fn truncated_file() {
     let err = train_on_broken(|d| {
-        let images = Images {
-            count: 10,
-            rows: 28,
-            cols: 28,
-            pixels: vec![0; 10 * 784 - 100],
-        };
+        let images = Images::grey(10, 28, 28, vec![0; 10 * 784 - 100]);
         let mut raw = encode_images(&images);
         raw[4..8].copy_from_slice(&10u32.to_be_bytes());
         std::fs::write(d.join("t10k-images-idx3-ubyte.gz"), gzip(&raw)).expect("write");

@@ -86,6 +86,7 @@ fn every_default_train_help_states_is_the_one_the_run_uses() {
         "--test-file",
         "--test-fraction",
         "--image-size",
+        "--colour",
     ];
     for (flag, default) in &defaults {
         let Some(default) = default else { continue };
