@@ -6,18 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cmd::{cargo, cargo_with};
-
-/// The workspace's target folder.
-pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join("target")
-        })
-}
+use crate::cmd::{cargo, cargo_with, target_dir};
 
 /// Where the tests record their skips (read by `ae_data::skip` from `AE_SKIP_LOG`).
 fn skip_log() -> PathBuf {

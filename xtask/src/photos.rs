@@ -69,7 +69,7 @@ pub fn fetch(python: &Path, dir: &Path) -> Result<()> {
 
 /// A Python with pip: `python3` when it has pip, else the venv `cargo xtask ci` makes.
 fn python_with_pip() -> Result<PathBuf> {
-    let venv = crate::ci::target_dir().join("python/bin/python");
+    let venv = crate::cmd::target_dir().join("python/bin/python");
     for python in [PathBuf::from("python3"), venv] {
         let pip = Command::new(&python)
             .args(["-m", "pip", "--version"])
