@@ -54,6 +54,16 @@ impl ModelConfig {
         }
     }
 
+    /// The image shape `[channels, height, width]` a convolutional model was built
+    /// for; `None` for the fully connected families, which see flat vectors.
+    pub fn image_shape(&self) -> Option<[usize; 3]> {
+        match self {
+            Self::Conv(c) => Some(c.conv.image),
+            Self::Vae(c) => c.conv.as_ref().map(|conv| conv.image),
+            Self::Mlp(_) | Self::Aae(_) => None,
+        }
+    }
+
     /// The size of the code.
     pub fn latent(&self) -> usize {
         match self {

@@ -278,6 +278,20 @@ mod tests {
             assert_eq!(config.family(), family);
             assert_eq!(config.input_size(), 784);
             config.validate().expect("the defaults are valid");
+            let colour = InputShape::Image {
+                channels: 3,
+                height: 32,
+                width: 32,
+            };
+            let in_colour = family.default_config(colour).expect("colour images too");
+            assert_eq!(in_colour.input_size(), 3 * 32 * 32);
+            let shape = in_colour.image_shape();
+            assert_eq!(
+                shape.is_some(),
+                family.is_convolutional(),
+                "{family}: {shape:?}"
+            );
+            assert!(shape.is_none_or(|s| s == [3, 32, 32]), "{shape:?}");
             match family.default_config(table) {
                 Ok(config) => {
                     assert!(!family.is_convolutional());

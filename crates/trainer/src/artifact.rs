@@ -170,12 +170,14 @@ impl Artifact {
         })
     }
 
-    /// The image shape `[channels, rows, columns]` of the artifact's model (see
-    /// [`DataSpec::image_shape`]); an error when it was trained on a table, which has
-    /// no images.
+    /// The image shape `[channels, rows, columns]` of the artifact's model: a
+    /// convolutional model's own, else its data set's (see [`DataSpec::image_shape`]);
+    /// an error when it was trained on a table, which has no images.
     pub fn image_shape(&self) -> Result<[usize; 3]> {
         let features = self.config.model.input_size();
-        self.config.dataset.image_shape(features).with_context(|| {
+        let from_data = self.config.dataset.image_shape(features);
+        let from_model = self.config.model.image_shape();
+        from_data.and(from_model).or(from_data).with_context(|| {
             format!(
                 "this draws images, and {} was trained on the table {}",
                 self.dir.display(),
