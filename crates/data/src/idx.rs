@@ -76,6 +76,30 @@ impl Images {
         }
     }
 
+    /// Image `index` as image files hold it: grey values as they are, three planes
+    /// as RGB triples.
+    pub fn interleaved(&self, index: usize) -> Vec<u8> {
+        let image = self.image(index);
+        if self.channels != 3 {
+            return image.to_vec();
+        }
+        let plane = self.rows * self.cols;
+        (0..plane)
+            .flat_map(|p| [image[p], image[plane + p], image[2 * plane + p]])
+            .collect()
+    }
+
+    /// Interleaved pixels of `channels` values (RGB triples for 3) as planes, one
+    /// after another: the inverse of [`interleaved`](Self::interleaved).
+    pub fn planes_of(pixels: &[u8], channels: usize) -> Vec<u8> {
+        if channels <= 1 {
+            return pixels.to_vec();
+        }
+        (0..channels)
+            .flat_map(|c| pixels.iter().skip(c).step_by(channels).copied())
+            .collect()
+    }
+
     /// The images at `indices`, in that order.
     pub fn select(&self, indices: &[usize]) -> Self {
         let mut out = Self::empty(self.shape());

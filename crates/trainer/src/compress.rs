@@ -137,29 +137,6 @@ fn jpeg_payload(file: &[u8]) -> usize {
     }
 }
 
-/// Image `i` of `images` as the interleaved pixels image files hold: grey as it is,
-/// colour planes as RGB triples.
-fn interleaved(images: &Images, i: usize) -> Vec<u8> {
-    let image = images.image(i);
-    if images.channels != 3 {
-        return image.to_vec();
-    }
-    let plane = images.rows * images.cols;
-    (0..plane)
-        .flat_map(|p| [image[p], image[plane + p], image[2 * plane + p]])
-        .collect()
-}
-
-/// Interleaved RGB pixels back to planes (grey pixels stay as they are).
-fn planar(pixels: &[u8], channels: usize) -> Vec<u8> {
-    if channels != 3 {
-        return pixels.to_vec();
-    }
-    (0..3)
-        .flat_map(|c| pixels.iter().skip(c).step_by(3).copied())
-        .collect()
-}
-
 /// Each test image as a baseline JPEG (grey, or YCbCr 4:2:0 for colour, the encoder's
 /// default) at each quality, decoded again: a
 /// `JPEG` point counting whole files and a `JPEG payload` point counting the
@@ -181,14 +158,14 @@ pub fn jpeg_points(test: &Split, qualities: &[u8]) -> Result<Vec<RdPoint>> {
                     jpeg_encoder::ColorType::Luma
                 };
                 jpeg_encoder::Encoder::new(&mut out, quality)
-                    .encode(&interleaved(images, i), w, h, colour)
+                    .encode(&images.interleaved(i), w, h, colour)
                     .context("encoding JPEG")?;
                 bytes += out.len();
                 payload += jpeg_payload(&out);
                 let px = jpeg_decoder::Decoder::new(out.as_slice())
                     .decode()
                     .context("decoding JPEG")?;
-                let px = planar(&px, images.channels);
+                let px = Images::planes_of(&px, images.channels);
                 decoded.extend(px.iter().map(|&p| f32::from(p) / 255.0));
             }
             let per_image = |b: usize| 8.0 * b as f64 / test.len().max(1) as f64;
@@ -225,7 +202,7 @@ pub fn png_point(test: &Split) -> Result<RdPoint> {
             encoder.set_compression(png::Compression::High);
             let mut writer = encoder.write_header().context("encoding PNG")?;
             writer
-                .write_image_data(&interleaved(images, i))
+                .write_image_data(&images.interleaved(i))
                 .context("encoding PNG")?;
         }
         bytes += out.len();
@@ -350,8 +327,8 @@ mod tests {
         let mut images = Images::empty([3, 16, 16]);
         images.pixels = [image.clone(), image.clone()].concat();
         images.count = 2;
-        assert_eq!(interleaved(&images, 0)[..6], [0, 0, 255, 16, 0, 239]);
-        assert_eq!(planar(&interleaved(&images, 1), 3), image);
+        assert_eq!(images.interleaved(0)[..6], [0, 0, 255, 16, 0, 239]);
+        assert_eq!(Images::planes_of(&images.interleaved(1), 3), image);
         let split = Split::images(images, vec![0, 0]);
         let jpeg = jpeg_points(&split, &[95]).expect("encodes");
         // Planes compared with planes: a high quality keeps the ramps close.

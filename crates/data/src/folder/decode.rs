@@ -3,8 +3,8 @@
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use crate::DataError;
 use crate::folder::Colour;
+use crate::{DataError, Images};
 
 /// A decoded image: `channels` planes of `height × width` bytes, one after another.
 pub struct Decoded {
@@ -22,13 +22,8 @@ fn to_planes(pixels: impl Iterator<Item = [u8; 3]>, count: usize, colour: Colour
     match colour {
         Colour::Grey => pixels.map(|[r, g, b]| luma(r, g, b)).collect(),
         Colour::Rgb => {
-            let mut planes = vec![0u8; 3 * count];
-            for (i, [r, g, b]) in pixels.enumerate().take(count) {
-                planes[i] = r;
-                planes[count + i] = g;
-                planes[2 * count + i] = b;
-            }
-            planes
+            let rgb: Vec<u8> = pixels.take(count).flatten().collect();
+            Images::planes_of(&rgb, 3)
         }
     }
 }
