@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::dataset::Split;
+use crate::split::Split;
 use crate::{DataError, Images};
 
 /// Pixel bytes of a record: three 32×32 planes.

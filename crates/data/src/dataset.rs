@@ -1,5 +1,4 @@
-//! A data set in memory: its splits of samples and labels, what it is and where it
-//! came from.
+//! A data set: what it is, where it came from, and its splits.
 
 use std::fmt;
 use std::path::Path;
@@ -11,132 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::DataError;
 use crate::catalogue::DatasetName;
 use crate::folder::FolderSpec;
-use crate::idx::Images;
 use crate::places::Source;
-use crate::table::{Standardizer, Table, TableSpec};
-
-/// The samples of a split: images of `u8` pixels, or rows of `f32` features.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Samples {
-    /// Images, pixels `0..=255` (handed out as `[0, 1]`).
-    Images(Images),
-    /// Rows of a table, standardised.
-    Table(Table),
-}
-
-/// One split: its samples in one contiguous buffer, and their labels.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Split {
-    /// The samples.
-    pub samples: Samples,
-    /// One label per sample.
-    pub labels: Vec<u8>,
-}
-
-impl Split {
-    /// A split of images.
-    pub fn images(images: Images, labels: Vec<u8>) -> Self {
-        Self {
-            samples: Samples::Images(images),
-            labels,
-        }
-    }
-
-    /// A split of table rows.
-    pub fn table(table: Table, labels: Vec<u8>) -> Self {
-        Self {
-            samples: Samples::Table(table),
-            labels,
-        }
-    }
-
-    /// Number of samples.
-    pub fn len(&self) -> usize {
-        match &self.samples {
-            Samples::Images(i) => i.count,
-            Samples::Table(t) => t.count,
-        }
-    }
-
-    /// Whether the split has no sample.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Values per sample: pixels per image, or columns per row.
-    pub fn features(&self) -> usize {
-        match &self.samples {
-            Samples::Images(i) => i.pixels_per_image(),
-            Samples::Table(t) => t.columns,
-        }
-    }
-
-    /// The images, when the split holds images.
-    pub fn as_images(&self) -> Option<&Images> {
-        match &self.samples {
-            Samples::Images(i) => Some(i),
-            Samples::Table(_) => None,
-        }
-    }
-
-    /// `[channels, rows, columns]` of the images, when the split holds images.
-    pub fn image_shape(&self) -> Option<[usize; 3]> {
-        self.as_images().map(Images::shape)
-    }
-
-    /// Writes the samples at `indices` as `f32` into `out` (cleared first), one after
-    /// another: pixels scaled to `[0, 1]`, table values as they are.
-    pub fn gather(&self, indices: &[usize], out: &mut Vec<f32>) {
-        out.clear();
-        out.reserve(indices.len() * self.features());
-        match &self.samples {
-            Samples::Images(images) => {
-                for &i in indices {
-                    out.extend(
-                        images
-                            .image(i)
-                            .iter()
-                            .map(|&p| f32::from(p) * (1.0 / 255.0)),
-                    );
-                }
-            }
-            Samples::Table(table) => {
-                for &i in indices {
-                    out.extend_from_slice(table.row(i));
-                }
-            }
-        }
-    }
-
-    /// Keeps the first `n` samples.
-    pub fn truncate(&mut self, n: usize) {
-        match &mut self.samples {
-            Samples::Images(i) => i.truncate(n),
-            Samples::Table(t) => t.truncate(n),
-        }
-        self.labels.truncate(self.len());
-    }
-
-    /// The samples at `indices`, in that order.
-    pub fn select(&self, indices: &[usize]) -> Split {
-        let samples = match &self.samples {
-            Samples::Images(images) => Samples::Images(images.select(indices)),
-            Samples::Table(table) => Samples::Table(table.rows(indices)),
-        };
-        Split {
-            samples,
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
-        }
-    }
-
-    /// The samples whose label is in `labels`, in their order.
-    pub fn with_labels(&self, labels: &[u8]) -> Split {
-        let keep: Vec<usize> = (0..self.len())
-            .filter(|&i| labels.contains(&self.labels[i]))
-            .collect();
-        self.select(&keep)
-    }
-}
+use crate::split::Split;
+use crate::table::{Standardizer, TableSpec};
 
 /// What to train on: a known image data set by name, or a table file.
 ///
@@ -295,20 +171,6 @@ pub(crate) fn check_shapes(train: &Split, test: &Split, test_path: &Path) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn with_labels_keeps_the_images_of_those_labels_in_order() {
-        let split = Split::images(
-            Images::grey(5, 1, 2, (0..10).collect()),
-            vec![3, 1, 3, 0, 1],
-        );
-        let kept = split.with_labels(&[1, 0]);
-        assert_eq!(kept.labels, vec![1, 0, 1]);
-        let pixels = kept.as_images().map(|i| i.pixels.clone());
-        assert_eq!(pixels, Some(vec![2, 3, 6, 7, 8, 9]));
-        assert_eq!(kept.len(), 3);
-        assert!(split.with_labels(&[7]).is_empty());
-    }
 
     #[test]
     fn data_specs_parse_and_old_configs_still_read() {

@@ -15,7 +15,9 @@
 //!   per-item work, from host memory or from a copy resident on the device.
 //!
 //! - [`folder`] reads your own images — a folder of PNG and JPEG files, labels from
-//!   class subfolders — as a [`DataSpec::Folder`], grey, resized on request.
+//!   class subfolders — as a [`DataSpec::Folder`], grey or RGB, resized or cut into
+//!   patches on request, decoded once into a cache ([`ImageCache`]) that later runs
+//!   read, a split larger than memory read from it batch by batch ([`StoredImages`]).
 //! - [`table`] reads your own data — numeric CSV files and `.npy` arrays — as a
 //!   [`DataSpec::Table`], standardised with the training rows' statistics.
 //!
@@ -41,6 +43,8 @@ mod locator;
 mod places;
 pub mod rows;
 pub mod sample;
+mod split;
+mod stored;
 pub mod table;
 #[cfg(test)]
 mod testing;
@@ -48,13 +52,15 @@ mod testing;
 pub use atomic::{AtomicFile, write_atomic};
 pub use batch::{DeviceBatcher, HostBatcher, IndexDataset};
 pub use catalogue::{DatasetName, FILE_NAMES, FileSpec, Layout};
-pub use dataset::{DataSpec, Dataset, Samples, Split};
+pub use dataset::{DataSpec, Dataset};
 pub use download::fetch;
 pub use error::DataError;
-pub use folder::{Colour, FolderSpec, Patches};
+pub use folder::{Colour, FolderSpec, ImageCache, Patches};
 pub use idx::Images;
 pub use locator::{Locator, read_dir};
-pub use places::{DATA_DIR_ENV, MIRROR_ENV, SYSTEM_DIR, Source};
+pub use places::{DATA_DIR_ENV, IMAGE_CACHE_ENV, IMAGE_MEMORY_ENV, MIRROR_ENV, SYSTEM_DIR, Source};
+pub use split::{Samples, Split};
+pub use stored::StoredImages;
 pub use table::{NpyWriter, Standardizer, Table, TableSpec};
 
 /// Environment variable that turns every skipped test into a failure (set in CI).

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::catalogue::{DatasetName, FILE_NAMES, Layout};
-use crate::dataset::{DataSpec, Dataset, Split, check_shapes};
+use crate::dataset::{DataSpec, Dataset, check_shapes};
+use crate::folder::ImageCache;
 use crate::places::{DATA_DIR_ENV, MIRROR_ENV, SYSTEM_DIR, Source};
+use crate::split::Split;
 use crate::table::Standardizer;
 use crate::{DataError, cifar, download, idx, sample};
 
@@ -120,6 +122,8 @@ pub struct Locator {
     pub mirrors: Option<Vec<String>>,
     /// Whether to draw a progress bar while downloading.
     pub progress: bool,
+    /// Where folders of images are cached once decoded, and how much stays in memory.
+    pub images: ImageCache,
 }
 
 impl Locator {
@@ -138,14 +142,16 @@ impl Locator {
                     .filter(|s| !s.is_empty())
                     .collect()
             });
+        let cache_dir = dirs::cache_dir().map(|d| d.join("autoencoders"));
         Self {
             data_dir,
             env_dir,
-            cache_dir: dirs::cache_dir().map(|d| d.join("autoencoders")),
+            cache_dir: cache_dir.clone(),
             system_dir: PathBuf::from(SYSTEM_DIR),
             download: cfg!(feature = "download"),
             mirrors,
             progress: true,
+            images: ImageCache::standard(cache_dir.as_deref()),
         }
     }
 
@@ -160,6 +166,7 @@ impl Locator {
             download: false,
             mirrors: None,
             progress: false,
+            images: ImageCache::none(),
         }
     }
 
@@ -311,16 +318,15 @@ impl DataSpec {
                 })
             }
             Self::Folder(spec) => {
-                let loaded = spec.load()?;
+                let loaded = spec.load_with(&locator.images)?;
                 for (file, why) in &loaded.skipped {
                     eprintln!("skipped {}: {why}", file.display());
                 }
-                let (train, test) = (loaded.train, loaded.test);
                 Ok(Dataset {
                     spec: self.clone(),
                     source: Source::File(spec.folder.clone()),
-                    train: Arc::new(Split::images(train.0, train.1)),
-                    test: Arc::new(Split::images(test.0, test.1)),
+                    train: Arc::new(loaded.train),
+                    test: Arc::new(loaded.test),
                     classes: loaded.classes,
                     standardizer: None,
                 })
@@ -363,6 +369,7 @@ mod tests {
             download: false,
             mirrors: None,
             progress: false,
+            images: ImageCache::none(),
         }
     }
 

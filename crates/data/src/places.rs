@@ -9,6 +9,12 @@ pub const DATA_DIR_ENV: &str = "AE_DATA_DIR";
 /// Environment variable replacing the download mirrors with one or more base addresses
 /// (comma-separated), for a local mirror or proxy.
 pub const MIRROR_ENV: &str = "AE_DATA_MIRROR";
+/// Environment variable naming the folder that decoded image folders are cached in
+/// (by default `images` in the user cache), or `off` to decode into memory every time.
+pub const IMAGE_CACHE_ENV: &str = "AE_IMAGE_CACHE";
+/// Environment variable giving, in MiB, the largest split of decoded images held in
+/// memory; a larger one stays in its cache file and is read batch by batch.
+pub const IMAGE_MEMORY_ENV: &str = "AE_IMAGE_MEMORY_MIB";
 /// Where Debian's `dataset-*` packages install data sets.
 pub const SYSTEM_DIR: &str = "/usr/share/datasets";
 

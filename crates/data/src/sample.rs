@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use crate::catalogue::{DatasetName, FILE_NAMES};
-use crate::dataset::{Dataset, Split, check_shapes};
+use crate::dataset::{Dataset, check_shapes};
 use crate::places::Source;
+use crate::split::Split;
 use crate::{DataError, idx};
 
 const FILES: [&[u8]; 4] = [

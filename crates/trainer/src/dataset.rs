@@ -2,25 +2,35 @@
 //! models see it, the labels a user names, and the samples a run trains and
 //! validates on.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use ae_data::{DataError, DataSpec, Dataset, DatasetName, Images, IndexDataset, Locator, Split};
 use ae_models::InputShape;
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use burn::data::dataset::Dataset as _;
 
 use crate::config::TrainConfig;
 
-/// The images of `split`, or an error saying that what was asked draws or encodes
-/// images and a table has none.
-pub fn images_of(split: &Split) -> Result<&Images> {
-    match split.as_images() {
-        Some(images) => Ok(images),
-        None => bail!(
-            "this works on images, and the data set is a table ({} columns per row)",
-            split.features()
-        ),
+/// The images of `split` (read into memory when they are on disk), or an error saying
+/// that what was asked draws or encodes images and a table has none.
+pub fn images_of(split: &Split) -> Result<Cow<'_, Images>> {
+    match split.read_images() {
+        Some(images) => Ok(images?),
+        None => Err(not_images(split)),
     }
+}
+
+/// `[channels, rows, cols]` of the images of `split`, or the error of [`images_of`].
+pub fn image_shape_of(split: &Split) -> Result<[usize; 3]> {
+    split.image_shape().ok_or_else(|| not_images(split))
+}
+
+fn not_images(split: &Split) -> anyhow::Error {
+    anyhow!(
+        "this works on images, and the data set is a table ({} columns per row)",
+        split.features()
+    )
 }
 
 /// The shape of one sample of `data`, as the models see it.

@@ -166,6 +166,14 @@ fn prepare(run: &Run<'_>) -> Result<Prepared> {
     if run.devices.len() > 1 && run.data_path == DataPath::Device {
         bail!("--data-on-device keeps the data on one device: drop it to train on several devices");
     }
+    if run.data_path == DataPath::Device && data.train.is_stored() {
+        bail!(
+            "--data-on-device: the training images ({} MiB) are larger than ${} allows in \
+             memory and stay on disk; drop the flag, or raise the limit",
+            (data.train.len() * data.features()) >> 20,
+            ae_data::IMAGE_MEMORY_ENV
+        );
+    }
     config.validate()?;
     if let Some(done) = run.resume {
         artifact::drop_epochs_after(dir, done)?;

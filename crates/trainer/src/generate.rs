@@ -51,8 +51,8 @@ pub fn denoise(
         bail!("--noise none: choose a corruption, e.g. gaussian:0.3");
     }
     noise.validate()?;
-    let images = crate::dataset::images_of(split)?;
-    let pixels = images.pixels_per_image();
+    let shape = crate::dataset::image_shape_of(split)?;
+    let pixels: usize = shape.iter().product();
     let (mut sq_noisy, mut sq_denoised) = (0.0f64, 0.0f64);
     let mut rows: [Vec<Vec<f32>>; 3] = Default::default();
     let all: Vec<usize> = (0..split.len()).collect();
@@ -83,7 +83,7 @@ pub fn denoise(
     let count = (split.len() * pixels).max(1) as f64;
     let psnr = |sq: f64| ae_analysis::psnr(sq / count, 1.0);
     let grid = Grid {
-        shape: images.shape(),
+        shape,
         rows: rows.to_vec(),
     };
     Ok((
@@ -121,8 +121,8 @@ pub fn interpolate(
             }
         }
     }
-    let images = crate::dataset::images_of(split)?;
-    let pixels = images.pixels_per_image();
+    let shape = crate::dataset::image_shape_of(split)?;
+    let pixels: usize = shape.iter().product();
     let mut rows = Vec::new();
     for &(a, b) in pairs {
         let x = split.tensor(&[a, b], device);
@@ -144,10 +144,7 @@ pub fn interpolate(
         row.push(ends[pixels..].to_vec());
         rows.push(row);
     }
-    Ok(Grid {
-        shape: images.shape(),
-        rows,
-    })
+    Ok(Grid { shape, rows })
 }
 
 /// `n` images decoded from samples of the model's prior, `per_row` to a row; an error

@@ -34,17 +34,27 @@
 //! With [`FolderSpec::patches`], every image (after any resize) is cut into square
 //! patches, each a sample with its image's label: photographs of any sizes become a
 //! data set of small images. The held-out share is then drawn among the patches.
+//!
+//! Through an [`ImageCache`] ([`FolderSpec::load_with`]), files are decoded on every
+//! core into a cache file of `u8` planes, once: later loads read it back, until a file
+//! of the folder is added, removed or changed. A split larger than the cache's memory
+//! limit stays in that file and is read batch by batch ([`crate::StoredImages`]), so
+//! a folder larger than memory trains with bounded resident memory.
 
+mod cache;
 mod decode;
 mod options;
+mod pipeline;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DataError, Images};
+use crate::{DataError, Images, Samples, Split};
+pub use cache::ImageCache;
 pub use decode::{Decoded, MAX_PIXELS, decode, resize_cover, resize_planes};
 pub use options::{Colour, Patches, parse_image_size};
+use pipeline::{Outcome, decode_files};
 
 /// A folder of images as a data set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -183,90 +193,6 @@ fn list(dir: &Path) -> Result<Listed, DataError> {
     }
 }
 
-/// The images decoded from a list of files: the samples, the file each came from (a
-/// file gives several with patches), and the files left out (with `skip_bad`) with
-/// their errors.
-struct Samples {
-    images: Images,
-    sources: Vec<usize>,
-    skipped: Vec<(usize, DataError)>,
-}
-
-/// Decodes `files` into one buffer of images of one size and colour: the size of
-/// `expect` (and the file that has it) when given, else the first file's.
-fn decode_all<'a>(
-    spec: &FolderSpec,
-    files: &'a [PathBuf],
-    expect: Option<([usize; 2], &'a Path)>,
-) -> Result<Samples, DataError> {
-    let channels = spec.colour.channels();
-    let mut pixels = Vec::new();
-    let mut shape = expect;
-    let (mut skipped, mut sources) = (Vec::new(), Vec::new());
-    for (i, file) in files.iter().enumerate() {
-        let decoded = decode(file, spec.colour).map(|image| match spec.image_size {
-            Some([rows, cols]) => ([rows, cols], resize_planes(&image, cols, rows)),
-            None => ([image.height, image.width], image.planes),
-        });
-        let (dims, planes) = match decoded {
-            Ok(d) => d,
-            Err(e) if spec.skip_bad => {
-                skipped.push((i, e));
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        if let Some(patches) = spec.patches {
-            let cut = patches.cut(&planes, [channels, dims[0], dims[1]]);
-            let each = channels * patches.size * patches.size;
-            if cut.is_empty() {
-                return Err(folder_error(
-                    file,
-                    format!(
-                        "{}×{} pixels (height×width): too small for one {}×{} patch",
-                        dims[0], dims[1], patches.size, patches.size
-                    ),
-                ));
-            }
-            sources.extend(std::iter::repeat_n(i, cut.len() / each));
-            pixels.extend_from_slice(&cut);
-            continue;
-        }
-        match shape {
-            None => shape = Some((dims, file.as_path())),
-            Some((want, first)) if want != dims => {
-                return Err(folder_error(
-                    file,
-                    format!(
-                        "{}×{} pixels (height×width), where {} has {}×{}: give \
-                         --image-size HxW to resize every image to one size",
-                        dims[0],
-                        dims[1],
-                        first.display(),
-                        want[0],
-                        want[1]
-                    ),
-                ));
-            }
-            Some(_) => {}
-        }
-        sources.push(i);
-        pixels.extend_from_slice(&planes);
-    }
-    let [rows, cols] = match spec.patches {
-        Some(p) => [p.size, p.size],
-        None => shape.map(|(s, _)| s).unwrap_or([0, 0]),
-    };
-    let mut images = Images::empty([channels, rows, cols]);
-    images.count = sources.len();
-    images.pixels = pixels;
-    Ok(Samples {
-        images,
-        sources,
-        skipped,
-    })
-}
-
 /// The first file of `listed`, for messages.
 fn listed_first(listed: &Listed) -> Option<&Path> {
     listed.files.first().map(PathBuf::as_path)
@@ -294,28 +220,17 @@ fn permutation(n: usize, seed: u64) -> Vec<usize> {
     order
 }
 
-/// Images and their labels.
-pub type Part = (Images, Vec<u8>);
-
-/// A folder of images, read: both parts, the class names and the files left out.
+/// A folder of images, read: both splits, the class names and the files left out.
 pub struct LoadedFolder {
-    /// The training images and labels.
-    pub train: Part,
+    /// The training images (in memory, or on disk when larger than the limit) and
+    /// labels.
+    pub train: Split,
     /// The test images and labels.
-    pub test: Part,
+    pub test: Split,
     /// What each label means, label `i` at index `i`.
     pub classes: Vec<String>,
     /// Files that did not decode, left out with `skip_bad`, with why.
     pub skipped: Vec<(PathBuf, String)>,
-}
-
-/// The images of `part` at `indices`, in that order.
-fn select(part: &Part, indices: &[usize]) -> Part {
-    let (images, labels) = part;
-    (
-        images.select(indices),
-        indices.iter().map(|&i| labels[i]).collect(),
-    )
 }
 
 impl FolderSpec {
@@ -361,8 +276,14 @@ impl FolderSpec {
         Ok(())
     }
 
-    /// Reads and decodes every image.
+    /// Reads and decodes every image into memory.
     pub fn load(&self) -> Result<LoadedFolder, DataError> {
+        self.load_with(&ImageCache::none())
+    }
+
+    /// Reads every image through `cache`: decoded once into its folder and read back
+    /// from there by later loads, a split larger than its limit left on disk.
+    pub fn load_with(&self, cache: &ImageCache) -> Result<LoadedFolder, DataError> {
         self.validate()?;
         let (train_dir, test_dir) = match &self.test_folder {
             Some(test) => (self.folder.clone(), Some(test.clone())),
@@ -373,77 +294,130 @@ impl FolderSpec {
         };
         let train = list(&train_dir)?;
         let test = test_dir.as_deref().map(list).transpose()?;
-        let mut classes: Vec<String> = train.labels.clone();
-        classes.sort();
-        classes.dedup();
-        if classes.len() > 256 {
-            return Err(folder_error(
-                &train_dir,
-                format!("{} classes; at most 256 are supported", classes.len()),
-            ));
-        }
-        if let Some(test) = &test
-            && let Some(unknown) = test.labels.iter().find(|l| !classes.contains(l))
-        {
-            return Err(folder_error(
-                test_dir.as_deref().unwrap_or(&train_dir),
-                format!(
-                    "class '{unknown}' has no training images (the training classes: {})",
-                    classes.join(", ")
-                ),
-            ));
-        }
-        let number = |l: &String| classes.iter().position(|c| c == l).unwrap_or(0) as u8;
+        let classes = class_names(&train, test.as_ref(), &train_dir, test_dir.as_deref())?;
         let mut skipped = Vec::new();
-        let mut decode = |listed: &Listed, expect| -> Result<Part, DataError> {
-            let decoded = decode_all(self, &listed.files, expect)?;
-            let labels = decoded
-                .sources
-                .iter()
-                .map(|&i| number(&listed.labels[i]))
-                .collect();
-            skipped.extend(
-                decoded
-                    .skipped
-                    .into_iter()
-                    .map(|(i, e)| (listed.files[i].clone(), e.to_string())),
-            );
-            Ok((decoded.images, labels))
-        };
-        let train_part = decode(&train, None)?;
-        if train_part.0.count == 0 {
+        let train_split = self.read(&train, &train_dir, None, &classes, cache, &mut skipped)?;
+        if train_split.is_empty() {
             return Err(folder_error(&train_dir, "no image decoded"));
         }
-        let first = listed_first(&train);
-        let size = first.map(|f| ([train_part.0.rows, train_part.0.cols], f));
-        let (train_part, test_part) = match &test {
-            Some(test) => {
-                let t = decode(test, size)?;
-                (train_part, t)
+        let (train_split, test_split) = match (&test, &test_dir) {
+            (Some(test), Some(test_dir)) => {
+                let size = train_split.image_shape().map(|[_, h, w]| [h, w]);
+                let expect = size.zip(listed_first(&train));
+                let t = self.read(test, test_dir, expect, &classes, cache, &mut skipped)?;
+                same_size(&train_split, &t, test_dir)?;
+                (train_split, t)
             }
-            None => self.hold_out(&train_part, &train_dir)?,
+            _ => self.hold_out(&train_split, &train_dir)?,
         };
         // Files are listed class by class; in training order they are mixed, so that
         // the first samples (`--limit`) and the last (the validation share) are not
         // one class. The order is a permutation seeded like the held-out share.
-        let order = permutation(train_part.0.count, self.split_seed ^ TRAIN_ORDER_SEED);
-        let train_part = select(&train_part, &order);
+        let order = permutation(train_split.len(), self.split_seed ^ TRAIN_ORDER_SEED);
+        let train_split = train_split.select(&order);
         let classes = if classes.iter().all(String::is_empty) {
             vec!["unlabelled".to_string()]
         } else {
             classes
         };
         Ok(LoadedFolder {
-            train: train_part,
-            test: test_part,
+            train: train_split,
+            test: test_split,
             classes,
             skipped,
         })
     }
 
+    /// The images of `listed` (from `dir`), decoded or read from the cache, with their
+    /// labels; the files left out go to `skipped`.
+    fn read(
+        &self,
+        listed: &Listed,
+        dir: &Path,
+        expect: Option<([usize; 2], &Path)>,
+        classes: &[String],
+        cache: &ImageCache,
+        skipped: &mut Vec<(PathBuf, String)>,
+    ) -> Result<Split, DataError> {
+        let (samples, outcome) = match &cache.dir {
+            Some(cache_dir) => self.read_cached(listed, dir, expect, cache, cache_dir)?,
+            None => {
+                let mut pixels = Vec::new();
+                let outcome = decode_files(self, &listed.files, expect, None, &mut |p| {
+                    pixels.extend_from_slice(p);
+                    Ok(())
+                })?;
+                let mut images = Images::empty(outcome.shape);
+                images.count = outcome.sources.len();
+                images.pixels = pixels;
+                (Samples::Images(images), outcome)
+            }
+        };
+        let number = |l: &String| classes.iter().position(|c| c == l).unwrap_or(0) as u8;
+        let labels = outcome
+            .sources
+            .iter()
+            .map(|&i| number(&listed.labels[i as usize]))
+            .collect();
+        skipped.extend(
+            outcome
+                .skipped
+                .into_iter()
+                .map(|(i, why)| (listed.files[i].clone(), why)),
+        );
+        Ok(Split { samples, labels })
+    }
+
+    /// The images of `listed` from their cache file in `cache_dir`, decoded into it
+    /// first when it is missing or stale; read into memory when they fit the limit.
+    fn read_cached(
+        &self,
+        listed: &Listed,
+        dir: &Path,
+        expect: Option<([usize; 2], &Path)>,
+        cache: &ImageCache,
+        cache_dir: &Path,
+    ) -> Result<(Samples, Outcome), DataError> {
+        let path = cache::file_name(cache_dir, self, dir);
+        let fingerprint = cache::fingerprint(self, &listed.files, &listed.labels)?;
+        let cached = match cache::open(&path, fingerprint) {
+            Some(c) => c,
+            None => {
+                std::fs::create_dir_all(cache_dir).map_err(io_error(cache_dir))?;
+                let mut writer = cache::Writer::create(&path)?;
+                let progress = cache.progress.then_some(dir);
+                let outcome = decode_files(self, &listed.files, expect, progress, &mut |p| {
+                    writer.push(p)
+                })?;
+                writer.finish(
+                    fingerprint,
+                    outcome.shape,
+                    &outcome.sources,
+                    &outcome.skipped,
+                )?;
+                cache::open(&path, fingerprint).ok_or_else(|| {
+                    folder_error(&path, "the cache file just written does not read back")
+                })?
+            }
+        };
+        let stored = cached.stored;
+        let outcome = Outcome {
+            shape: stored.shape(),
+            sources: cached.sources,
+            skipped: cached.skipped,
+        };
+        let bytes = (stored.count() * stored.pixels_per_image()) as u64;
+        let samples = if bytes <= cache.resident_limit {
+            Samples::Images(stored.load()?)
+        } else {
+            Samples::Stored(stored)
+        };
+        Ok((samples, outcome))
+    }
+
     /// The training and test parts of one folder's images.
-    fn hold_out(&self, all: &Part, dir: &Path) -> Result<(Part, Part), DataError> {
-        let n = all.0.count;
+    fn hold_out(&self, all: &Split, dir: &Path) -> Result<(Split, Split), DataError> {
+        let n = all.len();
         let test_n = ((n as f64) * self.test_fraction).round() as usize;
         if n < 2 || test_n == 0 || test_n >= n {
             return Err(folder_error(
@@ -460,7 +434,55 @@ impl FolderSpec {
         let mut train: Vec<usize> = order[test_n..].to_vec();
         test.sort_unstable();
         train.sort_unstable();
-        Ok((select(all, &train), select(all, &test)))
+        Ok((all.select(&train), all.select(&test)))
+    }
+}
+
+/// The class names of a folder's training images, sorted (label `i` is class `i`),
+/// after checking that there are at most 256 and that the test images have no other.
+fn class_names(
+    train: &Listed,
+    test: Option<&Listed>,
+    train_dir: &Path,
+    test_dir: Option<&Path>,
+) -> Result<Vec<String>, DataError> {
+    let mut classes: Vec<String> = train.labels.clone();
+    classes.sort();
+    classes.dedup();
+    if classes.len() > 256 {
+        return Err(folder_error(
+            train_dir,
+            format!("{} classes; at most 256 are supported", classes.len()),
+        ));
+    }
+    if let Some(test) = test
+        && let Some(unknown) = test.labels.iter().find(|l| !classes.contains(l))
+    {
+        return Err(folder_error(
+            test_dir.unwrap_or(train_dir),
+            format!(
+                "class '{unknown}' has no training images (the training classes: {})",
+                classes.join(", ")
+            ),
+        ));
+    }
+    Ok(classes)
+}
+
+/// Checks that the test images have the training images' shape (a cache read back
+/// skips the check made while decoding).
+fn same_size(train: &Split, test: &Split, test_dir: &Path) -> Result<(), DataError> {
+    match (train.image_shape(), test.image_shape()) {
+        (Some([_, h, w]), Some([_, th, tw])) if !test.is_empty() && [h, w] != [th, tw] => {
+            Err(folder_error(
+                test_dir,
+                format!(
+                    "test images of {th}×{tw} pixels (height×width), training images of \
+                     {h}×{w}: give --image-size HxW to resize every image to one size"
+                ),
+            ))
+        }
+        _ => Ok(()),
     }
 }
 

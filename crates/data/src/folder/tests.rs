@@ -2,6 +2,11 @@ use std::path::Path;
 
 use super::*;
 
+/// The images of a split read into memory.
+fn im(split: &Split) -> &Images {
+    split.as_images().expect("images in memory")
+}
+
 /// Writes a PNG of `channels` (1 grey, 3 RGB) per pixel.
 fn png(path: &Path, width: u32, height: u32, channels: usize, pixels: &[u8]) {
     std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
@@ -41,16 +46,14 @@ fn class_folders_give_sorted_labels_and_train_test_splits() {
     // Listed by path (bag/x, shoe/a, shoe/b), each with its label; training in a
     // seeded order.
     let mut pairs: Vec<(u8, u8)> = (0..3)
-        .map(|i| (loaded.train.0.image(i)[0], loaded.train.1[i]))
+        .map(|i| (im(&loaded.train).image(i)[0], loaded.train.labels[i]))
         .collect();
     pairs.sort_unstable();
     assert_eq!(pairs, [(10, 1), (20, 1), (30, 0)]);
     // The test images in the order of their files.
-    assert_eq!(loaded.test.1, [0, 1]);
+    assert_eq!(loaded.test.labels, [0, 1]);
     assert_eq!(
-        loaded
-            .test
-            .0
+        im(&loaded.test)
             .pixels
             .iter()
             .step_by(6)
@@ -58,7 +61,7 @@ fn class_folders_give_sorted_labels_and_train_test_splits() {
             .collect::<Vec<_>>(),
         [40, 50]
     );
-    assert_eq!([loaded.train.0.rows, loaded.train.0.cols], [3, 2]);
+    assert_eq!([im(&loaded.train).rows, im(&loaded.train).cols], [3, 2]);
     assert!(loaded.skipped.is_empty());
 
     // A test class without training images is refused, naming it.
@@ -82,10 +85,10 @@ fn a_flat_folder_is_unlabelled_and_held_out_by_seed() {
         ..FolderSpec::new(dir.path())
     };
     let a = spec.load().expect("loads");
-    assert_eq!((a.train.0.count, a.test.0.count), (7, 3));
+    assert_eq!((im(&a.train).count, im(&a.test).count), (7, 3));
     assert_eq!(a.classes, ["unlabelled"]);
     let b = spec.load().expect("loads");
-    let firsts = |d: &LoadedFolder| d.test.0.pixels.clone();
+    let firsts = |d: &LoadedFolder| im(&d.test).pixels.clone();
     assert_eq!(
         firsts(&a),
         firsts(&b),
@@ -99,8 +102,7 @@ fn a_flat_folder_is_unlabelled_and_held_out_by_seed() {
     // The training images come in a seeded order: the same on every load, not the
     // order of the files, and every one of them once.
     let order = |d: &LoadedFolder| {
-        d.train
-            .0
+        im(&d.train)
             .pixels
             .iter()
             .step_by(6)
@@ -141,7 +143,7 @@ fn colour_is_made_grey_and_sizes_are_resized_or_refused() {
     );
     png(&root.join("test/a/grey.png"), 3, 1, 1, &[1, 2, 3]);
     let data = FolderSpec::new(root).load().expect("loads");
-    assert_eq!(data.train.0.pixels, [76, 150, 29]);
+    assert_eq!(im(&data.train).pixels, [76, 150, 29]);
 
     // Another size: refused without --image-size, naming both files.
     png(&root.join("train/a/big.png"), 4, 2, 1, &[9; 8]);
@@ -159,9 +161,9 @@ fn colour_is_made_grey_and_sizes_are_resized_or_refused() {
         ..FolderSpec::new(root)
     };
     let data = spec.load().expect("resized");
-    assert_eq!([data.train.0.rows, data.train.0.cols], [2, 2]);
+    assert_eq!([im(&data.train).rows, im(&data.train).cols], [2, 2]);
     // A uniform image stays uniform through the resize and crop.
-    let images = &data.train.0;
+    let images = &im(&data.train);
     assert!((0..images.count).any(|i| images.image(i) == [9, 9, 9, 9]));
 }
 
@@ -183,11 +185,11 @@ fn rgb_keeps_three_planes_and_grey_images_fill_all_three() {
         ..FolderSpec::new(root)
     };
     let data = spec.load().expect("loads");
-    let train = &data.train.0;
+    let train = &im(&data.train);
     assert_eq!(train.shape(), [3, 1, 2]);
     // Planes, not interleaved: red of both pixels, then green, then blue.
     assert_eq!(train.image(0), [200, 5, 10, 6, 20, 250]);
-    assert_eq!(data.test.0.image(0), [7, 9, 7, 9, 7, 9]);
+    assert_eq!(im(&data.test).image(0), [7, 9, 7, 9, 7, 9]);
 
     // A colour JPEG keeps its colours (within its compression).
     let mut jpeg = Vec::new();
@@ -201,7 +203,7 @@ fn rgb_keeps_three_planes_and_grey_images_fill_all_three() {
         ..spec
     };
     let data = spec.load().expect("loads");
-    let train = &data.train.0;
+    let train = &im(&data.train);
     let red = (0..train.count)
         .map(|i| train.image(i))
         .find(|image| image[16..].iter().all(|&v| v < 100))
@@ -241,20 +243,20 @@ fn photographs_are_cut_into_patches_each_a_sample_with_its_label() {
         ..FolderSpec::new(root)
     };
     let data = spec.load().expect("loads");
-    let train = &data.train.0;
+    let train = &im(&data.train);
     assert_eq!((train.count, train.shape()), (6, [3, 2, 2]));
-    assert_eq!(data.train.1, [0; 6]);
+    assert_eq!(data.train.labels, [0; 6]);
     // Patch 4 (of the test image: its patches in order): second row of patches,
     // second column: rows 2-3, columns 2-3.
     assert_eq!(
-        data.test.0.image(4),
+        im(&data.test).image(4),
         [22, 23, 32, 33, 100, 100, 100, 100, 200, 200, 200, 200]
     );
     let overlapping = FolderSpec {
         patches: Some("2:1".parse().expect("size and stride")),
         ..spec.clone()
     };
-    assert_eq!(overlapping.load().expect("loads").train.0.count, 3 * 5);
+    assert_eq!(overlapping.load().expect("loads").train.len(), 3 * 5);
     let too_big = FolderSpec {
         patches: Some("5".parse().expect("size")),
         ..spec
@@ -320,7 +322,7 @@ fn bad_files_are_named_or_skipped_and_bombs_refused() {
         ..FolderSpec::new(root)
     };
     let loaded = skipping.load().expect("skips");
-    assert_eq!(loaded.train.0.count + loaded.test.0.count, 4);
+    assert_eq!(im(&loaded.train).count + im(&loaded.test).count, 4);
     assert_eq!(loaded.skipped.len(), 1);
     assert!(loaded.skipped[0].0.ends_with("cut.png"));
     std::fs::remove_file(root.join("cut.png")).expect("rm");
@@ -342,7 +344,7 @@ fn bad_files_are_named_or_skipped_and_bombs_refused() {
     );
     std::fs::rename(root.join("photo.png"), root.join("photo.jpg")).expect("rename");
     let data = FolderSpec::new(root).load().expect("a real JPEG");
-    assert_eq!(data.train.0.count + data.test.0.count, 5);
+    assert_eq!(im(&data.train).count + im(&data.test).count, 5);
 
     // A header declaring 100,000 × 100,000 pixels: refused before decoding.
     std::fs::write(root.join("bomb.png"), png_header_only(100_000, 100_000)).expect("write");
@@ -355,4 +357,139 @@ fn bad_files_are_named_or_skipped_and_bombs_refused() {
         err.contains("bomb.png") && err.contains("decompression bomb"),
         "{err}"
     );
+}
+
+/// A cache in `dir` that keeps at most `resident_limit` bytes of a split in memory.
+fn cache_in(dir: &Path, resident_limit: u64) -> ImageCache {
+    ImageCache {
+        dir: Some(dir.to_path_buf()),
+        resident_limit,
+        progress: false,
+    }
+}
+
+/// The files of a cache folder.
+fn cache_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_cache_is_reused_until_the_folder_changes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (root, cache_dir) = (dir.path().join("images"), dir.path().join("cache"));
+    for (class, i) in [("a", 0u8), ("a", 1), ("b", 2), ("b", 3), ("b", 4)] {
+        grey_png(&root.join(class).join(format!("{i}.png")), 10 * i);
+    }
+    let spec = FolderSpec::new(&root);
+    let cache = cache_in(&cache_dir, u64::MAX);
+    let first = spec.load_with(&cache).expect("decoded into the cache");
+    let files = cache_files(&cache_dir);
+    assert_eq!(files.len(), 1, "one cache file: {files:?}");
+    let plain = spec.load().expect("decoded in memory");
+    assert_eq!((&first.train, &first.test), (&plain.train, &plain.test));
+    assert_eq!(first.classes, plain.classes);
+
+    // Replace one image by another of the same length, and give the file its old
+    // modification time back: the cache cannot see the change, so a second load
+    // reads the cache — the old value — which proves it decoded nothing.
+    let changed = root.join("b/4.png");
+    let modified = std::fs::metadata(&changed)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    grey_png(&changed, 41);
+    let file = std::fs::File::options()
+        .write(true)
+        .open(&changed)
+        .expect("open");
+    file.set_modified(modified).expect("set mtime");
+    let values = |d: &LoadedFolder| {
+        let mut v: Vec<u8> = [&d.train, &d.test]
+            .iter()
+            .flat_map(|s| im(s).pixels.iter().step_by(6).copied().collect::<Vec<_>>())
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let again = spec.load_with(&cache).expect("read from the cache");
+    assert_eq!(values(&again), [0, 10, 20, 30, 40]);
+    assert_eq!(cache_files(&cache_dir), files);
+
+    // A new modification time: decoded again, into the same file.
+    file.set_modified(modified + std::time::Duration::from_secs(1))
+        .expect("set mtime");
+    let redone = spec.load_with(&cache).expect("decoded again");
+    assert_eq!(values(&redone), [0, 10, 20, 30, 41]);
+    // A new file: decoded again too.
+    grey_png(&root.join("a/5.png"), 50);
+    let grown = spec.load_with(&cache).expect("decoded again");
+    assert_eq!(values(&grown), [0, 10, 20, 30, 41, 50]);
+    assert_eq!(cache_files(&cache_dir), files, "the same file rewritten");
+
+    // A cache file cut short is not trusted: the folder is decoded again.
+    let bytes = std::fs::read(&files[0]).expect("read");
+    std::fs::write(&files[0], &bytes[..bytes.len() - 3]).expect("cut");
+    let mended = spec.load_with(&cache).expect("decoded again");
+    assert_eq!(values(&mended), [0, 10, 20, 30, 41, 50]);
+    assert_eq!(std::fs::read(&files[0]).expect("read"), bytes);
+    // Other options are another cache file beside it.
+    let colour = FolderSpec {
+        colour: Colour::Rgb,
+        ..spec.clone()
+    };
+    colour.load_with(&cache).expect("decoded in colour");
+    assert_eq!(cache_files(&cache_dir).len(), 2);
+}
+
+#[test]
+fn splits_over_the_limit_stay_on_disk_and_read_the_same() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("images");
+    for i in 0..12u8 {
+        let pixels: Vec<u8> = (0..3 * 4 * 5).map(|p| p as u8 ^ (i * 17)).collect();
+        png(
+            &root.join(format!("c{}", i % 3)).join(format!("{i}.png")),
+            5,
+            4,
+            3,
+            &pixels,
+        );
+    }
+    std::fs::write(root.join("c0/bad.png"), "not a PNG").expect("write");
+    let spec = FolderSpec {
+        colour: Colour::Rgb,
+        skip_bad: true,
+        test_fraction: 0.25,
+        ..FolderSpec::new(&root)
+    };
+    let memory = spec.load().expect("in memory");
+    let cache_dir = dir.path().join("cache");
+    for _ in 0..2 {
+        // Decoded the first time, read from the cache the second.
+        let disk = spec.load_with(&cache_in(&cache_dir, 0)).expect("on disk");
+        for (stored, held) in [(&disk.train, &memory.train), (&disk.test, &memory.test)] {
+            assert!(stored.is_stored() && !held.is_stored());
+            assert_eq!(stored.image_shape(), Some([3, 4, 5]));
+            assert_eq!(stored.labels, held.labels);
+            let read = stored.read_images().expect("images").expect("readable");
+            assert_eq!(read.as_ref(), im(held));
+            let picks = [2, 0, 2];
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            stored.gather(&picks, &mut a);
+            held.gather(&picks, &mut b);
+            assert_eq!(a, b);
+            assert_eq!(stored.select(&picks).labels, held.select(&picks).labels);
+        }
+        assert_eq!(disk.skipped.len(), 1);
+        assert!(disk.skipped[0].0.ends_with("bad.png"), "{:?}", disk.skipped);
+    }
+    // Under the limit, the same cache is read into memory.
+    let small = spec
+        .load_with(&cache_in(&cache_dir, 1 << 20))
+        .expect("in memory");
+    assert!(!small.train.is_stored());
+    assert_eq!(small.train, memory.train);
 }

@@ -4,7 +4,7 @@ use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
 use trainer::artifact::Artifact;
 use trainer::compress;
-use trainer::dataset::images_of;
+use trainer::dataset::image_shape_of;
 
 use crate::cli::{DataDirArg, DeviceArgs, JsonArg, PngArg};
 
@@ -39,7 +39,7 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--jpeg {q}: JPEG qualities are 1 to 100");
     }
     let data = first.load_data(&args.data_dir.locator())?;
-    images_of(&data.test)?;
+    image_shape_of(&data.test)?;
     let selected = args.device.select()?;
     let mut points = Vec::new();
     let mut sizes = Vec::new();

@@ -76,6 +76,40 @@ fn a_folder_of_real_png_images_trains_as_the_idx_files_do() {
         (a - b).abs() <= 0.05 * a,
         "IDX {a} against the folder's {b}"
     );
+    // Decoded once into the cache; a split over the memory limit is read from it
+    // batch by batch, and trains as the same split in memory.
+    let cache_dir = h.join("cache/autoencoders/images");
+    let cached: Vec<_> = std::fs::read_dir(&cache_dir)
+        .expect("a cache folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    assert_eq!(cached.len(), 2, "train/ and test/: {cached:?}");
+    let written = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let before: Vec<_> = cached.iter().map(|p| written(p)).collect();
+    let streamed = h.join("streamed");
+    let out = run(trainer(h)
+        .env("AE_IMAGE_MEMORY_MIB", "0")
+        .args(["train", "--backend", "ndarray", "--out"])
+        .arg(&streamed)
+        .args([&["--dataset", root_arg][..], &model].concat()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after: Vec<_> = cached.iter().map(|p| written(p)).collect();
+    assert_eq!(before, after, "the cache was read, not written again");
+    let s = test_mse(h, &streamed);
+    println!("test MSE: PNG folder streamed from its cache {s}");
+    assert!(
+        (s - b).abs() <= 1e-3 * b,
+        "streamed {s} against in memory {b}"
+    );
+    let out = run(trainer(h).env("AE_IMAGE_MEMORY_MIB", "0").args([
+        "train",
+        "--data-on-device",
+        "--dataset",
+        root_arg,
+    ]));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("stay on disk"), "{}", stderr(&out));
+
     // Training learned: a first-epoch-free control (the untrained model) is far off.
     let control = h.join("untrained");
     let out = train_cli(

@@ -26,6 +26,8 @@ pub fn trainer(home: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_trainer"));
     cmd.env("XDG_CACHE_HOME", home.join("cache"))
         .env_remove("AE_DATA_DIR")
+        .env_remove("AE_IMAGE_CACHE")
+        .env_remove("AE_IMAGE_MEMORY_MIB")
         .env_remove("BURN_DEVICE")
         .env("AE_DATA_MIRROR", "http://127.0.0.1:9/")
         .current_dir(home);
