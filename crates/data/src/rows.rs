@@ -1,5 +1,7 @@
 //! New samples streamed from a file in batches, for applying a trained model to data
-//! it has never seen: IDX image files (raw or gzip), CSV tables and `.npy` arrays.
+//! it has never seen: IDX image files (raw or gzip), PNG and JPEG files and folders of
+//! them (made into samples as the model's training images were, [`ImageStream`]), CSV
+//! tables and `.npy` arrays.
 //!
 //! A [`RowReader`] checks the file against the columns the model was trained on
 //! ([`Columns`]) before it reads any row, then hands out batches of raw values —
@@ -20,8 +22,8 @@
 //! std::fs::write(&path, "b,a,label\n2,1,x\n4,3,y\n6,5,z\n")?;
 //! // A model trained on columns a and b of a file whose labels were in "label".
 //! let names = ["a".to_string(), "b".to_string()];
-//! let want = Columns { features: 2, names: &names, label: Some("label") };
-//! let mut reader = RowReader::open(&path, want)?;
+//! let want = Columns { features: 2, names: &names, label: Some("label"), images: None };
+//! let mut reader = RowReader::open(&path, &want)?;
 //! let mut batch = Vec::new();
 //! assert_eq!(reader.next_batch(2, &mut batch)?, 2);
 //! assert_eq!(batch, [1.0, 2.0, 3.0, 4.0]); // in the model's column order
@@ -38,12 +40,13 @@ use std::path::{Path, PathBuf};
 use flate2::read::GzDecoder;
 
 use crate::DataError;
+use crate::folder::{FolderSpec, ImageStream};
 use crate::idx::IMAGES_MAGIC;
 use crate::table::{NpyHeader, parse_number};
 
-/// The columns a model takes: their number, and their names when it was trained on
-/// a CSV file with a header.
-#[derive(Clone, Copy, Debug)]
+/// The columns a model takes: their number, their names when it was trained on
+/// a CSV file with a header, and how image files become its samples.
+#[derive(Clone, Debug)]
 pub struct Columns<'a> {
     /// Features per sample.
     pub features: usize,
@@ -52,6 +55,9 @@ pub struct Columns<'a> {
     /// The training file's label column (a header name or a 0-based index), which
     /// new files may hold and is left out.
     pub label: Option<&'a str>,
+    /// For a model of images: how an image file becomes samples (colour, size,
+    /// patches); `None` for a table model.
+    pub images: Option<FolderSpec>,
 }
 
 impl<'a> Columns<'a> {
@@ -61,6 +67,7 @@ impl<'a> Columns<'a> {
             features,
             names: &[],
             label: None,
+            images: None,
         }
     }
 }
@@ -74,11 +81,17 @@ pub enum InputKind {
     Csv,
     /// A `.npy` array.
     Npy,
+    /// A PNG or JPEG file, or a folder of them.
+    Images,
 }
 
 impl InputKind {
-    /// The kind of `path`, by its name: `.csv`, `.npy`, anything else IDX.
+    /// The kind of `path`, by its name: `.csv`, `.npy`, `.png`, `.jpg` or `.jpeg`
+    /// (images, as is a folder), anything else IDX.
     pub fn of(path: &Path) -> Self {
+        if path.is_dir() {
+            return Self::Images;
+        }
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().to_ascii_lowercase())
@@ -87,6 +100,8 @@ impl InputKind {
             Self::Csv
         } else if name.ends_with(".npy") {
             Self::Npy
+        } else if [".png", ".jpg", ".jpeg"].iter().any(|e| name.ends_with(e)) {
+            Self::Images
         } else {
             Self::Idx
         }
@@ -113,6 +128,7 @@ enum Source {
         /// A first record that was data, not a header.
         pending: Option<csv::StringRecord>,
     },
+    Images(ImageStream),
 }
 
 /// Batches of samples from a file, checked against the model's [`Columns`].
@@ -122,7 +138,7 @@ pub struct RowReader {
     features: usize,
     total: Option<usize>,
     done: usize,
-    image: Option<[usize; 2]>,
+    image: Option<[usize; 3]>,
     source: Source,
 }
 
@@ -143,9 +159,9 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> DataError + '_ {
 impl RowReader {
     /// Opens `path` (its kind from its name, [`InputKind::of`]) for a model taking
     /// `want`'s columns.
-    pub fn open(path: &Path, want: Columns<'_>) -> Result<Self, DataError> {
+    pub fn open(path: &Path, want: &Columns<'_>) -> Result<Self, DataError> {
         let kind = InputKind::of(path);
-        let file = File::open(path).map_err(io(path))?;
+        let open = || File::open(path).map_err(io(path));
         let mut reader = Self {
             path: path.to_path_buf(),
             kind,
@@ -159,11 +175,34 @@ impl RowReader {
             },
         };
         reader.source = match kind {
-            InputKind::Idx => reader.open_idx(file)?,
-            InputKind::Npy => reader.open_npy(file)?,
-            InputKind::Csv => reader.open_csv(file, want)?,
+            InputKind::Idx => reader.open_idx(open()?)?,
+            InputKind::Npy => reader.open_npy(open()?)?,
+            InputKind::Csv => reader.open_csv(open()?, want)?,
+            InputKind::Images => return Self::open_images(path, want),
         };
         Ok(reader)
+    }
+
+    fn open_images(path: &Path, want: &Columns<'_>) -> Result<Self, DataError> {
+        let Some(spec) = &want.images else {
+            return Err(error(
+                path,
+                format!(
+                    "image files, but the model takes table rows of {} columns",
+                    want.features
+                ),
+            ));
+        };
+        let stream = ImageStream::open(path, spec, want.features)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            kind: InputKind::Images,
+            features: want.features,
+            total: stream.total(),
+            done: 0,
+            image: ImageStream::shape_of(spec),
+            source: Source::Images(stream),
+        })
     }
 
     /// The file.
@@ -181,9 +220,17 @@ impl RowReader {
         self.total
     }
 
-    /// The image shape `[rows, columns]` of an IDX file.
-    pub fn image_shape(&self) -> Option<[usize; 2]> {
+    /// The image shape `[channels, rows, columns]` of images.
+    pub fn image_shape(&self) -> Option<[usize; 3]> {
         self.image
+    }
+
+    /// For image files, the file of each sample of the last batch.
+    pub fn last_files(&self) -> Option<Vec<&Path>> {
+        match &self.source {
+            Source::Images(stream) => Some(stream.last_files().collect()),
+            _ => None,
+        }
     }
 
     /// Samples handed out so far.
@@ -233,7 +280,7 @@ impl RowReader {
             ));
         }
         self.total = Some(count);
-        self.image = Some([rows, cols]);
+        self.image = Some([1, rows, cols]);
         Ok(Source::Idx(reader))
     }
 
@@ -299,7 +346,7 @@ impl RowReader {
         Ok(Source::Npy { reader, header })
     }
 
-    fn open_csv(&mut self, file: File, want: Columns<'_>) -> Result<Source, DataError> {
+    fn open_csv(&mut self, file: File, want: &Columns<'_>) -> Result<Source, DataError> {
         let path = self.path.clone();
         let mut records = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -484,6 +531,7 @@ impl RowReader {
                 }
                 n
             }
+            Source::Images(stream) => stream.next_batch(limit, out)?,
         };
         self.done += n;
         Ok(n)
@@ -549,21 +597,22 @@ mod tests {
             features: 3,
             names: &names,
             label: Some("label"),
+            images: None,
         };
-        let mut reader = RowReader::open(&path, want).expect("open");
+        let mut reader = RowReader::open(&path, &want).expect("open");
         assert_eq!(reader.total(), None);
         let values = all(&mut reader, 2).expect("rows");
         assert_eq!(values, [1., 2., 3., 4., 5., 6., 7., 8., 9.]);
 
         // A missing and an extra column are named.
         std::fs::write(&path, "a,b\n1,2\n").expect("write");
-        let err = RowReader::open(&path, want)
+        let err = RowReader::open(&path, &want)
             .err()
             .expect("missing")
             .to_string();
         assert!(err.contains("'c' is missing"), "{err}");
         std::fs::write(&path, "a,b,c,d\n1,2,3,4\n").expect("write");
-        let err = RowReader::open(&path, want)
+        let err = RowReader::open(&path, &want)
             .err()
             .expect("extra")
             .to_string();
@@ -573,14 +622,14 @@ mod tests {
         );
         // A bad value names its line and column.
         std::fs::write(&path, "a,b,c\n1,2,3\n1,nan,3\n").expect("write");
-        let mut reader = RowReader::open(&path, want).expect("open");
+        let mut reader = RowReader::open(&path, &want).expect("open");
         let err = all(&mut reader, 10).expect_err("nan").to_string();
         assert!(err.contains("line 3, column 1: 'nan'"), "{err}");
         // Unnamed training columns: by position, their number checked.
         std::fs::write(&path, "1,2\n3,4\n").expect("write");
-        let mut reader = RowReader::open(&path, Columns::unnamed(2)).expect("open");
+        let mut reader = RowReader::open(&path, &Columns::unnamed(2)).expect("open");
         assert_eq!(all(&mut reader, 1).expect("rows"), [1., 2., 3., 4.]);
-        let err = RowReader::open(&path, Columns::unnamed(3))
+        let err = RowReader::open(&path, &Columns::unnamed(3))
             .err()
             .expect("count");
         assert!(
@@ -600,13 +649,13 @@ mod tests {
         writer.finish().expect("finish");
         let array = crate::table::read_npy(&path).expect("a .npy file");
         assert_eq!(array.shape, [3, 3]);
-        let mut reader = RowReader::open(&path, Columns::unnamed(3)).expect("open");
+        let mut reader = RowReader::open(&path, &Columns::unnamed(3)).expect("open");
         assert_eq!(reader.total(), Some(3));
         let values = all(&mut reader, 2).expect("rows");
         let read: Vec<f32> = array.values.iter().map(|&v| v as f32).collect();
         assert_eq!(values, read);
         assert_eq!(values, [1., 2., 3., 4., 5., 6., 7., 8., 9.]);
-        let err = RowReader::open(&path, Columns::unnamed(4))
+        let err = RowReader::open(&path, &Columns::unnamed(4))
             .err()
             .expect("columns");
         assert!(err.to_string().contains("3 columns, but the model takes 4"));
@@ -624,11 +673,11 @@ mod tests {
         }
         let fortran = dir.path().join("f.npy");
         std::fs::write(&fortran, &bytes).expect("write");
-        let mut reader = RowReader::open(&fortran, Columns::unnamed(3)).expect("open");
+        let mut reader = RowReader::open(&fortran, &Columns::unnamed(3)).expect("open");
         assert_eq!(all(&mut reader, 2).expect("rows"), values);
         // Cut short: refused before any row.
         std::fs::write(&fortran, &bytes[..bytes.len() - 2]).expect("write");
-        let err = RowReader::open(&fortran, Columns::unnamed(3))
+        let err = RowReader::open(&fortran, &Columns::unnamed(3))
             .err()
             .expect("cut");
         assert!(err.to_string().contains("bytes of data"), "{err}");
@@ -652,16 +701,16 @@ mod tests {
             .map(|&p| f32::from(p) / 255.0)
             .collect();
         for path in [&plain, &gz] {
-            let mut reader = RowReader::open(path, Columns::unnamed(4)).expect("open");
-            assert_eq!(reader.image_shape(), Some([2, 2]));
+            let mut reader = RowReader::open(path, &Columns::unnamed(4)).expect("open");
+            assert_eq!(reader.image_shape(), Some([1, 2, 2]));
             assert_eq!(all(&mut reader, 2).expect("rows"), expected);
         }
-        let err = RowReader::open(&plain, Columns::unnamed(784))
+        let err = RowReader::open(&plain, &Columns::unnamed(784))
             .err()
             .expect("size");
         assert!(err.to_string().contains("2×2 = 4 pixels"), "{err}");
         std::fs::write(&plain, &raw[..raw.len() - 3]).expect("write");
-        let mut reader = RowReader::open(&plain, Columns::unnamed(4)).expect("open");
+        let mut reader = RowReader::open(&plain, &Columns::unnamed(4)).expect("open");
         assert!(matches!(
             all(&mut reader, 2),
             Err(DataError::Truncated { .. })

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use ae_data::rows::Columns;
-use ae_data::{DataSpec, Standardizer};
+use ae_data::{Colour, DataSpec, FolderSpec, Standardizer};
 use ae_models::{AnyAutoencoder, ModelConfig};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
@@ -107,7 +107,7 @@ impl Artifact {
     }
 
     /// The columns new samples must have: their number, a table's names and its
-    /// label column.
+    /// label column, or how image files become samples ([`Self::image_input`]).
     pub fn columns(&self) -> Columns<'_> {
         let (names, label) = match (&self.dataset, &self.standardizer) {
             (DataSpec::Table(spec), Some(s)) => (&s.names[..], spec.label_column.as_deref()),
@@ -117,7 +117,39 @@ impl Artifact {
             features: self.features(),
             names,
             label,
+            images: self.image_input(),
         }
+    }
+
+    /// `[channels, rows, columns]` of the model's images; `None` for a table model.
+    pub fn image_shape(&self) -> Option<[usize; 3]> {
+        image_shape(&self.model, &self.dataset)
+    }
+
+    /// How a new image file becomes this model's samples: made grey or RGB as its
+    /// training images were, then resized and centre-cropped to the model's size —
+    /// or, for a model of patches, resized as the training images were and cut into
+    /// patches. `None` for a table model.
+    pub fn image_input(&self) -> Option<FolderSpec> {
+        let [channels, rows, cols] = self.image_shape()?;
+        let colour = match channels {
+            1 => Colour::Grey,
+            3 => Colour::Rgb,
+            _ => return None,
+        };
+        let spec = FolderSpec {
+            colour,
+            image_size: Some([rows, cols]),
+            ..FolderSpec::new("")
+        };
+        Some(match &self.dataset {
+            DataSpec::Folder(f) if f.patches.is_some() => FolderSpec {
+                image_size: f.image_size,
+                patches: f.patches,
+                ..spec
+            },
+            _ => spec,
+        })
     }
 
     /// The model with its trained weights on `device`, ready for new samples.
@@ -156,4 +188,12 @@ pub fn load_weights(
             format!("the weights do not fit the model of the configuration: {e:?}"),
         )
     })
+}
+
+/// The image shape `[channels, rows, columns]` of `model` trained on `data`: a
+/// convolutional model's own, else the data set's (see [`DataSpec::image_shape`]);
+/// `None` for a model of table rows.
+pub fn image_shape(model: &ModelConfig, data: &DataSpec) -> Option<[usize; 3]> {
+    let from_data = data.image_shape(model.input_size());
+    from_data.and(model.image_shape()).or(from_data)
 }

@@ -50,7 +50,7 @@
 mod artifact;
 mod predictor;
 
-pub use artifact::{Artifact, load_weights};
+pub use artifact::{Artifact, image_shape, load_weights};
 pub use predictor::{Predictor, Scores};
 
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,8 @@
 //! A trained model applied to a file of new samples, streamed in batches: codes,
 //! reconstructions, or anomaly scores with the squared error of every feature.
 //!
-//! The input is read by [`ae_data::rows::RowReader`] (IDX images, CSV and `.npy`
+//! The input is read by [`ae_data::rows::RowReader`] (IDX images, PNG and JPEG files
+//! and folders of them made into samples as the training images were, CSV and `.npy`
 //! tables, CSV columns matched by name) one batch at a time and every output is
 //! written as the batches go, so memory stays bounded however large the file; a
 //! progress bar shows on a terminal. Outputs go to temporary files renamed into place
@@ -10,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ae_data::rows::RowReader;
+use ae_data::rows::{InputKind, RowReader};
 use ae_data::{AtomicFile, NpyWriter};
 use ae_infer::{Artifact, Predictor, Score};
 use anyhow::{Context, Result, bail};
@@ -43,6 +44,17 @@ pub struct Outputs {
 
 /// Pictures show this many samples at most.
 pub const PNG_SAMPLES: usize = 32;
+
+/// With image files as input, codes or reconstructions in `out` come with the file of
+/// each row in this CSV beside it (`codes.npy` → `codes-files.csv`); scores name it in
+/// a column of their own.
+pub fn files_list(out: &Path) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    out.with_file_name(format!("{stem}-files.csv"))
+}
 
 /// What an application did.
 #[derive(Clone, Debug, Serialize)]
@@ -164,14 +176,14 @@ impl CsvFile {
 /// The first images of the input and what goes under them in the picture.
 struct Picture {
     path: PathBuf,
-    shape: [usize; 2],
+    shape: [usize; 3],
     inputs: Vec<Vec<f32>>,
     below: Vec<Vec<f32>>,
 }
 
 impl Picture {
     fn take(&mut self, inputs: &[f32], below: &[f32]) {
-        let size = self.shape[0] * self.shape[1];
+        let size: usize = self.shape.iter().product();
         for (x, y) in inputs.chunks(size).zip(below.chunks(size)) {
             if self.inputs.len() < PNG_SAMPLES {
                 self.inputs.push(x.to_vec());
@@ -197,7 +209,7 @@ impl Picture {
             rows.push(y.to_vec());
         }
         let grid = Grid {
-            shape: [1, self.shape[0], self.shape[1]],
+            shape: self.shape,
             rows,
         };
         grid.save_png(&self.path)?;
@@ -219,6 +231,8 @@ fn column_names(artifact: &Artifact, n: usize, prefix: &str) -> Vec<String> {
 struct Sinks {
     main: MatrixFile,
     errors: Option<MatrixFile>,
+    /// With image files: the file of each row of codes or reconstructions.
+    files: Option<CsvFile>,
     picture: Option<Picture>,
     kind: Option<Score>,
     sum: f64,
@@ -270,7 +284,11 @@ impl Sinks {
                         outputs.out.display()
                     );
                 }
-                let mut header = vec!["index", "score"];
+                let mut header = vec!["index"];
+                if reader.kind() == InputKind::Images {
+                    header.push("file");
+                }
+                header.push("score");
                 if predictor.threshold().is_some() {
                     header.push("anomalous");
                 }
@@ -286,9 +304,17 @@ impl Sinks {
             )?),
             None => None,
         };
+        let files = if reader.kind() == InputKind::Images && task != Task::Score {
+            let mut list = CsvFile::create(&files_list(&outputs.out))?;
+            list.row(["file"])?;
+            Some(list)
+        } else {
+            None
+        };
         Ok(Self {
             main,
             errors,
+            files,
             picture,
             kind: None,
             sum: 0.0,
@@ -296,15 +322,24 @@ impl Sinks {
         })
     }
 
-    /// Applies `task` to `rows`, samples `first`… of the input, and writes the results.
+    /// Applies `task` to `rows`, samples `first`… of the input (from `files` when the
+    /// input is image files), and writes the results.
     fn take(
         &mut self,
         predictor: &Predictor,
         task: Task,
         rows: &[f32],
         first: usize,
+        files: Option<Vec<&Path>>,
     ) -> Result<()> {
         let features = predictor.features();
+        let names: Option<Vec<String>> =
+            files.map(|f| f.iter().map(|p| p.display().to_string()).collect());
+        if let (Some(list), Some(names)) = (self.files.as_mut(), &names) {
+            for name in names {
+                list.row([name])?;
+            }
+        }
         match task {
             Task::Encode => self.main.push(&predictor.encode(rows)?, predictor.latent()),
             Task::Reconstruct => {
@@ -322,7 +357,11 @@ impl Sinks {
                 };
                 for (i, score) in s.scores.iter().enumerate() {
                     self.sum += score;
-                    let mut fields = vec![(first + i).to_string(), score.to_string()];
+                    let mut fields = vec![(first + i).to_string()];
+                    if let Some(names) = &names {
+                        fields.push(names[i].clone());
+                    }
+                    fields.push(score.to_string());
                     if let Some(a) = &s.anomalous {
                         self.flagged += usize::from(a[i]);
                         fields.push(u8::from(a[i]).to_string());
@@ -343,6 +382,9 @@ impl Sinks {
     /// Puts every output in place; returns the files.
     fn finish(self) -> Result<Vec<PathBuf>> {
         let mut written = vec![self.main.finish()?];
+        if let Some(list) = self.files {
+            written.push(list.finish()?);
+        }
         if let Some(e) = self.errors {
             written.push(e.finish()?);
         }
@@ -363,7 +405,7 @@ pub fn apply(
     outputs: &Outputs,
     batch: usize,
 ) -> Result<Summary> {
-    let mut reader = RowReader::open(input, artifact.columns())?;
+    let mut reader = RowReader::open(input, &artifact.columns())?;
     let mut sinks = Sinks::create(artifact, predictor, &reader, task, outputs)?;
     let bar = progress_bar(reader.total());
     let mut rows = Vec::new();
@@ -376,7 +418,7 @@ pub fn apply(
         }
         let first = reader.done() - n;
         sinks
-            .take(predictor, task, &rows, first)
+            .take(predictor, task, &rows, first, reader.last_files())
             .with_context(|| format!("{}, samples {first}–{}", input.display(), first + n - 1))?;
         bar.inc(n as u64);
     }

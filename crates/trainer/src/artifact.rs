@@ -174,10 +174,7 @@ impl Artifact {
     /// convolutional model's own, else its data set's (see [`DataSpec::image_shape`]);
     /// an error when it was trained on a table, which has no images.
     pub fn image_shape(&self) -> Result<[usize; 3]> {
-        let features = self.config.model.input_size();
-        let from_data = self.config.dataset.image_shape(features);
-        let from_model = self.config.model.image_shape();
-        from_data.and(from_model).or(from_data).with_context(|| {
+        ae_infer::image_shape(&self.config.model, &self.config.dataset).with_context(|| {
             format!(
                 "this draws images, and {} was trained on the table {}",
                 self.dir.display(),

@@ -158,8 +158,10 @@ impl PngArg {
 pub struct NewData {
     #[command(flatten)]
     pub artifact: ArtifactArg,
-    /// The new samples: an IDX image file (raw or .gz), a CSV table (its columns
-    /// matched to the training columns by header name) or a .npy array. Tables are
+    /// The new samples: an IDX image file (raw or .gz); a PNG or JPEG file, or a folder
+    /// of them (every depth, in path order), made grey or RGB and resized (or cut into
+    /// patches) as the model's training images were; a CSV table (its columns matched
+    /// to the training columns by header name) or a .npy array. Tables are
     /// standardised with the training rows' saved statistics.
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
@@ -180,10 +182,13 @@ impl NewData {
     /// Applies the artifact's model to the input for `task`, writing `outputs`, and
     /// prints what was done.
     pub fn run(&self, task: apply::Task, outputs: apply::Outputs) -> Result<()> {
+        let images = ae_data::rows::InputKind::of(&self.input) == ae_data::rows::InputKind::Images;
+        let list = (images && task != apply::Task::Score).then(|| apply::files_list(&outputs.out));
         let files = [
             Some(&outputs.out),
             outputs.errors.as_ref(),
             outputs.png.as_ref(),
+            list.as_ref(),
         ];
         for path in files.into_iter().flatten() {
             if path.exists() && !self.force {

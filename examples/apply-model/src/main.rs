@@ -27,7 +27,7 @@ fn main() -> anyhow::Result<()> {
     );
 
     // Stream the file: one batch of rows in memory at a time.
-    let mut reader = RowReader::open(input.as_ref(), artifact.columns())?;
+    let mut reader = RowReader::open(input.as_ref(), &artifact.columns())?;
     let (mut rows, mut scored) = (Vec::new(), Vec::<(usize, f64)>::new());
     let mut first_code = None;
     while reader.next_batch(512, &mut rows)? > 0 {

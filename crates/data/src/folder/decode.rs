@@ -235,6 +235,9 @@ fn weights(src: usize, dst: usize, scale: f64, offset: f64) -> Vec<Vec<(usize, f
 /// Every plane of `image` scaled to cover `out_w × out_h` and centre-cropped to it (see
 /// [`resize_cover`]).
 pub fn resize_planes(image: &Decoded, out_w: usize, out_h: usize) -> Vec<u8> {
+    if [image.width, image.height] == [out_w, out_h] {
+        return image.planes.clone();
+    }
     let plane = image.width * image.height;
     image
         .planes

@@ -45,6 +45,7 @@ mod cache;
 mod decode;
 mod options;
 mod pipeline;
+mod stream;
 
 use std::path::{Path, PathBuf};
 
@@ -55,6 +56,7 @@ pub use cache::ImageCache;
 pub use decode::{Decoded, MAX_PIXELS, decode, resize_cover, resize_planes};
 pub use options::{Colour, Patches, parse_image_size};
 use pipeline::{Outcome, decode_files};
+pub use stream::ImageStream;
 
 /// A folder of images as a data set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -16,17 +16,26 @@ pub(super) struct Outcome {
 
 /// One file made ready: its size (after any resize), the pixels of its samples (one
 /// image, or its patches) and how many.
-struct Ready {
-    dims: [usize; 2],
-    pixels: Vec<u8>,
-    samples: usize,
+pub(super) struct Ready {
+    pub dims: [usize; 2],
+    pub pixels: Vec<u8>,
+    pub samples: usize,
 }
 
 /// A file that is not ready: left out with `skip_bad` (it does not decode), or the
 /// end of the load (it decodes, but cannot be used).
-enum NotReady {
+pub(super) enum NotReady {
     Bad(DataError),
     Fatal(DataError),
+}
+
+impl NotReady {
+    /// The error, whichever kind.
+    pub fn into_error(self) -> DataError {
+        match self {
+            Self::Bad(e) | Self::Fatal(e) => e,
+        }
+    }
 }
 
 /// Decodes, resizes and cuts one file.
@@ -63,7 +72,7 @@ fn prepare(spec: &FolderSpec, file: &Path) -> Result<Ready, NotReady> {
 }
 
 /// Prepares `files` on up to `threads` threads, returning the results in file order.
-fn prepare_all(
+pub(super) fn prepare_all(
     spec: &FolderSpec,
     files: &[PathBuf],
     threads: usize,

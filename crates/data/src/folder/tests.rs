@@ -493,3 +493,74 @@ fn splits_over_the_limit_stay_on_disk_and_read_the_same() {
     assert!(!small.train.is_stored());
     assert_eq!(small.train, memory.train);
 }
+
+#[test]
+fn image_files_stream_as_a_models_samples() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    // Five 3×2 grey images at two depths, listed in path order: a/0, a/b/1, c, d, e.
+    for (name, value) in [
+        ("a/0.png", 0),
+        ("a/b/1.png", 10),
+        ("c.png", 20),
+        ("d.png", 30),
+    ] {
+        grey_png(&root.join(name), value);
+    }
+    grey_png(&root.join("e.PNG"), 40);
+    std::fs::write(root.join("notes.txt"), "not an image").expect("write");
+    let spec = FolderSpec {
+        image_size: Some([3, 2]),
+        ..FolderSpec::new("")
+    };
+    let mut stream = ImageStream::open(root, &spec, 6).expect("opens");
+    assert_eq!(stream.total(), Some(5));
+    let (mut out, mut seen, mut files) = (Vec::new(), Vec::new(), Vec::new());
+    loop {
+        let n = stream.next_batch(2, &mut out).expect("decodes");
+        if n == 0 {
+            break;
+        }
+        assert_eq!(out.len(), 6 * n);
+        seen.extend(out.iter().step_by(6).map(|v| (v * 255.0).round() as u8));
+        files.extend(stream.last_files().map(|f| {
+            f.strip_prefix(root)
+                .expect("below root")
+                .display()
+                .to_string()
+        }));
+    }
+    assert_eq!(seen, [0, 10, 20, 30, 40]);
+    assert_eq!(files, ["a/0.png", "a/b/1.png", "c.png", "d.png", "e.PNG"]);
+
+    // Patches: a 4×6 RGB image cut into 2×2 patches is six samples of 12 values.
+    let photo = root.join("photo.png");
+    let pixels: Vec<u8> = (0..4 * 6 * 3).map(|i| i as u8).collect();
+    png(&photo, 6, 4, 3, &pixels);
+    let patches = FolderSpec {
+        colour: Colour::Rgb,
+        patches: Some("2".parse().expect("a patch size")),
+        ..FolderSpec::new("")
+    };
+    let mut stream = ImageStream::open(&photo, &patches, 12).expect("one file");
+    assert_eq!(stream.total(), None);
+    assert_eq!(stream.next_batch(4, &mut out).expect("decodes"), 4);
+    assert_eq!(stream.next_batch(4, &mut out).expect("decodes"), 2);
+    assert_eq!(stream.last_files().count(), 2);
+    assert_eq!(stream.next_batch(4, &mut out).expect("the end"), 0);
+
+    // A model of another size, a file that is not an image, one that does not decode.
+    let err = ImageStream::open(root, &spec, 784).err().expect("size");
+    assert!(err.to_string().contains("takes 784 values"), "{err}");
+    let err = ImageStream::open(&root.join("notes.txt"), &spec, 6)
+        .err()
+        .expect("not an image");
+    assert!(err.to_string().contains("not a .png"), "{err}");
+    std::fs::write(root.join("a/broken.png"), "not a PNG").expect("write");
+    let mut stream = ImageStream::open(root, &spec, 6).expect("opens");
+    let err = stream
+        .next_batch(8, &mut out)
+        .expect_err("broken")
+        .to_string();
+    assert!(err.contains("broken.png"), "{err}");
+}

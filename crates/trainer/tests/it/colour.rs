@@ -111,6 +111,52 @@ fn a_colour_conv_autoencoder_learns_patches_of_real_photographs() {
     let ssim = value(&trained, "ssim");
     assert!((-1.0..=1.0).contains(&ssim), "SSIM {ssim}");
 
+    // A photograph given to the model of patches is cut as its training images were:
+    // 13 × 20 patches of 32×32, one score each, its heat-maps drawn in colour; the
+    // folder of both photographs gives 520 codes, each row's file listed.
+    let photo = h.join("photos/china.jpg");
+    let dir_arg = dir.to_str().expect("utf-8");
+    let apply = |args: &[&str]| {
+        let out = run(trainer(h)
+            .args(args)
+            .args(["--artifact", dir_arg, "--backend", "flex"]));
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    let photo_arg = photo.to_str().expect("utf-8");
+    apply(&[
+        "score",
+        "--input",
+        photo_arg,
+        "--out",
+        "china.csv",
+        "--png",
+        "china.png",
+    ]);
+    let scores = std::fs::read_to_string(h.join("china.csv")).expect("scores");
+    assert_eq!(scores.lines().count(), 1 + 13 * 20);
+    assert!(
+        scores
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("china.jpg")),
+        "{scores}"
+    );
+    assert_eq!(png_colour(&h.join("china.png")), png::ColorType::Rgb);
+    let photos_arg = h.join("photos");
+    apply(&[
+        "encode",
+        "--input",
+        photos_arg.to_str().expect("utf-8"),
+        "--out",
+        "codes.csv",
+    ]);
+    let codes = std::fs::read_to_string(h.join("codes.csv")).expect("codes");
+    assert_eq!(codes.lines().count(), 1 + 520);
+    let files = std::fs::read_to_string(h.join("codes-files.csv")).expect("files");
+    let names: Vec<&str> = files.lines().skip(1).collect();
+    assert_eq!(names.len(), 520);
+    assert!(names[259].ends_with("china.jpg") && names[260].ends_with("flower.jpg"));
+
     // Drawn in colour by the other commands too.
     let out = run(trainer(h)
         .args([

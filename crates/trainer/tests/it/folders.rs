@@ -76,6 +76,81 @@ fn a_folder_of_real_png_images_trains_as_the_idx_files_do() {
         (a - b).abs() <= 0.05 * a,
         "IDX {a} against the folder's {b}"
     );
+    // New image files meet the model as its training images did: the codes of the
+    // test folder are `embed`'s codes of the test split, row by row, each row's file
+    // listed beside them.
+    let folder_arg = folder.to_str().expect("utf-8");
+    let ndarray = ["--backend", "ndarray"];
+    let ok = |args: &[&str]| {
+        let out = run(trainer(h).args(args).args(ndarray));
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    ok(&["embed", "--artifact", folder_arg, "--split", "test"]);
+    let test_dir = root.join("test");
+    let test_arg = test_dir.to_str().expect("utf-8");
+    ok(&[
+        "encode",
+        "--artifact",
+        folder_arg,
+        "--input",
+        test_arg,
+        "--out",
+        "codes.npy",
+    ]);
+    let read = |p: &Path| ae_data::table::read_npy(p).expect("a .npy file");
+    let (embedded, encoded) = (
+        read(&folder.join("test-codes.npy")),
+        read(&h.join("codes.npy")),
+    );
+    assert_eq!(encoded.shape, embedded.shape);
+    let worst = encoded
+        .values
+        .iter()
+        .zip(&embedded.values)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-5, "codes of the files against embed's: {worst}");
+    let list = std::fs::read_to_string(h.join("codes-files.csv")).expect("the files list");
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 1 + 1000);
+    // Class folders in name order: "Ankle boot" (label 9) first, its lowest index first.
+    let first = data
+        .test
+        .labels
+        .iter()
+        .position(|&l| l == 9)
+        .expect("an ankle boot");
+    assert!(
+        lines[1].ends_with(&format!("Ankle boot/{first:05}.png")),
+        "{}",
+        lines[1]
+    );
+    // One file scored: its row names it.
+    let bag = data
+        .test
+        .labels
+        .iter()
+        .position(|&l| l == 8)
+        .expect("a bag");
+    let one = test_dir.join(format!("Bag/{bag:05}.png"));
+    let one_arg = one.to_str().expect("utf-8");
+    ok(&[
+        "score",
+        "--artifact",
+        folder_arg,
+        "--input",
+        one_arg,
+        "--out",
+        "one.csv",
+    ]);
+    let scores = std::fs::read_to_string(h.join("one.csv")).expect("scores");
+    let rows: Vec<&str> = scores.lines().collect();
+    assert_eq!(rows[0], "index,file,score");
+    assert!(
+        rows.len() == 2 && rows[1].starts_with(&format!("0,{one_arg},")),
+        "{scores}"
+    );
+
     // Decoded once into the cache; a split over the memory limit is read from it
     // batch by batch, and trains as the same split in memory.
     let cache_dir = h.join("cache/autoencoders/images");
