@@ -40,6 +40,7 @@ mod error;
 pub mod folder;
 pub mod idx;
 mod locator;
+mod order;
 mod places;
 pub mod rows;
 pub mod sample;

@@ -51,6 +51,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::order::{TRAIN_ORDER_SEED, permutation};
 use crate::{DataError, Images, Samples, Split};
 pub use cache::ImageCache;
 pub use decode::{Decoded, MAX_PIXELS, decode, resize_cover, resize_planes};
@@ -198,28 +199,6 @@ fn list(dir: &Path) -> Result<Listed, DataError> {
 /// The first file of `listed`, for messages.
 fn listed_first(listed: &Listed) -> Option<&Path> {
     listed.files.first().map(PathBuf::as_path)
-}
-
-/// Mixed into the split seed for the training order, so that it differs from the
-/// held-out draw.
-const TRAIN_ORDER_SEED: u64 = 0x7261_696e;
-
-/// SplitMix64, for the held-out images and the training order.
-fn permutation(n: usize, seed: u64) -> Vec<usize> {
-    let mut state = seed;
-    let mut next = || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    let mut order: Vec<usize> = (0..n).collect();
-    for i in (1..n).rev() {
-        let j = (next() % (i as u64 + 1)) as usize;
-        order.swap(i, j);
-    }
-    order
 }
 
 /// A folder of images, read: both splits, the class names and the files left out.

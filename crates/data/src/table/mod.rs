@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::DataError;
+use crate::order::{TRAIN_ORDER_SEED, permutation};
 
 mod csv;
 mod npy;
@@ -195,7 +196,7 @@ pub struct TableSpec {
     /// with [`split_seed`](Self::split_seed), the same on every load).
     #[serde(default = "default_test_fraction")]
     pub test_fraction: f64,
-    /// Seed of the held-out test rows.
+    /// Seed of the held-out test rows and of the training rows' order.
     #[serde(default)]
     pub split_seed: u64,
 }
@@ -385,6 +386,15 @@ impl TableSpec {
             None => vec![0; p.table.count],
         };
         let (train_labels, test_labels) = (labels_of(&train), labels_of(&test));
+        // The training rows in a seeded random order, as a folder's images: the first
+        // rows (`--limit`) and the last (the validation share) of a file sorted by
+        // label are then not one class.
+        let order = permutation(train.table.count, self.split_seed ^ TRAIN_ORDER_SEED);
+        let train_labels: Vec<u8> = order.iter().map(|&i| train_labels[i]).collect();
+        let train = Parsed {
+            table: train.table.rows(&order),
+            ..train
+        };
         let standardizer = match standardizer {
             Some(s) => s.clone(),
             None => Standardizer {
@@ -418,12 +428,7 @@ impl TableSpec {
                 ),
             });
         }
-        let mut order: Vec<usize> = (0..n).collect();
-        let mut rng = SplitMix64(self.split_seed);
-        for i in (1..n).rev() {
-            let j = (rng.next() % (i as u64 + 1)) as usize;
-            order.swap(i, j);
-        }
+        let order = permutation(n, self.split_seed);
         let mut test_idx = order[..test_n].to_vec();
         let mut train_idx = order[test_n..].to_vec();
         test_idx.sort_unstable();
@@ -443,19 +448,6 @@ impl TableSpec {
 impl fmt::Display for TableSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.path.display())
-    }
-}
-
-/// Sebastiano Vigna's SplitMix64: a small, well-mixed generator for a reproducible split.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
     }
 }
 
@@ -617,6 +609,29 @@ mod tests {
     }
 
     #[test]
+    fn a_file_sorted_by_label_trains_and_validates_on_every_class() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut text = String::from("x,class\n");
+        for i in 0..40 {
+            text.push_str(&format!("{i},{}\n", if i < 20 { "a" } else { "b" }));
+        }
+        let path = write(dir.path(), "sorted.csv", &text);
+        let spec = TableSpec {
+            label_column: Some("class".into()),
+            ..TableSpec::new(&path)
+        };
+        let t = spec.load(None).expect("loads");
+        let labels = &t.train.1;
+        assert_eq!(labels.len(), 32);
+        // The last quarter (a validation share) and the first quarter (a --limit) hold
+        // both classes; in file order they would hold one.
+        for part in [&labels[24..], &labels[..8]] {
+            assert!(part.contains(&0) && part.contains(&1), "{labels:?}");
+        }
+        assert_eq!(spec.load(None).expect("loads").train.1, *labels, "seeded");
+    }
+
+    #[test]
     fn csv_without_header_takes_a_label_index_and_a_test_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         let train = write(dir.path(), "train.csv", "1,5,0\n3,5,2\n");
@@ -628,10 +643,12 @@ mod tests {
         };
         let t = spec.load(None).expect("loads");
         assert_eq!(t.classes, vec!["0", "1", "2"]);
-        assert_eq!((t.train.1.clone(), t.test.1.clone()), (vec![0, 2], vec![1]));
+        // The training rows in their seeded order (here the second first); the test
+        // rows in the file's.
+        assert_eq!((t.train.1.clone(), t.test.1.clone()), (vec![2, 0], vec![1]));
         // Column 1 is constant in training: std 1, so it is only centred.
         assert_eq!(t.standardizer.std[1], 1.0);
-        assert_eq!(t.train.0.values, vec![-1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(t.train.0.values, vec![1.0, 0.0, -1.0, 0.0]);
         assert_eq!(t.test.0.values, vec![0.0, 1.0]);
     }
 
