@@ -208,6 +208,74 @@ fn tql2(v: &mut [f64], d: &mut [f64], e: &mut [f64], n: usize) {
     }
 }
 
+/// The `k` largest eigenvalues (descending) of the symmetric positive semi-definite
+/// `n × n` matrix `a`, and their eigenvectors as rows of a `k × n` matrix, by block
+/// subspace iteration with Rayleigh–Ritz: `m = k + max(k / 2, 16)` vectors are
+/// multiplied by `a` and orthonormalised until every wanted Ritz pair's residual
+/// `‖a v − λ v‖` is below `1e-10 · λ₁` (each iteration costs `n² m`, instead of the
+/// `~10 n³` of [`symmetric_eigen`]). `None` when that takes more than `max_iter`
+/// iterations.
+pub fn top_eigen(a: &[f64], n: usize, k: usize, max_iter: usize) -> Option<(Vec<f64>, Vec<f64>)> {
+    let m = (k + (k / 2).max(16)).min(n);
+    // A fixed start: the same result on every run.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let start: Vec<f64> = (0..m * n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        })
+        .collect();
+    let mut q = orthonormal_rows(&start, n);
+    let times_a = |v: &[f64]| -> Vec<f64> {
+        a.chunks(n)
+            .map(|row| row.iter().zip(v).map(|(x, y)| x * y).sum())
+            .collect()
+    };
+    for _ in 0..max_iter {
+        let w: Vec<Vec<f64>> = q.iter().map(|v| times_a(v)).collect();
+        let r = q.len();
+        // Rayleigh–Ritz: h = Qᵀ A Q, its eigenpairs rotate the basis.
+        let h: Vec<f64> = (0..r * r)
+            .map(|ij| q[ij / r].iter().zip(&w[ij % r]).map(|(x, y)| x * y).sum())
+            .collect();
+        let (values, vectors) = symmetric_eigen(&h, r);
+        let rotate = |basis: &[Vec<f64>], c: usize| -> Vec<f64> {
+            let mut out = vec![0.0; n];
+            for (j, b) in basis.iter().enumerate() {
+                let coef = vectors[j * r + c];
+                out.iter_mut().zip(b).for_each(|(o, x)| *o += coef * x);
+            }
+            out
+        };
+        // Ritz pairs, largest first.
+        let order: Vec<usize> = (0..r).rev().collect();
+        let ritz: Vec<Vec<f64>> = order.iter().map(|&c| rotate(&q, c)).collect();
+        let images: Vec<Vec<f64>> = order.iter().map(|&c| rotate(&w, c)).collect();
+        let top = values[r - 1].max(f64::MIN_POSITIVE);
+        let converged = (0..k.min(r)).all(|i| {
+            let lambda = values[order[i]];
+            let residual: f64 = images[i]
+                .iter()
+                .zip(&ritz[i])
+                .map(|(av, v)| (av - lambda * v).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            residual <= 1e-10 * top
+        });
+        if converged {
+            let eigenvalues = order[..k].iter().map(|&c| values[c]).collect();
+            return Some((eigenvalues, ritz[..k].concat()));
+        }
+        q = orthonormal_rows(&images.concat(), n);
+        if q.len() < k {
+            return None;
+        }
+    }
+    None
+}
+
 /// An orthonormal basis of the span of `rows` (`r` rows of `dim`), by modified
 /// Gram–Schmidt applied twice; directions that vanish (dependent rows) are dropped.
 pub fn orthonormal_rows(rows: &[f64], dim: usize) -> Vec<Vec<f64>> {
@@ -233,6 +301,48 @@ pub fn orthonormal_rows(rows: &[f64], dim: usize) -> Vec<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_top_eigenpairs_by_subspace_iteration_are_the_full_solvers() {
+        // A covariance of 400 random rows of 120 values with decaying scales.
+        let (n, rows) = (120, 400);
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let x: Vec<f64> = (0..rows * n)
+            .map(|i| next() / (1.0 + (i % n) as f64).sqrt())
+            .collect();
+        let mut a = vec![0.0; n * n];
+        for r in x.chunks(n) {
+            for i in 0..n {
+                for j in 0..n {
+                    a[i * n + j] += r[i] * r[j];
+                }
+            }
+        }
+        let k = 6;
+        let (values, vectors) = top_eigen(&a, n, k, 2000).expect("converges");
+        let (all, columns) = symmetric_eigen(&a, n);
+        for i in 0..k {
+            let c = n - 1 - i;
+            assert!(
+                (values[i] - all[c]).abs() <= 1e-9 * all[n - 1],
+                "eigenvalue {i}"
+            );
+            let dot: f64 = (0..n)
+                .map(|r| vectors[i * n + r] * columns[r * n + c])
+                .sum();
+            assert!((dot.abs() - 1.0).abs() < 1e-8, "eigenvector {i}: {dot}");
+        }
+        assert!(
+            top_eigen(&a, n, k, 1).is_none(),
+            "one iteration is not enough"
+        );
+    }
 
     #[test]
     fn eigen_of_a_known_matrix() {
