@@ -57,6 +57,17 @@ pub struct FileSpec {
     pub sha256: &'static str,
 }
 
+/// A data set published as one archive of its files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArchiveSpec {
+    /// The archive's file name (a gzip-compressed tar file).
+    pub name: &'static str,
+    /// Its size in bytes, as published.
+    pub bytes: u64,
+    /// Its SHA-256, checked after a download.
+    pub sha256: &'static str,
+}
+
 /// The four standard file names, in the order train images, train labels, test
 /// images, test labels.
 pub const FILE_NAMES: [&str; 4] = [
@@ -187,6 +198,24 @@ impl DatasetName {
         }))
     }
 
+    /// The archive a data set is published as (the CIFAR binary versions), with the
+    /// size and SHA-256 that tensorflow-datasets records for it.
+    pub fn archive(self) -> Option<ArchiveSpec> {
+        match self {
+            Self::Cifar10 => Some(ArchiveSpec {
+                name: "cifar-10-binary.tar.gz",
+                bytes: 170_052_171,
+                sha256: "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
+            }),
+            Self::Cifar100 => Some(ArchiveSpec {
+                name: "cifar-100-binary.tar.gz",
+                bytes: 168_513_733,
+                sha256: "58a81ae192c23a4be8b1804d68e518ed807d710a4eb253b1f2a199162a40d8ec",
+            }),
+            Self::Mnist | Self::FashionMnist | Self::FashionMnistSample => None,
+        }
+    }
+
     /// Base addresses the files are published at, tried in order.
     pub fn mirrors(self) -> &'static [&'static str] {
         match self {
@@ -198,7 +227,8 @@ impl DatasetName {
                 "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
                 "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
             ],
-            Self::FashionMnistSample | Self::Cifar10 | Self::Cifar100 => &[],
+            Self::Cifar10 | Self::Cifar100 => &["https://www.cs.toronto.edu/~kriz/"],
+            Self::FashionMnistSample => &[],
         }
     }
 }

@@ -3,12 +3,16 @@
 //! Each file is streamed into a temporary file beside its destination while its
 //! SHA-256 is computed; only a file whose digest matches the published one is
 //! renamed into place, so an interrupted or corrupt download never leaves a file
-//! that looks complete.
+//! that looks complete. A data set published as one archive (CIFAR) is downloaded
+//! the same way, its batch files extracted (each written whole) and the archive
+//! removed.
 
 use std::path::Path;
 
 use crate::DataError;
 use crate::catalogue::DatasetName;
+#[cfg(feature = "download")]
+use crate::catalogue::{ArchiveSpec, Layout};
 
 /// Largest file accepted from a mirror (the MNIST training images are ≈ 10 MB,
 /// Fashion-MNIST's ≈ 26 MB).
@@ -24,9 +28,6 @@ pub fn fetch(
     mirrors: Option<&[String]>,
     progress: bool,
 ) -> Result<(), DataError> {
-    let Some(files) = name.files() else {
-        return Ok(());
-    };
     std::fs::create_dir_all(dir).map_err(|source| DataError::Io {
         path: dir.into(),
         source,
@@ -35,35 +36,89 @@ pub fn fetch(
         Some(m) => m.to_vec(),
         None => name.mirrors().iter().map(|s| s.to_string()).collect(),
     };
+    if let (Some(archive), Layout::Cifar { folder, .. }) = (name.archive(), name.layout()) {
+        return fetch_archive(&archive, folder, &name.file_names(), dir, &bases, progress);
+    }
+    let Some(files) = name.files() else {
+        return Ok(());
+    };
     for file in files {
         let dest = dir.join(file.name);
         if dest.is_file() && sha256_file(&dest)? == file.sha256 {
             continue;
         }
-        let mut reasons = Vec::new();
-        let mut done = false;
-        for base in &bases {
-            let url = format!("{}/{}", base.trim_end_matches('/'), file.name);
-            match fetch_one(&url, &dest, file.sha256, progress) {
-                Ok(()) => {
-                    done = true;
-                    break;
-                }
-                Err(reason) => reasons.push(format!("{url}: {reason}")),
-            }
-        }
-        if !done {
-            return Err(DataError::Download {
-                file: file.name.to_string(),
-                reason: if reasons.is_empty() {
-                    "no mirror to try".into()
-                } else {
-                    reasons.join("; ")
-                },
-            });
-        }
+        fetch_from(&bases, file.name, &dest, file.sha256, MAX_BYTES, progress)?;
     }
     Ok(())
+}
+
+/// `name` from the first of `bases` that gives it whole and of `sha256` (at most
+/// `max` bytes) into `dest`; an error listing every address and why otherwise.
+#[cfg(feature = "download")]
+fn fetch_from(
+    bases: &[String],
+    name: &str,
+    dest: &Path,
+    sha256: &str,
+    max: u64,
+    progress: bool,
+) -> Result<(), DataError> {
+    let mut reasons = Vec::new();
+    for base in bases {
+        let url = format!("{}/{}", base.trim_end_matches('/'), name);
+        match fetch_one(&url, dest, sha256, max, progress) {
+            Ok(()) => return Ok(()),
+            Err(reason) => reasons.push(format!("{url}: {reason}")),
+        }
+    }
+    Err(DataError::Download {
+        file: name.to_string(),
+        reason: if reasons.is_empty() {
+            "no mirror to try".into()
+        } else {
+            reasons.join("; ")
+        },
+    })
+}
+
+/// Downloads `archive` into `dir` from `bases`, checked, and extracts `files` from
+/// its folder `folder` into `dir/folder/`; the archive is removed once they are out.
+#[cfg(feature = "download")]
+pub(crate) fn fetch_archive(
+    archive: &ArchiveSpec,
+    folder: &str,
+    files: &[&str],
+    dir: &Path,
+    bases: &[String],
+    progress: bool,
+) -> Result<(), DataError> {
+    let out = dir.join(folder);
+    if files.iter().all(|f| out.join(f).is_file()) {
+        return Ok(());
+    }
+    let dest = dir.join(archive.name);
+    if !(dest.is_file() && sha256_file(&dest)? == archive.sha256) {
+        fetch_from(
+            bases,
+            archive.name,
+            &dest,
+            archive.sha256,
+            archive.bytes,
+            progress,
+        )?;
+    }
+    std::fs::create_dir_all(&out).map_err(|source| DataError::Io {
+        path: out.clone(),
+        source,
+    })?;
+    let inside: Vec<String> = files.iter().map(|f| format!("{folder}/{f}")).collect();
+    let wanted: Vec<(&str, std::path::PathBuf)> = inside
+        .iter()
+        .zip(files)
+        .map(|(path, f)| (path.as_str(), out.join(f)))
+        .collect();
+    crate::tar::extract(&dest, &wanted)?;
+    std::fs::remove_file(&dest).map_err(|source| DataError::Io { path: dest, source })
 }
 
 /// Without the `download` feature there is nothing to fetch with.
@@ -82,7 +137,7 @@ pub fn fetch(
 
 /// One file from one address into `dest`, checked, atomically.
 #[cfg(feature = "download")]
-fn fetch_one(url: &str, dest: &Path, sha256: &str, progress: bool) -> Result<(), String> {
+fn fetch_one(url: &str, dest: &Path, sha256: &str, max: u64, progress: bool) -> Result<(), String> {
     use sha2::{Digest, Sha256};
     use std::io::{Read, Write};
     use std::time::Duration;
@@ -98,9 +153,9 @@ fn fetch_one(url: &str, dest: &Path, sha256: &str, progress: bool) -> Result<(),
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if total.is_some_and(|t| t > MAX_BYTES) {
+    if total.is_some_and(|t| t > max) {
         return Err(format!(
-            "{} bytes announced, more than the {MAX_BYTES} accepted",
+            "{} bytes announced, more than the {max} accepted",
             total.unwrap_or(0)
         ));
     }
@@ -108,7 +163,7 @@ fn fetch_one(url: &str, dest: &Path, sha256: &str, progress: bool) -> Result<(),
     let mut tmp =
         tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let bar = progress_bar(progress, total, dest);
-    let mut reader = response.body_mut().with_config().limit(MAX_BYTES).reader();
+    let mut reader = response.body_mut().with_config().limit(max).reader();
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -189,6 +244,94 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    /// A CIFAR-10 archive made by the `tar` program: the binary batches (records
+    /// numbered by their first pixel) in `cifar-10-batches-bin/`, beside a file that
+    /// is not wanted; `None` when there is no `tar` to make it.
+    fn cifar_archive(dir: &Path) -> Option<Vec<u8>> {
+        let folder = dir.join("cifar-10-batches-bin");
+        std::fs::create_dir_all(&folder).expect("mkdir");
+        let name = DatasetName::Cifar10;
+        for (i, file) in name.file_names().iter().enumerate() {
+            let mut bytes = Vec::new();
+            for r in 0..3u8 {
+                bytes.push(r); // the label
+                bytes.extend(std::iter::repeat_n(10 * i as u8 + r, 3072));
+            }
+            std::fs::write(folder.join(file), bytes).expect("write");
+        }
+        std::fs::write(folder.join("batches.meta.txt"), "airplane\n").expect("write");
+        let status = std::process::Command::new("tar")
+            .current_dir(dir)
+            .args(["-czf", "cifar.tar.gz", "cifar-10-batches-bin"])
+            .status()
+            .ok()?;
+        assert!(status.success(), "tar failed");
+        Some(std::fs::read(dir.join("cifar.tar.gz")).expect("the archive"))
+    }
+
+    #[test]
+    fn an_archive_is_checked_extracted_and_removed() {
+        let work = tempfile::tempdir().expect("temp dir");
+        let Some(archive) = cifar_archive(work.path()) else {
+            crate::skip(
+                "an_archive_is_checked_extracted_and_removed",
+                "no tar program",
+            );
+            return;
+        };
+        let name = DatasetName::Cifar10;
+        let Layout::Cifar { folder, .. } = name.layout() else {
+            panic!("CIFAR's layout");
+        };
+        // The published sum is checked: this archive is not the published one.
+        let (base, _) = serve(vec![("cifar-10-binary.tar.gz".into(), archive.clone())], 8);
+        let dir = work.path().join("cache/cifar-10");
+        let err = fetch(name, &dir, Some(std::slice::from_ref(&base)), false).expect_err("sum");
+        assert!(err.to_string().contains("expected c4a38c50"), "{err}");
+        let left: Vec<_> = std::fs::read_dir(&dir).expect("dir made").collect();
+        assert!(left.is_empty(), "files left behind: {left:?}");
+
+        // With this archive's own size and sum it is taken, its batches extracted and
+        // read back exactly, and the archive removed.
+        use sha2::{Digest, Sha256};
+        let sum = hex(&Sha256::digest(&archive));
+        let spec = ArchiveSpec {
+            name: "cifar-10-binary.tar.gz",
+            bytes: archive.len() as u64,
+            sha256: Box::leak(sum.into_boxed_str()),
+        };
+        fetch_archive(&spec, folder, &name.file_names(), &dir, &[base], false).expect("fetched");
+        assert!(!dir.join(spec.name).exists(), "the archive is removed");
+        assert!(!dir.join(folder).join("batches.meta.txt").exists());
+        let data = crate::read_dir(&dir, name, crate::Source::Downloaded(dir.clone()))
+            .expect("the extracted batches read");
+        assert_eq!((data.train.len(), data.test.len()), (15, 3));
+        let firsts: Vec<u8> = (0..15)
+            .map(|i| data.train.as_images().expect("images").image(i)[0])
+            .collect();
+        assert_eq!(
+            firsts,
+            [0, 1, 2, 10, 11, 12, 20, 21, 22, 30, 31, 32, 40, 41, 42]
+        );
+        assert_eq!(data.train.labels[..3], [0, 1, 2]);
+        // A second fetch finds the files and asks for nothing.
+        fetch_archive(&spec, folder, &name.file_names(), &dir, &[], false).expect("on disk");
+
+        // An archive cut short is an error, and leaves no batch behind.
+        let cut = work.path().join("cut");
+        std::fs::create_dir_all(&cut).expect("mkdir");
+        let path = cut.join("cut.tar.gz");
+        std::fs::write(&path, &archive[..archive.len() / 2]).expect("write");
+        let out = cut.join("data_batch_1.bin");
+        let err = crate::tar::extract(
+            &path,
+            &[("cifar-10-batches-bin/test_batch.bin", out.clone())],
+        )
+        .expect_err("cut short");
+        assert!(err.to_string().contains("cut.tar.gz"), "{err}");
+        assert!(!out.exists());
     }
 
     #[test]

@@ -47,12 +47,14 @@ pub mod sample;
 mod split;
 mod stored;
 pub mod table;
+#[cfg(feature = "download")]
+mod tar;
 #[cfg(test)]
 mod testing;
 
 pub use atomic::{AtomicFile, write_atomic};
 pub use batch::{DeviceBatcher, HostBatcher, IndexDataset};
-pub use catalogue::{DatasetName, FILE_NAMES, FileSpec, Layout};
+pub use catalogue::{ArchiveSpec, DatasetName, FILE_NAMES, FileSpec, Layout};
 pub use dataset::{DataSpec, Dataset};
 pub use download::fetch;
 pub use error::DataError;

@@ -203,7 +203,7 @@ impl Locator {
             Err(tried) => tried,
         };
         match self.download_target() {
-            _ if name.files().is_none() => tried.push(format!(
+            _ if name.files().is_none() && name.archive().is_none() => tried.push(format!(
                 "download: not offered for {name}; put its files in a folder as the hint says"
             )),
             Some(dir) if self.download => {
