@@ -479,7 +479,7 @@ mod tests {
         assert!(
             err.contains("train.bin")
                 && err.contains("cifar-100-binary/")
-                && err.contains("not offered"),
+                && err.contains("download: no cache folder"),
             "{err}"
         );
     }
