@@ -40,12 +40,10 @@ impl DataSpec {
             Self::Named(name) => return Some(name.image_shape()),
             Self::Folder(f) => f.colour.channels(),
         };
-        if let Self::Folder(f) = self {
-            match (f.patches, f.image_size) {
-                (Some(p), _) => return Some([channels, p.size, p.size]),
-                (None, Some([rows, cols])) => return Some([channels, rows, cols]),
-                (None, None) => {}
-            }
+        if let Self::Folder(f) = self
+            && let Some(shape) = f.sample_shape()
+        {
+            return Some(shape);
         }
         let plane = features / channels;
         let side = (plane as f64).sqrt().round() as usize;

@@ -200,7 +200,7 @@ impl RowReader {
             features: want.features,
             total: stream.total(),
             done: 0,
-            image: ImageStream::shape_of(spec),
+            image: spec.sample_shape(),
             source: Source::Images(stream),
         })
     }

@@ -230,6 +230,17 @@ impl FolderSpec {
         }
     }
 
+    /// `[channels, height, width]` of the samples the options make, when they fix it:
+    /// the patch size, else the image size; `None` when each image keeps its own.
+    pub fn sample_shape(&self) -> Option<[usize; 3]> {
+        let channels = self.colour.channels();
+        match (self.patches, self.image_size) {
+            (Some(p), _) => Some([channels, p.size, p.size]),
+            (None, Some([h, w])) => Some([channels, h, w]),
+            (None, None) => None,
+        }
+    }
+
     /// Checks the options.
     pub fn validate(&self) -> Result<(), DataError> {
         if !self.folder.is_dir() {

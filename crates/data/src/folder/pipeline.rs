@@ -172,11 +172,10 @@ pub(super) fn decode_files<'a>(
         bar.inc(part.len() as u64);
     }
     bar.finish_and_clear();
-    let [rows, cols] = match spec.patches {
-        Some(p) => [p.size, p.size],
-        None => shape.map(|(s, _)| s).unwrap_or([0, 0]),
-    };
-    outcome.shape = [channels, rows, cols];
+    outcome.shape = spec.sample_shape().unwrap_or_else(|| {
+        let [rows, cols] = shape.map_or([0, 0], |(s, _)| s);
+        [channels, rows, cols]
+    });
     Ok(outcome)
 }
 

@@ -27,7 +27,8 @@ impl ImageStream {
     /// made into samples as `spec` says; `features` is what the model takes, checked
     /// against the spec's size.
     pub fn open(path: &Path, spec: &FolderSpec, features: usize) -> Result<Self, DataError> {
-        let shape = Self::shape_of(spec)
+        let shape = spec
+            .sample_shape()
             .ok_or_else(|| folder_error(path, "the model's image size is not known"))?;
         if shape.iter().product::<usize>() != features {
             return Err(folder_error(
@@ -68,17 +69,6 @@ impl ImageStream {
         })
     }
 
-    /// `[channels, height, width]` of the samples `spec` makes: its patch or its
-    /// image size (a model's input is always one of them).
-    pub fn shape_of(spec: &FolderSpec) -> Option<[usize; 3]> {
-        let channels = spec.colour.channels();
-        match (spec.patches, spec.image_size) {
-            (Some(p), _) => Some([channels, p.size, p.size]),
-            (None, Some([h, w])) => Some([channels, h, w]),
-            (None, None) => None,
-        }
-    }
-
     /// The number of samples, when known up front (one a file, without patches).
     pub fn total(&self) -> Option<usize> {
         self.spec.patches.is_none().then_some(self.files.len())
@@ -95,7 +85,7 @@ impl ImageStream {
     pub fn next_batch(&mut self, max: usize, out: &mut Vec<f32>) -> Result<usize, DataError> {
         out.clear();
         self.last.clear();
-        let size: usize = Self::shape_of(&self.spec).map_or(0, |s| s.iter().product());
+        let size: usize = self.spec.sample_shape().map_or(0, |s| s.iter().product());
         while self.pending_files.len() < max && self.next < self.files.len() {
             let end = (self.next + self.threads * 4).min(self.files.len());
             let chunk = &self.files[self.next..end];
