@@ -1,10 +1,12 @@
 """PyTorch reference for `cargo xtask bench`: the same architectures, optimiser, batch
 size, data and thread count as the Rust benchmark, measured the same way.
 
-    python bench.py --family mlp --threads 2 --steps 300 --data-dir DIR
+    python bench.py --family mlp --threads 2 --steps 300 --data-dir DIR [--device cuda] [--batch-size 1024]
 
-prints one JSON object: training samples/s, encode samples/s, peak resident memory,
-and the mean time of each part of a step (data, forward, backward, update, readback).
+prints one JSON object: training samples/s, encode samples/s, peak resident memory
+(and on a GPU the peak memory PyTorch allocated there), and the mean time of each part
+of a step (data, forward, backward, update, readback; on a GPU only the step as a
+whole is synchronised, by reading the loss back, as in the Rust benchmark).
 """
 
 import argparse
@@ -129,8 +131,8 @@ class Aae(nn.Module):
         code = self.ae.encoder(x)
         rec = F.mse_loss(self.ae.decoder(code), x)
         prior = torch.randn_like(code)
-        ones = torch.ones(x.shape[0], 1)
-        zeros = torch.zeros(x.shape[0], 1)
+        ones = torch.ones(x.shape[0], 1, device=x.device)
+        zeros = torch.zeros(x.shape[0], 1, device=x.device)
         bce = F.binary_cross_entropy_with_logits
         disc = bce(self.disc(prior), ones) + bce(self.disc(code.detach()), zeros)
         frozen = {k: v.detach() for k, v in self.disc.named_parameters()}
@@ -158,17 +160,19 @@ def main():
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--data-dir", required=True)
+    p.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU benchmark")
     a = p.parse_args()
+    device = torch.device(a.device)
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     images = find_images(a.data_dir)
-    model = FAMILIES[a.family]()
+    model = FAMILIES[a.family]().to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     g = torch.Generator().manual_seed(0)
 
     def batch():
         idx = torch.randint(0, images.shape[0], (a.batch_size,), generator=g)
-        return images[idx].float() / 255.0
+        return images[idx].to(device).float() / 255.0
 
     phases = dict.fromkeys(["data", "forward", "backward", "update", "readback"], 0.0)
 
@@ -201,7 +205,7 @@ def main():
 
     model.eval()
     with torch.no_grad():
-        xs = [images[i * 512:(i + 1) * 512].float() / 255.0 for i in range(20)]
+        xs = [images[i * 512:(i + 1) * 512].to(device).float() / 255.0 for i in range(20)]
         model.encode(xs[0])
         start = time.perf_counter()
         for x in xs:
@@ -210,6 +214,9 @@ def main():
     print(json.dumps({
         "family": a.family,
         "framework": f"pytorch {torch.__version__}",
+        "device": a.device,
+        "batch_size": a.batch_size,
+        "peak_device_bytes": torch.cuda.max_memory_allocated() if device.type == "cuda" else None,
         "threads": a.threads,
         "train_samples_per_s": train,
         "encode_samples_per_s": encode,

@@ -5,8 +5,9 @@
 //! spell of the machine touches every framework alike; the table gives medians, and
 //! each ratio is the median of the ratios taken within one repetition, with their
 //! range. On the CPU backends each part of a step is timed too (data, forward,
-//! backward, update, readback). Writes `target/bench/results.json` (every run and the
-//! summary) and `target/bench/results.md`.
+//! backward, update, readback). The roofline: each backend's attainable GFLOP/s
+//! (`matmul --peak`) and each row's training GFLOP/s as a fraction of it. Writes
+//! `target/bench/results.json` (every run and the summary) and `target/bench/results.md`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,20 +20,34 @@ const FAMILIES: [&str; 5] = ["mlp", "deep", "conv", "vae", "aae"];
 struct Options {
     families: Vec<String>,
     backends: Vec<String>,
+    batch_sizes: Vec<String>,
     steps: String,
     max_seconds: String,
     repeat: usize,
     pytorch: bool,
+    /// A folder with prebuilt `families` and `matmul` bench binaries, run instead of
+    /// `cargo bench` (a GPU machine with no Rust and no network).
+    binaries: Option<PathBuf>,
+    /// A Python that already has PyTorch, used instead of the venv.
+    python: Option<PathBuf>,
+}
+
+/// Backends whose runs are set beside PyTorch on CUDA rather than on the CPU.
+fn is_gpu(backend: &str) -> bool {
+    matches!(backend, "wgpu" | "vulkan" | "cuda" | "metal")
 }
 
 fn options(args: &[String]) -> Result<Options> {
     let mut o = Options {
         families: FAMILIES.map(String::from).to_vec(),
         backends: vec!["flex".into(), "ndarray".into()],
+        batch_sizes: vec!["128".into()],
         steps: "300".into(),
         max_seconds: "20".into(),
         repeat: 3,
         pytorch: true,
+        binaries: None,
+        python: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -40,6 +55,9 @@ fn options(args: &[String]) -> Result<Options> {
         match flag.as_str() {
             "--families" => o.families = value()?.split(',').map(String::from).collect(),
             "--backends" => o.backends = value()?.split(',').map(String::from).collect(),
+            "--batch-sizes" => o.batch_sizes = value()?.split(',').map(String::from).collect(),
+            "--binaries" => o.binaries = Some(value()?.into()),
+            "--python" => o.python = Some(value()?.into()),
             "--steps" => o.steps = value()?.clone(),
             "--max-seconds" => o.max_seconds = value()?.clone(),
             "--repeat" => {
@@ -51,7 +69,7 @@ fn options(args: &[String]) -> Result<Options> {
             }
             "--no-pytorch" => o.pytorch = false,
             other => bail!(
-                "unknown flag {other}: expected --families, --backends, --steps, --max-seconds, --repeat, --no-pytorch"
+                "unknown flag {other}: expected --families, --backends, --batch-sizes, --steps, --max-seconds, --repeat, --no-pytorch, --binaries, --python"
             ),
         }
     }
@@ -128,54 +146,92 @@ fn num(v: &Value, key: &str) -> f64 {
     v[key].as_f64().unwrap_or(f64::NAN)
 }
 
+/// A command running the bench `name` (`families` or `matmul`) with the arguments
+/// that follow: the prebuilt binary when there is one, else `cargo bench`.
+fn bench_command(o: &Options, name: &str) -> Command {
+    match &o.binaries {
+        Some(dir) => Command::new(dir.join(name)),
+        None => {
+            let mut cmd = crate::cmd::command();
+            cmd.args(["bench", "-q", "-p", "trainer", "--bench", name, "--"]);
+            cmd
+        }
+    }
+}
+
 pub fn run(args: &[String]) -> Result<()> {
     let o = options(args)?;
     let root = std::env::current_dir().context("current directory")?;
-    crate::cmd::cargo(&["bench", "-p", "trainer", "--bench", "families", "--no-run"])?;
+    if o.binaries.is_none() {
+        let build = [
+            "bench", "-p", "trainer", "--bench", "families", "--bench", "matmul",
+        ];
+        crate::cmd::cargo(&[&build[..], &["--no-run"]].concat())?;
+    }
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let python = if o.pytorch {
-        Some(pytorch_venv(&root)?)
-    } else {
-        None
+    let python = match (&o.python, o.pytorch) {
+        (_, false) => None,
+        (Some(python), true) => Some(python.clone()),
+        (None, true) => Some(pytorch_venv(&root)?),
     };
+    let torch_device = if o.backends.iter().any(|b| is_gpu(b)) {
+        "cuda"
+    } else {
+        "cpu"
+    };
+    let peaks = peak_gflops(&o)?;
     let mut runs = Vec::new();
     for rep in 0..o.repeat {
         for family in &o.families {
-            for backend in &o.backends {
-                let what = format!("{family} on {backend} ({}/{})", rep + 1, o.repeat);
-                println!("bench: {what}");
-                let mut cmd = crate::cmd::command();
-                cmd.args(["bench", "-q", "-p", "trainer", "--bench", "families", "--"])
-                    .args(["--family", family, "--backend", backend])
-                    .args(["--steps", &o.steps, "--max-seconds", &o.max_seconds]);
-                if matches!(backend.as_str(), "flex" | "ndarray") {
-                    cmd.arg("--phases");
+            for batch in &o.batch_sizes {
+                // Rows are per family and batch size; batch 128 keeps the plain name.
+                let label = match batch.as_str() {
+                    "128" => family.clone(),
+                    b => format!("{family}, batch {b}"),
+                };
+                let labelled = |mut v: Value| {
+                    v["family"] = label.clone().into();
+                    with_rep(v, rep)
+                };
+                for backend in &o.backends {
+                    let what = format!("{label} on {backend} ({}/{})", rep + 1, o.repeat);
+                    println!("bench: {what}");
+                    let mut cmd = bench_command(&o, "families");
+                    cmd.args(["--family", family, "--backend", backend])
+                        .args(["--batch-size", batch])
+                        .args(["--steps", &o.steps, "--max-seconds", &o.max_seconds]);
+                    if !is_gpu(backend) {
+                        cmd.arg("--phases");
+                    }
+                    runs.push(labelled(json_line(&mut cmd, &what)?));
                 }
-                runs.push(with_rep(json_line(&mut cmd, &what)?, rep));
-            }
-            if let Some(python) = &python {
-                let what = format!("{family} on PyTorch ({}/{})", rep + 1, o.repeat);
-                println!("bench: {what}");
-                let v = json_line(
-                    Command::new(python)
-                        .arg(root.join("bench/pytorch/bench.py"))
-                        .args(["--family", family, "--threads", &threads.to_string()])
-                        .args(["--steps", &o.steps])
-                        .arg("--data-dir")
-                        .arg(fashion_mnist_dir()?),
-                    &what,
-                )?;
-                runs.push(with_rep(v, rep));
+                if let Some(python) = &python {
+                    let what = format!("{label} on PyTorch ({}/{})", rep + 1, o.repeat);
+                    println!("bench: {what}");
+                    let v = json_line(
+                        Command::new(python)
+                            .arg(root.join("bench/pytorch/bench.py"))
+                            .args(["--family", family, "--threads", &threads.to_string()])
+                            .args(["--steps", &o.steps, "--batch-size", batch])
+                            .args(["--device", torch_device])
+                            .arg("--data-dir")
+                            .arg(fashion_mnist_dir()?),
+                        &what,
+                    )?;
+                    runs.push(labelled(v));
+                }
             }
         }
     }
-    let summary = summarise(&runs);
+    let mut summary = summarise(&runs);
+    roofline(&mut summary, &peaks);
     let md = markdown(&summary);
     let dir = root.join("target/bench");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let json = serde_json::to_string_pretty(&serde_json::json!({
         "threads": threads,
         "repeat": o.repeat,
+        "peak_gflops": peaks,
         "summary": summary,
         "runs": runs,
     }))
@@ -183,11 +239,53 @@ pub fn run(args: &[String]) -> Result<()> {
     std::fs::write(dir.join("results.json"), json).context("writing results.json")?;
     std::fs::write(dir.join("results.md"), &md).context("writing results.md")?;
     println!(
-        "\n{threads} threads; batch 128; Adam 1e-3; real Fashion-MNIST batches; medians of {} runs.\n\n{md}\nwrote {}",
+        "\n{threads} threads; batch {}; Adam 1e-3; real Fashion-MNIST batches; medians of {} runs.\n\n{md}\nwrote {}",
+        o.batch_sizes.join(", "),
         o.repeat,
         dir.join("results.json").display()
     );
     Ok(())
+}
+
+/// The attainable GFLOP/s of each backend (`matmul --peak`), by framework name.
+fn peak_gflops(o: &Options) -> Result<serde_json::Map<String, Value>> {
+    let mut peaks = serde_json::Map::new();
+    for backend in &o.backends {
+        let what = format!("the attainable GFLOP/s of {backend}");
+        println!("bench: {what}");
+        let mut cmd = bench_command(o, "matmul");
+        cmd.args(["--peak", "--backend", backend]);
+        let v = json_line(&mut cmd, &what)?;
+        let framework = v["framework"].as_str().unwrap_or(backend).to_string();
+        peaks.insert(framework, v["peak_gflops"].clone());
+    }
+    Ok(peaks)
+}
+
+/// Each row's training GFLOP/s (from the architecture's count, which the burn runs
+/// report) as a fraction of the attainable GFLOP/s: a burn row's own backend's, a
+/// PyTorch row's the best of them (the machine's matrix-product ceiling as measured).
+fn roofline(summary: &mut [Value], peaks: &serde_json::Map<String, Value>) {
+    let reference = peaks.values().filter_map(Value::as_f64).reduce(f64::max);
+    let per_sample: Vec<(Value, f64)> = summary
+        .iter()
+        .filter_map(|r| Some((r["family"].clone(), r["train_flops_per_sample"].as_f64()?)))
+        .collect();
+    for r in summary.iter_mut() {
+        let flops = per_sample
+            .iter()
+            .find(|(family, _)| *family == r["family"])
+            .map(|(_, f)| *f);
+        let peak = match r["framework"].as_str() {
+            Some(f) if peaks.contains_key(f) => peaks[f].as_f64(),
+            _ => reference,
+        };
+        if let (Some(flops), Some(peak)) = (flops, peak) {
+            let gflops = num(r, "train_samples_per_s") * flops / 1e9;
+            r["train_gflops"] = gflops.into();
+            r["of_attainable"] = (gflops / peak).into();
+        }
+    }
 }
 
 fn with_rep(mut v: Value, rep: usize) -> Value {
@@ -271,6 +369,7 @@ fn summarise(runs: &[Value]) -> Vec<Value> {
                 "encode_samples_per_s": med("encode_samples_per_s"),
                 "encode_vs_pytorch": ratios("encode_samples_per_s"),
                 "peak_rss_bytes": med("peak_rss_bytes"),
+                "train_flops_per_sample": med("train_flops_per_sample"),
                 "data_fraction": med("data_fraction"),
                 "phases_ms": if phases.is_empty() { Value::Null } else { Value::Object(phases) },
             })
@@ -299,14 +398,18 @@ fn markdown(summary: &[Value]) -> String {
         _ => "—".into(),
     };
     let mut md = String::from(
-        "| family | framework | train samples/s | × PyTorch | encode samples/s | × PyTorch | peak memory (MB) | data share of a step |\n|---|---|---|---|---|---|---|---|\n",
+        "| family | framework | train samples/s | × PyTorch | training GFLOP/s (of attainable) | encode samples/s | × PyTorch | peak memory (MB) | data share of a step |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for (r, shown) in summary.iter().zip(family_cells(summary.iter())) {
         md.push_str(&format!(
-            "| {shown} | {} | {:.0} | {} | {:.0} | {} | {:.0} | {} |\n",
+            "| {shown} | {} | {:.0} | {} | {} | {:.0} | {} | {:.0} | {} |\n",
             r["framework"].as_str().unwrap_or("?"),
             num(r, "train_samples_per_s"),
             ratio(&r["train_vs_pytorch"]),
+            match (r["train_gflops"].as_f64(), r["of_attainable"].as_f64()) {
+                (Some(g), Some(f)) => format!("{g:.0} ({:.0} %)", 100.0 * f),
+                _ => "—".into(),
+            },
             num(r, "encode_samples_per_s"),
             ratio(&r["encode_vs_pytorch"]),
             num(r, "peak_rss_bytes") / 1e6,
@@ -390,5 +493,20 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| forward |"), "{md}");
+    }
+
+    #[test]
+    fn the_roofline_divides_training_flops_by_the_attainable_rate() {
+        let mut burn = run("burn flex", 0, 1000.0, None);
+        burn["train_flops_per_sample"] = 2e6.into(); // 2 GFLOP/s at 1,000 samples/s
+        let mut s = summarise(&[burn, run("pytorch", 0, 2000.0, None)]);
+        let peaks = serde_json::json!({ "burn flex": 8.0, "burn ndarray": 10.0 });
+        roofline(&mut s, peaks.as_object().expect("an object"));
+        assert_eq!(num(&s[0], "train_gflops"), 2.0);
+        assert_eq!(num(&s[0], "of_attainable"), 0.25);
+        // PyTorch trains the same architecture: its rate against the best peak.
+        assert_eq!(num(&s[1], "train_gflops"), 4.0);
+        assert_eq!(num(&s[1], "of_attainable"), 0.4);
+        assert!(markdown(&s).contains("| 2 (25 %) |"), "{}", markdown(&s));
     }
 }

@@ -1,5 +1,5 @@
-//! `cargo xtask ci`: format, lints, tests (with a Python for the export test), then the
-//! list of tests that skipped.
+//! `cargo xtask ci`: format, lints, a compile check of the GPU features that build
+//! offline, tests (with a Python for the export test), then the list of tests that skipped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -58,6 +58,16 @@ pub fn run(args: &[String]) -> Result<()> {
             "--",
             "-D",
             "warnings",
+        ])?;
+        // The GPU feature sets that build without a network: burn's kernel fusion and
+        // autotune, and the native Vulkan path (`cuda` downloads LLVM when it builds).
+        cargo(&[
+            "check",
+            "--release",
+            "-p",
+            "trainer",
+            "--features",
+            "fusion,vulkan",
         ])?;
     }
     let log = skip_log();

@@ -2,8 +2,9 @@
 //!
 //! - `ci`: what CI runs, cheapest checks first: format, lints, then every test in
 //!   release mode (the tests train real models; see README).
-//! - `bench`: throughput and memory of every family on each CPU backend beside
-//!   PyTorch (installed into a venv under `target/bench/`).
+//! - `bench`: throughput, memory and roofline of every family on each backend beside
+//!   PyTorch (installed into a venv under `target/bench/`, or an existing Python);
+//!   with `--binaries DIR`, prebuilt bench binaries on a machine without Rust.
 //! - `photos [DIR]`: two real colour photographs (CC BY) from scikit-learn's wheel.
 
 mod bench;
@@ -23,7 +24,7 @@ fn main() -> ExitCode {
         Some("photos") => photos::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             println!(
-                "usage: cargo xtask <command>\n\ncommands:\n  ci [--no-lint]   format check, clippy -D warnings, all tests (release)\n  bench [--families mlp,deep,conv,vae,aae] [--backends flex,ndarray,wgpu] [--steps N] [--max-seconds S] [--no-pytorch]\n                   throughput and memory per family and backend, beside PyTorch\n  photos [DIR]     two colour photographs (CC BY 2.0) from scikit-learn's wheel into DIR [photos/]"
+                "usage: cargo xtask <command>\n\ncommands:\n  ci [--no-lint]   format check, clippy -D warnings, all tests (release)\n  bench [--families mlp,deep,conv,vae,aae] [--backends flex,ndarray,wgpu] [--batch-sizes 128,1024]\n        [--steps N] [--max-seconds S] [--repeat N] [--no-pytorch] [--binaries DIR] [--python PATH]\n                   throughput, memory and roofline per family and backend, beside PyTorch\n  photos [DIR]     two colour photographs (CC BY 2.0) from scikit-learn's wheel into DIR [photos/]"
             );
             Ok(())
         }

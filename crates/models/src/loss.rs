@@ -1,7 +1,6 @@
 //! Reconstruction losses, written once for every model family.
 
 use burn::prelude::*;
-use burn::tensor::activation;
 use serde::{Deserialize, Serialize};
 
 use crate::Activation;
@@ -83,7 +82,10 @@ impl Reconstruction {
             Self::Mse => (output - target).powi_scalar(2),
             Self::Bce if output_activation == Activation::Sigmoid => {
                 let relu = pre.clone().clamp_min(0.0);
-                let softplus = activation::softplus(-pre.clone().abs(), 1.0);
+                // softplus(-|z|) = ln(1 + e^{-|z|}): its argument is never positive, so
+                // it needs neither the overflow guard nor the scaling of burn's
+                // `softplus` (five more passes over the batch, each with its backward).
+                let softplus = pre.clone().abs().neg().exp().log1p();
                 relu - pre * target + softplus
             }
             Self::Bce => {

@@ -1,6 +1,7 @@
-//! How large a configuration is, counted before anything is built: its parameters and
-//! the values one sample produces on the way through it. Callers turn these into a
-//! memory estimate and refuse a model no machine could hold before allocating it.
+//! How large a configuration is, counted before anything is built: its parameters, the
+//! values one sample produces on the way through it and the multiply-adds that takes.
+//! Callers turn these into a memory estimate and refuse a model no machine could hold
+//! before allocating it; the benchmarks turn the multiply-adds into GFLOP/s.
 //!
 //! Counts saturate at `u64::MAX` instead of overflowing: a width of four billion is a
 //! configuration to refuse, not a panic.
@@ -15,6 +16,11 @@ pub struct ModelSize {
     /// Values one sample produces through every layer of a forward pass (the
     /// activations a backward pass keeps), the input and the output included.
     pub activations: u64,
+    /// Multiply-adds of one sample's forward pass through every weight layer (a
+    /// convolution and its transposed mirror each count their kernel once per output
+    /// or input position of the smaller map). A training step costs about three times
+    /// this: the forward product and the two products of its backward pass.
+    pub multiply_adds: u64,
 }
 
 impl ModelSize {
@@ -22,6 +28,7 @@ impl ModelSize {
         ModelSize {
             parameters: self.parameters.saturating_add(other.parameters),
             activations: self.activations.saturating_add(other.activations),
+            multiply_adds: self.multiply_adds.saturating_add(other.multiply_adds),
         }
     }
 }
@@ -37,6 +44,7 @@ fn dense(widths: &[usize], bias: bool) -> ModelSize {
         .map(|w| ModelSize {
             parameters: mul(w[0], w[1]).saturating_add(if bias { w[1] as u64 } else { 0 }),
             activations: w[1] as u64,
+            multiply_adds: mul(w[0], w[1]),
         })
         .fold(ModelSize::default(), ModelSize::add)
 }
@@ -57,6 +65,7 @@ fn conv_stack(conv: &ConvStackConfig) -> Result<(ModelSize, usize), ConfigError>
                 .saturating_mul(2)
                 .saturating_add((c[0] + c[1]) as u64),
             activations: mul(c[1], *h).saturating_mul(*w as u64).saturating_mul(2),
+            multiply_adds: weights.saturating_mul(mul(*h, *w)).saturating_mul(2),
         });
     }
     let [h, w] = sizes.last().copied().unwrap_or([1, 1]);
@@ -70,6 +79,7 @@ impl ModelConfig {
         let input = ModelSize {
             parameters: 0,
             activations: self.input_size() as u64,
+            multiply_adds: 0,
         };
         let body = match self {
             Self::Mlp(c) => mlp(&c.encoder_widths(), c.bias),
@@ -138,6 +148,7 @@ mod tests {
         // 10·4 + 4·2 weights each way; activations 10 → 4 → 2 → 4 → 10.
         assert_eq!(size.parameters, 2 * (40 + 8));
         assert_eq!(size.activations, 10 + 4 + 2 + 4 + 10);
+        assert_eq!(size.multiply_adds, 2 * (40 + 8));
     }
 
     #[test]

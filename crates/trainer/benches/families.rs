@@ -12,7 +12,10 @@
 //! high-water mark (Linux). With `--phases` the device is synchronised between the
 //! parts of a step and each part's mean time is reported (`phases_ms`: data, forward,
 //! backward, update, readback); on a GPU that stops the queue from running ahead,
-//! so `cargo xtask bench` asks for it on the CPU backends only.
+//! so `cargo xtask bench` asks for it on the CPU backends only. `train_flops_per_sample`
+//! counts the floating-point operations of training on one sample in the matrix
+//! products and convolutions (`6 × multiply-adds`), for the roofline beside the machine's attainable
+//! GFLOP/s (`cargo bench -p trainer --bench matmul -- --peak`).
 
 use std::time::{Duration, Instant};
 
@@ -213,6 +216,9 @@ fn main() -> Result<()> {
         "data_fraction": phases.data.as_secs_f64() / train_time,
         "phases_ms": if a.phases { phases.mean_ms(steps) } else { serde_json::Value::Null },
         "peak_rss_bytes": peak_rss_bytes(),
+        // Floating-point operations of training on one sample: two per multiply-add,
+        // three products (forward, and the input and weight gradients) per layer.
+        "train_flops_per_sample": 6.0 * config.size()?.multiply_adds as f64,
         "last_loss": last,
     });
     println!("{report}");

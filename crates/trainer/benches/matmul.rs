@@ -8,6 +8,9 @@
 //! views burn's autodiff uses. Batch 128. Each product: 20 warm-up calls, then the
 //! median of 5 passes of 100 calls. `bench/pytorch/matmul.py` times the same products
 //! in PyTorch and prints the same table.
+//!
+//! `-- --peak` prints, as one JSON line per backend, the attainable GFLOP/s: the best
+//! of square products of 512, 1024 and 2048 (the roofline of `cargo xtask bench`).
 
 use std::time::Instant;
 
@@ -22,39 +25,77 @@ const BATCH: usize = 128;
 /// A product to time: its kind, its shape as printed, and the call.
 type Product<'a> = (&'static str, String, Box<dyn Fn() -> Tensor<2> + 'a>);
 
-fn time_ms(f: &dyn Fn() -> Tensor<2>, device: &Device) -> f64 {
-    for _ in 0..20 {
+/// Milliseconds per call of `f`: the median of 5 passes of `calls` calls, after
+/// `calls / 5` warm-up calls.
+fn time_ms(f: &dyn Fn() -> Tensor<2>, device: &Device, calls: usize) -> f64 {
+    for _ in 0..calls.div_ceil(5) {
         let _ = f();
     }
     let _ = device.sync();
     let mut passes: Vec<f64> = (0..5)
         .map(|_| {
             let t = Instant::now();
-            for _ in 0..100 {
+            for _ in 0..calls {
                 let _ = f();
             }
             let _ = device.sync();
-            t.elapsed().as_secs_f64() * 1e3 / 100.0
+            t.elapsed().as_secs_f64() * 1e3 / calls as f64
         })
         .collect();
     passes.sort_by(f64::total_cmp);
     passes[2]
 }
 
+/// The machine's attainable GFLOP/s on a backend: the best of square products of
+/// 512, 1024 and 2048, each the median of 5 passes after warm-up.
+fn peak_gflops(device: &Device) -> f64 {
+    [512usize, 1024, 2048]
+        .iter()
+        .map(|&n| {
+            let a = Tensor::<2>::random([n, n], Distribution::Default, device);
+            let b = Tensor::<2>::random([n, n], Distribution::Default, device);
+            let calls = (1usize << 31) / (n * n * n) + 1;
+            let f = || {
+                let mut out = a.clone().matmul(b.clone());
+                for _ in 1..calls {
+                    out = a.clone().matmul(b.clone());
+                }
+                out
+            };
+            let ms = time_ms(&f, device, 5) / calls as f64;
+            2.0 * (n * n * n) as f64 / ms / 1e6
+        })
+        .fold(0.0, f64::max)
+}
+
 fn main() -> Result<()> {
     let mut backends = vec![Backend::Flex, Backend::Ndarray];
+    let mut peak = false;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         match flag.as_str() {
             "--bench" => {}
+            "--peak" => peak = true,
             "--backend" => {
                 let v = args.next().context("--backend needs a value")?;
                 let b = <Backend as clap::ValueEnum>::from_str(&v, true)
                     .map_err(|e| anyhow::anyhow!("--backend {v}: {e}"))?;
                 backends = vec![b];
             }
-            other => bail!("unknown flag {other}: expected --backend"),
+            other => bail!("unknown flag {other}: expected --backend or --peak"),
         }
+    }
+    if peak {
+        for backend in backends {
+            let selected = select(backend)?;
+            let gflops = peak_gflops(&selected.device);
+            let backend = format!("burn {}", selected.backend);
+            println!(
+                "{}",
+                serde_json::json!({ "framework": backend, "peak_gflops": gflops })
+            );
+        }
+        return Ok(());
     }
     println!("| framework | product [m×k]·[k×n] | kind | ms |\n|---|---|---|---|");
     for backend in backends {
@@ -85,7 +126,7 @@ fn main() -> Result<()> {
                 ),
             ];
             for (kind, shape, f) in &products {
-                let ms = time_ms(f.as_ref(), &device);
+                let ms = time_ms(f.as_ref(), &device, 100);
                 total += ms;
                 println!("| {name} | {shape} | {kind} | {ms:.3} |");
             }
