@@ -33,12 +33,12 @@ def read_idx(path):
     raise ValueError(f"{path}: not an IDX image file")
 
 
-def find_images(data_dir):
-    for name in ("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"):
+def find_images(data_dir, split="train"):
+    for name in (f"{split}-images-idx3-ubyte.gz", f"{split}-images-idx3-ubyte"):
         path = os.path.join(data_dir, name)
         if os.path.exists(path):
             return read_idx(path)
-    raise FileNotFoundError(f"no train-images-idx3-ubyte[.gz] in {data_dir}")
+    raise FileNotFoundError(f"no {split}-images-idx3-ubyte[.gz] in {data_dir}")
 
 
 def mlp(sizes, last_activation=None):
@@ -63,8 +63,11 @@ class MlpAE(nn.Module):
     def encode(self, x):
         return self.encoder(x)
 
+    def reconstruct(self, x):
+        return self.decoder(self.encoder(x))
+
     def loss(self, x):
-        return F.mse_loss(self.decoder(self.encoder(x)), x)
+        return F.mse_loss(self.reconstruct(x), x)
 
 
 class ConvAE(nn.Module):
@@ -86,9 +89,12 @@ class ConvAE(nn.Module):
     def encode(self, x):
         return self.to_code(self.convs(x.view(-1, 1, 28, 28)).flatten(1))
 
-    def loss(self, x):
+    def reconstruct(self, x):
         h = F.relu(self.from_code(self.encode(x))).view(-1, 64, 7, 7)
-        return F.mse_loss(torch.sigmoid(self.deconvs(h).flatten(1)), x)
+        return torch.sigmoid(self.deconvs(h).flatten(1))
+
+    def loss(self, x):
+        return F.mse_loss(self.reconstruct(x), x)
 
 
 class Vae(nn.Module):
@@ -103,6 +109,12 @@ class Vae(nn.Module):
 
     def encode(self, x):
         return self.mean(F.relu(self.hidden(x)))
+
+    def reconstruct(self, x):
+        # One posterior sample decoded, as the trainer's test error of a VAE.
+        h = F.relu(self.hidden(x))
+        mean, log_var = self.mean(h), self.log_var(h)
+        return torch.sigmoid(self.decoder(mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)))
 
     def loss(self, x):
         h = F.relu(self.hidden(x))
@@ -126,6 +138,9 @@ class Aae(nn.Module):
 
     def encode(self, x):
         return self.ae.encode(x)
+
+    def reconstruct(self, x):
+        return self.ae.reconstruct(x)
 
     def loss(self, x):
         code = self.ae.encoder(x)

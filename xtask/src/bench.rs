@@ -32,6 +32,14 @@ struct Options {
     python: Option<PathBuf>,
 }
 
+/// The value of `--repeat`: a whole number above 0.
+pub(crate) fn repetitions(v: &str) -> Result<usize> {
+    v.parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .with_context(|| format!("--repeat {v}: expected a whole number above 0"))
+}
+
 /// Backends whose runs are set beside PyTorch on CUDA rather than on the CPU.
 fn is_gpu(backend: &str) -> bool {
     matches!(backend, "wgpu" | "vulkan" | "cuda" | "metal")
@@ -60,13 +68,7 @@ fn options(args: &[String]) -> Result<Options> {
             "--python" => o.python = Some(value()?.into()),
             "--steps" => o.steps = value()?.clone(),
             "--max-seconds" => o.max_seconds = value()?.clone(),
-            "--repeat" => {
-                let v = value()?;
-                o.repeat =
-                    v.parse().ok().filter(|&n| n > 0).with_context(|| {
-                        format!("--repeat {v}: expected a whole number above 0")
-                    })?;
-            }
+            "--repeat" => o.repeat = repetitions(value()?)?,
             "--no-pytorch" => o.pytorch = false,
             other => bail!(
                 "unknown flag {other}: expected --families, --backends, --batch-sizes, --steps, --max-seconds, --repeat, --no-pytorch, --binaries, --python"
@@ -77,7 +79,7 @@ fn options(args: &[String]) -> Result<Options> {
 }
 
 /// The last line of a command's standard output, parsed as JSON.
-fn json_line(cmd: &mut Command, what: &str) -> Result<Value> {
+pub(crate) fn json_line(cmd: &mut Command, what: &str) -> Result<Value> {
     let out = cmd.output().with_context(|| format!("running {what}"))?;
     if !out.status.success() {
         bail!(
@@ -97,7 +99,7 @@ fn json_line(cmd: &mut Command, what: &str) -> Result<Value> {
 
 /// Where the Fashion-MNIST files are, for the PyTorch side (the Rust side finds them
 /// through `ae-data`'s own search).
-fn fashion_mnist_dir() -> Result<PathBuf> {
+pub(crate) fn fashion_mnist_dir() -> Result<PathBuf> {
     let mut candidates = Vec::new();
     if let Some(dir) = std::env::var_os("AE_DATA_DIR") {
         candidates.push(PathBuf::from(dir).join("fashion-mnist"));
@@ -110,7 +112,7 @@ fn fashion_mnist_dir() -> Result<PathBuf> {
 }
 
 /// A virtual environment with PyTorch (CPU use of the PyPI wheel), made once.
-fn pytorch_venv(root: &Path) -> Result<PathBuf> {
+pub(crate) fn pytorch_venv(root: &Path) -> Result<PathBuf> {
     let venv = root.join("target/bench/venv");
     let python = venv.join("bin/python");
     let has_torch = |python: &Path| {
@@ -142,7 +144,7 @@ fn pytorch_venv(root: &Path) -> Result<PathBuf> {
     Ok(python)
 }
 
-fn num(v: &Value, key: &str) -> f64 {
+pub(crate) fn num(v: &Value, key: &str) -> f64 {
     v[key].as_f64().unwrap_or(f64::NAN)
 }
 
@@ -294,7 +296,7 @@ fn with_rep(mut v: Value, rep: usize) -> Value {
 }
 
 /// The median of `xs` (NaN when empty).
-fn median(mut xs: Vec<f64>) -> f64 {
+pub(crate) fn median(mut xs: Vec<f64>) -> f64 {
     xs.retain(|x| x.is_finite());
     xs.sort_by(f64::total_cmp);
     match xs.len() {

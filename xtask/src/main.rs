@@ -5,12 +5,15 @@
 //! - `bench`: throughput, memory and roofline of every family on each backend beside
 //!   PyTorch (installed into a venv under `target/bench/`, or an existing Python);
 //!   with `--binaries DIR`, prebuilt bench binaries on a machine without Rust.
+//! - `bench-runs`: whole `trainer train` runs beside the same runs in PyTorch: wall
+//!   time and the test error each reached.
 //! - `photos [DIR]`: two real colour photographs (CC BY) from scikit-learn's wheel.
 
 mod bench;
 mod ci;
 mod cmd;
 mod photos;
+mod runs;
 #[cfg(test)]
 mod tidy;
 
@@ -21,10 +24,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("bench-runs") => runs::run(&args[1..]),
         Some("photos") => photos::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             println!(
-                "usage: cargo xtask <command>\n\ncommands:\n  ci [--no-lint]   format check, clippy -D warnings, all tests (release)\n  bench [--families mlp,deep,conv,vae,aae] [--backends flex,ndarray,wgpu] [--batch-sizes 128,1024]\n        [--steps N] [--max-seconds S] [--repeat N] [--no-pytorch] [--binaries DIR] [--python PATH]\n                   throughput, memory and roofline per family and backend, beside PyTorch\n  photos [DIR]     two colour photographs (CC BY 2.0) from scikit-learn's wheel into DIR [photos/]"
+                "usage: cargo xtask <command>\n\ncommands:\n  ci [--no-lint]   format check, clippy -D warnings, all tests (release)\n  bench [--families mlp,deep,conv,vae,aae] [--backends flex,ndarray,wgpu] [--batch-sizes 128,1024]\n        [--steps N] [--max-seconds S] [--repeat N] [--no-pytorch] [--binaries DIR] [--python PATH]\n                   throughput, memory and roofline per family and backend, beside PyTorch\n  bench-runs [--families mlp,deep,conv,vae,aae] [--epochs 3] [--limit N] [--repeat N] [--backend flex] [--python PATH] [--no-pytorch]\n                   whole `trainer train` runs beside the same runs in PyTorch: wall time, test error\n  photos [DIR]     two colour photographs (CC BY 2.0) from scikit-learn's wheel into DIR [photos/]"
             );
             Ok(())
         }

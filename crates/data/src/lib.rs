@@ -64,7 +64,7 @@ pub use locator::{Locator, read_dir};
 pub use places::{DATA_DIR_ENV, IMAGE_CACHE_ENV, IMAGE_MEMORY_ENV, MIRROR_ENV, SYSTEM_DIR, Source};
 pub use split::{Samples, Split};
 pub use stored::StoredImages;
-pub use table::{NpyWriter, Standardizer, Table, TableSpec};
+pub use table::{NpyWriter, Standardizer, Table, TableSpec, WindowStream, Windows};
 
 /// Environment variable that turns every skipped test into a failure (set in CI).
 pub const REQUIRE_ALL_ENV: &str = "AE_REQUIRE_ALL";

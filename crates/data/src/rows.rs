@@ -22,7 +22,7 @@
 //! std::fs::write(&path, "b,a,label\n2,1,x\n4,3,y\n6,5,z\n")?;
 //! // A model trained on columns a and b of a file whose labels were in "label".
 //! let names = ["a".to_string(), "b".to_string()];
-//! let want = Columns { features: 2, names: &names, label: Some("label"), images: None };
+//! let want = Columns { features: 2, names: &names, label: Some("label"), time: None, images: None };
 //! let mut reader = RowReader::open(&path, &want)?;
 //! let mut batch = Vec::new();
 //! assert_eq!(reader.next_batch(2, &mut batch)?, 2);
@@ -55,6 +55,8 @@ pub struct Columns<'a> {
     /// The training file's label column (a header name or a 0-based index), which
     /// new files may hold and is left out.
     pub label: Option<&'a str>,
+    /// The training file's time column (a series' time stamps), left out likewise.
+    pub time: Option<&'a str>,
     /// For a model of images: how an image file becomes samples (colour, size,
     /// patches); `None` for a table model.
     pub images: Option<FolderSpec>,
@@ -67,6 +69,7 @@ impl<'a> Columns<'a> {
             features,
             names: &[],
             label: None,
+            time: None,
             images: None,
         }
     }
@@ -359,14 +362,12 @@ impl RowReader {
         };
         let is_header = first.iter().any(|f| parse_number(f).is_none());
         let width = first.len();
-        let label_index = want
-            .label
-            .and_then(|l| l.parse::<usize>().ok())
-            .filter(|_| want.names.is_empty());
+        // The label and time columns, which new files may hold and are left out.
+        let left_out: Vec<&str> = [want.label, want.time].into_iter().flatten().collect();
         let map: Vec<Option<usize>> = if is_header && !want.names.is_empty() {
             let header: Vec<&str> = first.iter().collect();
             for (j, name) in header.iter().enumerate() {
-                if Some(*name) != want.label && !want.names.iter().any(|n| n == name) {
+                if !left_out.contains(name) && !want.names.iter().any(|n| n == name) {
                     return Err(error(
                         &path,
                         format!(
@@ -388,13 +389,23 @@ impl RowReader {
                 .map(|name| want.names.iter().position(|n| n == name))
                 .collect()
         } else {
-            // By position, leaving out the label column (by name or index).
-            let label = if is_header {
-                want.label.and_then(|l| first.iter().position(|c| c == l))
-            } else {
-                label_index.filter(|&i| i < width && width == want.features + 1)
-            };
-            let columns = width - usize::from(label.is_some());
+            // By position, leaving out the label and time columns (by name, or by
+            // index in a file of as many more columns).
+            let mut skipped: Vec<usize> = left_out
+                .iter()
+                .filter_map(|l| {
+                    if is_header {
+                        first.iter().position(|c| c == *l)
+                    } else {
+                        l.parse::<usize>().ok().filter(|_| want.names.is_empty())
+                    }
+                })
+                .filter(|&i| i < width)
+                .collect();
+            if !is_header && width != want.features + skipped.len() {
+                skipped.clear();
+            }
+            let columns = width - skipped.len();
             if columns != want.features {
                 let named = if is_header && want.names.is_empty() {
                     " (the training file had no header, so columns are taken by position)"
@@ -412,7 +423,7 @@ impl RowReader {
             let mut next = 0;
             (0..width)
                 .map(|j| {
-                    (Some(j) != label).then(|| {
+                    (!skipped.contains(&j)).then(|| {
                         next += 1;
                         next - 1
                     })
@@ -591,12 +602,15 @@ mod tests {
     fn csv_columns_are_matched_by_name_in_any_order() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("new.csv");
-        std::fs::write(&path, "c,label,a,b\n3,x,1,2\n6,y,4,5\n9,z,7,8\n").expect("write");
+        // A label and a time column too, both left out.
+        let text = "c,label,day,a,b\n3,x,2001-01-01,1,2\n6,y,2001-01-02,4,5\n9,z,2001-01-03,7,8\n";
+        std::fs::write(&path, text).expect("write");
         let names = ["a", "b", "c"].map(String::from);
         let want = Columns {
             features: 3,
             names: &names,
             label: Some("label"),
+            time: Some("day"),
             images: None,
         };
         let mut reader = RowReader::open(&path, &want).expect("open");

@@ -70,16 +70,21 @@ impl Artifact {
         saved.model.validate()?;
         let standardizer = match &saved.dataset {
             DataSpec::Named(_) | DataSpec::Folder(_) => None,
-            DataSpec::Table(_) => {
+            DataSpec::Table(spec) => {
                 let path = dir.join(STANDARDIZER_FILE);
                 let s: Standardizer = read_json(&path, "standardisation statistics")?;
                 let features = saved.model.input_size();
-                if s.mean.len() != features || s.std.len() != features {
+                let columns = spec.columns_of(features);
+                if s.mean.len() != columns || s.std.len() != columns {
                     return Err(artifact_error(
                         &path,
                         format!(
-                            "statistics of {} columns, but the model takes {features}",
-                            s.mean.len()
+                            "statistics of {} columns, but the model takes {columns}{}",
+                            s.mean.len(),
+                            match spec.window {
+                                Some(w) => format!(" (in windows of {} steps)", w.size),
+                                None => String::new(),
+                            }
                         ),
                     ));
                 }
@@ -106,17 +111,35 @@ impl Artifact {
         self.model.input_size()
     }
 
-    /// The columns new samples must have: their number, a table's names and its
-    /// label column, or how image files become samples ([`Self::image_input`]).
+    /// The windows a series model takes its samples in: a new series' steps are cut
+    /// into them ([`ae_data::WindowStream`]); `None` for any other model.
+    pub fn windows(&self) -> Option<ae_data::Windows> {
+        match &self.dataset {
+            DataSpec::Table(spec) => spec.window,
+            _ => None,
+        }
+    }
+
+    /// The columns new samples must have: their number (for a series model, a step's
+    /// values), a table's names and its label column, or how image files become
+    /// samples ([`Self::image_input`]).
     pub fn columns(&self) -> Columns<'_> {
-        let (names, label) = match (&self.dataset, &self.standardizer) {
-            (DataSpec::Table(spec), Some(s)) => (&s.names[..], spec.label_column.as_deref()),
-            _ => (&[][..], None),
+        let (names, label, time) = match (&self.dataset, &self.standardizer) {
+            (DataSpec::Table(spec), Some(s)) => (
+                &s.names[..],
+                spec.label_column.as_deref(),
+                spec.time_column.as_deref(),
+            ),
+            _ => (&[][..], None, None),
         };
         Columns {
-            features: self.features(),
+            features: match &self.dataset {
+                DataSpec::Table(spec) => spec.columns_of(self.features()),
+                _ => self.features(),
+            },
             names,
             label,
+            time,
             images: self.image_input(),
         }
     }

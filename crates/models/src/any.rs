@@ -55,13 +55,15 @@ impl ModelConfig {
     }
 
     /// The image shape `[channels, height, width]` a convolutional model was built
-    /// for; `None` for the fully connected families, which see flat vectors.
+    /// for; `None` for the fully connected families, which see flat vectors, and for
+    /// convolutions along sequences.
     pub fn image_shape(&self) -> Option<[usize; 3]> {
-        match self {
-            Self::Conv(c) => Some(c.conv.image),
-            Self::Vae(c) => c.conv.as_ref().map(|conv| conv.image),
+        let conv = match self {
+            Self::Conv(c) => Some(&c.conv),
+            Self::Vae(c) => c.conv.as_ref(),
             Self::Mlp(_) | Self::Aae(_) => None,
-        }
+        };
+        conv.filter(|c| !c.is_sequence()).map(|c| c.image)
     }
 
     /// The size of the code.

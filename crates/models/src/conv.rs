@@ -1,5 +1,6 @@
 //! Convolutional autoencoders: a strided-convolution encoder, a transposed-
-//! convolution decoder that mirrors it, and a linear code between them.
+//! convolution decoder that mirrors it, and a linear code between them — over images,
+//! or along the steps of sequences (one-dimensional convolutions, [`ConvStackConfig::sequence`]).
 
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
@@ -99,6 +100,11 @@ pub struct ConvStackConfig {
     /// before the activation; `None` for none (and in configs written before it
     /// existed).
     pub norm: Option<Norm>,
+    /// `Some(true)`: the convolutions run along the steps of sequences — windows of a
+    /// time series, `steps × channels` values step after step — with `image` set to
+    /// `[channels, 1, steps]` and kernels of 1 × `kernel` (one-dimensional
+    /// convolutions). `None` or `Some(false)`: images.
+    pub sequence: Option<bool>,
 }
 
 /// A normalisation layer in a convolution stack.
@@ -121,6 +127,8 @@ pub struct ConvEncoder {
     image: [usize; 3],
     #[module(skip)]
     activation: Activation,
+    #[module(skip)]
+    sequence: bool,
 }
 
 /// Transposed convolutions from a flattened feature map back to a flattened image
@@ -138,15 +146,43 @@ pub struct ConvDecoder {
     inner: [usize; 3],
     #[module(skip)]
     activation: Activation,
+    #[module(skip)]
+    sequence: bool,
+}
+
+/// A batch of flattened samples as the `[batch, c, h, w]` maps the convolutions take:
+/// an image as it is; a sequence of `w` steps of `c` values, stored step after step,
+/// as `c` planes of 1 × `w`.
+fn to_planes(input: Tensor<2>, [c, h, w]: [usize; 3], sequence: bool) -> Tensor<4> {
+    let batch = input.dims()[0];
+    if sequence {
+        input
+            .reshape([batch, w, c])
+            .swap_dims(1, 2)
+            .reshape([batch, c, h, w])
+    } else {
+        input.reshape([batch, c, h, w])
+    }
+}
+
+/// The inverse of [`to_planes`].
+fn from_planes(planes: Tensor<4>, sequence: bool) -> Tensor<2> {
+    let [batch, c, h, w] = planes.dims();
+    if sequence {
+        planes
+            .reshape([batch, c, w])
+            .swap_dims(1, 2)
+            .reshape([batch, w * c])
+    } else {
+        planes.reshape([batch, c * h * w])
+    }
 }
 
 impl ConvEncoder {
     /// # Shapes
     /// `[batch, c·h·w]` → `[batch, features]`.
     pub fn forward(&self, input: Tensor<2>) -> Tensor<2> {
-        let batch = input.dims()[0];
-        let [c, h, w] = self.image;
-        let mut x = input.reshape([batch, c, h, w]);
+        let mut x = to_planes(input, self.image, self.sequence);
         for (i, conv) in self.convs.iter().enumerate() {
             x = conv.forward(x); // [batch, channels_i, h_i, w_i]
             if let Some(norm) = self.norms.get(i) {
@@ -175,11 +211,33 @@ impl ConvDecoder {
                 x = self.activation.forward(x);
             }
         }
-        x.reshape([batch, self.image.iter().product::<usize>()])
+        from_planes(x, self.sequence)
     }
 }
 
 impl ConvStackConfig {
+    /// A stack of one-dimensional convolutions along sequences of `steps` steps of
+    /// `channels` values.
+    pub fn for_sequences(steps: usize, channels: usize, filters: Vec<usize>) -> Self {
+        Self::new([channels, 1, steps], filters).with_sequence(Some(true))
+    }
+
+    /// Whether the convolutions run along sequences.
+    pub fn is_sequence(&self) -> bool {
+        self.sequence == Some(true)
+    }
+
+    /// Kernel, stride and padding as `[rows, columns]`: square for images, 1 × kernel
+    /// (no padding, stride 1 across the single row) for sequences.
+    pub fn geometry(&self) -> [[usize; 2]; 3] {
+        let (k, s, p) = (self.kernel, self.stride, self.padding);
+        if self.is_sequence() {
+            [[1, k], [1, s], [0, p]]
+        } else {
+            [[k, k], [s, s], [p, p]]
+        }
+    }
+
     /// Spatial sizes after each convolution, starting with the image's, and the
     /// output padding each transposed convolution needs to land on them.
     pub fn plan(&self) -> Result<(Vec<[usize; 2]>, Vec<usize>), ConfigError> {
@@ -206,11 +264,14 @@ impl ConvStackConfig {
             ));
         }
         let (k, s, p) = (self.kernel, self.stride, self.padding);
+        let [[kh, kw], [sh, sw], [ph, pw]] = self.geometry();
         let mut sizes = vec![[h, w]];
         for _ in &self.channels {
             let [a, b] = *sizes.last().unwrap_or(&[h, w]);
-            let out = |n: usize| (n + 2 * p).checked_sub(k).map(|v| v / s + 1);
-            match (out(a), out(b)) {
+            let out = |n: usize, k: usize, s: usize, p: usize| {
+                (n + 2 * p).checked_sub(k).map(|v| v / s + 1)
+            };
+            match (out(a, kh, sh, ph), out(b, kw, sw, pw)) {
                 (Some(x), Some(y)) if x > 0 && y > 0 => sizes.push([x, y]),
                 _ => {
                     return Err(ConfigError::new(
@@ -224,10 +285,11 @@ impl ConvStackConfig {
                 }
             }
         }
-        // out = (in - 1)·s - 2p + k + output_padding must give back each size.
+        // out = (in - 1)·s - 2p + k + output_padding must give back each size (along
+        // the columns: a sequence's steps, or an image's side).
         let mut pads = Vec::new();
         for pair in sizes.windows(2).rev() {
-            let (target, from) = (pair[0][0], pair[1][0]);
+            let (target, from) = (pair[0][1], pair[1][1]);
             let base = ((from - 1) * s + k).checked_sub(2 * p);
             match base {
                 Some(b) if target >= b && target - b < s => pads.push(target - b),
@@ -245,10 +307,18 @@ impl ConvStackConfig {
         Ok((sizes, pads))
     }
 
-    /// Checks that the stack fits the image (square images only).
+    /// Checks that the stack fits the image (square images only) or the sequences
+    /// (`image` of one row).
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.is_sequence() && self.image[1] != 1 {
+            return Err(ConfigError::new(
+                "image",
+                format!("{:?}", self.image),
+                "[channels, 1, steps] for sequences",
+            ));
+        }
         self.plan()?;
-        if self.image[1] != self.image[2] {
+        if !self.is_sequence() && self.image[1] != self.image[2] {
             return Err(ConfigError::new(
                 "image",
                 format!("{:?}", self.image),
@@ -263,15 +333,15 @@ impl ConvStackConfig {
     pub fn init(&self, device: &Device) -> Result<(ConvEncoder, ConvDecoder, usize), ConfigError> {
         self.validate()?;
         let (sizes, pads) = self.plan()?;
-        let (k, s, p) = (self.kernel, self.stride, self.padding);
+        let [k, s, p] = self.geometry();
         let mut chans = vec![self.image[0]];
         chans.extend(&self.channels);
         let convs = chans
             .windows(2)
             .map(|c| {
-                Conv2dConfig::new([c[0], c[1]], [k, k])
-                    .with_stride([s, s])
-                    .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+                Conv2dConfig::new([c[0], c[1]], k)
+                    .with_stride(s)
+                    .with_padding(PaddingConfig2d::Explicit(p[0], p[1], p[0], p[1]))
                     .init(device)
             })
             .collect();
@@ -282,10 +352,13 @@ impl ConvStackConfig {
             .rev()
             .zip(&pads)
             .map(|(c, &op)| {
-                ConvTranspose2dConfig::new([c[1], c[0]], [k, k])
-                    .with_stride([s, s])
-                    .with_padding([p, p])
-                    .with_padding_out([op, op])
+                // An image's sides are equal and take the same output padding; a
+                // sequence's single row needs none.
+                let row_pad = if self.is_sequence() { 0 } else { op };
+                ConvTranspose2dConfig::new([c[1], c[0]], k)
+                    .with_stride(s)
+                    .with_padding(p)
+                    .with_padding_out([row_pad, op])
                     .init(device)
             })
             .collect();
@@ -307,6 +380,7 @@ impl ConvStackConfig {
             norms,
             image: self.image,
             activation: self.activation,
+            sequence: self.is_sequence(),
         };
         let decoder = ConvDecoder {
             deconvs,
@@ -314,6 +388,7 @@ impl ConvStackConfig {
             image: self.image,
             inner: [last, h, w],
             activation: self.activation,
+            sequence: self.is_sequence(),
         };
         Ok((encoder, decoder, last * h * w))
     }
@@ -392,6 +467,7 @@ impl Autoencoder for ConvAutoencoder {
 #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
 mod tests {
     use super::*;
+    use crate::ModelConfig;
     use crate::testing::{first_last, save_load, test_images, train_on_sample};
 
     fn config() -> ConvAutoencoderConfig {
@@ -480,6 +556,97 @@ mod tests {
         assert!(text.contains(r#""norm":"batch""#), "{text}");
         let back: ConvStackConfig = serde_json::from_str(&text).expect("reads back");
         assert_eq!(back.norm, Some(Norm::Batch));
+    }
+
+    #[test]
+    fn sequences_are_convolved_along_their_steps_channel_by_channel() {
+        let device = Device::ndarray();
+        // Two steps of three channels, stored step after step.
+        let x = Tensor::<2>::from_floats([[0.0, 1.0, 2.0, 10.0, 11.0, 12.0]], &device);
+        let planes = to_planes(x.clone(), [3, 1, 2], true);
+        assert_eq!(planes.dims(), [1, 3, 1, 2]);
+        let channel_1: Vec<f32> = planes
+            .clone()
+            .slice([0..1, 1..2, 0..1, 0..2])
+            .into_data()
+            .to_vec()
+            .expect("f32");
+        assert_eq!(channel_1, [1.0, 11.0]);
+        from_planes(planes, true)
+            .into_data()
+            .assert_eq(&x.into_data(), true);
+
+        // 24 steps of 2 channels, kernel 5, stride 2: 24 → 12 → 6 steps, one row.
+        let stack = ConvStackConfig::for_sequences(24, 2, vec![4, 8])
+            .with_kernel(5)
+            .with_padding(2);
+        assert_eq!(stack.plan().expect("fits").0, [[1, 24], [1, 12], [1, 6]]);
+        let model = ConvAutoencoderConfig::new(stack.clone(), 3)
+            .init(&device)
+            .expect("valid");
+        assert_eq!(model.decoder.inner, [8, 1, 6]);
+        let out = model.forward(Tensor::zeros([5, 48], &device));
+        assert_eq!(out.reconstruction.dims(), [5, 48]);
+        // Odd lengths are restored through output padding, as for images.
+        let odd = ConvAutoencoderConfig::new(ConvStackConfig::for_sequences(25, 1, vec![4]), 2)
+            .init(&device)
+            .expect("valid");
+        assert_eq!(
+            odd.forward(Tensor::zeros([1, 25], &device))
+                .reconstruction
+                .dims(),
+            [1, 25]
+        );
+        // A sequence stack of more than one row is a configuration error.
+        let err = ConvStackConfig::new([2, 2, 24], vec![4])
+            .with_sequence(Some(true))
+            .validate()
+            .expect_err("two rows");
+        assert_eq!(err.field, "image");
+        // Kernels are 1 × 5: the parameters counted are the ones built.
+        let size = ModelConfig::Conv(ConvAutoencoderConfig::new(stack, 3))
+            .size()
+            .expect("counts");
+        assert_eq!(size.parameters, model.num_params() as u64);
+    }
+
+    #[test]
+    fn a_sequence_model_learns_a_wave_and_saves_identically() {
+        let device = Device::ndarray().autodiff();
+        let _seeded = crate::testing::seeded(&device, 3);
+        let config = || {
+            ConvAutoencoderConfig::new(ConvStackConfig::for_sequences(32, 1, vec![8, 16]), 4)
+                .with_output_activation(Activation::Identity)
+        };
+        // Windows of a sine wave of period 12, each from another phase.
+        let windows: Vec<f32> = (0..64)
+            .flat_map(|w| {
+                (0..32).map(move |t| ((t + 5 * w) as f32 * std::f32::consts::FRAC_PI_6).sin())
+            })
+            .collect();
+        let data = TensorData::new(windows, [64, 32]);
+        let x = Tensor::<2>::from_data(data.clone(), &device);
+        let mut model = config().init(&device).expect("valid config");
+        let mut optim = burn::optim::AdamConfig::new().init();
+        let mut losses = Vec::new();
+        for _ in 0..60 {
+            let loss = model.forward(x.clone()).loss;
+            losses.push(loss.clone().into_scalar::<f32>());
+            let grads = burn::optim::GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(3e-3, model, grads);
+        }
+        let (first, last) = first_last(&losses, 3);
+        assert!(last < 0.2 * first, "conv1d loss {first} -> {last}");
+
+        let plain = device.clone().without_autodiff();
+        let model = model.valid();
+        let loaded = save_load(&model, config().init(&plain).expect("valid config"));
+        let x = Tensor::<2>::from_data(data, &plain);
+        model
+            .forward(x.clone())
+            .reconstruction
+            .into_data()
+            .assert_eq(&loaded.forward(x).reconstruction.into_data(), true);
     }
 
     #[test]

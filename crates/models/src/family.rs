@@ -31,6 +31,14 @@ pub enum InputShape {
         /// Values per sample.
         features: usize,
     },
+    /// A sequence of `steps` steps of `channels` values each, stored step after step:
+    /// a window of a time series.
+    Sequence {
+        /// Steps per sequence.
+        steps: usize,
+        /// Values per step.
+        channels: usize,
+    },
 }
 
 impl InputShape {
@@ -52,6 +60,7 @@ impl InputShape {
                 width,
             } => channels * height * width,
             Self::Vector { features } => features,
+            Self::Sequence { steps, channels } => steps * channels,
         }
     }
 }
@@ -65,6 +74,9 @@ impl fmt::Display for InputShape {
                 width,
             } => write!(f, "{channels}×{height}×{width} images"),
             Self::Vector { features } => write!(f, "vectors of {features} values"),
+            Self::Sequence { steps, channels } => {
+                write!(f, "sequences of {steps} steps of {channels} values")
+            }
         }
     }
 }
@@ -84,11 +96,20 @@ pub enum Family {
     ConvVae,
     /// Adversarial autoencoder.
     Aae,
+    /// One-dimensional convolutional autoencoder along the steps of sequences.
+    Conv1d,
 }
 
 impl Family {
     /// Every family, in the order they are listed to users.
-    pub const ALL: [Family; 5] = [Self::Mlp, Self::Conv, Self::Vae, Self::ConvVae, Self::Aae];
+    pub const ALL: [Family; 6] = [
+        Self::Mlp,
+        Self::Conv,
+        Self::Vae,
+        Self::ConvVae,
+        Self::Aae,
+        Self::Conv1d,
+    ];
 
     /// The names of the families for which `keep` holds, comma-separated, for messages
     /// such as "one of mlp, vae, aae".
@@ -109,6 +130,7 @@ impl Family {
             Self::Vae => "vae",
             Self::ConvVae => "conv-vae",
             Self::Aae => "aae",
+            Self::Conv1d => "conv1d",
         }
     }
 
@@ -126,22 +148,39 @@ impl Family {
             Self::Aae => {
                 "Adversarial autoencoder: an MLP autoencoder whose codes a discriminator matches to a prior"
             }
+            Self::Conv1d => {
+                "One-dimensional convolutional autoencoder along the steps of sequences (windows of a series)"
+            }
         }
     }
 
-    /// Whether the family convolves images (and so cannot take a vector input).
+    /// Whether the family convolves images (and so takes no other input).
     pub fn is_convolutional(self) -> bool {
         match self {
             Self::Conv | Self::ConvVae => true,
-            Self::Mlp | Self::Vae | Self::Aae => false,
+            Self::Mlp | Self::Vae | Self::Aae | Self::Conv1d => false,
         }
+    }
+
+    /// Whether the family convolves along sequences (and so takes no other input).
+    pub fn is_sequential(self) -> bool {
+        match self {
+            Self::Conv1d => true,
+            Self::Mlp | Self::Conv | Self::Vae | Self::ConvVae | Self::Aae => false,
+        }
+    }
+
+    /// Whether the family takes any sample as a flat vector (tables, and images or
+    /// sequences flattened).
+    pub fn takes_vectors(self) -> bool {
+        !self.is_convolutional() && !self.is_sequential()
     }
 
     /// Whether the family has a prior over its codes to sample images from.
     pub fn is_generative(self) -> bool {
         match self {
             Self::Vae | Self::ConvVae | Self::Aae => true,
-            Self::Mlp | Self::Conv => false,
+            Self::Mlp | Self::Conv | Self::Conv1d => false,
         }
     }
 
@@ -150,7 +189,7 @@ impl Family {
     pub fn default_beta1(self) -> f64 {
         match self {
             Self::Aae => 0.5,
-            Self::Mlp | Self::Conv | Self::Vae | Self::ConvVae => 0.9,
+            Self::Mlp | Self::Conv | Self::Vae | Self::ConvVae | Self::Conv1d => 0.9,
         }
     }
 
@@ -162,11 +201,40 @@ impl Family {
     /// code), an AAE on the MLP with a code of 8. For a vector of `d` values (a
     /// table), one hidden layer of 64 units, a code of `d / 4` (2 to 16), a linear
     /// output trained with MSE on the standardised values; the convolutional families
-    /// are refused.
+    /// are refused. For sequences (windows of a series), the vector default on the
+    /// flattened window, or for `conv1d` one-dimensional convolutions of 32 and 64
+    /// channels (kernel 5, stride 2) and the same code size; the image convolutions
+    /// are refused. A sequence family takes sequences only.
     pub fn default_config(self, shape: InputShape) -> Result<ModelConfig, ConfigError> {
         let features = shape.features();
+        if !self.accepts(shape) {
+            let takes = if self.is_sequential() {
+                "sequences, such as the windows of a series (--window)"
+            } else {
+                "images"
+            };
+            return Err(ConfigError::new(
+                "model",
+                self.name(),
+                format!(
+                    "a family that takes {shape} ({self} convolves {takes}): one of {}",
+                    Self::listed(|f| f.accepts(shape))
+                ),
+            ));
+        }
         match shape {
-            InputShape::Vector { .. } => self.vector_default(features),
+            InputShape::Sequence { steps, channels } if self.is_sequential() => {
+                let stack = ConvStackConfig::for_sequences(steps, channels, vec![32, 64])
+                    .with_kernel(5)
+                    .with_padding(2);
+                Ok(ModelConfig::Conv(
+                    ConvAutoencoderConfig::new(stack, code_size(features))
+                        .with_output_activation(Activation::Identity),
+                ))
+            }
+            InputShape::Vector { .. } | InputShape::Sequence { .. } => {
+                self.vector_default(features)
+            }
             InputShape::Image {
                 channels,
                 height,
@@ -182,13 +250,14 @@ impl Family {
                         VaeConfig::new(features, vec![], 20).with_conv(Some(conv())),
                     ),
                     Self::Aae => ModelConfig::Aae(AaeConfig::new(mlp(8))),
+                    Self::Conv1d => return self.vector_default(features),
                 })
             }
         }
     }
 
     fn vector_default(self, features: usize) -> Result<ModelConfig, ConfigError> {
-        let latent = (features / 4).clamp(2, 16);
+        let latent = code_size(features);
         let mlp = MlpAutoencoderConfig::new(features, vec![64], latent)
             .with_output_activation(Activation::Identity);
         match self {
@@ -197,17 +266,33 @@ impl Family {
             Self::Vae => Ok(ModelConfig::Vae(
                 VaeConfig::new(features, vec![64], latent).with_reconstruction(Reconstruction::Mse),
             )),
-            Self::Conv | Self::ConvVae => Err(ConfigError::new(
+            Self::Conv | Self::ConvVae | Self::Conv1d => Err(ConfigError::new(
                 "model",
                 self.name(),
                 format!(
-                    "a family that takes vectors of {features} values ({self} convolves \
-                     images): one of {}",
-                    Self::listed(|f| !f.is_convolutional())
+                    "a family that takes vectors of {features} values: one of {}",
+                    Self::listed(Self::takes_vectors)
                 ),
             )),
         }
     }
+
+    /// Whether the family takes samples of `shape`: images all but the sequence
+    /// families, sequences all but the image convolutions, vectors the families that
+    /// flatten their input.
+    pub fn accepts(self, shape: InputShape) -> bool {
+        match shape {
+            InputShape::Image { .. } => !self.is_sequential(),
+            InputShape::Vector { .. } => self.takes_vectors(),
+            InputShape::Sequence { .. } => !self.is_convolutional(),
+        }
+    }
+}
+
+/// The default code of a table row or a series window of `features` values: a
+/// quarter of them, 2 to 16.
+fn code_size(features: usize) -> usize {
+    (features / 4).clamp(2, 16)
 }
 
 impl ModelConfig {
@@ -215,6 +300,7 @@ impl ModelConfig {
     pub fn family(&self) -> Family {
         match self {
             Self::Mlp(_) => Family::Mlp,
+            Self::Conv(c) if c.conv.is_sequence() => Family::Conv1d,
             Self::Conv(_) => Family::Conv,
             Self::Vae(c) if c.conv.is_some() => Family::ConvVae,
             Self::Vae(_) => Family::Vae,
@@ -263,7 +349,7 @@ mod tests {
         let err = "transformer".parse::<Family>().expect_err("unknown");
         assert_eq!(
             err.to_string(),
-            "unknown model family 'transformer': expected one of mlp, conv, vae, conv-vae, aae"
+            "unknown model family 'transformer': expected one of mlp, conv, vae, conv-vae, aae, conv1d"
         );
     }
 
@@ -271,40 +357,68 @@ mod tests {
     fn every_default_config_reports_its_family_and_validates() {
         let image = InputShape::grey(28, 28);
         let table = InputShape::Vector { features: 30 };
+        let window = InputShape::Sequence {
+            steps: 24,
+            channels: 2,
+        };
         for family in Family::ALL {
-            let config = family
-                .default_config(image)
-                .expect("images suit every family");
-            assert_eq!(config.family(), family);
-            assert_eq!(config.input_size(), 784);
-            config.validate().expect("the defaults are valid");
+            for shape in [image, table, window] {
+                let Ok(config) = family.default_config(shape) else {
+                    assert!(!family.accepts(shape), "{family} on {shape}");
+                    continue;
+                };
+                assert!(family.accepts(shape), "{family} on {shape}");
+                assert_eq!(config.family(), family);
+                assert_eq!(config.input_size(), shape.features());
+                config.validate().expect("the defaults are valid");
+            }
             let colour = InputShape::Image {
                 channels: 3,
                 height: 32,
                 width: 32,
             };
-            let in_colour = family.default_config(colour).expect("colour images too");
-            assert_eq!(in_colour.input_size(), 3 * 32 * 32);
-            let shape = in_colour.image_shape();
-            assert_eq!(
-                shape.is_some(),
-                family.is_convolutional(),
-                "{family}: {shape:?}"
-            );
-            assert!(shape.is_none_or(|s| s == [3, 32, 32]), "{shape:?}");
+            if let Ok(in_colour) = family.default_config(colour) {
+                assert_eq!(in_colour.input_size(), 3 * 32 * 32);
+                let shape = in_colour.image_shape();
+                assert_eq!(
+                    shape.is_some(),
+                    family.is_convolutional(),
+                    "{family}: {shape:?}"
+                );
+                assert!(shape.is_none_or(|s| s == [3, 32, 32]), "{shape:?}");
+            }
             match family.default_config(table) {
                 Ok(config) => {
-                    assert!(!family.is_convolutional());
-                    assert_eq!((config.family(), config.input_size()), (family, 30));
+                    assert!(family.takes_vectors());
                     assert_eq!(config.latent(), 7, "30 / 4 values");
-                    config.validate().expect("valid");
                 }
                 Err(err) => {
-                    assert!(family.is_convolutional(), "{family}: {err}");
+                    assert!(!family.takes_vectors(), "{family}: {err}");
                     assert!(err.to_string().contains("one of mlp, vae, aae"), "{err}");
                 }
             }
         }
+        // Images: every family but the sequence ones; windows: all but the image
+        // convolutions, the error naming those that would do.
+        let on = |shape| Family::listed(|f| f.accepts(shape));
+        assert_eq!(on(image), "mlp, conv, vae, conv-vae, aae");
+        assert_eq!(on(window), "mlp, vae, aae, conv1d");
+        let err = Family::Conv1d.default_config(image).expect_err("images");
+        assert!(
+            err.to_string().contains("conv1d convolves sequences"),
+            "{err}"
+        );
+        let err = Family::Conv.default_config(window).expect_err("windows");
+        assert!(
+            err.to_string().contains("one of mlp, vae, aae, conv1d"),
+            "{err}"
+        );
+        // A window's conv1d: one row of 24 steps, two channels, no image shape.
+        let ModelConfig::Conv(c) = Family::Conv1d.default_config(window).expect("windows") else {
+            panic!("a convolutional config")
+        };
+        assert_eq!((c.conv.image, c.latent), ([2, 1, 24], 12));
+        assert_eq!(ModelConfig::Conv(c).image_shape(), None);
     }
 
     #[test]
@@ -316,7 +430,7 @@ mod tests {
         };
         assert_eq!(
             Family::ALL.map(latent),
-            [Some(32), Some(32), Some(20), Some(20), Some(8)]
+            [Some(32), Some(32), Some(20), Some(20), Some(8), None]
         );
         assert_eq!(Family::Aae.default_beta1(), 0.5);
         assert_eq!(Family::Vae.default_beta1(), 0.9);

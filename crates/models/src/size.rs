@@ -53,7 +53,8 @@ fn dense(widths: &[usize], bias: bool) -> ModelSize {
 /// innermost feature map.
 fn conv_stack(conv: &ConvStackConfig) -> Result<(ModelSize, usize), ConfigError> {
     let (sizes, _) = conv.plan()?;
-    let kernel = mul(conv.kernel, conv.kernel);
+    let [[kh, kw], _, _] = conv.geometry();
+    let kernel = mul(kh, kw);
     let mut channels = vec![conv.image[0]];
     channels.extend(&conv.channels);
     let mut total = ModelSize::default();
@@ -137,9 +138,15 @@ mod tests {
     fn parameter_counts_match_the_built_models() {
         let device = Device::ndarray();
         for family in Family::ALL {
-            let config = family
-                .default_config(InputShape::grey(28, 28))
-                .expect("valid");
+            let shape = if family.is_sequential() {
+                InputShape::Sequence {
+                    steps: 24,
+                    channels: 3,
+                }
+            } else {
+                InputShape::grey(28, 28)
+            };
+            let config = family.default_config(shape).expect("valid");
             let built = config.init(&device).expect("builds").num_params() as u64;
             assert_eq!(config.size().expect("counts").parameters, built, "{family}");
         }

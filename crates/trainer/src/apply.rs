@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use ae_data::rows::{InputKind, RowReader};
-use ae_data::{AtomicFile, NpyWriter};
+use ae_data::{AtomicFile, NpyWriter, WindowStream, Windows};
 use ae_infer::{Artifact, Predictor, Score};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
@@ -40,6 +40,10 @@ pub struct Outputs {
     /// Images only: a PNG of the first samples above their reconstructions
     /// ([`Task::Reconstruct`]) or their per-pixel error heat-maps ([`Task::Score`]).
     pub png: Option<PathBuf>,
+    /// With [`Task::Score`] on a series model: the score of every step of the input,
+    /// the mean of the scores of the windows that hold it (CSV: step, score; empty for
+    /// the last steps no whole window reaches).
+    pub points: Option<PathBuf>,
 }
 
 /// Pictures show this many samples at most.
@@ -237,6 +241,8 @@ struct Sinks {
     kind: Option<Score>,
     sum: f64,
     flagged: usize,
+    /// With points asked for: where they go, the windows, and every window's score.
+    points: Option<(PathBuf, Windows, Vec<f32>)>,
 }
 
 impl Sinks {
@@ -251,6 +257,16 @@ impl Sinks {
         if outputs.errors.is_some() && task != Task::Score {
             bail!("per-feature errors are written by scoring");
         }
+        let points = match (&outputs.points, artifact.windows()) {
+            (None, _) => None,
+            (Some(_), _) if task != Task::Score => bail!("step scores are written by scoring"),
+            (Some(path), Some(w)) => Some((path.clone(), w, Vec::new())),
+            (Some(_), None) => bail!(
+                "{}: --points scores the steps of a series, and this model was not trained \
+                 on windows of one (--window)",
+                artifact.dir.display()
+            ),
+        };
         let picture = match (&outputs.png, reader.image_shape()) {
             (None, _) => None,
             (Some(path), Some(shape)) if task != Task::Encode => Some(Picture {
@@ -319,6 +335,7 @@ impl Sinks {
             kind: None,
             sum: 0.0,
             flagged: 0,
+            points,
         })
     }
 
@@ -352,6 +369,9 @@ impl Sinks {
             Task::Score => {
                 let s = predictor.score(rows)?;
                 self.kind = Some(s.kind);
+                if let Some((_, _, scores)) = self.points.as_mut() {
+                    scores.extend(s.scores.iter().map(|&v| v as f32));
+                }
                 let MatrixFile::Csv(file) = &mut self.main else {
                     bail!("scores are written as CSV");
                 };
@@ -379,9 +399,21 @@ impl Sinks {
         }
     }
 
-    /// Puts every output in place; returns the files.
-    fn finish(self) -> Result<Vec<PathBuf>> {
+    /// Puts every output in place; returns the files. `steps`: the steps of a series
+    /// read.
+    fn finish(self, steps: usize) -> Result<Vec<PathBuf>> {
         let mut written = vec![self.main.finish()?];
+        if let Some((path, windows, scores)) = self.points {
+            let mut file = CsvFile::create(&path)?;
+            file.row(["step", "score"])?;
+            for (t, score) in windows.point_scores(&scores, steps).iter().enumerate() {
+                file.row([
+                    t.to_string(),
+                    score.map_or(String::new(), |s| s.to_string()),
+                ])?;
+            }
+            written.push(file.finish()?);
+        }
         if let Some(list) = self.files {
             written.push(list.finish()?);
         }
@@ -405,9 +437,14 @@ pub fn apply(
     outputs: &Outputs,
     batch: usize,
 ) -> Result<Summary> {
-    let mut reader = RowReader::open(input, &artifact.columns())?;
+    let columns = artifact.columns();
+    let mut reader = RowReader::open(input, &columns)?;
     let mut sinks = Sinks::create(artifact, predictor, &reader, task, outputs)?;
     let bar = progress_bar(reader.total());
+    // A series model's samples are windows of the steps read.
+    let mut windows = artifact
+        .windows()
+        .map(|w| (WindowStream::new(w, columns.features), Vec::new()));
     let mut rows = Vec::new();
     loop {
         let n = reader
@@ -416,14 +453,33 @@ pub fn apply(
         if n == 0 {
             break;
         }
-        let first = reader.done() - n;
-        sinks
-            .take(predictor, task, &rows, first, reader.last_files())
-            .with_context(|| format!("{}, samples {first}–{}", input.display(), first + n - 1))?;
         bar.inc(n as u64);
+        let (samples, n, first) = match windows.as_mut() {
+            Some((stream, cut)) => {
+                cut.clear();
+                let made = stream.push(&rows, cut);
+                (&*cut, made, stream.emitted() - made)
+            }
+            None => (&rows, n, reader.done() - n),
+        };
+        if n == 0 {
+            continue;
+        }
+        sinks
+            .take(predictor, task, samples, first, reader.last_files())
+            .with_context(|| format!("{}, samples {first}–{}", input.display(), first + n - 1))?;
     }
     bar.finish_and_clear();
-    let samples = reader.done();
+    let samples = match &windows {
+        Some((stream, _)) if stream.emitted() == 0 => bail!(
+            "{}: {} steps, fewer than one window of the model's {}",
+            input.display(),
+            stream.steps(),
+            artifact.windows().map_or(0, |w| w.size)
+        ),
+        Some((stream, _)) => stream.emitted(),
+        None => reader.done(),
+    };
     if samples == 0 {
         bail!("{}: no samples", input.display());
     }
@@ -433,7 +489,7 @@ pub fn apply(
     Ok(Summary {
         input: input.to_path_buf(),
         samples,
-        written: sinks.finish()?,
+        written: sinks.finish(reader.done())?,
         score: kind,
         mean_score: kind.map(|_| mean),
         threshold: threshold.map(|t| t.value),

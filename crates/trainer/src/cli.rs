@@ -188,6 +188,7 @@ impl NewData {
             Some(&outputs.out),
             outputs.errors.as_ref(),
             outputs.png.as_ref(),
+            outputs.points.as_ref(),
             list.as_ref(),
         ];
         for path in files.into_iter().flatten() {

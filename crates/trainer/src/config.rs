@@ -1,7 +1,7 @@
 //! The configuration of a training run, saved as `config.json` in its artifact.
 
 use ae_data::DataSpec;
-use ae_models::{Family, ModelConfig};
+use ae_models::{Family, InputShape, ModelConfig};
 use anyhow::{Context, Result, bail};
 use burn::optim::AdamConfig;
 use serde::{Deserialize, Serialize};
@@ -174,13 +174,7 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         if let DataSpec::Table(table) = &self.dataset {
             table.validate()?;
-            if self.model.family().is_convolutional() {
-                bail!(
-                    "--model {} convolves images; {table} is a table: use {}",
-                    self.model.family(),
-                    Family::listed(|f| !f.is_convolutional())
-                );
-            }
+            takes_rows(self.model.family(), table)?;
         }
         if let DataSpec::Folder(folder) = &self.dataset {
             folder.validate()?;
@@ -278,4 +272,30 @@ impl TrainConfig {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a training config always serialises")
     }
+}
+/// Refuses a family that cannot take the samples `table` makes: windows of a series,
+/// or plain rows.
+fn takes_rows(family: Family, table: &ae_data::TableSpec) -> Result<()> {
+    let samples = match table.window {
+        Some(w) => InputShape::Sequence {
+            steps: w.size,
+            channels: 1,
+        },
+        None => InputShape::Vector { features: 1 },
+    };
+    if !family.accepts(samples) {
+        let (convolves, hint) = if family.is_sequential() {
+            (
+                "sequences",
+                " (--window SIZE cuts a series' rows into them)",
+            )
+        } else {
+            ("images", "")
+        };
+        bail!(
+            "--model {family} convolves {convolves}; {table} is a table{hint}: use {}",
+            Family::listed(|f| f.accepts(samples))
+        );
+    }
+    Ok(())
 }

@@ -35,6 +35,14 @@ fn not_images(split: &Split) -> anyhow::Error {
 
 /// The shape of one sample of `data`, as the models see it.
 pub fn input_shape(data: &Dataset) -> InputShape {
+    if let ae_data::DataSpec::Table(table) = &data.spec
+        && let Some(w) = table.window
+    {
+        return InputShape::Sequence {
+            steps: w.size,
+            channels: table.columns_of(data.features()),
+        };
+    }
     match data.image_shape() {
         Some([channels, height, width]) => InputShape::Image {
             channels,

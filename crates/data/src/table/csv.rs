@@ -6,8 +6,12 @@ use super::{Label, Parsed, Table, table_error};
 use crate::DataError;
 
 /// Reads a numeric CSV file; `label_column` (header name or 0-based index) is taken
-/// out of the features as labels.
-pub(super) fn read_csv(path: &Path, label_column: Option<&str>) -> Result<Parsed, DataError> {
+/// out of the features as labels, `skip_column` (a series' time stamps) left out.
+pub(super) fn read_csv(
+    path: &Path,
+    label_column: Option<&str>,
+    skip_column: Option<&str>,
+) -> Result<Parsed, DataError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .trim(csv::Trim::All)
@@ -33,26 +37,31 @@ pub(super) fn read_csv(path: &Path, label_column: Option<&str>) -> Result<Parsed
         .or_else(|| rows.first().map(csv::StringRecord::len))
         .unwrap_or(0);
     let line_of = |i: usize| i + 1 + usize::from(header.is_some());
-    let label = match label_column {
-        None => None,
-        Some(name) => Some(
-            header
-                .as_ref()
-                .and_then(|h| h.iter().position(|c| c == name))
-                .or_else(|| name.parse::<usize>().ok().filter(|&i| i < width))
-                .ok_or_else(|| {
-                    let columns = match &header {
-                        Some(h) => format!("the header has {}", h.join(", ")),
-                        None => format!(
-                            "no header row, {width} columns (indices 0 to {})",
-                            width.saturating_sub(1)
-                        ),
-                    };
-                    table_error(path, format!("no label column '{name}': {columns}"))
-                })?,
-        ),
+    let find = |what: &str, name: &str| {
+        header
+            .as_ref()
+            .and_then(|h| h.iter().position(|c| c == name))
+            .or_else(|| name.parse::<usize>().ok().filter(|&i| i < width))
+            .ok_or_else(|| {
+                let columns = match &header {
+                    Some(h) => format!("the header has {}", h.join(", ")),
+                    None => format!(
+                        "no header row, {width} columns (indices 0 to {})",
+                        width.saturating_sub(1)
+                    ),
+                };
+                table_error(path, format!("no {what} column '{name}': {columns}"))
+            })
     };
-    let columns = width - usize::from(label.is_some());
+    let label = label_column.map(|name| find("label", name)).transpose()?;
+    let skip = skip_column.map(|name| find("time", name)).transpose()?;
+    if skip.is_some() && skip == label {
+        return Err(table_error(
+            path,
+            "the time column and the label column are the same column".into(),
+        ));
+    }
+    let columns = width - usize::from(label.is_some()) - usize::from(skip.is_some());
     if rows.is_empty() || columns == 0 {
         return Err(table_error(
             path,
@@ -70,6 +79,9 @@ pub(super) fn read_csv(path: &Path, label_column: Option<&str>) -> Result<Parsed
                 if let Some(ls) = labels.as_mut() {
                     ls.push(parse_label(field));
                 }
+                continue;
+            }
+            if Some(j) == skip {
                 continue;
             }
             let v = parse_number(field)
@@ -99,7 +111,7 @@ pub(super) fn read_csv(path: &Path, label_column: Option<&str>) -> Result<Parsed
         .map(|h| {
             h.into_iter()
                 .enumerate()
-                .filter(|&(j, _)| Some(j) != label)
+                .filter(|&(j, _)| Some(j) != label && Some(j) != skip)
                 .map(|(_, name)| name)
                 .collect()
         })

@@ -25,12 +25,14 @@ use crate::order::{TRAIN_ORDER_SEED, permutation};
 
 mod csv;
 mod npy;
+mod series;
 
 pub(crate) use csv::parse_number;
 use csv::read_csv;
 use npy::read_npy_table;
 pub use npy::{NpyArray, NpyWriter, parse_npy, read_npy};
 pub(crate) use npy::{NpyHeader, fortran_to_c};
+pub use series::{WindowStream, Windows};
 
 /// Rows of `f32` features in one contiguous buffer.
 #[derive(Clone, Debug, PartialEq)]
@@ -199,6 +201,14 @@ pub struct TableSpec {
     /// Seed of the held-out test rows and of the training rows' order.
     #[serde(default)]
     pub split_seed: u64,
+    /// A time series: the rows are time steps, cut into these sliding windows, each
+    /// window a sample; the test part is the last share of the steps ([`series`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Windows>,
+    /// CSV: a column left out of the features, by header name or 0-based index (a
+    /// series' time stamps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_column: Option<String>,
 }
 
 fn default_test_fraction() -> f64 {
@@ -264,7 +274,15 @@ impl TableSpec {
             test_labels: None,
             test_fraction: default_test_fraction(),
             split_seed: 0,
+            window: None,
+            time_column: None,
         }
+    }
+
+    /// The columns of the file for a model of `features` inputs: as many, or for a
+    /// series the values of one step of a window.
+    pub fn columns_of(&self, features: usize) -> usize {
+        features / self.window.map_or(1, |w| w.size.max(1))
     }
 
     /// Whether `path` names a file this module reads (`.csv` or `.npy`).
@@ -297,10 +315,19 @@ impl TableSpec {
                 self.test_fraction
             ));
         }
+        if let Some(w) = self.window
+            && let Err(message) = Windows::new(w.size, w.stride)
+        {
+            return bad(message);
+        }
         match format {
             Format::Csv if self.labels.is_some() || self.test_labels.is_some() => bad(
                 "label arrays (--labels, --test-labels) go with .npy files; a CSV names its \
                  label column (--label-column)"
+                    .into(),
+            ),
+            Format::Npy if self.time_column.is_some() => bad(
+                "--time-column names a CSV column; a .npy array holds only the series' values"
                     .into(),
             ),
             Format::Npy if self.label_column.is_some() => bad(
@@ -322,7 +349,11 @@ impl TableSpec {
         self.validate()?;
         let format = Format::of(&self.path).unwrap_or(Format::Csv);
         let read = |path: &Path, labels: Option<&Path>| match format {
-            Format::Csv => read_csv(path, self.label_column.as_deref()),
+            Format::Csv => read_csv(
+                path,
+                self.label_column.as_deref(),
+                self.time_column.as_deref(),
+            ),
             Format::Npy => read_npy_table(path, labels),
         };
         let train = read(&self.path, self.labels.as_deref())?;
@@ -342,6 +373,7 @@ impl TableSpec {
                 }
                 (train, test)
             }
+            None if self.window.is_some() => self.split_by_time(train)?,
             None => self.hold_out(train)?,
         };
         // Labels: numbers as they are, names numbered in sorted order over both parts.
@@ -388,8 +420,11 @@ impl TableSpec {
         let (train_labels, test_labels) = (labels_of(&train), labels_of(&test));
         // The training rows in a seeded random order, as a folder's images: the first
         // rows (`--limit`) and the last (the validation share) of a file sorted by
-        // label are then not one class.
-        let order = permutation(train.table.count, self.split_seed ^ TRAIN_ORDER_SEED);
+        // label are then not one class. A series keeps its time order.
+        let order: Vec<usize> = match self.window {
+            Some(_) => (0..train.table.count).collect(),
+            None => permutation(train.table.count, self.split_seed ^ TRAIN_ORDER_SEED),
+        };
         let train_labels: Vec<u8> = order.iter().map(|&i| train_labels[i]).collect();
         let train = Parsed {
             table: train.table.rows(&order),
@@ -405,12 +440,75 @@ impl TableSpec {
         let (mut train, mut test) = (train.table, test.table);
         standardizer.apply(&mut train, &self.path)?;
         standardizer.apply(&mut test, self.test.as_deref().unwrap_or(&self.path))?;
+        let (train, test) = match self.window {
+            Some(w) => (
+                self.windows(w, train, &train_labels, "training")?,
+                self.windows(w, test, &test_labels, "test")?,
+            ),
+            None => ((train, train_labels), (test, test_labels)),
+        };
         Ok(LoadedTable {
-            train: (train, train_labels),
-            test: (test, test_labels),
+            train,
+            test,
             classes,
             standardizer,
         })
+    }
+
+    /// The windows of one part of a series, with their labels; an error when the part
+    /// is shorter than a window.
+    fn windows(
+        &self,
+        w: Windows,
+        steps: Table,
+        labels: &[u8],
+        part: &str,
+    ) -> Result<(Table, Vec<u8>), DataError> {
+        if w.count(steps.count) == 0 {
+            return Err(DataError::Table {
+                path: self.path.clone(),
+                message: format!(
+                    "a window of {} steps is longer than the {part} part of the series ({} \
+                     steps{}); give a shorter --window{}",
+                    w.size,
+                    steps.count,
+                    match (&self.test, part) {
+                        (None, "test") => format!(", the last {} of them", self.test_fraction),
+                        (None, _) => format!(", the first {} of them", 1.0 - self.test_fraction),
+                        _ => String::new(),
+                    },
+                    if self.test.is_none() {
+                        " or another --test-fraction"
+                    } else {
+                        ""
+                    },
+                ),
+            });
+        }
+        Ok((w.cut(&steps), w.labels(labels)))
+    }
+
+    /// Splits a series by time: the last `test_fraction` of the steps are the test
+    /// part, every training step before every test step.
+    fn split_by_time(&self, all: Parsed) -> Result<(Parsed, Parsed), DataError> {
+        let n = all.table.count;
+        let test_n = ((n as f64) * self.test_fraction).round() as usize;
+        if test_n == 0 || test_n >= n {
+            return Err(DataError::Table {
+                path: self.path.clone(),
+                message: format!(
+                    "a series of {n} steps cannot be split in time at a test fraction of {}; \
+                     give another fraction, or a test file",
+                    self.test_fraction
+                ),
+            });
+        }
+        let part = |range: std::ops::Range<usize>| Parsed {
+            table: all.table.rows(&range.clone().collect::<Vec<_>>()),
+            labels: all.labels.as_ref().map(|ls| ls[range].to_vec()),
+            names: all.names.clone(),
+        };
+        Ok((part(0..n - test_n), part(n - test_n..n)))
     }
 
     /// Splits one file's rows into a training and a test part: `test_fraction` of them,

@@ -27,6 +27,10 @@ pub struct Args {
     /// is larger, scaled to the largest error shown).
     #[arg(long, value_name = "FILE.png")]
     png: Option<PathBuf>,
+    /// A series model (trained with --window): the score of every step, the mean of
+    /// the scores of the windows that hold it, as FILE.csv (step, score).
+    #[arg(long, value_name = "FILE.csv")]
+    points: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -34,6 +38,7 @@ pub fn run(args: Args) -> Result<()> {
         out: args.out,
         errors: args.errors,
         png: args.png,
+        points: args.points,
     };
     args.data.run(Task::Score, outputs)
 }

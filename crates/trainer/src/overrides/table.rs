@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ae_data::{DataSpec, FolderSpec, TableSpec};
+use ae_data::{DataSpec, FolderSpec, TableSpec, Windows};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
@@ -31,6 +31,15 @@ pub struct TableOverrides {
     /// (or test/ folder) [default: 0.2].
     #[arg(long)]
     pub test_fraction: Option<f64>,
+    /// A time series: the rows are time steps, cut into sliding windows of SIZE steps,
+    /// one every STRIDE (default 1), each window a sample; the test part is then the
+    /// last --test-fraction of the steps.
+    #[arg(long, value_name = "SIZE[:STRIDE]")]
+    pub window: Option<Windows>,
+    /// CSV: a column left out of the features, by header name or 0-based index, such
+    /// as a series' time stamps.
+    #[arg(long, value_name = "NAME|INDEX")]
+    pub time_column: Option<String>,
     /// How a folder's images are read.
     #[command(flatten)]
     pub images: ImageOverrides,
@@ -45,9 +54,19 @@ impl TableOverrides {
             test_file,
             test_labels,
             test_fraction,
+            window,
+            time_column,
             images,
         } = self;
-        let mut names = given!(label_column, labels, test_file, test_labels, test_fraction);
+        let mut names = given!(
+            label_column,
+            labels,
+            test_file,
+            test_labels,
+            test_fraction,
+            window,
+            time_column
+        );
         names.extend(images.given());
         names
     }
@@ -75,6 +94,8 @@ impl TableOverrides {
             test_file,
             test_labels,
             test_fraction,
+            window,
+            time_column,
             images,
         } = self;
         if let Some(first) = images.given().first() {
@@ -93,6 +114,12 @@ impl TableOverrides {
             }
         }
         set(&mut table.test_fraction, test_fraction);
+        if window.is_some() {
+            table.window = *window;
+        }
+        if time_column.is_some() {
+            table.time_column = time_column.clone();
+        }
         Ok(DataSpec::Table(absolute(table)?))
     }
 }
@@ -106,9 +133,11 @@ impl TableOverrides {
             test_file,
             test_labels,
             test_fraction,
+            window,
+            time_column,
             images,
         } = self;
-        let table_only = given!(label_column, labels, test_labels);
+        let table_only = given!(label_column, labels, test_labels, window, time_column);
         if let Some(first) = table_only.first() {
             bail!("{first} describes a table; a folder's labels are its class subfolders' names");
         }

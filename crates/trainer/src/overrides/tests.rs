@@ -24,10 +24,18 @@ fn images() -> Dataset {
     )
 }
 
+/// The family's defaults for 28×28 images, or for a sequence family windows of 24
+/// steps.
 fn defaults(family: Family) -> ModelConfig {
-    family
-        .default_config(ae_models::InputShape::grey(28, 28))
-        .expect("images suit every family")
+    let shape = if family.is_sequential() {
+        ae_models::InputShape::Sequence {
+            steps: 24,
+            channels: 1,
+        }
+    } else {
+        ae_models::InputShape::grey(28, 28)
+    };
+    family.default_config(shape).expect("the family takes it")
 }
 
 /// Gives one flag a value.
@@ -43,7 +51,7 @@ fn settings() -> Vec<(&'static str, Setting)> {
             o.code_activation = Some(Activation::Sigmoid)
         }),
         ("--output-activation", |o| {
-            o.output_activation = Some(Activation::Identity)
+            o.output_activation = Some(Activation::Tanh)
         }),
         ("--loss", |o| o.loss = Some(Reconstruction::Poisson)),
         ("--no-bias", |o| o.no_bias = true),
@@ -105,7 +113,7 @@ fn refused(family: Family) -> &'static [&'static str] {
             "--discriminator",
         ],
         "aae" => &["--channels", "--batch-norm", "--beta"],
-        "conv" => &[
+        "conv" | "conv1d" => &[
             "--hidden",
             "--code-activation",
             "--no-bias",
@@ -409,6 +417,17 @@ fn table_flags_are_refused_for_a_named_data_set_in_one_clean_sentence() {
         .expect_err("a folder");
     assert!(
         err.to_string().contains("--label-column describes a table"),
+        "{err}"
+    );
+    let windowed = TableOverrides {
+        window: Some(ae_data::Windows::new(24, 1).expect("valid")),
+        ..Default::default()
+    };
+    let err = windowed
+        .apply(DataSpec::Folder(ae_data::FolderSpec::new(dir.path())))
+        .expect_err("a folder");
+    assert!(
+        err.to_string().contains("--window describes a table"),
         "{err}"
     );
     let folder = TableOverrides {

@@ -320,6 +320,15 @@ fn new_table_rows_are_encoded_and_scored_as_the_artifact_does() {
         .concat(),
     );
     assert!(err.contains("this input is a table"), "{err}");
+    let err = fails(
+        h,
+        &[
+            &cmd("score", artifact, &test, "s3.csv"),
+            &["--points", "p.csv"][..],
+        ]
+        .concat(),
+    );
+    assert!(err.contains("not trained on windows"), "{err}");
 }
 
 /// An image model meets an IDX file (raw and gzip): codes equal `embed`'s, scores

@@ -12,6 +12,7 @@ mod pca;
 mod recovery;
 #[cfg(feature = "remote")]
 mod remote;
+mod series;
 mod serving;
 mod tables;
 mod train_eval;
