@@ -407,7 +407,12 @@ mod tests {
     #[test]
     fn families_are_known_by_the_models_crate_alone() {
         let names = family_names();
-        assert_eq!(names, ["mlp", "conv", "vae", "conv-vae", "aae", "conv1d"]);
+        assert_eq!(
+            names,
+            [
+                "mlp", "conv", "vae", "conv-vae", "aae", "conv1d", "lstm", "gru"
+            ]
+        );
         let root = root();
         let mut found = Vec::new();
         for dir in ["crates/trainer/src", "crates/trainer/benches", "examples"] {

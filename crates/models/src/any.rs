@@ -7,7 +7,8 @@ use burn::nn::Linear;
 
 use crate::{
     Aae, AaeConfig, Activation, Autoencoder, AutoencoderOutput, ConfigError, ConvAutoencoder,
-    ConvAutoencoderConfig, MlpAutoencoder, MlpAutoencoderConfig, Regularization, Vae, VaeConfig,
+    ConvAutoencoderConfig, MlpAutoencoder, MlpAutoencoderConfig, RecurrentAutoencoder,
+    RecurrentAutoencoderConfig, Regularization, Vae, VaeConfig,
 };
 
 /// The configuration of any model family, tagged by `kind` in JSON.
@@ -22,6 +23,8 @@ pub enum ModelConfig {
     Vae(VaeConfig),
     /// An adversarial autoencoder.
     Aae(AaeConfig),
+    /// A recurrent (LSTM or GRU) sequence-to-sequence autoencoder.
+    Recurrent(RecurrentAutoencoderConfig),
 }
 
 impl ModelConfig {
@@ -30,7 +33,7 @@ impl ModelConfig {
     pub fn is_stacked(&self) -> bool {
         match self {
             Self::Mlp(m) => !m.hidden.is_empty(),
-            Self::Conv(_) | Self::Vae(_) | Self::Aae(_) => false,
+            Self::Conv(_) | Self::Vae(_) | Self::Aae(_) | Self::Recurrent(_) => false,
         }
     }
 
@@ -40,7 +43,7 @@ impl ModelConfig {
         match self {
             Self::Mlp(m) => m.hidden.is_empty(),
             Self::Aae(a) => a.autoencoder.hidden.is_empty(),
-            Self::Conv(_) | Self::Vae(_) => false,
+            Self::Conv(_) | Self::Vae(_) | Self::Recurrent(_) => false,
         }
     }
 
@@ -51,6 +54,7 @@ impl ModelConfig {
             Self::Conv(c) => c.conv.image.iter().product(),
             Self::Vae(c) => c.input_size,
             Self::Aae(c) => c.autoencoder.input_size,
+            Self::Recurrent(c) => c.input_size(),
         }
     }
 
@@ -61,7 +65,7 @@ impl ModelConfig {
         let conv = match self {
             Self::Conv(c) => Some(&c.conv),
             Self::Vae(c) => c.conv.as_ref(),
-            Self::Mlp(_) | Self::Aae(_) => None,
+            Self::Mlp(_) | Self::Aae(_) | Self::Recurrent(_) => None,
         };
         conv.filter(|c| !c.is_sequence()).map(|c| c.image)
     }
@@ -73,6 +77,7 @@ impl ModelConfig {
             Self::Conv(c) => c.latent,
             Self::Vae(c) => c.latent,
             Self::Aae(c) => c.autoencoder.latent,
+            Self::Recurrent(c) => c.latent,
         }
     }
 
@@ -83,6 +88,7 @@ impl ModelConfig {
             Self::Conv(c) => c.validate(),
             Self::Vae(c) => c.validate(),
             Self::Aae(c) => c.validate(),
+            Self::Recurrent(c) => c.validate(),
         }
     }
 
@@ -93,11 +99,14 @@ impl ModelConfig {
             Self::Conv(c) => AnyAutoencoder::Conv(c.init(device)?),
             Self::Vae(c) => AnyAutoencoder::Vae(c.init(device)?),
             Self::Aae(c) => AnyAutoencoder::Aae(c.init(device)?),
+            Self::Recurrent(c) => AnyAutoencoder::Recurrent(c.init(device)?),
         })
     }
 }
 
 /// Any autoencoder, as built from a [`ModelConfig`].
+// A model is built once and moved rarely: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum AnyAutoencoder {
     /// A multi-layer perceptron autoencoder.
@@ -108,6 +117,8 @@ pub enum AnyAutoencoder {
     Vae(Vae),
     /// An adversarial autoencoder.
     Aae(Aae),
+    /// A recurrent sequence-to-sequence autoencoder.
+    Recurrent(RecurrentAutoencoder),
 }
 
 impl ModelConfig {
@@ -117,6 +128,7 @@ impl ModelConfig {
             Self::Mlp(c) => regularization_terms(&c.regularization),
             Self::Conv(c) => regularization_terms(&c.regularization),
             Self::Vae(_) => vec!["reconstruction", "kl"],
+            Self::Recurrent(_) => vec!["reconstruction"],
             Self::Aae(c) => {
                 let mut names = regularization_terms(&c.autoencoder.regularization);
                 names.extend(["discriminator", "generator"]);
@@ -150,7 +162,7 @@ impl AnyAutoencoder {
         match self {
             Self::Vae(m) => Some(m.sample(n, device)),
             Self::Aae(m) => Some(m.sample(n, device)),
-            Self::Mlp(_) | Self::Conv(_) => None,
+            Self::Mlp(_) | Self::Conv(_) | Self::Recurrent(_) => None,
         }
     }
 
@@ -158,7 +170,7 @@ impl AnyAutoencoder {
     pub fn can_sample(&self) -> bool {
         match self {
             Self::Vae(_) | Self::Aae(_) => true,
-            Self::Mlp(_) | Self::Conv(_) => false,
+            Self::Mlp(_) | Self::Conv(_) | Self::Recurrent(_) => false,
         }
     }
 
@@ -167,7 +179,7 @@ impl AnyAutoencoder {
     pub fn as_vae(&self) -> Option<&Vae> {
         match self {
             Self::Vae(m) => Some(m),
-            Self::Mlp(_) | Self::Conv(_) | Self::Aae(_) => None,
+            Self::Mlp(_) | Self::Conv(_) | Self::Aae(_) | Self::Recurrent(_) => None,
         }
     }
 
@@ -175,7 +187,7 @@ impl AnyAutoencoder {
     pub fn into_mlp(self) -> Option<MlpAutoencoder> {
         match self {
             Self::Mlp(m) => Some(m),
-            Self::Conv(_) | Self::Vae(_) | Self::Aae(_) => None,
+            Self::Conv(_) | Self::Vae(_) | Self::Aae(_) | Self::Recurrent(_) => None,
         }
     }
 
@@ -187,7 +199,7 @@ impl AnyAutoencoder {
             Self::Mlp(m) => m.encoder.first(),
             Self::Aae(m) => m.autoencoder.encoder.first(),
             Self::Vae(m) if m.conv_encoder.is_none() => m.encoder.first().or(Some(&m.mean)),
-            Self::Vae(_) | Self::Conv(_) => None,
+            Self::Vae(_) | Self::Conv(_) | Self::Recurrent(_) => None,
         }
     }
 
@@ -220,6 +232,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Conv(m) => m.encode(input),
             Self::Vae(m) => m.encode(input),
             Self::Aae(m) => m.encode(input),
+            Self::Recurrent(m) => m.encode(input),
         }
     }
 
@@ -229,6 +242,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Conv(m) => m.decode(code),
             Self::Vae(m) => m.decode(code),
             Self::Aae(m) => m.decode(code),
+            Self::Recurrent(m) => m.decode(code),
         }
     }
 
@@ -238,6 +252,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Conv(m) => Autoencoder::forward(m, input),
             Self::Vae(m) => Autoencoder::forward(m, input),
             Self::Aae(m) => Autoencoder::forward(m, input),
+            Self::Recurrent(m) => Autoencoder::forward(m, input),
         }
     }
 }

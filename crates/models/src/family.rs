@@ -9,8 +9,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::{
-    AaeConfig, Activation, ConfigError, ConvAutoencoderConfig, ConvStackConfig,
-    MlpAutoencoderConfig, ModelConfig, Reconstruction, VaeConfig,
+    AaeConfig, Activation, Cell, ConfigError, ConvAutoencoderConfig, ConvStackConfig,
+    MlpAutoencoderConfig, ModelConfig, Reconstruction, RecurrentAutoencoderConfig, VaeConfig,
 };
 
 /// The shape of one input sample as a model sees it (a plain shape, not a data set:
@@ -98,17 +98,23 @@ pub enum Family {
     Aae,
     /// One-dimensional convolutional autoencoder along the steps of sequences.
     Conv1d,
+    /// LSTM sequence-to-sequence autoencoder.
+    Lstm,
+    /// GRU sequence-to-sequence autoencoder.
+    Gru,
 }
 
 impl Family {
     /// Every family, in the order they are listed to users.
-    pub const ALL: [Family; 6] = [
+    pub const ALL: [Family; 8] = [
         Self::Mlp,
         Self::Conv,
         Self::Vae,
         Self::ConvVae,
         Self::Aae,
         Self::Conv1d,
+        Self::Lstm,
+        Self::Gru,
     ];
 
     /// The names of the families for which `keep` holds, comma-separated, for messages
@@ -131,6 +137,8 @@ impl Family {
             Self::ConvVae => "conv-vae",
             Self::Aae => "aae",
             Self::Conv1d => "conv1d",
+            Self::Lstm => "lstm",
+            Self::Gru => "gru",
         }
     }
 
@@ -151,6 +159,10 @@ impl Family {
             Self::Conv1d => {
                 "One-dimensional convolutional autoencoder along the steps of sequences (windows of a series)"
             }
+            Self::Lstm => {
+                "LSTM sequence-to-sequence autoencoder: the code is the encoder's last state, the decoder unrolls it"
+            }
+            Self::Gru => "GRU sequence-to-sequence autoencoder, as lstm with gated recurrent units",
         }
     }
 
@@ -158,14 +170,15 @@ impl Family {
     pub fn is_convolutional(self) -> bool {
         match self {
             Self::Conv | Self::ConvVae => true,
-            Self::Mlp | Self::Vae | Self::Aae | Self::Conv1d => false,
+            Self::Mlp | Self::Vae | Self::Aae | Self::Conv1d | Self::Lstm | Self::Gru => false,
         }
     }
 
-    /// Whether the family convolves along sequences (and so takes no other input).
+    /// Whether the family reads sequences step by step — one-dimensional convolutions
+    /// or a recurrent cell — and so takes no other input.
     pub fn is_sequential(self) -> bool {
         match self {
-            Self::Conv1d => true,
+            Self::Conv1d | Self::Lstm | Self::Gru => true,
             Self::Mlp | Self::Conv | Self::Vae | Self::ConvVae | Self::Aae => false,
         }
     }
@@ -180,7 +193,7 @@ impl Family {
     pub fn is_generative(self) -> bool {
         match self {
             Self::Vae | Self::ConvVae | Self::Aae => true,
-            Self::Mlp | Self::Conv | Self::Conv1d => false,
+            Self::Mlp | Self::Conv | Self::Conv1d | Self::Lstm | Self::Gru => false,
         }
     }
 
@@ -189,7 +202,13 @@ impl Family {
     pub fn default_beta1(self) -> f64 {
         match self {
             Self::Aae => 0.5,
-            Self::Mlp | Self::Conv | Self::Vae | Self::ConvVae | Self::Conv1d => 0.9,
+            Self::Mlp
+            | Self::Conv
+            | Self::Vae
+            | Self::ConvVae
+            | Self::Conv1d
+            | Self::Lstm
+            | Self::Gru => 0.9,
         }
     }
 
@@ -203,27 +222,42 @@ impl Family {
     /// output trained with MSE on the standardised values; the convolutional families
     /// are refused. For sequences (windows of a series), the vector default on the
     /// flattened window, or for `conv1d` one-dimensional convolutions of 32 and 64
-    /// channels (kernel 5, stride 2) and the same code size; the image convolutions
-    /// are refused. A sequence family takes sequences only.
+    /// channels (kernel 5, stride 2) and the same code size, for `lstm` and `gru` one
+    /// recurrent layer of 64 units each way and the same code size; the image
+    /// convolutions are refused. A sequence family takes sequences only.
     pub fn default_config(self, shape: InputShape) -> Result<ModelConfig, ConfigError> {
         let features = shape.features();
         if !self.accepts(shape) {
             let takes = if self.is_sequential() {
-                "sequences, such as the windows of a series (--window)"
+                "reads sequences, such as the windows of a series (--window)"
             } else {
-                "images"
+                "convolves images"
             };
             return Err(ConfigError::new(
                 "model",
                 self.name(),
                 format!(
-                    "a family that takes {shape} ({self} convolves {takes}): one of {}",
+                    "a family that takes {shape} ({self} {takes}): one of {}",
                     Self::listed(|f| f.accepts(shape))
                 ),
             ));
         }
         match shape {
             InputShape::Sequence { steps, channels } if self.is_sequential() => {
+                let recurrent = |cell| {
+                    ModelConfig::Recurrent(RecurrentAutoencoderConfig::new(
+                        steps,
+                        channels,
+                        cell,
+                        64,
+                        code_size(features),
+                    ))
+                };
+                match self {
+                    Self::Lstm => return Ok(recurrent(Cell::Lstm)),
+                    Self::Gru => return Ok(recurrent(Cell::Gru)),
+                    _ => {}
+                }
                 let stack = ConvStackConfig::for_sequences(steps, channels, vec![32, 64])
                     .with_kernel(5)
                     .with_padding(2);
@@ -250,7 +284,7 @@ impl Family {
                         VaeConfig::new(features, vec![], 20).with_conv(Some(conv())),
                     ),
                     Self::Aae => ModelConfig::Aae(AaeConfig::new(mlp(8))),
-                    Self::Conv1d => return self.vector_default(features),
+                    Self::Conv1d | Self::Lstm | Self::Gru => return self.vector_default(features),
                 })
             }
         }
@@ -266,14 +300,16 @@ impl Family {
             Self::Vae => Ok(ModelConfig::Vae(
                 VaeConfig::new(features, vec![64], latent).with_reconstruction(Reconstruction::Mse),
             )),
-            Self::Conv | Self::ConvVae | Self::Conv1d => Err(ConfigError::new(
-                "model",
-                self.name(),
-                format!(
-                    "a family that takes vectors of {features} values: one of {}",
-                    Self::listed(Self::takes_vectors)
-                ),
-            )),
+            Self::Conv | Self::ConvVae | Self::Conv1d | Self::Lstm | Self::Gru => {
+                Err(ConfigError::new(
+                    "model",
+                    self.name(),
+                    format!(
+                        "a family that takes vectors of {features} values: one of {}",
+                        Self::listed(Self::takes_vectors)
+                    ),
+                ))
+            }
         }
     }
 
@@ -305,6 +341,10 @@ impl ModelConfig {
             Self::Vae(c) if c.conv.is_some() => Family::ConvVae,
             Self::Vae(_) => Family::Vae,
             Self::Aae(_) => Family::Aae,
+            Self::Recurrent(c) => match c.cell {
+                Cell::Lstm => Family::Lstm,
+                Cell::Gru => Family::Gru,
+            },
         }
     }
 }
@@ -349,7 +389,7 @@ mod tests {
         let err = "transformer".parse::<Family>().expect_err("unknown");
         assert_eq!(
             err.to_string(),
-            "unknown model family 'transformer': expected one of mlp, conv, vae, conv-vae, aae, conv1d"
+            "unknown model family 'transformer': expected one of mlp, conv, vae, conv-vae, aae, conv1d, lstm, gru"
         );
     }
 
@@ -402,15 +442,13 @@ mod tests {
         // convolutions, the error naming those that would do.
         let on = |shape| Family::listed(|f| f.accepts(shape));
         assert_eq!(on(image), "mlp, conv, vae, conv-vae, aae");
-        assert_eq!(on(window), "mlp, vae, aae, conv1d");
+        assert_eq!(on(window), "mlp, vae, aae, conv1d, lstm, gru");
         let err = Family::Conv1d.default_config(image).expect_err("images");
-        assert!(
-            err.to_string().contains("conv1d convolves sequences"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("conv1d reads sequences"), "{err}");
         let err = Family::Conv.default_config(window).expect_err("windows");
         assert!(
-            err.to_string().contains("one of mlp, vae, aae, conv1d"),
+            err.to_string()
+                .contains("one of mlp, vae, aae, conv1d, lstm, gru"),
             "{err}"
         );
         // A window's conv1d: one row of 24 steps, two channels, no image shape.
@@ -430,7 +468,16 @@ mod tests {
         };
         assert_eq!(
             Family::ALL.map(latent),
-            [Some(32), Some(32), Some(20), Some(20), Some(8), None]
+            [
+                Some(32),
+                Some(32),
+                Some(20),
+                Some(20),
+                Some(8),
+                None,
+                None,
+                None
+            ]
         );
         assert_eq!(Family::Aae.default_beta1(), 0.5);
         assert_eq!(Family::Vae.default_beta1(), 0.9);

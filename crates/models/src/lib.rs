@@ -8,7 +8,9 @@
 //! also implement burn's `TrainStep`/`InferenceStep`, so burn's `Learner` trains them.
 //!
 //! Families: [`MlpAutoencoder`] (vanilla, undercomplete, overcomplete, deep; bias on
-//! or off), [`ConvAutoencoder`], the variational [`Vae`] and the adversarial [`Aae`].
+//! or off), [`ConvAutoencoder`] (over images, or along sequences), the variational
+//! [`Vae`], the adversarial [`Aae`] and the recurrent [`RecurrentAutoencoder`] (LSTM or
+//! GRU, for sequences).
 //! [`Family`] describes them as data — names, each one's default architecture for an
 //! [`InputShape`] — and [`ModelConfig`] / [`AnyAutoencoder`] answer what a model can
 //! do (sample, its first dense layer, a linear decoder's basis, its [`ModelSize`]),
@@ -32,6 +34,7 @@ mod family;
 mod loss;
 mod mlp;
 mod output;
+mod recurrent;
 pub mod regularize;
 mod size;
 #[cfg(test)]
@@ -51,6 +54,7 @@ pub use family::{Family, InputShape, UnknownFamily};
 pub use loss::Reconstruction;
 pub use mlp::{MlpAutoencoder, MlpAutoencoderConfig};
 pub use output::{Autoencoder, AutoencoderOutput, LossTerm};
+pub use recurrent::{Cell, Recurrent, RecurrentAutoencoder, RecurrentAutoencoderConfig};
 pub use regularize::{KlSparsity, Noise, Regularization};
 pub use size::ModelSize;
 pub use vae::{Gaussian, Vae, VaeConfig};

@@ -74,6 +74,20 @@ fn conv_stack(conv: &ConvStackConfig) -> Result<(ModelSize, usize), ConfigError>
     Ok((total, last.saturating_mul(h).saturating_mul(w)))
 }
 
+/// A recurrent layer of `hidden` units over `steps` steps of `inputs` values: each
+/// gate an input and a hidden transform, both with biases.
+fn recurrent(gates: usize, inputs: usize, hidden: usize, steps: usize) -> ModelSize {
+    let per_gate = dense(&[inputs, hidden], true).add(dense(&[hidden, hidden], true));
+    ModelSize {
+        parameters: per_gate.parameters.saturating_mul(gates as u64),
+        activations: mul(steps, hidden).saturating_mul(gates as u64 + 1),
+        multiply_adds: per_gate
+            .multiply_adds
+            .saturating_mul(gates as u64)
+            .saturating_mul(steps as u64),
+    }
+}
+
 impl ModelConfig {
     /// The configuration's parameters and per-sample activations, without building it.
     pub fn size(&self) -> Result<ModelSize, ConfigError> {
@@ -94,6 +108,18 @@ impl ModelConfig {
             Self::Conv(c) => {
                 let (stack, flat) = conv_stack(&c.conv)?;
                 stack.add(dense(&[flat, c.latent, flat], true))
+            }
+            Self::Recurrent(c) => {
+                let (gates, h) = (c.cell.gates(), c.hidden);
+                let output = dense(&[h, c.channels], true);
+                recurrent(gates, c.channels, h, c.steps)
+                    .add(dense(&[h, c.latent, h], true))
+                    .add(recurrent(gates, c.latent, h, c.steps))
+                    .add(ModelSize {
+                        parameters: output.parameters,
+                        activations: output.activations.saturating_mul(c.steps as u64),
+                        multiply_adds: output.multiply_adds.saturating_mul(c.steps as u64),
+                    })
             }
             Self::Vae(c) => {
                 let (stack, outer) = match &c.conv {

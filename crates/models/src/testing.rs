@@ -41,6 +41,36 @@ pub fn train_on_sample<M: Module + Autoencoder>(
     (model, values)
 }
 
+/// Trains `model` for `steps` Adam steps at `lr` on the one batch `x`; returns it and
+/// the loss of each step.
+pub fn train_on_batch<M: Module + Autoencoder>(
+    mut model: M,
+    x: Tensor<2>,
+    steps: usize,
+    lr: f64,
+) -> (M, Vec<f32>) {
+    let mut optim = AdamConfig::new().init();
+    let mut losses = Vec::new();
+    for _ in 0..steps {
+        let loss = model.forward(x.clone()).loss;
+        losses.push(loss.clone().into_scalar::<f32>());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(lr, model, grads);
+    }
+    (model, losses)
+}
+
+/// `n` windows of `steps` steps of a sine wave of period 12, each from another phase,
+/// `[n, steps]`: sequences for the sequence models.
+pub fn waves(n: usize, steps: usize) -> TensorData {
+    let values: Vec<f32> = (0..n)
+        .flat_map(|w| {
+            (0..steps).map(move |t| ((t + 5 * w) as f32 * std::f32::consts::FRAC_PI_6).sin())
+        })
+        .collect();
+    TensorData::new(values, [n, steps])
+}
+
 /// Means of the first and of the last `n` values.
 pub fn first_last(values: &[f32], n: usize) -> (f32, f32) {
     let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;

@@ -18,7 +18,8 @@ use burn::train::metric::{
 use burn::train::{InferenceStep, TrainOutput, TrainStep};
 
 use crate::{
-    Aae, AnyAutoencoder, Autoencoder, AutoencoderOutput, ConvAutoencoder, MlpAutoencoder, Vae,
+    Aae, AnyAutoencoder, Autoencoder, AutoencoderOutput, ConvAutoencoder, MlpAutoencoder,
+    RecurrentAutoencoder, Vae,
 };
 
 /// What one training or validation step reports to the metrics.
@@ -270,7 +271,14 @@ macro_rules! reconstruction_steps {
     )*};
 }
 
-reconstruction_steps!(MlpAutoencoder, ConvAutoencoder, Vae, Aae, AnyAutoencoder);
+reconstruction_steps!(
+    MlpAutoencoder,
+    ConvAutoencoder,
+    Vae,
+    Aae,
+    RecurrentAutoencoder,
+    AnyAutoencoder
+);
 
 /// One stage of greedy layer-wise pretraining: the shallow autoencoder of layer pair
 /// `layer` of a deep MLP autoencoder (see [`MlpAutoencoder::layer_pair`]), trainable by

@@ -284,16 +284,16 @@ fn takes_rows(family: Family, table: &ae_data::TableSpec) -> Result<()> {
         None => InputShape::Vector { features: 1 },
     };
     if !family.accepts(samples) {
-        let (convolves, hint) = if family.is_sequential() {
+        let (takes, hint) = if family.is_sequential() {
             (
-                "sequences",
+                "reads sequences",
                 " (--window SIZE cuts a series' rows into them)",
             )
         } else {
-            ("images", "")
+            ("convolves images", "")
         };
         bail!(
-            "--model {family} convolves {convolves}; {table} is a table{hint}: use {}",
+            "--model {family} {takes}; {table} is a table{hint}: use {}",
             Family::listed(|f| f.accepts(samples))
         );
     }

@@ -2,7 +2,7 @@
 
 use ae_models::{
     Activation, ConvAutoencoderConfig, Family, KlSparsity, MlpAutoencoderConfig, ModelConfig,
-    Noise, Norm, Prior, Reconstruction, Regularization, VaeConfig,
+    Noise, Norm, Prior, Reconstruction, RecurrentAutoencoderConfig, Regularization, VaeConfig,
 };
 use anyhow::{Result, bail};
 use clap::Args;
@@ -20,7 +20,8 @@ pub struct ModelOverrides {
     #[arg(long)]
     pub latent: Option<usize>,
     /// Hidden widths of the encoder, comma-separated (the decoder mirrors them); `none`
-    /// for a shallow model. conv-vae: linear layers after the convolutions.
+    /// for a shallow model. conv-vae: linear layers after the convolutions. lstm, gru:
+    /// the units of the recurrent layer (one width).
     #[arg(long)]
     pub hidden: Option<Widths>,
     /// Hidden activation: relu, leaky-relu[:slope], sigmoid, tanh, gelu, identity.
@@ -195,7 +196,56 @@ impl ModelOverrides {
             }
             ModelConfig::Conv(c) => self.apply_conv(c, family),
             ModelConfig::Vae(v) => self.apply_vae(v, family),
+            ModelConfig::Recurrent(r) => self.apply_recurrent(r, family),
         }
+    }
+
+    fn apply_recurrent(&self, r: &mut RecurrentAutoencoderConfig, family: Family) -> Result<()> {
+        let Self {
+            latent,
+            hidden,
+            activation,
+            code_activation,
+            output_activation,
+            loss,
+            no_bias,
+            channels,
+            batch_norm,
+            beta,
+            prior,
+            adversarial_weight,
+            discriminator,
+            noise,
+            code_l1,
+            kl_sparsity,
+            k_sparse,
+            contractive,
+            weight_l1,
+            weight_l2,
+            dropout,
+        } = self;
+        // The cell's own activations are fixed (sigmoid gates, tanh states), the code
+        // is a linear layer, and the penalties are the feed-forward models'.
+        refuse!(family; activation, code_activation, no_bias, channels, batch_norm, beta, prior,
+            adversarial_weight, discriminator, code_l1, kl_sparsity, k_sparse, contractive,
+            weight_l1, weight_l2, dropout);
+        set(&mut r.latent, latent);
+        match hidden.as_ref().map(|w| &w.0[..]) {
+            None => {}
+            Some([units]) => r.hidden = *units,
+            Some(other) => bail!(
+                "--hidden {}: --model {family} has one recurrent layer, give its units as one width",
+                other
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        }
+        r.output_activation = output(r.output_activation, *loss, *output_activation);
+        set(&mut r.reconstruction, loss);
+        set(&mut r.noise, noise);
+        Ok(())
     }
 
     fn apply_mlp(&self, m: &mut MlpAutoencoderConfig, family: Family) -> Result<()> {
