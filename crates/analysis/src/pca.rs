@@ -223,14 +223,19 @@ impl Pca {
 
     /// Squared reconstruction error summed over a row, averaged over the rows.
     pub fn sq_error_per_row(&self, data: &[f32]) -> Result<f64, AnalysisError> {
-        let n = rows("data", data, self.dim)?;
+        let errors = self.sq_errors(data)?;
+        Ok(errors.iter().sum::<f64>() / errors.len().max(1) as f64)
+    }
+
+    /// Squared reconstruction error summed over each row: `[n, dim]` → `[n]`.
+    pub fn sq_errors(&self, data: &[f32]) -> Result<Vec<f64>, AnalysisError> {
+        rows("data", data, self.dim)?;
         let rebuilt = self.reconstruct(&self.transform(data)?)?;
-        let total: f64 = data
-            .iter()
-            .zip(&rebuilt)
-            .map(|(a, b)| ((a - b) as f64).powi(2))
-            .sum();
-        Ok(total / n.max(1) as f64)
+        Ok(data
+            .chunks(self.dim)
+            .zip(rebuilt.chunks(self.dim))
+            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum())
+            .collect())
     }
 }
 

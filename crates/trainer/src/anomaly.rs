@@ -94,6 +94,11 @@ pub struct AnomalyReport {
     pub recall: f64,
     /// AUROC per anomalous class.
     pub per_class: Vec<ClassDetection>,
+    /// The linear baseline, when asked for: AUROC of the squared error of an exact
+    /// PCA with as many components as the model's code, fitted on the samples the
+    /// model trained on, on the same test samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pca_auroc: Option<f64>,
 }
 
 impl AnomalyReport {
@@ -210,7 +215,33 @@ pub fn detect(
         test_fpr: flagged(false) as f64 / n_normal as f64,
         recall: flagged(true) as f64 / n_anomalous as f64,
         per_class,
+        pca_auroc: None,
     })
+}
+
+/// AUROC of the linear baseline under the same protocol: an exact PCA of
+/// `components` components fitted on the samples `config` trains on (its normal
+/// classes, less the validation share), each test sample scored by its squared
+/// reconstruction error, the `normal` labels the negatives.
+pub fn pca_auroc(
+    config: &TrainConfig,
+    data: &Dataset,
+    normal: &[u8],
+    components: usize,
+) -> Result<f64> {
+    let (samples, train, _) = training_samples(config, data)?;
+    let indices: Vec<usize> = train.iter().flatten().collect();
+    let mut rows = Vec::new();
+    samples.gather(&indices, &mut rows);
+    let pca = ae_analysis::Pca::fit(&rows, data.features(), components)?;
+    let scores = pca.sq_errors(&crate::compare::pixels(&data.test))?;
+    let anomalous: Vec<bool> = data
+        .test
+        .labels
+        .iter()
+        .map(|l| !normal.contains(l))
+        .collect();
+    Ok(ae_analysis::auroc(&scores, &anomalous)?)
 }
 
 impl std::fmt::Display for AnomalyReport {
@@ -241,6 +272,13 @@ impl std::fmt::Display for AnomalyReport {
                 f,
                 "| {} {} | {} | {:.4} |",
                 c.label, c.name, c.images, c.auroc
+            )?;
+        }
+        if let Some(auroc) = self.pca_auroc {
+            writeln!(
+                f,
+                "\nPCA baseline (as many components as the code, fitted on the same training \
+                 samples): AUROC {auroc:.4}"
             )?;
         }
         Ok(())

@@ -24,6 +24,10 @@ pub struct Args {
     /// False-positive rate the threshold is chosen for on held-out normal samples.
     #[arg(long, default_value_t = 0.05)]
     fpr: f64,
+    /// Also the AUROC of the linear baseline: an exact PCA with as many components as
+    /// the model's code, fitted on the samples the model trained on.
+    #[arg(long)]
+    pca_baseline: bool,
     #[command(flatten)]
     output: JsonArg,
 }
@@ -49,7 +53,7 @@ pub fn run(args: Args) -> Result<()> {
             l.artifact.dir.display()
         ),
     };
-    let report = anomaly::detect(
+    let mut report = anomaly::detect(
         &l.model,
         &l.artifact.config,
         &l.data,
@@ -58,6 +62,10 @@ pub fn run(args: Args) -> Result<()> {
         args.fpr,
         &l.device,
     )?;
+    if args.pca_baseline {
+        let k = l.artifact.config.model.latent();
+        report.pca_auroc = Some(anomaly::pca_auroc(&l.artifact.config, &l.data, &normal, k)?);
+    }
     args.output.print(&report)?;
     let saved = anomaly::save_threshold(&l.artifact.dir, &report.threshold())?;
     let note = format!("threshold saved to {}", saved.display());
