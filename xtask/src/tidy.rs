@@ -410,7 +410,15 @@ mod tests {
         assert_eq!(
             names,
             [
-                "mlp", "conv", "vae", "conv-vae", "aae", "conv1d", "lstm", "gru"
+                "mlp",
+                "conv",
+                "vae",
+                "conv-vae",
+                "aae",
+                "conv1d",
+                "lstm",
+                "gru",
+                "transformer"
             ]
         );
         let root = root();

@@ -8,7 +8,8 @@ use burn::nn::Linear;
 use crate::{
     Aae, AaeConfig, Activation, Autoencoder, AutoencoderOutput, ConfigError, ConvAutoencoder,
     ConvAutoencoderConfig, MlpAutoencoder, MlpAutoencoderConfig, RecurrentAutoencoder,
-    RecurrentAutoencoderConfig, Regularization, Vae, VaeConfig,
+    RecurrentAutoencoderConfig, Regularization, TransformerAutoencoder,
+    TransformerAutoencoderConfig, Vae, VaeConfig,
 };
 
 /// The configuration of any model family, tagged by `kind` in JSON.
@@ -25,6 +26,8 @@ pub enum ModelConfig {
     Aae(AaeConfig),
     /// A recurrent (LSTM or GRU) sequence-to-sequence autoencoder.
     Recurrent(RecurrentAutoencoderConfig),
+    /// A transformer autoencoder over the steps of sequences.
+    Transformer(TransformerAutoencoderConfig),
 }
 
 impl ModelConfig {
@@ -33,7 +36,11 @@ impl ModelConfig {
     pub fn is_stacked(&self) -> bool {
         match self {
             Self::Mlp(m) => !m.hidden.is_empty(),
-            Self::Conv(_) | Self::Vae(_) | Self::Aae(_) | Self::Recurrent(_) => false,
+            Self::Conv(_)
+            | Self::Vae(_)
+            | Self::Aae(_)
+            | Self::Recurrent(_)
+            | Self::Transformer(_) => false,
         }
     }
 
@@ -43,7 +50,7 @@ impl ModelConfig {
         match self {
             Self::Mlp(m) => m.hidden.is_empty(),
             Self::Aae(a) => a.autoencoder.hidden.is_empty(),
-            Self::Conv(_) | Self::Vae(_) | Self::Recurrent(_) => false,
+            Self::Conv(_) | Self::Vae(_) | Self::Recurrent(_) | Self::Transformer(_) => false,
         }
     }
 
@@ -55,6 +62,7 @@ impl ModelConfig {
             Self::Vae(c) => c.input_size,
             Self::Aae(c) => c.autoencoder.input_size,
             Self::Recurrent(c) => c.input_size(),
+            Self::Transformer(c) => c.input_size(),
         }
     }
 
@@ -65,7 +73,7 @@ impl ModelConfig {
         let conv = match self {
             Self::Conv(c) => Some(&c.conv),
             Self::Vae(c) => c.conv.as_ref(),
-            Self::Mlp(_) | Self::Aae(_) | Self::Recurrent(_) => None,
+            Self::Mlp(_) | Self::Aae(_) | Self::Recurrent(_) | Self::Transformer(_) => None,
         };
         conv.filter(|c| !c.is_sequence()).map(|c| c.image)
     }
@@ -78,6 +86,7 @@ impl ModelConfig {
             Self::Vae(c) => c.latent,
             Self::Aae(c) => c.autoencoder.latent,
             Self::Recurrent(c) => c.latent,
+            Self::Transformer(c) => c.latent,
         }
     }
 
@@ -89,6 +98,7 @@ impl ModelConfig {
             Self::Vae(c) => c.validate(),
             Self::Aae(c) => c.validate(),
             Self::Recurrent(c) => c.validate(),
+            Self::Transformer(c) => c.validate(),
         }
     }
 
@@ -100,6 +110,7 @@ impl ModelConfig {
             Self::Vae(c) => AnyAutoencoder::Vae(c.init(device)?),
             Self::Aae(c) => AnyAutoencoder::Aae(c.init(device)?),
             Self::Recurrent(c) => AnyAutoencoder::Recurrent(c.init(device)?),
+            Self::Transformer(c) => AnyAutoencoder::Transformer(c.init(device)?),
         })
     }
 }
@@ -119,6 +130,8 @@ pub enum AnyAutoencoder {
     Aae(Aae),
     /// A recurrent sequence-to-sequence autoencoder.
     Recurrent(RecurrentAutoencoder),
+    /// A transformer autoencoder over sequences.
+    Transformer(TransformerAutoencoder),
 }
 
 impl ModelConfig {
@@ -128,7 +141,7 @@ impl ModelConfig {
             Self::Mlp(c) => regularization_terms(&c.regularization),
             Self::Conv(c) => regularization_terms(&c.regularization),
             Self::Vae(_) => vec!["reconstruction", "kl"],
-            Self::Recurrent(_) => vec!["reconstruction"],
+            Self::Recurrent(_) | Self::Transformer(_) => vec!["reconstruction"],
             Self::Aae(c) => {
                 let mut names = regularization_terms(&c.autoencoder.regularization);
                 names.extend(["discriminator", "generator"]);
@@ -162,7 +175,7 @@ impl AnyAutoencoder {
         match self {
             Self::Vae(m) => Some(m.sample(n, device)),
             Self::Aae(m) => Some(m.sample(n, device)),
-            Self::Mlp(_) | Self::Conv(_) | Self::Recurrent(_) => None,
+            Self::Mlp(_) | Self::Conv(_) | Self::Recurrent(_) | Self::Transformer(_) => None,
         }
     }
 
@@ -170,7 +183,7 @@ impl AnyAutoencoder {
     pub fn can_sample(&self) -> bool {
         match self {
             Self::Vae(_) | Self::Aae(_) => true,
-            Self::Mlp(_) | Self::Conv(_) | Self::Recurrent(_) => false,
+            Self::Mlp(_) | Self::Conv(_) | Self::Recurrent(_) | Self::Transformer(_) => false,
         }
     }
 
@@ -179,7 +192,11 @@ impl AnyAutoencoder {
     pub fn as_vae(&self) -> Option<&Vae> {
         match self {
             Self::Vae(m) => Some(m),
-            Self::Mlp(_) | Self::Conv(_) | Self::Aae(_) | Self::Recurrent(_) => None,
+            Self::Mlp(_)
+            | Self::Conv(_)
+            | Self::Aae(_)
+            | Self::Recurrent(_)
+            | Self::Transformer(_) => None,
         }
     }
 
@@ -187,7 +204,11 @@ impl AnyAutoencoder {
     pub fn into_mlp(self) -> Option<MlpAutoencoder> {
         match self {
             Self::Mlp(m) => Some(m),
-            Self::Conv(_) | Self::Vae(_) | Self::Aae(_) | Self::Recurrent(_) => None,
+            Self::Conv(_)
+            | Self::Vae(_)
+            | Self::Aae(_)
+            | Self::Recurrent(_)
+            | Self::Transformer(_) => None,
         }
     }
 
@@ -199,7 +220,7 @@ impl AnyAutoencoder {
             Self::Mlp(m) => m.encoder.first(),
             Self::Aae(m) => m.autoencoder.encoder.first(),
             Self::Vae(m) if m.conv_encoder.is_none() => m.encoder.first().or(Some(&m.mean)),
-            Self::Vae(_) | Self::Conv(_) | Self::Recurrent(_) => None,
+            Self::Vae(_) | Self::Conv(_) | Self::Recurrent(_) | Self::Transformer(_) => None,
         }
     }
 
@@ -233,6 +254,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Vae(m) => m.encode(input),
             Self::Aae(m) => m.encode(input),
             Self::Recurrent(m) => m.encode(input),
+            Self::Transformer(m) => m.encode(input),
         }
     }
 
@@ -243,6 +265,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Vae(m) => m.decode(code),
             Self::Aae(m) => m.decode(code),
             Self::Recurrent(m) => m.decode(code),
+            Self::Transformer(m) => m.decode(code),
         }
     }
 
@@ -253,6 +276,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Vae(m) => Autoencoder::forward(m, input),
             Self::Aae(m) => Autoencoder::forward(m, input),
             Self::Recurrent(m) => Autoencoder::forward(m, input),
+            Self::Transformer(m) => Autoencoder::forward(m, input),
         }
     }
 }

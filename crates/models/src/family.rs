@@ -10,7 +10,8 @@ use std::str::FromStr;
 
 use crate::{
     AaeConfig, Activation, Cell, ConfigError, ConvAutoencoderConfig, ConvStackConfig,
-    MlpAutoencoderConfig, ModelConfig, Reconstruction, RecurrentAutoencoderConfig, VaeConfig,
+    MlpAutoencoderConfig, ModelConfig, Reconstruction, RecurrentAutoencoderConfig,
+    TransformerAutoencoderConfig, VaeConfig,
 };
 
 /// The shape of one input sample as a model sees it (a plain shape, not a data set:
@@ -102,11 +103,13 @@ pub enum Family {
     Lstm,
     /// GRU sequence-to-sequence autoencoder.
     Gru,
+    /// Transformer autoencoder over the steps of sequences.
+    Transformer,
 }
 
 impl Family {
     /// Every family, in the order they are listed to users.
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 9] = [
         Self::Mlp,
         Self::Conv,
         Self::Vae,
@@ -115,6 +118,7 @@ impl Family {
         Self::Conv1d,
         Self::Lstm,
         Self::Gru,
+        Self::Transformer,
     ];
 
     /// The names of the families for which `keep` holds, comma-separated, for messages
@@ -139,6 +143,7 @@ impl Family {
             Self::Conv1d => "conv1d",
             Self::Lstm => "lstm",
             Self::Gru => "gru",
+            Self::Transformer => "transformer",
         }
     }
 
@@ -163,6 +168,9 @@ impl Family {
                 "LSTM sequence-to-sequence autoencoder: the code is the encoder's last state, the decoder unrolls it"
             }
             Self::Gru => "GRU sequence-to-sequence autoencoder, as lstm with gated recurrent units",
+            Self::Transformer => {
+                "Transformer autoencoder: self-attention over the steps of sequences, each way"
+            }
         }
     }
 
@@ -170,15 +178,21 @@ impl Family {
     pub fn is_convolutional(self) -> bool {
         match self {
             Self::Conv | Self::ConvVae => true,
-            Self::Mlp | Self::Vae | Self::Aae | Self::Conv1d | Self::Lstm | Self::Gru => false,
+            Self::Mlp
+            | Self::Vae
+            | Self::Aae
+            | Self::Conv1d
+            | Self::Lstm
+            | Self::Gru
+            | Self::Transformer => false,
         }
     }
 
-    /// Whether the family reads sequences step by step — one-dimensional convolutions
-    /// or a recurrent cell — and so takes no other input.
+    /// Whether the family reads sequences step by step — one-dimensional convolutions,
+    /// a recurrent cell or attention over the steps — and so takes no other input.
     pub fn is_sequential(self) -> bool {
         match self {
-            Self::Conv1d | Self::Lstm | Self::Gru => true,
+            Self::Conv1d | Self::Lstm | Self::Gru | Self::Transformer => true,
             Self::Mlp | Self::Conv | Self::Vae | Self::ConvVae | Self::Aae => false,
         }
     }
@@ -193,7 +207,9 @@ impl Family {
     pub fn is_generative(self) -> bool {
         match self {
             Self::Vae | Self::ConvVae | Self::Aae => true,
-            Self::Mlp | Self::Conv | Self::Conv1d | Self::Lstm | Self::Gru => false,
+            Self::Mlp | Self::Conv | Self::Conv1d | Self::Lstm | Self::Gru | Self::Transformer => {
+                false
+            }
         }
     }
 
@@ -208,7 +224,8 @@ impl Family {
             | Self::ConvVae
             | Self::Conv1d
             | Self::Lstm
-            | Self::Gru => 0.9,
+            | Self::Gru
+            | Self::Transformer => 0.9,
         }
     }
 
@@ -256,6 +273,13 @@ impl Family {
                 match self {
                     Self::Lstm => return Ok(recurrent(Cell::Lstm)),
                     Self::Gru => return Ok(recurrent(Cell::Gru)),
+                    Self::Transformer => {
+                        return Ok(ModelConfig::Transformer(TransformerAutoencoderConfig::new(
+                            steps,
+                            channels,
+                            code_size(features),
+                        )));
+                    }
                     _ => {}
                 }
                 let stack = ConvStackConfig::for_sequences(steps, channels, vec![32, 64])
@@ -284,7 +308,9 @@ impl Family {
                         VaeConfig::new(features, vec![], 20).with_conv(Some(conv())),
                     ),
                     Self::Aae => ModelConfig::Aae(AaeConfig::new(mlp(8))),
-                    Self::Conv1d | Self::Lstm | Self::Gru => return self.vector_default(features),
+                    Self::Conv1d | Self::Lstm | Self::Gru | Self::Transformer => {
+                        return self.vector_default(features);
+                    }
                 })
             }
         }
@@ -300,16 +326,19 @@ impl Family {
             Self::Vae => Ok(ModelConfig::Vae(
                 VaeConfig::new(features, vec![64], latent).with_reconstruction(Reconstruction::Mse),
             )),
-            Self::Conv | Self::ConvVae | Self::Conv1d | Self::Lstm | Self::Gru => {
-                Err(ConfigError::new(
-                    "model",
-                    self.name(),
-                    format!(
-                        "a family that takes vectors of {features} values: one of {}",
-                        Self::listed(Self::takes_vectors)
-                    ),
-                ))
-            }
+            Self::Conv
+            | Self::ConvVae
+            | Self::Conv1d
+            | Self::Lstm
+            | Self::Gru
+            | Self::Transformer => Err(ConfigError::new(
+                "model",
+                self.name(),
+                format!(
+                    "a family that takes vectors of {features} values: one of {}",
+                    Self::listed(Self::takes_vectors)
+                ),
+            )),
         }
     }
 
@@ -345,6 +374,7 @@ impl ModelConfig {
                 Cell::Lstm => Family::Lstm,
                 Cell::Gru => Family::Gru,
             },
+            Self::Transformer(_) => Family::Transformer,
         }
     }
 }
@@ -386,10 +416,10 @@ mod tests {
             assert_eq!(family.name().parse::<Family>(), Ok(family));
             assert_eq!(family.to_string(), family.name());
         }
-        let err = "transformer".parse::<Family>().expect_err("unknown");
+        let err = "capsule".parse::<Family>().expect_err("unknown");
         assert_eq!(
             err.to_string(),
-            "unknown model family 'transformer': expected one of mlp, conv, vae, conv-vae, aae, conv1d, lstm, gru"
+            "unknown model family 'capsule': expected one of mlp, conv, vae, conv-vae, aae, conv1d, lstm, gru, transformer"
         );
     }
 
@@ -442,13 +472,13 @@ mod tests {
         // convolutions, the error naming those that would do.
         let on = |shape| Family::listed(|f| f.accepts(shape));
         assert_eq!(on(image), "mlp, conv, vae, conv-vae, aae");
-        assert_eq!(on(window), "mlp, vae, aae, conv1d, lstm, gru");
+        assert_eq!(on(window), "mlp, vae, aae, conv1d, lstm, gru, transformer");
         let err = Family::Conv1d.default_config(image).expect_err("images");
         assert!(err.to_string().contains("conv1d reads sequences"), "{err}");
         let err = Family::Conv.default_config(window).expect_err("windows");
         assert!(
             err.to_string()
-                .contains("one of mlp, vae, aae, conv1d, lstm, gru"),
+                .contains("one of mlp, vae, aae, conv1d, lstm, gru, transformer"),
             "{err}"
         );
         // A window's conv1d: one row of 24 steps, two channels, no image shape.
@@ -474,6 +504,7 @@ mod tests {
                 Some(20),
                 Some(20),
                 Some(8),
+                None,
                 None,
                 None,
                 None

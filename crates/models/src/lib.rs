@@ -9,8 +9,8 @@
 //!
 //! Families: [`MlpAutoencoder`] (vanilla, undercomplete, overcomplete, deep; bias on
 //! or off), [`ConvAutoencoder`] (over images, or along sequences), the variational
-//! [`Vae`], the adversarial [`Aae`] and the recurrent [`RecurrentAutoencoder`] (LSTM or
-//! GRU, for sequences).
+//! [`Vae`], the adversarial [`Aae`], and for sequences the recurrent
+//! [`RecurrentAutoencoder`] (LSTM or GRU) and the [`TransformerAutoencoder`].
 //! [`Family`] describes them as data — names, each one's default architecture for an
 //! [`InputShape`] — and [`ModelConfig`] / [`AnyAutoencoder`] answer what a model can
 //! do (sample, its first dense layer, a linear decoder's basis, its [`ModelSize`]),
@@ -41,6 +41,7 @@ mod size;
 mod testing;
 #[cfg(feature = "train")]
 pub mod train;
+mod transformer;
 mod vae;
 
 pub use activation::Activation;
@@ -57,6 +58,7 @@ pub use output::{Autoencoder, AutoencoderOutput, LossTerm};
 pub use recurrent::{Cell, Recurrent, RecurrentAutoencoder, RecurrentAutoencoderConfig};
 pub use regularize::{KlSparsity, Noise, Regularization};
 pub use size::ModelSize;
+pub use transformer::{TransformerAutoencoder, TransformerAutoencoderConfig};
 pub use vae::{Gaussian, Vae, VaeConfig};
 
 /// A configuration value that cannot build a model.

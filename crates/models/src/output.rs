@@ -41,6 +41,24 @@ impl AutoencoderOutput {
     }
 }
 
+/// The output of a forward pass whose objective is the reconstruction alone: `decoded`
+/// is the decoder's output before and after `activation`, `input` the target.
+pub(crate) fn reconstruction_only(
+    code: Tensor<2>,
+    decoded: (Tensor<2>, Tensor<2>),
+    input: Tensor<2>,
+    loss: crate::Reconstruction,
+    activation: crate::Activation,
+) -> AutoencoderOutput {
+    let (pre, reconstruction) = decoded;
+    let value = loss.mean(pre, reconstruction.clone(), input, activation);
+    let terms = vec![LossTerm {
+        name: "reconstruction",
+        value,
+    }];
+    AutoencoderOutput::from_terms(reconstruction, code, terms)
+}
+
 /// The common interface of every autoencoder: encode, decode, and a forward pass
 /// that computes the training objective against the input itself.
 pub trait Autoencoder {

@@ -9,9 +9,8 @@ use burn::nn::{Gru, GruConfig, Linear, LinearConfig, Lstm, LstmConfig, LstmState
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    Activation, Autoencoder, AutoencoderOutput, ConfigError, LossTerm, Noise, Reconstruction,
-};
+use crate::output::reconstruction_only;
+use crate::{Activation, Autoencoder, AutoencoderOutput, ConfigError, Noise, Reconstruction};
 
 /// The recurrent cell of a [`RecurrentAutoencoder`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,15 +208,14 @@ impl Autoencoder for RecurrentAutoencoder {
 
     fn forward(&self, input: Tensor<2>) -> AutoencoderOutput {
         let code = self.encode(self.noise.corrupt_in_training(input.clone()));
-        let (pre, reconstruction) = self.decode_with_logits(code.clone());
-        let rec =
-            self.reconstruction
-                .mean(pre, reconstruction.clone(), input, self.output_activation);
-        let terms = vec![LossTerm {
-            name: "reconstruction",
-            value: rec,
-        }];
-        AutoencoderOutput::from_terms(reconstruction, code, terms)
+        let decoded = self.decode_with_logits(code.clone());
+        reconstruction_only(
+            code,
+            decoded,
+            input,
+            self.reconstruction,
+            self.output_activation,
+        )
     }
 }
 

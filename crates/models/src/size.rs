@@ -88,6 +88,45 @@ fn recurrent(gates: usize, inputs: usize, hidden: usize, steps: usize) -> ModelS
     }
 }
 
+/// Fully connected layers through `widths` applied to each of `steps` steps (the same
+/// weights at every step).
+fn per_step(widths: &[usize], steps: usize) -> ModelSize {
+    let one = dense(widths, true);
+    ModelSize {
+        parameters: one.parameters,
+        activations: one.activations.saturating_mul(steps as u64),
+        multiply_adds: one.multiply_adds.saturating_mul(steps as u64),
+    }
+}
+
+/// A stack of `layers` self-attention layers of width `d` (each: the query, key,
+/// value and output projections, two layer norms, a feed-forward part of `ff` inner
+/// units) over `steps` steps.
+fn attention(layers: usize, d: usize, ff: usize, steps: usize) -> ModelSize {
+    let projections = dense(&[d, d], true);
+    let feed_forward = dense(&[d, ff, d], true);
+    let per_step = ModelSize {
+        parameters: projections
+            .parameters
+            .saturating_mul(4)
+            .saturating_add(feed_forward.parameters)
+            .saturating_add(4 * d as u64),
+        activations: 6 * d as u64 + ff as u64,
+        // The projections and the feed-forward part, per step; the scores and the
+        // weighted values, `steps` each.
+        multiply_adds: projections
+            .multiply_adds
+            .saturating_mul(4)
+            .saturating_add(feed_forward.multiply_adds)
+            .saturating_add(mul(2 * steps, d)),
+    };
+    ModelSize {
+        parameters: per_step.parameters.saturating_mul(layers as u64),
+        activations: per_step.activations.saturating_mul(mul(layers, steps)),
+        multiply_adds: per_step.multiply_adds.saturating_mul(mul(layers, steps)),
+    }
+}
+
 impl ModelConfig {
     /// The configuration's parameters and per-sample activations, without building it.
     pub fn size(&self) -> Result<ModelSize, ConfigError> {
@@ -111,15 +150,19 @@ impl ModelConfig {
             }
             Self::Recurrent(c) => {
                 let (gates, h) = (c.cell.gates(), c.hidden);
-                let output = dense(&[h, c.channels], true);
                 recurrent(gates, c.channels, h, c.steps)
                     .add(dense(&[h, c.latent, h], true))
                     .add(recurrent(gates, c.latent, h, c.steps))
-                    .add(ModelSize {
-                        parameters: output.parameters,
-                        activations: output.activations.saturating_mul(c.steps as u64),
-                        multiply_adds: output.multiply_adds.saturating_mul(c.steps as u64),
-                    })
+                    .add(per_step(&[h, c.channels], c.steps))
+            }
+            Self::Transformer(c) => {
+                let (d, steps) = (c.width, c.steps);
+                let stack = attention(c.layers, d, c.feed_forward(), steps);
+                per_step(&[c.channels, d], steps)
+                    .add(stack)
+                    .add(dense(&[steps * d, c.latent, steps * d], true))
+                    .add(stack)
+                    .add(per_step(&[d, c.channels], steps))
             }
             Self::Vae(c) => {
                 let (stack, outer) = match &c.conv {

@@ -19,7 +19,7 @@ use burn::train::{InferenceStep, TrainOutput, TrainStep};
 
 use crate::{
     Aae, AnyAutoencoder, Autoencoder, AutoencoderOutput, ConvAutoencoder, MlpAutoencoder,
-    RecurrentAutoencoder, Vae,
+    RecurrentAutoencoder, TransformerAutoencoder, Vae,
 };
 
 /// What one training or validation step reports to the metrics.
@@ -277,6 +277,7 @@ reconstruction_steps!(
     Vae,
     Aae,
     RecurrentAutoencoder,
+    TransformerAutoencoder,
     AnyAutoencoder
 );
 

@@ -2,7 +2,7 @@
 
 use ae_models::{
     Activation, ConvAutoencoderConfig, Family, KlSparsity, MlpAutoencoderConfig, ModelConfig,
-    Noise, Norm, Prior, Reconstruction, RecurrentAutoencoderConfig, Regularization, VaeConfig,
+    Noise, Norm, Prior, Reconstruction, Regularization, VaeConfig,
 };
 use anyhow::{Result, bail};
 use clap::Args;
@@ -21,7 +21,8 @@ pub struct ModelOverrides {
     pub latent: Option<usize>,
     /// Hidden widths of the encoder, comma-separated (the decoder mirrors them); `none`
     /// for a shallow model. conv-vae: linear layers after the convolutions. lstm, gru:
-    /// the units of the recurrent layer (one width).
+    /// the units of the recurrent layers; transformer: the width of the attention
+    /// layers (one value).
     #[arg(long)]
     pub hidden: Option<Widths>,
     /// Hidden activation: relu, leaky-relu[:slope], sigmoid, tanh, gelu, identity.
@@ -85,6 +86,16 @@ pub struct ModelOverrides {
     /// Dropout after hidden activations, in training (mlp, aae).
     #[arg(long)]
     pub dropout: Option<f64>,
+}
+
+/// The fields of a recurrent or transformer configuration the flags set.
+struct SequenceModel<'a> {
+    latent: &'a mut usize,
+    /// Units of the recurrent layers, or the width of the attention layers.
+    width: &'a mut usize,
+    output_activation: &'a mut Activation,
+    reconstruction: &'a mut Reconstruction,
+    noise: &'a mut Noise,
 }
 
 /// The code and weight penalties, as given.
@@ -196,11 +207,32 @@ impl ModelOverrides {
             }
             ModelConfig::Conv(c) => self.apply_conv(c, family),
             ModelConfig::Vae(v) => self.apply_vae(v, family),
-            ModelConfig::Recurrent(r) => self.apply_recurrent(r, family),
+            ModelConfig::Recurrent(r) => self.apply_sequence(
+                family,
+                SequenceModel {
+                    latent: &mut r.latent,
+                    width: &mut r.hidden,
+                    output_activation: &mut r.output_activation,
+                    reconstruction: &mut r.reconstruction,
+                    noise: &mut r.noise,
+                },
+            ),
+            ModelConfig::Transformer(t) => self.apply_sequence(
+                family,
+                SequenceModel {
+                    latent: &mut t.latent,
+                    width: &mut t.width,
+                    output_activation: &mut t.output_activation,
+                    reconstruction: &mut t.reconstruction,
+                    noise: &mut t.noise,
+                },
+            ),
         }
     }
 
-    fn apply_recurrent(&self, r: &mut RecurrentAutoencoderConfig, family: Family) -> Result<()> {
+    /// The flags of the sequence families built of recurrent cells or attention: the
+    /// code size, the width of their layers (`--hidden`, one value) and the objective.
+    fn apply_sequence(&self, family: Family, model: SequenceModel<'_>) -> Result<()> {
         let Self {
             latent,
             hidden,
@@ -224,17 +256,17 @@ impl ModelOverrides {
             weight_l2,
             dropout,
         } = self;
-        // The cell's own activations are fixed (sigmoid gates, tanh states), the code
-        // is a linear layer, and the penalties are the feed-forward models'.
+        // The cells' and the attention's own activations are fixed, the code is a
+        // linear layer, and the penalties are the feed-forward models'.
         refuse!(family; activation, code_activation, no_bias, channels, batch_norm, beta, prior,
             adversarial_weight, discriminator, code_l1, kl_sparsity, k_sparse, contractive,
             weight_l1, weight_l2, dropout);
-        set(&mut r.latent, latent);
+        set(model.latent, latent);
         match hidden.as_ref().map(|w| &w.0[..]) {
             None => {}
-            Some([units]) => r.hidden = *units,
+            Some([units]) => *model.width = *units,
             Some(other) => bail!(
-                "--hidden {}: --model {family} has one recurrent layer, give its units as one width",
+                "--hidden {}: --model {family} has layers of one width, give it as one value",
                 other
                     .iter()
                     .map(usize::to_string)
@@ -242,9 +274,9 @@ impl ModelOverrides {
                     .join(",")
             ),
         }
-        r.output_activation = output(r.output_activation, *loss, *output_activation);
-        set(&mut r.reconstruction, loss);
-        set(&mut r.noise, noise);
+        *model.output_activation = output(*model.output_activation, *loss, *output_activation);
+        set(model.reconstruction, loss);
+        set(model.noise, noise);
         Ok(())
     }
 

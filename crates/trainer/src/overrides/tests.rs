@@ -144,7 +144,7 @@ fn refused(family: Family) -> &'static [&'static str] {
             "--batch-norm",
         ],
         "conv-vae" => VAE,
-        "lstm" | "gru" => &[
+        "lstm" | "gru" | "transformer" => &[
             "--activation",
             "--code-activation",
             "--no-bias",
