@@ -199,7 +199,8 @@ pub fn run(args: &[String]) -> Result<()> {
                     let what = format!("{label} on {backend} ({}/{})", rep + 1, o.repeat);
                     println!("bench: {what}");
                     let mut cmd = bench_command(&o, "families");
-                    cmd.args(["--family", family, "--backend", backend])
+                    cmd.args(crate::cmd::model_flags(family))
+                        .args(["--backend", backend])
                         .args(["--batch-size", batch])
                         .args(["--steps", &o.steps, "--max-seconds", &o.max_seconds]);
                     if !is_gpu(backend) {

@@ -66,8 +66,35 @@ pub fn target_dir() -> PathBuf {
         })
 }
 
+/// The model flags of a benchmarked architecture, the same for `trainer train` and
+/// the `families` bench: a family's default, or `deep`, the MLP stacked as in Hinton
+/// & Salakhutdinov (2006), 784-1000-500-250-30 (`bench/pytorch/bench.py` builds the
+/// same layers under the same name).
+pub fn model_flags(architecture: &str) -> Vec<&str> {
+    match architecture {
+        "deep" => vec![
+            "--model",
+            "mlp",
+            "--hidden",
+            "1000,500,250",
+            "--latent",
+            "30",
+        ],
+        other => vec!["--model", other],
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_deep_architecture_is_the_stacked_mlp() {
+        assert_eq!(super::model_flags("vae"), ["--model", "vae"]);
+        assert_eq!(
+            super::model_flags("deep").join(" "),
+            "--model mlp --hidden 1000,500,250 --latent 30"
+        );
+    }
+
     #[test]
     fn the_package_variables_are_dropped_and_the_user_settings_kept() {
         for key in [

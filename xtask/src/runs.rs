@@ -57,22 +57,6 @@ fn options(args: &[String]) -> Result<Options> {
     Ok(o)
 }
 
-/// The `trainer train` flags of a benchmarked architecture (`deep`: the MLP stacked
-/// as in Hinton & Salakhutdinov, 2006, as in `cargo xtask bench`).
-fn model_flags(family: &str) -> Vec<&str> {
-    match family {
-        "deep" => vec![
-            "--model",
-            "mlp",
-            "--hidden",
-            "1000,500,250",
-            "--latent",
-            "30",
-        ],
-        other => vec!["--model", other],
-    }
-}
-
 /// Runs `cmd`, returning its wall time in seconds, or its error output.
 fn timed(cmd: &mut Command, what: &str) -> Result<f64> {
     let start = Instant::now();
@@ -110,7 +94,7 @@ pub fn run(args: &[String]) -> Result<()> {
             let mut cmd = Command::new(&trainer);
             cmd.args(["train", "--dataset", "fashion-mnist", "--data-dir"])
                 .arg(&data)
-                .args(model_flags(family))
+                .args(crate::cmd::model_flags(family))
                 .args(["--epochs", &o.epochs, "--backend", &o.backend, "--force"])
                 .arg("--out")
                 .arg(&artifact);
@@ -252,11 +236,5 @@ mod tests {
             md.contains("| conv | 20.0 | — | — | — | 0.0120 | — |"),
             "{md}"
         );
-    }
-
-    #[test]
-    fn the_deep_row_is_the_stacked_mlp() {
-        assert_eq!(model_flags("vae"), ["--model", "vae"]);
-        assert!(model_flags("deep").contains(&"1000,500,250"));
     }
 }

@@ -141,8 +141,6 @@ pub struct ConvDecoder {
     /// without [`Norm::Batch`]).
     pub norms: Vec<BatchNorm>,
     #[module(skip)]
-    image: [usize; 3],
-    #[module(skip)]
     inner: [usize; 3],
     #[module(skip)]
     activation: Activation,
@@ -385,7 +383,6 @@ impl ConvStackConfig {
         let decoder = ConvDecoder {
             deconvs,
             norms: inner_norms,
-            image: self.image,
             inner: [last, h, w],
             activation: self.activation,
             sequence: self.is_sequence(),

@@ -2,7 +2,10 @@
 //! line; `cargo xtask bench` runs it for every family and backend beside the PyTorch
 //! reference in `bench/pytorch/`.
 //!
-//! `cargo bench -p trainer --bench families -- --family mlp --backend flex [--steps 300] [--max-seconds 20] [--phases]`
+//! `cargo bench -p trainer --bench families -- --model mlp --backend flex [--hidden 1000,500,250] [--latent 30] [--steps 300] [--max-seconds 20] [--phases]`
+//!
+//! The model: the family's default for 28×28 images (the trainer's), with
+//! `--hidden` and `--latent` applied as `trainer train` applies them.
 //!
 //! A training step is what the trainer's step does: a batch of 128 real Fashion-MNIST
 //! images gathered by the host data path, the model's forward pass with every loss
@@ -27,29 +30,19 @@ use burn::prelude::*;
 use trainer::device::{Backend, select};
 use trainer::overrides::{ModelOverrides, Widths};
 
-/// The benchmarked architectures: each family's default for 28×28 images (the
-/// trainer's), and `deep`, the default family (the MLP) stacked as in Hinton &
-/// Salakhutdinov (2006), 784-1000-500-250-30.
-fn architecture(name: &str) -> Result<ModelConfig> {
-    let shape = InputShape::grey(28, 28);
-    if name == "deep" {
-        let mut model = Family::default().default_config(shape)?;
-        ModelOverrides {
-            hidden: Some(Widths(vec![1000, 500, 250])),
-            latent: Some(30),
-            ..Default::default()
-        }
-        .apply(&mut model)?;
-        return Ok(model);
-    }
-    let family: Family = name
+/// The benchmarked model: the family's default for 28×28 images with the overrides.
+fn architecture(family: &str, overrides: ModelOverrides) -> Result<ModelConfig> {
+    let family: Family = family
         .parse()
-        .with_context(|| format!("--family {name}: a family, or deep"))?;
-    Ok(family.default_config(shape)?)
+        .with_context(|| format!("--model {family}"))?;
+    let mut model = family.default_config(InputShape::grey(28, 28))?;
+    overrides.apply(&mut model)?;
+    Ok(model)
 }
 
 struct Args {
     family: String,
+    overrides: ModelOverrides,
     backend: Backend,
     steps: usize,
     max_seconds: f64,
@@ -83,6 +76,7 @@ impl Phases {
 fn args() -> Result<Args> {
     let mut a = Args {
         family: Family::default().name().into(),
+        overrides: ModelOverrides::default(),
         backend: Backend::Flex,
         steps: 300,
         max_seconds: 20.0,
@@ -101,7 +95,15 @@ fn args() -> Result<Args> {
         }
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
-            "--family" => a.family = value,
+            "--model" => a.family = value,
+            "--hidden" => {
+                a.overrides.hidden = Some(
+                    value
+                        .parse::<Widths>()
+                        .map_err(|e| anyhow::anyhow!("--hidden {value}: {e}"))?,
+                );
+            }
+            "--latent" => a.overrides.latent = Some(value.parse().context("--latent")?),
             "--backend" => {
                 a.backend = <Backend as clap::ValueEnum>::from_str(&value, true)
                     .map_err(|e| anyhow::anyhow!("--backend {value}: {e}"))?;
@@ -124,8 +126,8 @@ fn peak_rss_bytes() -> Option<u64> {
 }
 
 fn main() -> Result<()> {
-    let a = args()?;
-    let config = architecture(&a.family)?;
+    let mut a = args()?;
+    let config = architecture(&a.family, std::mem::take(&mut a.overrides))?;
     let selected = select(a.backend)?;
     let data = Locator::new(None)
         .load(DatasetName::FashionMnist)
