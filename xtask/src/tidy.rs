@@ -418,7 +418,8 @@ mod tests {
                 "conv1d",
                 "lstm",
                 "gru",
-                "transformer"
+                "transformer",
+                "mae"
             ]
         );
         let root = root();

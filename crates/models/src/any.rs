@@ -7,9 +7,9 @@ use burn::nn::Linear;
 
 use crate::{
     Aae, AaeConfig, Activation, Autoencoder, AutoencoderOutput, ConfigError, ConvAutoencoder,
-    ConvAutoencoderConfig, MlpAutoencoder, MlpAutoencoderConfig, RecurrentAutoencoder,
-    RecurrentAutoencoderConfig, Regularization, TransformerAutoencoder,
-    TransformerAutoencoderConfig, Vae, VaeConfig,
+    ConvAutoencoderConfig, MaskedAutoencoder, MaskedAutoencoderConfig, MlpAutoencoder,
+    MlpAutoencoderConfig, RecurrentAutoencoder, RecurrentAutoencoderConfig, Regularization,
+    TransformerAutoencoder, TransformerAutoencoderConfig, Vae, VaeConfig,
 };
 
 /// The configuration of any model family, tagged by `kind` in JSON.
@@ -28,6 +28,8 @@ pub enum ModelConfig {
     Recurrent(RecurrentAutoencoderConfig),
     /// A transformer autoencoder over the steps of sequences.
     Transformer(TransformerAutoencoderConfig),
+    /// A masked autoencoder over image patches.
+    Masked(MaskedAutoencoderConfig),
 }
 
 impl ModelConfig {
@@ -40,7 +42,8 @@ impl ModelConfig {
             | Self::Vae(_)
             | Self::Aae(_)
             | Self::Recurrent(_)
-            | Self::Transformer(_) => false,
+            | Self::Transformer(_)
+            | Self::Masked(_) => false,
         }
     }
 
@@ -50,7 +53,11 @@ impl ModelConfig {
         match self {
             Self::Mlp(m) => m.hidden.is_empty(),
             Self::Aae(a) => a.autoencoder.hidden.is_empty(),
-            Self::Conv(_) | Self::Vae(_) | Self::Recurrent(_) | Self::Transformer(_) => false,
+            Self::Conv(_)
+            | Self::Vae(_)
+            | Self::Recurrent(_)
+            | Self::Transformer(_)
+            | Self::Masked(_) => false,
         }
     }
 
@@ -63,6 +70,7 @@ impl ModelConfig {
             Self::Aae(c) => c.autoencoder.input_size,
             Self::Recurrent(c) => c.input_size(),
             Self::Transformer(c) => c.input_size(),
+            Self::Masked(c) => c.input_size(),
         }
     }
 
@@ -70,10 +78,17 @@ impl ModelConfig {
     /// for; `None` for the fully connected families, which see flat vectors, and for
     /// convolutions along sequences.
     pub fn image_shape(&self) -> Option<[usize; 3]> {
+        if let Self::Masked(c) = self {
+            return Some(c.image);
+        }
         let conv = match self {
             Self::Conv(c) => Some(&c.conv),
             Self::Vae(c) => c.conv.as_ref(),
-            Self::Mlp(_) | Self::Aae(_) | Self::Recurrent(_) | Self::Transformer(_) => None,
+            Self::Mlp(_)
+            | Self::Aae(_)
+            | Self::Recurrent(_)
+            | Self::Transformer(_)
+            | Self::Masked(_) => None,
         };
         conv.filter(|c| !c.is_sequence()).map(|c| c.image)
     }
@@ -87,6 +102,7 @@ impl ModelConfig {
             Self::Aae(c) => c.autoencoder.latent,
             Self::Recurrent(c) => c.latent,
             Self::Transformer(c) => c.latent,
+            Self::Masked(c) => c.latent,
         }
     }
 
@@ -99,6 +115,7 @@ impl ModelConfig {
             Self::Aae(c) => c.validate(),
             Self::Recurrent(c) => c.validate(),
             Self::Transformer(c) => c.validate(),
+            Self::Masked(c) => c.validate(),
         }
     }
 
@@ -111,6 +128,7 @@ impl ModelConfig {
             Self::Aae(c) => AnyAutoencoder::Aae(c.init(device)?),
             Self::Recurrent(c) => AnyAutoencoder::Recurrent(c.init(device)?),
             Self::Transformer(c) => AnyAutoencoder::Transformer(c.init(device)?),
+            Self::Masked(c) => AnyAutoencoder::Masked(c.init(device)?),
         })
     }
 }
@@ -132,6 +150,8 @@ pub enum AnyAutoencoder {
     Recurrent(RecurrentAutoencoder),
     /// A transformer autoencoder over sequences.
     Transformer(TransformerAutoencoder),
+    /// A masked autoencoder over image patches.
+    Masked(MaskedAutoencoder),
 }
 
 impl ModelConfig {
@@ -141,7 +161,7 @@ impl ModelConfig {
             Self::Mlp(c) => regularization_terms(&c.regularization),
             Self::Conv(c) => regularization_terms(&c.regularization),
             Self::Vae(_) => vec!["reconstruction", "kl"],
-            Self::Recurrent(_) | Self::Transformer(_) => vec!["reconstruction"],
+            Self::Recurrent(_) | Self::Transformer(_) | Self::Masked(_) => vec!["reconstruction"],
             Self::Aae(c) => {
                 let mut names = regularization_terms(&c.autoencoder.regularization);
                 names.extend(["discriminator", "generator"]);
@@ -175,7 +195,11 @@ impl AnyAutoencoder {
         match self {
             Self::Vae(m) => Some(m.sample(n, device)),
             Self::Aae(m) => Some(m.sample(n, device)),
-            Self::Mlp(_) | Self::Conv(_) | Self::Recurrent(_) | Self::Transformer(_) => None,
+            Self::Mlp(_)
+            | Self::Conv(_)
+            | Self::Recurrent(_)
+            | Self::Transformer(_)
+            | Self::Masked(_) => None,
         }
     }
 
@@ -183,7 +207,11 @@ impl AnyAutoencoder {
     pub fn can_sample(&self) -> bool {
         match self {
             Self::Vae(_) | Self::Aae(_) => true,
-            Self::Mlp(_) | Self::Conv(_) | Self::Recurrent(_) | Self::Transformer(_) => false,
+            Self::Mlp(_)
+            | Self::Conv(_)
+            | Self::Recurrent(_)
+            | Self::Transformer(_)
+            | Self::Masked(_) => false,
         }
     }
 
@@ -196,7 +224,8 @@ impl AnyAutoencoder {
             | Self::Conv(_)
             | Self::Aae(_)
             | Self::Recurrent(_)
-            | Self::Transformer(_) => None,
+            | Self::Transformer(_)
+            | Self::Masked(_) => None,
         }
     }
 
@@ -208,7 +237,8 @@ impl AnyAutoencoder {
             | Self::Vae(_)
             | Self::Aae(_)
             | Self::Recurrent(_)
-            | Self::Transformer(_) => None,
+            | Self::Transformer(_)
+            | Self::Masked(_) => None,
         }
     }
 
@@ -220,7 +250,11 @@ impl AnyAutoencoder {
             Self::Mlp(m) => m.encoder.first(),
             Self::Aae(m) => m.autoencoder.encoder.first(),
             Self::Vae(m) if m.conv_encoder.is_none() => m.encoder.first().or(Some(&m.mean)),
-            Self::Vae(_) | Self::Conv(_) | Self::Recurrent(_) | Self::Transformer(_) => None,
+            Self::Vae(_)
+            | Self::Conv(_)
+            | Self::Recurrent(_)
+            | Self::Transformer(_)
+            | Self::Masked(_) => None,
         }
     }
 
@@ -255,6 +289,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Aae(m) => m.encode(input),
             Self::Recurrent(m) => m.encode(input),
             Self::Transformer(m) => m.encode(input),
+            Self::Masked(m) => m.encode(input),
         }
     }
 
@@ -266,6 +301,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Aae(m) => m.decode(code),
             Self::Recurrent(m) => m.decode(code),
             Self::Transformer(m) => m.decode(code),
+            Self::Masked(m) => m.decode(code),
         }
     }
 
@@ -277,6 +313,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Aae(m) => Autoencoder::forward(m, input),
             Self::Recurrent(m) => Autoencoder::forward(m, input),
             Self::Transformer(m) => Autoencoder::forward(m, input),
+            Self::Masked(m) => Autoencoder::forward(m, input),
         }
     }
 }

@@ -10,8 +10,8 @@ use std::str::FromStr;
 
 use crate::{
     AaeConfig, Activation, Cell, ConfigError, ConvAutoencoderConfig, ConvStackConfig,
-    MlpAutoencoderConfig, ModelConfig, Reconstruction, RecurrentAutoencoderConfig,
-    TransformerAutoencoderConfig, VaeConfig,
+    MaskedAutoencoderConfig, MlpAutoencoderConfig, ModelConfig, Reconstruction,
+    RecurrentAutoencoderConfig, TransformerAutoencoderConfig, VaeConfig,
 };
 
 /// The shape of one input sample as a model sees it (a plain shape, not a data set:
@@ -105,11 +105,13 @@ pub enum Family {
     Gru,
     /// Transformer autoencoder over the steps of sequences.
     Transformer,
+    /// Masked autoencoder over image patches.
+    Mae,
 }
 
 impl Family {
     /// Every family, in the order they are listed to users.
-    pub const ALL: [Family; 9] = [
+    pub const ALL: [Family; 10] = [
         Self::Mlp,
         Self::Conv,
         Self::Vae,
@@ -119,6 +121,7 @@ impl Family {
         Self::Lstm,
         Self::Gru,
         Self::Transformer,
+        Self::Mae,
     ];
 
     /// The names of the families for which `keep` holds, comma-separated, for messages
@@ -144,6 +147,7 @@ impl Family {
             Self::Lstm => "lstm",
             Self::Gru => "gru",
             Self::Transformer => "transformer",
+            Self::Mae => "mae",
         }
     }
 
@@ -171,6 +175,9 @@ impl Family {
             Self::Transformer => {
                 "Transformer autoencoder: self-attention over the steps of sequences, each way"
             }
+            Self::Mae => {
+                "Masked autoencoder: self-attention over the visible patches of images, the hidden ones predicted"
+            }
         }
     }
 
@@ -178,7 +185,8 @@ impl Family {
     pub fn is_convolutional(self) -> bool {
         match self {
             Self::Conv | Self::ConvVae => true,
-            Self::Mlp
+            Self::Mae
+            | Self::Mlp
             | Self::Vae
             | Self::Aae
             | Self::Conv1d
@@ -193,23 +201,47 @@ impl Family {
     pub fn is_sequential(self) -> bool {
         match self {
             Self::Conv1d | Self::Lstm | Self::Gru | Self::Transformer => true,
-            Self::Mlp | Self::Conv | Self::Vae | Self::ConvVae | Self::Aae => false,
+            Self::Mlp | Self::Conv | Self::Vae | Self::ConvVae | Self::Aae | Self::Mae => false,
+        }
+    }
+
+    /// Whether the family reads images as such — convolutions or patches — and so
+    /// takes no other input.
+    pub fn takes_images_only(self) -> bool {
+        self.is_convolutional() || self == Self::Mae
+    }
+
+    /// What the family reads, for messages that refuse an input: "convolves images",
+    /// "reads sequences", …
+    pub fn reads(self) -> &'static str {
+        if self.is_sequential() {
+            "reads sequences"
+        } else if self == Self::Mae {
+            "reads images in patches"
+        } else if self.is_convolutional() {
+            "convolves images"
+        } else {
+            "flattens its input"
         }
     }
 
     /// Whether the family takes any sample as a flat vector (tables, and images or
     /// sequences flattened).
     pub fn takes_vectors(self) -> bool {
-        !self.is_convolutional() && !self.is_sequential()
+        !self.takes_images_only() && !self.is_sequential()
     }
 
     /// Whether the family has a prior over its codes to sample images from.
     pub fn is_generative(self) -> bool {
         match self {
             Self::Vae | Self::ConvVae | Self::Aae => true,
-            Self::Mlp | Self::Conv | Self::Conv1d | Self::Lstm | Self::Gru | Self::Transformer => {
-                false
-            }
+            Self::Mlp
+            | Self::Conv
+            | Self::Conv1d
+            | Self::Lstm
+            | Self::Gru
+            | Self::Transformer
+            | Self::Mae => false,
         }
     }
 
@@ -225,7 +257,8 @@ impl Family {
             | Self::Conv1d
             | Self::Lstm
             | Self::Gru
-            | Self::Transformer => 0.9,
+            | Self::Transformer
+            | Self::Mae => 0.9,
         }
     }
 
@@ -234,7 +267,8 @@ impl Family {
     /// For images, the architectures of the literature: a 784-512-256-32 MLP, two
     /// strided convolutions of 32 and 64 channels and a code of 32, a VAE with one
     /// hidden layer of 400 and a code of 20 (a conv VAE: the convolutions, then the
-    /// code), an AAE on the MLP with a code of 8. For a vector of `d` values (a
+    /// code), an AAE on the MLP with a code of 8, a masked autoencoder on patches of
+    /// 4×4 with a code of 32 (see [`MaskedAutoencoderConfig`]). For a vector of `d` values (a
     /// table), one hidden layer of 64 units, a code of `d / 4` (2 to 16), a linear
     /// output trained with MSE on the standardised values; the convolutional families
     /// are refused. For sequences (windows of a series), the vector default on the
@@ -243,103 +277,83 @@ impl Family {
     /// recurrent layer of 64 units each way and the same code size; the image
     /// convolutions are refused. A sequence family takes sequences only.
     pub fn default_config(self, shape: InputShape) -> Result<ModelConfig, ConfigError> {
-        let features = shape.features();
-        if !self.accepts(shape) {
+        let config = self.defaults(shape);
+        debug_assert_eq!(config.is_some(), self.accepts(shape), "{self} on {shape}");
+        config.ok_or_else(|| {
             let takes = if self.is_sequential() {
                 "reads sequences, such as the windows of a series (--window)"
             } else {
-                "convolves images"
+                self.reads()
             };
-            return Err(ConfigError::new(
+            ConfigError::new(
                 "model",
                 self.name(),
                 format!(
                     "a family that takes {shape} ({self} {takes}): one of {}",
                     Self::listed(|f| f.accepts(shape))
                 ),
-            ));
-        }
-        match shape {
-            InputShape::Sequence { steps, channels } if self.is_sequential() => {
-                let recurrent = |cell| {
-                    ModelConfig::Recurrent(RecurrentAutoencoderConfig::new(
-                        steps,
-                        channels,
-                        cell,
-                        64,
-                        code_size(features),
-                    ))
-                };
-                match self {
-                    Self::Lstm => return Ok(recurrent(Cell::Lstm)),
-                    Self::Gru => return Ok(recurrent(Cell::Gru)),
-                    Self::Transformer => {
-                        return Ok(ModelConfig::Transformer(TransformerAutoencoderConfig::new(
-                            steps,
-                            channels,
-                            code_size(features),
-                        )));
-                    }
-                    _ => {}
-                }
+            )
+        })
+    }
+
+    /// [`Self::default_config`], `None` for the shapes the family does not take.
+    fn defaults(self, shape: InputShape) -> Option<ModelConfig> {
+        let features = shape.features();
+        let code = code_size(features);
+        let recurrent = |steps, channels, cell| {
+            ModelConfig::Recurrent(RecurrentAutoencoderConfig::new(
+                steps, channels, cell, 64, code,
+            ))
+        };
+        Some(match (self, shape) {
+            (
+                Self::Mlp | Self::Aae | Self::Vae,
+                InputShape::Vector { .. } | InputShape::Sequence { .. },
+            ) => vector_default(self, features),
+            (Self::Lstm, InputShape::Sequence { steps, channels }) => {
+                recurrent(steps, channels, Cell::Lstm)
+            }
+            (Self::Gru, InputShape::Sequence { steps, channels }) => {
+                recurrent(steps, channels, Cell::Gru)
+            }
+            (Self::Transformer, InputShape::Sequence { steps, channels }) => {
+                ModelConfig::Transformer(TransformerAutoencoderConfig::new(steps, channels, code))
+            }
+            (Self::Conv1d, InputShape::Sequence { steps, channels }) => {
                 let stack = ConvStackConfig::for_sequences(steps, channels, vec![32, 64])
                     .with_kernel(5)
                     .with_padding(2);
-                Ok(ModelConfig::Conv(
-                    ConvAutoencoderConfig::new(stack, code_size(features))
+                ModelConfig::Conv(
+                    ConvAutoencoderConfig::new(stack, code)
                         .with_output_activation(Activation::Identity),
-                ))
+                )
             }
-            InputShape::Vector { .. } | InputShape::Sequence { .. } => {
-                self.vector_default(features)
-            }
-            InputShape::Image {
-                channels,
-                height,
-                width,
-            } => {
+            (
+                Self::Mlp | Self::Conv | Self::Vae | Self::ConvVae | Self::Aae | Self::Mae,
+                InputShape::Image {
+                    channels,
+                    height,
+                    width,
+                },
+            ) => {
                 let conv = || ConvStackConfig::new([channels, height, width], vec![32, 64]);
                 let mlp = |latent| MlpAutoencoderConfig::new(features, vec![512, 256], latent);
-                Ok(match self {
-                    Self::Mlp => ModelConfig::Mlp(mlp(32)),
+                match self {
                     Self::Conv => ModelConfig::Conv(ConvAutoencoderConfig::new(conv(), 32)),
                     Self::Vae => ModelConfig::Vae(VaeConfig::new(features, vec![400], 20)),
                     Self::ConvVae => ModelConfig::Vae(
                         VaeConfig::new(features, vec![], 20).with_conv(Some(conv())),
                     ),
                     Self::Aae => ModelConfig::Aae(AaeConfig::new(mlp(8))),
-                    Self::Conv1d | Self::Lstm | Self::Gru | Self::Transformer => {
-                        return self.vector_default(features);
-                    }
-                })
+                    Self::Mae => ModelConfig::Masked(MaskedAutoencoderConfig::new(
+                        [channels, height, width],
+                        32,
+                    )),
+                    _ => ModelConfig::Mlp(mlp(32)),
+                }
             }
-        }
-    }
-
-    fn vector_default(self, features: usize) -> Result<ModelConfig, ConfigError> {
-        let latent = code_size(features);
-        let mlp = MlpAutoencoderConfig::new(features, vec![64], latent)
-            .with_output_activation(Activation::Identity);
-        match self {
-            Self::Mlp => Ok(ModelConfig::Mlp(mlp)),
-            Self::Aae => Ok(ModelConfig::Aae(AaeConfig::new(mlp))),
-            Self::Vae => Ok(ModelConfig::Vae(
-                VaeConfig::new(features, vec![64], latent).with_reconstruction(Reconstruction::Mse),
-            )),
-            Self::Conv
-            | Self::ConvVae
-            | Self::Conv1d
-            | Self::Lstm
-            | Self::Gru
-            | Self::Transformer => Err(ConfigError::new(
-                "model",
-                self.name(),
-                format!(
-                    "a family that takes vectors of {features} values: one of {}",
-                    Self::listed(Self::takes_vectors)
-                ),
-            )),
-        }
+            _ => return None,
+        })
     }
 
     /// Whether the family takes samples of `shape`: images all but the sequence
@@ -349,8 +363,24 @@ impl Family {
         match shape {
             InputShape::Image { .. } => !self.is_sequential(),
             InputShape::Vector { .. } => self.takes_vectors(),
-            InputShape::Sequence { .. } => !self.is_convolutional(),
+            InputShape::Sequence { .. } => !self.takes_images_only(),
         }
+    }
+}
+
+/// The default for a table row or a flattened window of `features` values: one
+/// hidden layer of 64, a linear output trained with MSE (`family` is one of the
+/// families that flatten their input).
+fn vector_default(family: Family, features: usize) -> ModelConfig {
+    let latent = code_size(features);
+    let mlp = MlpAutoencoderConfig::new(features, vec![64], latent)
+        .with_output_activation(Activation::Identity);
+    match family {
+        Family::Aae => ModelConfig::Aae(AaeConfig::new(mlp)),
+        Family::Vae => ModelConfig::Vae(
+            VaeConfig::new(features, vec![64], latent).with_reconstruction(Reconstruction::Mse),
+        ),
+        _ => ModelConfig::Mlp(mlp),
     }
 }
 
@@ -375,6 +405,7 @@ impl ModelConfig {
                 Cell::Gru => Family::Gru,
             },
             Self::Transformer(_) => Family::Transformer,
+            Self::Masked(_) => Family::Mae,
         }
     }
 }
@@ -419,7 +450,7 @@ mod tests {
         let err = "capsule".parse::<Family>().expect_err("unknown");
         assert_eq!(
             err.to_string(),
-            "unknown model family 'capsule': expected one of mlp, conv, vae, conv-vae, aae, conv1d, lstm, gru, transformer"
+            "unknown model family 'capsule': expected one of mlp, conv, vae, conv-vae, aae, conv1d, lstm, gru, transformer, mae"
         );
     }
 
@@ -452,7 +483,7 @@ mod tests {
                 let shape = in_colour.image_shape();
                 assert_eq!(
                     shape.is_some(),
-                    family.is_convolutional(),
+                    family.takes_images_only(),
                     "{family}: {shape:?}"
                 );
                 assert!(shape.is_none_or(|s| s == [3, 32, 32]), "{shape:?}");
@@ -471,7 +502,7 @@ mod tests {
         // Images: every family but the sequence ones; windows: all but the image
         // convolutions, the error naming those that would do.
         let on = |shape| Family::listed(|f| f.accepts(shape));
-        assert_eq!(on(image), "mlp, conv, vae, conv-vae, aae");
+        assert_eq!(on(image), "mlp, conv, vae, conv-vae, aae, mae");
         assert_eq!(on(window), "mlp, vae, aae, conv1d, lstm, gru, transformer");
         let err = Family::Conv1d.default_config(image).expect_err("images");
         assert!(err.to_string().contains("conv1d reads sequences"), "{err}");
@@ -507,7 +538,8 @@ mod tests {
                 None,
                 None,
                 None,
-                None
+                None,
+                Some(32)
             ]
         );
         assert_eq!(Family::Aae.default_beta1(), 0.5);

@@ -10,7 +10,8 @@
 //! Families: [`MlpAutoencoder`] (vanilla, undercomplete, overcomplete, deep; bias on
 //! or off), [`ConvAutoencoder`] (over images, or along sequences), the variational
 //! [`Vae`], the adversarial [`Aae`], and for sequences the recurrent
-//! [`RecurrentAutoencoder`] (LSTM or GRU) and the [`TransformerAutoencoder`].
+//! [`RecurrentAutoencoder`] (LSTM or GRU) and the [`TransformerAutoencoder`], and the
+//! [`MaskedAutoencoder`] over image patches.
 //! [`Family`] describes them as data — names, each one's default architecture for an
 //! [`InputShape`] — and [`ModelConfig`] / [`AnyAutoencoder`] answer what a model can
 //! do (sample, its first dense layer, a linear decoder's basis, its [`ModelSize`]),
@@ -32,6 +33,7 @@ mod classifier;
 mod conv;
 mod family;
 mod loss;
+mod masked;
 mod mlp;
 mod output;
 mod recurrent;
@@ -53,6 +55,7 @@ pub use conv::{
 };
 pub use family::{Family, InputShape, UnknownFamily};
 pub use loss::Reconstruction;
+pub use masked::{MaskedAutoencoder, MaskedAutoencoderConfig};
 pub use mlp::{MlpAutoencoder, MlpAutoencoderConfig};
 pub use output::{Autoencoder, AutoencoderOutput, LossTerm};
 pub use recurrent::{Cell, Recurrent, RecurrentAutoencoder, RecurrentAutoencoderConfig};

@@ -6,7 +6,7 @@
 //! Counts saturate at `u64::MAX` instead of overflowing: a width of four billion is a
 //! configuration to refuse, not a panic.
 
-use crate::{ConfigError, ConvStackConfig, ModelConfig};
+use crate::{ConfigError, ConvStackConfig, MaskedAutoencoderConfig, ModelConfig};
 
 /// Parameters and per-sample activations of a configuration.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -163,6 +163,23 @@ impl ModelConfig {
                     .add(dense(&[steps * d, c.latent, steps * d], true))
                     .add(stack)
                     .add(per_step(&[d, c.channels], steps))
+            }
+            Self::Masked(c) => {
+                let (n, d, w, dw) = (c.patches(), c.patch_size(), c.width, c.decoder_width);
+                let ff = MaskedAutoencoderConfig::feed_forward;
+                // Counted as `encode` and `decode` run: every patch through the
+                // encoder, the global token and every patch through the decoder (the
+                // mask token, one vector, with the decoder's projection).
+                per_step(&[d, w], n)
+                    .add(attention(c.layers, w, ff(w), n))
+                    .add(dense(&[w, c.latent, dw], true))
+                    .add(dense(&[w, dw], true))
+                    .add(ModelSize {
+                        parameters: dw as u64,
+                        ..ModelSize::default()
+                    })
+                    .add(attention(c.decoder_layers, dw, ff(dw), n + 1))
+                    .add(per_step(&[dw, d], n))
             }
             Self::Vae(c) => {
                 let (stack, outer) = match &c.conv {

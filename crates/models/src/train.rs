@@ -18,8 +18,8 @@ use burn::train::metric::{
 use burn::train::{InferenceStep, TrainOutput, TrainStep};
 
 use crate::{
-    Aae, AnyAutoencoder, Autoencoder, AutoencoderOutput, ConvAutoencoder, MlpAutoencoder,
-    RecurrentAutoencoder, TransformerAutoencoder, Vae,
+    Aae, AnyAutoencoder, Autoencoder, AutoencoderOutput, ConvAutoencoder, MaskedAutoencoder,
+    MlpAutoencoder, RecurrentAutoencoder, TransformerAutoencoder, Vae,
 };
 
 /// What one training or validation step reports to the metrics.
@@ -278,6 +278,7 @@ reconstruction_steps!(
     Aae,
     RecurrentAutoencoder,
     TransformerAutoencoder,
+    MaskedAutoencoder,
     AnyAutoencoder
 );
 

@@ -284,14 +284,12 @@ fn takes_rows(family: Family, table: &ae_data::TableSpec) -> Result<()> {
         None => InputShape::Vector { features: 1 },
     };
     if !family.accepts(samples) {
-        let (takes, hint) = if family.is_sequential() {
-            (
-                "reads sequences",
-                " (--window SIZE cuts a series' rows into them)",
-            )
+        let hint = if family.is_sequential() {
+            " (--window SIZE cuts a series' rows into them)"
         } else {
-            ("convolves images", "")
+            ""
         };
+        let takes = family.reads();
         bail!(
             "--model {family} {takes}; {table} is a table{hint}: use {}",
             Family::listed(|f| f.accepts(samples))

@@ -189,11 +189,12 @@ pub enum Units<'a> {
 
 /// The filters of `units` of the model's first fully connected layer (the weights
 /// into each unit, shown as an image, each scaled to its own range); an error for
-/// models whose first layer is a convolution.
+/// models whose first layer sees less than the whole image (a convolution, a patch
+/// embedding).
 pub fn filters(model: &AnyAutoencoder, units: Units<'_>, shape: [usize; 3]) -> Result<Grid> {
     let Some(layer) = model.first_dense_layer() else {
         bail!(
-            "filters shows a fully connected first layer; this model's first layer is a convolution"
+            "filters shows a first layer fully connected to the image; this model's first layer sees a part of it (a convolution or a patch embedding)"
         );
     };
     // burn's Linear weight is [inputs, units]: column j holds unit j's filter.

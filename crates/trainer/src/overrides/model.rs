@@ -22,7 +22,7 @@ pub struct ModelOverrides {
     /// Hidden widths of the encoder, comma-separated (the decoder mirrors them); `none`
     /// for a shallow model. conv-vae: linear layers after the convolutions. lstm, gru:
     /// the units of the recurrent layers; transformer: the width of the attention
-    /// layers (one value).
+    /// layers; mae: the encoder's width (one value).
     #[arg(long)]
     pub hidden: Option<Widths>,
     /// Hidden activation: relu, leaky-relu[:slope], sigmoid, tanh, gelu, identity.
@@ -86,16 +86,30 @@ pub struct ModelOverrides {
     /// Dropout after hidden activations, in training (mlp, aae).
     #[arg(long)]
     pub dropout: Option<f64>,
+    /// Side of the square patches the images are cut into (mae); it divides their
+    /// height and width.
+    #[arg(long, value_name = "PIXELS")]
+    pub patch: Option<usize>,
+    /// Share of each image's patches hidden from the encoder in training, in (0, 1)
+    /// (mae).
+    #[arg(long, value_name = "RATIO")]
+    pub mask_ratio: Option<f64>,
 }
 
-/// The fields of a recurrent or transformer configuration the flags set.
-struct SequenceModel<'a> {
+/// The fields the flags set of a configuration that reads its input as a sequence of
+/// tokens — the steps of a series (recurrent, transformer), the patches of an image
+/// (masked).
+struct TokenModel<'a> {
     latent: &'a mut usize,
     /// Units of the recurrent layers, or the width of the attention layers.
     width: &'a mut usize,
     output_activation: &'a mut Activation,
     reconstruction: &'a mut Reconstruction,
-    noise: &'a mut Noise,
+    /// `None` for the masked autoencoder, whose masking is its corruption.
+    noise: Option<&'a mut Noise>,
+    /// The masked autoencoder's patches and mask ratio; `None` for the sequence
+    /// families.
+    patches: Option<(&'a mut usize, &'a mut f64)>,
 }
 
 /// The code and weight penalties, as given.
@@ -163,6 +177,8 @@ impl ModelOverrides {
             weight_l1,
             weight_l2,
             dropout,
+            patch,
+            mask_ratio,
         } = self;
         given!(
             latent,
@@ -186,6 +202,8 @@ impl ModelOverrides {
             weight_l1,
             weight_l2,
             dropout,
+            patch,
+            mask_ratio,
         )
     }
 
@@ -207,32 +225,47 @@ impl ModelOverrides {
             }
             ModelConfig::Conv(c) => self.apply_conv(c, family),
             ModelConfig::Vae(v) => self.apply_vae(v, family),
-            ModelConfig::Recurrent(r) => self.apply_sequence(
+            ModelConfig::Recurrent(r) => self.apply_tokens(
                 family,
-                SequenceModel {
+                TokenModel {
                     latent: &mut r.latent,
                     width: &mut r.hidden,
                     output_activation: &mut r.output_activation,
                     reconstruction: &mut r.reconstruction,
-                    noise: &mut r.noise,
+                    noise: Some(&mut r.noise),
+                    patches: None,
                 },
             ),
-            ModelConfig::Transformer(t) => self.apply_sequence(
+            ModelConfig::Transformer(t) => self.apply_tokens(
                 family,
-                SequenceModel {
+                TokenModel {
                     latent: &mut t.latent,
                     width: &mut t.width,
                     output_activation: &mut t.output_activation,
                     reconstruction: &mut t.reconstruction,
-                    noise: &mut t.noise,
+                    noise: Some(&mut t.noise),
+                    patches: None,
+                },
+            ),
+            ModelConfig::Masked(m) => self.apply_tokens(
+                family,
+                TokenModel {
+                    latent: &mut m.latent,
+                    width: &mut m.width,
+                    output_activation: &mut m.output_activation,
+                    reconstruction: &mut m.reconstruction,
+                    noise: None,
+                    patches: Some((&mut m.patch, &mut m.mask_ratio)),
                 },
             ),
         }
     }
 
-    /// The flags of the sequence families built of recurrent cells or attention: the
-    /// code size, the width of their layers (`--hidden`, one value) and the objective.
-    fn apply_sequence(&self, family: Family, model: SequenceModel<'_>) -> Result<()> {
+    /// The flags of the families built of recurrent cells or attention — over the
+    /// steps of sequences, or the patches of images: the code size, the width of their
+    /// layers (`--hidden`, one value), the objective, and the patches and mask ratio
+    /// of the masked autoencoder.
+    fn apply_tokens(&self, family: Family, model: TokenModel<'_>) -> Result<()> {
         let Self {
             latent,
             hidden,
@@ -255,6 +288,8 @@ impl ModelOverrides {
             weight_l1,
             weight_l2,
             dropout,
+            patch,
+            mask_ratio,
         } = self;
         // The cells' and the attention's own activations are fixed, the code is a
         // linear layer, and the penalties are the feed-forward models'.
@@ -276,7 +311,17 @@ impl ModelOverrides {
         }
         *model.output_activation = output(*model.output_activation, *loss, *output_activation);
         set(model.reconstruction, loss);
-        set(model.noise, noise);
+        match model.noise {
+            Some(slot) => set(slot, noise),
+            None => refuse!(family; noise),
+        }
+        match model.patches {
+            Some((side, ratio)) => {
+                set(side, patch);
+                set(ratio, mask_ratio);
+            }
+            None => refuse!(family; patch, mask_ratio),
+        }
         Ok(())
     }
 
@@ -303,8 +348,11 @@ impl ModelOverrides {
             weight_l1,
             weight_l2,
             dropout,
+            patch,
+            mask_ratio,
         } = self;
-        refuse!(family; channels, batch_norm, beta, prior, adversarial_weight, discriminator);
+        refuse!(family; channels, batch_norm, beta, prior, adversarial_weight, discriminator,
+            patch, mask_ratio);
         set(&mut m.latent, latent);
         if let Some(w) = hidden {
             m.hidden = w.0.clone();
@@ -351,11 +399,13 @@ impl ModelOverrides {
             weight_l1,
             weight_l2,
             dropout,
+            patch,
+            mask_ratio,
         } = self;
         // The code is the linear layer after the convolutions: no activation of its
         // own (so no KL sparsity) and no closed-form Jacobian.
         refuse!(family; hidden, code_activation, no_bias, beta, prior, adversarial_weight,
-            discriminator, kl_sparsity, contractive, dropout);
+            discriminator, kl_sparsity, contractive, dropout, patch, mask_ratio);
         set(&mut c.latent, latent);
         if let Some(w) = channels {
             c.conv.channels = w.0.clone();
@@ -402,12 +452,14 @@ impl ModelOverrides {
             weight_l1,
             weight_l2,
             dropout,
+            patch,
+            mask_ratio,
         } = self;
         // The code is a Gaussian sample and the output a likelihood's parameter: the
         // deterministic autoencoders' code, output and penalty flags have no meaning.
         refuse!(family; code_activation, output_activation, no_bias, prior, adversarial_weight,
             discriminator, noise, code_l1, kl_sparsity, k_sparse, contractive, weight_l1,
-            weight_l2, dropout);
+            weight_l2, dropout, patch, mask_ratio);
         set(&mut v.latent, latent);
         if let Some(w) = hidden {
             v.hidden = w.0.clone();

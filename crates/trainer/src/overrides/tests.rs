@@ -82,11 +82,24 @@ fn settings() -> Vec<(&'static str, Setting)> {
         ("--weight-l1", |o| o.weight_l1 = Some(1e-5)),
         ("--weight-l2", |o| o.weight_l2 = Some(1e-5)),
         ("--dropout", |o| o.dropout = Some(0.2)),
+        ("--patch", |o| o.patch = Some(7)),
+        ("--mask-ratio", |o| o.mask_ratio = Some(0.5)),
     ]
 }
 
 /// The flags each family refuses; every other model flag applies.
-fn refused(family: Family) -> &'static [&'static str] {
+fn refused(family: Family) -> Vec<&'static str> {
+    match family.name() {
+        // Attention over patches: the transformer's flags, and no noise (its masking is
+        // its corruption).
+        "mae" => [refused_of_any(Family::Transformer), &["--noise"]].concat(),
+        // The patches and the mask ratio are the masked autoencoder's alone.
+        _ => [refused_of_any(family), &["--patch", "--mask-ratio"]].concat(),
+    }
+}
+
+/// The flags `family` refuses but the masked autoencoder's own.
+fn refused_of_any(family: Family) -> &'static [&'static str] {
     const VAE: &[&str] = &[
         "--code-activation",
         "--output-activation",

@@ -8,6 +8,7 @@ mod export;
 mod families;
 mod folders;
 mod help;
+mod masked;
 mod pca;
 mod recovery;
 #[cfg(feature = "remote")]
