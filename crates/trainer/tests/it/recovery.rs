@@ -406,19 +406,20 @@ fn a_run_killed_in_its_end_phase_is_completed_without_training() {
 
 /// Kills runs with SIGKILL at increasing delays after their last checkpoint, through
 /// the end phase: every outcome is a finished run, or one that `--resume` finishes,
-/// and no temporary file is left.
+/// and no temporary file is left. The delays are fractions of the end phase as an
+/// uninterrupted run on this machine takes it, from none to twice that, so they cover
+/// it on a fast machine and on a loaded one.
 #[test]
 fn runs_killed_anywhere_in_the_end_phase_finish_whole() {
     let home = tempfile::tempdir().expect("temp dir");
     let args = [&SMALL[..], &["--epochs", "1", "--limit", "256"]].concat();
-    let (mut completed_by_resume, mut finished) = (0, 0);
-    for (i, delay_ms) in (0..=900).step_by(75).enumerate() {
-        let dir = home.path().join(format!("kill-{i}"));
+    // Starts a run into `dir`; returns it once its checkpoint is whole (or it ended).
+    let start = |dir: &Path| {
         let mut child = trainer(home.path())
             .arg("train")
             .args(&args)
             .args(["--backend", "ndarray", "--out"])
-            .arg(&dir)
+            .arg(dir)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -431,7 +432,19 @@ fn runs_killed_anywhere_in_the_end_phase_finish_whole() {
             assert!(Instant::now() < deadline, "the run never checkpointed");
             std::thread::sleep(Duration::from_millis(2));
         }
-        std::thread::sleep(Duration::from_millis(delay_ms));
+        child
+    };
+    let timed = Instant::now();
+    let mut uninterrupted = start(&home.path().join("uninterrupted"));
+    let checkpointed = timed.elapsed();
+    uninterrupted.wait().expect("reaped");
+    let end_phase = timed.elapsed() - checkpointed;
+    let (mut completed_by_resume, mut finished) = (0, 0);
+    for i in 0..=12u32 {
+        let delay = end_phase * i / 6;
+        let dir = home.path().join(format!("kill-{i}"));
+        let mut child = start(&dir);
+        std::thread::sleep(delay);
         let _ = child.kill();
         child.wait().expect("reaped");
         if trainer::artifact::is_complete(&dir) {
@@ -440,12 +453,13 @@ fn runs_killed_anywhere_in_the_end_phase_finish_whole() {
             let stdout = resume(home.path(), &dir);
             assert!(
                 stdout.contains("completing its files"),
-                "{delay_ms} ms: {stdout}"
+                "{delay:?} after the checkpoint: {stdout}"
             );
             completed_by_resume += 1;
         }
         assert_complete(&dir);
     }
+    println!("end phase {end_phase:?}: {completed_by_resume} runs resumed, {finished} finished");
     // The delays cover the end phase: some kills land inside it, the last after it.
     assert!(
         completed_by_resume >= 2,
