@@ -30,6 +30,21 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// The range the activation's outputs lie in when it is bounded on both sides:
+    /// `[0, 1]` for the sigmoid, `[-1, 1]` for tanh; `None` otherwise.
+    pub fn bounds(self) -> Option<[f32; 2]> {
+        match self {
+            Self::Sigmoid => Some([0.0, 1.0]),
+            Self::Tanh => Some([-1.0, 1.0]),
+            Self::Identity
+            | Self::Relu
+            | Self::LeakyRelu { .. }
+            | Self::Gelu
+            | Self::Exp
+            | Self::Softplus => None,
+        }
+    }
+
     /// Applies the activation.
     pub fn forward<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
         match self {

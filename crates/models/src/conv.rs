@@ -449,7 +449,10 @@ impl Autoencoder for ConvAutoencoder {
     }
 
     fn forward(&self, input: Tensor<2>) -> AutoencoderOutput {
-        let code = self.encode(self.noise.corrupt_in_training(input.clone()));
+        let code = self.encode(
+            self.noise
+                .corrupt_in_training(input.clone(), self.output_activation),
+        );
         let (pre, reconstruction) = self.decode_with_logits(code.clone());
         let rec =
             self.reconstruction

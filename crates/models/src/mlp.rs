@@ -248,7 +248,9 @@ impl Autoencoder for MlpAutoencoder {
     }
 
     fn forward(&self, input: Tensor<2>) -> AutoencoderOutput {
-        let corrupted = self.noise.corrupt_in_training(input.clone());
+        let corrupted = self
+            .noise
+            .corrupt_in_training(input.clone(), self.output_activation);
         let code = self.encode(corrupted);
         let (pre, reconstruction) = self.decode_with_logits(code.clone());
         let rec =

@@ -318,23 +318,29 @@ impl Noise {
         }
     }
 
-    /// Corrupts `x` (values in `[0, 1]`), whatever the mode.
+    /// Corrupts `x`, whatever the mode. The additive noises (gaussian, speckle) are
+    /// clamped into `bounds` when given — the range of the data, `[0, 1]` for pixels —
+    /// and left as they are otherwise (standardised tables and series); salt and
+    /// pepper are the values 1 and 0, masking 0.
     ///
     /// # Shapes
     /// `[batch, features]` → `[batch, features]`.
-    pub fn corrupt(&self, x: Tensor<2>) -> Tensor<2> {
+    pub fn corrupt(&self, x: Tensor<2>, bounds: Option<[f32; 2]>) -> Tensor<2> {
+        let clamp = |y: Tensor<2>| match bounds {
+            Some([low, high]) => y.clamp(low, high),
+            None => y,
+        };
         let device = x.device();
         let shape = x.shape();
         let uniform = || Tensor::<2>::random(shape.clone(), Distribution::Default, &device);
         match *self {
             Self::None => x,
             Self::Gaussian { std } => {
-                (x + Tensor::random(shape.clone(), Distribution::Normal(0.0, std), &device))
-                    .clamp(0.0, 1.0)
+                clamp(x + Tensor::random(shape.clone(), Distribution::Normal(0.0, std), &device))
             }
             Self::Speckle { std } => {
                 let n = Tensor::<2>::random(shape.clone(), Distribution::Normal(0.0, std), &device);
-                (x.clone() + x * n).clamp(0.0, 1.0)
+                clamp(x.clone() + x * n)
             }
             Self::Masking { rate } => x.mask_fill(uniform().lower_elem(rate), 0.0),
             Self::SaltPepper { rate } => {
@@ -345,12 +351,14 @@ impl Noise {
         }
     }
 
-    /// Corrupts `x` only while training (on an autodiff device), as dropout does.
-    pub fn corrupt_in_training(&self, x: Tensor<2>) -> Tensor<2> {
+    /// Corrupts `x` only while training (on an autodiff device), as dropout does,
+    /// within the bounds of a model whose output has them (see [`Activation::bounds`]:
+    /// it reconstructs data in that range).
+    pub fn corrupt_in_training(&self, x: Tensor<2>, output: Activation) -> Tensor<2> {
         if *self == Self::None || !x.device().is_autodiff() {
             x
         } else {
-            self.corrupt(x).detach()
+            self.corrupt(x, output.bounds()).detach()
         }
     }
 }
@@ -405,22 +413,28 @@ mod tests {
                 .count() as f64
                 / 6400.0
         };
-        let masked = Noise::Masking { rate: 0.3 }.corrupt(x.clone());
+        let masked = Noise::Masking { rate: 0.3 }.corrupt(x.clone(), None);
         assert!((count(masked, &|v| v == 0.0) - 0.3).abs() < 0.03);
-        let sp = Noise::SaltPepper { rate: 0.2 }.corrupt(x.clone());
+        let sp = Noise::SaltPepper { rate: 0.2 }.corrupt(x.clone(), None);
         assert!((count(sp.clone(), &|v| v == 1.0) - 0.1).abs() < 0.02);
         assert!((count(sp, &|v| v == 0.0) - 0.1).abs() < 0.02);
         for noise in [Noise::Gaussian { std: 0.8 }, Noise::Speckle { std: 2.0 }] {
-            let y = noise.corrupt(x.clone());
+            let y = noise.corrupt(x.clone(), Some([0.0, 1.0]));
             assert_eq!(
                 count(y.clone(), &|v| (0.0..=1.0).contains(&v)),
                 1.0,
                 "{noise:?} left [0, 1]"
             );
             assert!(count(y, &|v| v != 0.5) > 0.9, "{noise:?} changed nothing");
+            // Unbounded (standardised data), the noise is left as drawn.
+            let free = noise.corrupt(x.clone(), None);
+            assert!(
+                count(free, &|v| !(0.0..=1.0).contains(&v)) > 0.2,
+                "{noise:?}"
+            );
         }
         // Not on a device without autodiff: evaluation sees clean inputs.
-        let same = Noise::Masking { rate: 0.9 }.corrupt_in_training(x.clone());
+        let same = Noise::Masking { rate: 0.9 }.corrupt_in_training(x.clone(), Activation::Sigmoid);
         same.into_data().assert_eq(&x.into_data(), true);
     }
 
@@ -532,7 +546,7 @@ mod tests {
                 Noise::Masking { rate: level },
                 Noise::SaltPepper { rate: level },
             ] {
-                let y = noise.corrupt(x.clone());
+                let y = noise.corrupt(x.clone(), Some([0.0, 1.0]));
                 proptest::prop_assert_eq!(y.dims(), [rows, cols]);
                 let noisy = values(y);
                 proptest::prop_assert!(noisy.iter().all(|v| (0.0..=1.0).contains(v)));

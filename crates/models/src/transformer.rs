@@ -192,7 +192,10 @@ impl Autoencoder for TransformerAutoencoder {
     }
 
     fn forward(&self, input: Tensor<2>) -> AutoencoderOutput {
-        let code = self.encode(self.noise.corrupt_in_training(input.clone()));
+        let code = self.encode(
+            self.noise
+                .corrupt_in_training(input.clone(), self.output_activation),
+        );
         let decoded = self.decode_with_logits(code.clone());
         reconstruction_only(
             code,

@@ -7,7 +7,8 @@
 //! written as the batches go, so memory stays bounded however large the file; a
 //! progress bar shows on a terminal. Outputs go to temporary files renamed into place
 //! at the end: after an error or a kill no output is half-written under its name.
-//! Pictures (`--png`) show the first [`PNG_SAMPLES`] images only.
+//! Pictures (`--png`) show the first [`PNG_SAMPLES`] images only; a series scored by
+//! a model of its windows is drawn whole, above its step scores.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,7 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::image::Grid;
+use crate::series_plot::SeriesPicture;
 
 /// What to compute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,6 +233,43 @@ fn column_names(artifact: &Artifact, n: usize, prefix: &str) -> Vec<String> {
     }
 }
 
+/// The picture `--png` asks for: images above their reconstructions or error maps,
+/// or a series scored by a model of its windows.
+fn pictures(
+    artifact: &Artifact,
+    reader: &RowReader,
+    task: Task,
+    outputs: &Outputs,
+) -> Result<(Option<Picture>, Option<SeriesPicture>)> {
+    let series = match (&outputs.png, artifact.windows()) {
+        (Some(path), Some(w)) if task == Task::Score => Some(SeriesPicture::new(
+            path.clone(),
+            w,
+            artifact.columns().features,
+        )),
+        _ => None,
+    };
+    let picture = match (&outputs.png, reader.image_shape()) {
+        (None, _) => None,
+        _ if series.is_some() => None,
+        (Some(path), Some(shape)) if task != Task::Encode => Some(Picture {
+            path: path.clone(),
+            shape,
+            inputs: Vec::new(),
+            below: Vec::new(),
+        }),
+        (Some(_), Some(_)) => {
+            bail!("codes have no picture: --png goes with reconstruct and score")
+        }
+        (Some(_), None) => bail!(
+            "{}: --png draws images, or a series scored by a model of its windows; this \
+             input is a table",
+            reader.path().display()
+        ),
+    };
+    Ok((picture, series))
+}
+
 /// Where each batch's results go, and the running totals of the scores.
 struct Sinks {
     main: MatrixFile,
@@ -238,6 +277,8 @@ struct Sinks {
     /// With image files: the file of each row of codes or reconstructions.
     files: Option<CsvFile>,
     picture: Option<Picture>,
+    /// With a picture of a series asked for: its steps, reconstructions and scores.
+    series: Option<SeriesPicture>,
     kind: Option<Score>,
     sum: f64,
     flagged: usize,
@@ -267,22 +308,7 @@ impl Sinks {
                 artifact.dir.display()
             ),
         };
-        let picture = match (&outputs.png, reader.image_shape()) {
-            (None, _) => None,
-            (Some(path), Some(shape)) if task != Task::Encode => Some(Picture {
-                path: path.clone(),
-                shape,
-                inputs: Vec::new(),
-                below: Vec::new(),
-            }),
-            (Some(_), Some(_)) => {
-                bail!("codes have no picture: --png goes with reconstruct and score")
-            }
-            (Some(_), None) => bail!(
-                "{}: --png draws images, and this input is a table",
-                reader.path().display()
-            ),
-        };
+        let (picture, series) = pictures(artifact, reader, task, outputs)?;
         let features = predictor.features();
         let main = match task {
             Task::Encode => MatrixFile::create(
@@ -332,6 +358,7 @@ impl Sinks {
             errors,
             files,
             picture,
+            series,
             kind: None,
             sum: 0.0,
             flagged: 0,
@@ -394,6 +421,9 @@ impl Sinks {
                 if let Some(p) = self.picture.as_mut() {
                     p.take(rows, &s.errors);
                 }
+                if let Some(p) = self.series.as_mut() {
+                    p.take(first, rows, &predictor.reconstruct(rows)?, &s.scores);
+                }
                 Ok(())
             }
         }
@@ -422,6 +452,9 @@ impl Sinks {
         }
         if let Some(p) = self.picture {
             written.push(p.save(self.kind.is_some())?);
+        }
+        if let Some(p) = self.series {
+            written.push(p.save()?);
         }
         Ok(written)
     }

@@ -9,58 +9,71 @@ use serde::{Deserialize, Serialize};
 
 use crate::image::Grid;
 
-/// PSNR of corrupted and of denoised test images against the clean ones.
+/// Corrupted and denoised test samples measured against the clean ones.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DenoiseReport {
     /// The corruption applied.
     pub noise: Noise,
-    /// Images.
-    pub images: usize,
-    /// PSNR of the corrupted images (peak 1), dB.
-    pub psnr_noisy_db: f64,
-    /// PSNR of the model's reconstructions of the corrupted images, dB.
-    pub psnr_denoised_db: f64,
+    /// Samples: images, table rows or windows of a series.
+    pub samples: usize,
+    /// Mean squared error of the corrupted samples, in the model's units (pixels in
+    /// [0, 1], or standardised values).
+    pub mse_noisy: f64,
+    /// Mean squared error of the model's reconstructions of the corrupted samples.
+    pub mse_denoised: f64,
+    /// PSNR of the corrupted images (peak 1), dB; images only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psnr_noisy_db: Option<f64>,
+    /// PSNR of the reconstructions of the corrupted images, dB; images only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psnr_denoised_db: Option<f64>,
 }
 
 impl std::fmt::Display for DenoiseReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} images, noise {}: PSNR noisy {:.2} dB, denoised {:.2} dB (gain {:+.2} dB)",
-            self.images,
-            self.noise,
-            self.psnr_noisy_db,
-            self.psnr_denoised_db,
-            self.psnr_denoised_db - self.psnr_noisy_db
-        )
+        let (n, noise) = (self.samples, &self.noise);
+        match (self.psnr_noisy_db, self.psnr_denoised_db) {
+            (Some(noisy), Some(denoised)) => write!(
+                f,
+                "{n} images, noise {noise}: PSNR noisy {noisy:.2} dB, denoised {denoised:.2} dB (gain {:+.2} dB)",
+                denoised - noisy
+            ),
+            _ => write!(
+                f,
+                "{n} samples, noise {noise} (on the standardised values): MSE noisy {:.4}, denoised {:.4} ({:+.1} %)",
+                self.mse_noisy,
+                self.mse_denoised,
+                100.0 * (self.mse_denoised / self.mse_noisy - 1.0)
+            ),
+        }
     }
 }
 
-/// Corrupts every image of `split` with `noise` (drawn from the device's generator,
+/// Corrupts every sample of `split` with `noise` (drawn from the device's generator,
 /// seed it for repeatable noise), reconstructs it, and measures both against the
-/// clean image. Also returns a grid of the first `show` images: clean, noisy and
-/// denoised rows.
+/// clean sample. Images are corrupted within [0, 1] and measured by PSNR too, and a
+/// grid of the first `show` is returned (clean, noisy and denoised rows); tables and
+/// series are corrupted as they are, standardised, and return no grid.
 pub fn denoise(
     model: &AnyAutoencoder,
     split: &Split,
     noise: Noise,
     show: usize,
     device: &Device,
-) -> Result<(DenoiseReport, Grid)> {
+) -> Result<(DenoiseReport, Option<Grid>)> {
     if noise == Noise::None {
         bail!("--noise none: choose a corruption, e.g. gaussian:0.3");
     }
     noise.validate()?;
-    let shape = crate::dataset::image_shape_of(split)?;
-    let pixels: usize = shape.iter().product();
+    let shape = split.image_shape();
+    let bounds = shape.map(|_| [0.0, 1.0]);
+    let features = split.features();
     let (mut sq_noisy, mut sq_denoised) = (0.0f64, 0.0f64);
     let mut rows: [Vec<Vec<f32>>; 3] = Default::default();
     let all: Vec<usize> = (0..split.len()).collect();
     for chunk in all.chunks(256) {
         let clean = split.tensor(chunk, device);
-        // Corrupted inputs keep the pixel range (salt-and-pepper, masking and the clamped
-        // gaussian and speckle noises all do).
-        let noisy = noise.corrupt(clean.clone());
+        let noisy = noise.corrupt(clean.clone(), bounds);
         let denoised = model.decode(model.encode(noisy.clone()));
         let sq = |a: Tensor<2>| {
             (a - clean.clone())
@@ -77,21 +90,24 @@ pub fn denoise(
                 .into_data()
                 .try_into_vec_as::<f32>()
                 .unwrap_or_default();
-            row.extend(values.chunks(pixels).map(<[f32]>::to_vec));
+            row.extend(values.chunks(features).map(<[f32]>::to_vec));
         }
     }
-    let count = (split.len() * pixels).max(1) as f64;
-    let psnr = |sq: f64| ae_analysis::psnr(sq / count, 1.0);
-    let grid = Grid {
+    let count = (split.len() * features).max(1) as f64;
+    let (mse_noisy, mse_denoised) = (sq_noisy / count, sq_denoised / count);
+    let psnr = |mse: f64| shape.map(|_| ae_analysis::psnr(mse, 1.0));
+    let grid = shape.map(|shape| Grid {
         shape,
         rows: rows.to_vec(),
-    };
+    });
     Ok((
         DenoiseReport {
             noise,
-            images: split.len(),
-            psnr_noisy_db: psnr(sq_noisy),
-            psnr_denoised_db: psnr(sq_denoised),
+            samples: split.len(),
+            mse_noisy,
+            mse_denoised,
+            psnr_noisy_db: psnr(mse_noisy),
+            psnr_denoised_db: psnr(mse_denoised),
         },
         grid,
     ))

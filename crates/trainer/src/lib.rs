@@ -49,4 +49,5 @@ pub mod progress;
 pub mod remote;
 pub mod request;
 pub mod safetensors;
+pub mod series_plot;
 pub mod serving;

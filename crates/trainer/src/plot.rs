@@ -44,6 +44,19 @@ impl Canvas {
         }
     }
 
+    /// `top` above `bottom`, as wide as the wider.
+    pub fn stacked(top: Canvas, bottom: Canvas) -> Canvas {
+        let mut out = Canvas::new(top.width.max(bottom.width), top.height + bottom.height);
+        for (dy, part) in [(0, &top), (top.height, &bottom)] {
+            for y in 0..part.height {
+                let row = &part.pixels[y * part.width..(y + 1) * part.width];
+                let at = (dy + y) * out.width;
+                out.pixels[at..at + part.width].copy_from_slice(row);
+            }
+        }
+        out
+    }
+
     /// The colour at `(x, y)`.
     pub fn get(&self, x: usize, y: usize) -> Option<Rgb> {
         (x < self.width && y < self.height).then(|| self.pixels[y * self.width + x])
@@ -144,6 +157,8 @@ pub enum Style {
     Points,
     /// Points joined by lines, with a marker on each.
     Line,
+    /// Points joined by lines, no markers (long series).
+    Path,
 }
 
 /// One named set of points.
@@ -241,6 +256,11 @@ impl Chart {
                         canvas.line(w[0], w[1], c);
                     }
                     pts.iter().for_each(|&(x, y)| canvas.dot(x, y, 3, c));
+                }
+                Style::Path => {
+                    for w in pts.windows(2) {
+                        canvas.line(w[0], w[1], c);
+                    }
                 }
             }
             // Legend: a swatch and the name.

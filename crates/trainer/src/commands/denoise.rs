@@ -5,8 +5,9 @@ use trainer::generate;
 
 use crate::cli::{JsonArg, PngArg, Source, positive};
 
-/// Corrupt test images, reconstruct them, and report PSNR before and after; clean,
-/// noisy and denoised rows in <artifact>/denoise.png.
+/// Corrupt test samples, reconstruct them, and report the error before and after:
+/// for images PSNR too, and clean, noisy and denoised rows in <artifact>/denoise.png;
+/// tables and series are corrupted in their standardised units.
 #[derive(ClapArgs)]
 pub struct Args {
     #[command(flatten)]
@@ -17,7 +18,7 @@ pub struct Args {
     /// Seed of the noise.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Images shown in the picture.
+    /// Images shown in the picture (images only).
     #[arg(long, default_value_t = 10, value_parser = positive)]
     show: usize,
     #[command(flatten)]
@@ -31,10 +32,16 @@ pub fn run(args: Args) -> Result<()> {
     l.device.seed(args.seed);
     let (report, grid) =
         generate::denoise(&l.model, &l.data.test, args.noise, args.show, &l.device)?;
-    let png = args.png.path(&l.artifact.dir, "denoise.png")?;
-    grid.save_png(&png)?;
+    let png = match grid {
+        Some(grid) => {
+            let png = args.png.path(&l.artifact.dir, "denoise.png")?;
+            grid.save_png(&png)?;
+            Some(png)
+        }
+        None => None,
+    };
     args.output.print(&report)?;
-    if !args.output.json {
+    if let (Some(png), false) = (png, args.output.json) {
         println!("wrote {} (clean, noisy, denoised rows)", png.display());
     }
     Ok(())

@@ -23,8 +23,10 @@ pub struct Args {
     /// Each feature's squared error: FILE.npy or FILE.csv (a table's column names).
     #[arg(long, value_name = "FILE")]
     errors: Option<PathBuf>,
-    /// Images only: the first 32 inputs above their per-pixel error heat-maps (darker
-    /// is larger, scaled to the largest error shown).
+    /// Images: the first 32 inputs above their per-pixel error heat-maps (darker is
+    /// larger, scaled to the largest error shown). A series model (trained with
+    /// --window): the series' first column and its reconstruction (each step's mean
+    /// over the windows that hold it) above the step scores.
     #[arg(long, value_name = "FILE.png")]
     png: Option<PathBuf>,
     /// A series model (trained with --window): the score of every step, the mean of

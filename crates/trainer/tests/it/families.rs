@@ -124,7 +124,7 @@ fn denoising_gains_psnr_over_the_noisy_input() {
     let test = sample().test;
     let clean =
         HostBatcher::new(test.clone()).images(&(0..test.len()).collect::<Vec<_>>(), &device);
-    let noisy = noise.corrupt(clean.clone());
+    let noisy = noise.corrupt(clean.clone(), Some([0.0, 1.0]));
     let denoised = model.forward(noisy.clone()).reconstruction;
     let psnr = |a: Tensor<2>| {
         let mse = (a - clean.clone())
