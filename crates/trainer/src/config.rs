@@ -4,6 +4,7 @@ use ae_data::DataSpec;
 use ae_models::{Family, InputShape, ModelConfig};
 use anyhow::{Context, Result, bail};
 use burn::optim::AdamConfig;
+use burn::optim::grad_clipping::GradientClippingConfig;
 use serde::{Deserialize, Serialize};
 
 /// Everything that defines a training run.
@@ -53,6 +54,59 @@ pub struct TrainConfig {
     /// the seed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<std::path::PathBuf>,
+    /// Gradient clipping before each update (`None`: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grad_clip: Option<GradClip>,
+    /// The gradients of this many batches are summed into each update (`None`: every
+    /// batch updates the weights).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grad_accumulation: Option<usize>,
+}
+
+/// Gradient clipping, applied to each parameter tensor's gradient before the update.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GradClip {
+    /// A gradient whose L2 norm exceeds this is scaled down to it.
+    Norm(f64),
+    /// Every component is clamped into `[-value, value]`.
+    Value(f64),
+}
+
+impl std::str::FromStr for GradClip {
+    type Err = String;
+
+    /// Parses `norm:MAX` or `value:MAX`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parsed = s.split_once(':').and_then(|(kind, max)| {
+            let max = max.parse::<f64>().ok()?;
+            match kind {
+                "norm" => Some(Self::Norm(max)),
+                "value" => Some(Self::Value(max)),
+                _ => None,
+            }
+        });
+        parsed.ok_or_else(|| {
+            format!("gradient clipping '{s}': expected norm:MAX or value:MAX, e.g. norm:1.0")
+        })
+    }
+}
+
+impl GradClip {
+    /// The bound, which must be positive and finite.
+    fn bound(self) -> f64 {
+        match self {
+            Self::Norm(max) | Self::Value(max) => max,
+        }
+    }
+
+    /// burn's configuration of the same clipping.
+    fn burn(self) -> GradientClippingConfig {
+        match self {
+            Self::Norm(max) => GradientClippingConfig::Norm(max as f32),
+            Self::Value(max) => GradientClippingConfig::Value(max as f32),
+        }
+    }
 }
 
 /// Pretraining before the end-to-end run.
@@ -167,6 +221,8 @@ impl TrainConfig {
             pretrain: Pretrain::None,
             classes: None,
             init_from: None,
+            grad_clip: None,
+            grad_accumulation: None,
         }
     }
 
@@ -228,6 +284,7 @@ impl TrainConfig {
                 bail!("pretrain = layerwise:0: expected at least one epoch per layer");
             }
         }
+        self.validate_gradients()?;
         if self.early_stopping == Some(0) {
             bail!("early_stopping = 0: expected a patience of at least one epoch");
         }
@@ -254,6 +311,28 @@ impl TrainConfig {
         Ok(())
     }
 
+    /// Checks the clipping bound and the accumulation.
+    fn validate_gradients(&self) -> Result<()> {
+        if let Some(clip) = self.grad_clip
+            && !(clip.bound().is_finite() && clip.bound() > 0.0)
+        {
+            bail!(
+                "grad_clip = {}: expected a positive, finite bound",
+                clip.bound()
+            );
+        }
+        if self.grad_accumulation == Some(0) {
+            bail!("grad_accumulation = 0: expected at least one batch per update");
+        }
+        Ok(())
+    }
+
+    /// Optimiser steps per epoch of `batches` batches: one per batch, or one per
+    /// `grad_accumulation` batches (the last may take fewer).
+    pub fn updates_per_epoch(&self, batches: usize) -> usize {
+        batches.div_ceil(self.grad_accumulation.unwrap_or(1))
+    }
+
     /// Reads a config file.
     pub fn load(path: &std::path::Path) -> Result<Self> {
         let text =
@@ -263,9 +342,12 @@ impl TrainConfig {
     }
 
     /// The run's Adam: PyTorch's defaults (β₂ = 0.999, ε = 1e-8, so that runs compare
-    /// one to one with PyTorch references; burn's own ε is 1e-5) and the run's β₁.
+    /// one to one with PyTorch references; burn's own ε is 1e-5), the run's β₁ and
+    /// gradient clipping.
     pub fn adam(&self) -> AdamConfig {
-        pytorch_adam().with_beta_1(self.beta1 as f32)
+        pytorch_adam()
+            .with_beta_1(self.beta1 as f32)
+            .with_grad_clipping(self.grad_clip.map(GradClip::burn))
     }
 
     /// The config as pretty JSON.

@@ -276,6 +276,9 @@ fn learner(
     if let Some(done) = run.resume {
         training = training.checkpoint(done);
     }
+    if let Some(batches) = config.grad_accumulation {
+        training = training.grads_accumulation(batches);
+    }
     if let Some(patience) = config.early_stopping {
         training = training.early_stopping(MetricEarlyStoppingStrategy::new(
             &LossMetric::new(),
@@ -290,7 +293,7 @@ fn learner(
         optim = optim.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)));
     }
     let (model, optim) = (prepared.model, optim.init());
-    let steps_per_epoch = prepared.train_len.div_ceil(config.batch_size);
+    let steps_per_epoch = config.updates_per_epoch(prepared.train_len.div_ceil(config.batch_size));
     let learner = match config.schedule {
         Schedule::Constant => Learner::new(model, optim, config.lr),
         Schedule::Cosine => {

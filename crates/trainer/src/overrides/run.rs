@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use super::{Given, ModelOverrides, flag, set};
-use crate::config::{Pretrain, Schedule, TrainConfig};
+use crate::config::{GradClip, Pretrain, Schedule, TrainConfig};
 use crate::dataset::class_label;
 
 /// Flags of the training run itself, the same for every family.
@@ -53,6 +53,16 @@ pub struct RunOverrides {
     /// step:EPOCHS[:GAMMA] (× γ, default 0.1, every EPOCHS epochs) [default: constant].
     #[arg(long)]
     pub schedule: Option<Schedule>,
+    /// Gradient clipping before each update: norm:MAX (each parameter tensor's
+    /// gradient scaled down to an L2 norm of MAX) or value:MAX (each component clamped
+    /// into [-MAX, MAX]); none without the flag.
+    #[arg(long, value_name = "norm:MAX|value:MAX")]
+    pub grad_clip: Option<GradClip>,
+    /// Sum the gradients of N batches into each update (as a batch N times larger,
+    /// with the learning rate N times larger); the schedules count updates. Without
+    /// the flag, every batch updates the weights.
+    #[arg(long, value_name = "N")]
+    pub grad_accumulation: Option<usize>,
     /// Threads preparing batches [default: 1].
     #[arg(long)]
     pub workers: Option<usize>,
@@ -82,6 +92,8 @@ impl RunOverrides {
             schedule,
             workers,
             init_from,
+            grad_clip,
+            grad_accumulation,
         } = self;
         set(&mut config.epochs, epochs);
         set(&mut config.batch_size, batch_size);
@@ -108,6 +120,12 @@ impl RunOverrides {
         set(&mut config.num_workers, workers);
         if init_from.is_some() {
             config.init_from.clone_from(init_from);
+        }
+        if grad_clip.is_some() {
+            config.grad_clip = *grad_clip;
+        }
+        if grad_accumulation.is_some() {
+            config.grad_accumulation = *grad_accumulation;
         }
         Ok(())
     }
@@ -137,6 +155,8 @@ pub fn resume(
         early_stopping,
         schedule,
         init_from,
+        grad_clip,
+        grad_accumulation,
     } = run;
     let mut fixed = Vec::new();
     if family.is_some_and(|f| f != saved.model.family()) {
@@ -156,6 +176,8 @@ pub fn resume(
         early_stopping,
         schedule,
         init_from,
+        grad_clip,
+        grad_accumulation,
     ));
     if !fixed.is_empty() {
         bail!(

@@ -388,6 +388,7 @@ fn resume_changes_only_epochs_and_workers() {
     let lr = RunOverrides {
         lr: Some(0.1),
         schedule: Some(Schedule::Cosine),
+        grad_accumulation: Some(2),
         ..more.clone()
     };
     let latent = ModelOverrides {
@@ -398,7 +399,52 @@ fn resume_changes_only_epochs_and_workers() {
     assert_eq!(
         err.to_string(),
         "--resume continues the run as its config.json says: only --epochs and --workers may \
-         change it; drop --model, --latent, --lr, --schedule"
+         change it; drop --model, --latent, --lr, --schedule, --grad-accumulation"
+    );
+}
+
+#[test]
+fn gradient_controls_parse_and_bad_values_are_named() {
+    use crate::config::GradClip;
+    assert_eq!("norm:1.5".parse::<GradClip>(), Ok(GradClip::Norm(1.5)));
+    assert_eq!("value:0.1".parse::<GradClip>(), Ok(GradClip::Value(0.1)));
+    let err = "max:1".parse::<GradClip>().expect_err("no such clipping");
+    assert!(err.contains("norm:MAX or value:MAX"), "{err}");
+    let data = images();
+    let none = ModelOverrides::default();
+    let refused = |run: RunOverrides| {
+        configure(None, None, &none, &run, &data)
+            .and_then(|c| c.validate().map(|()| c))
+            .expect_err("refused")
+            .to_string()
+    };
+    let clip = RunOverrides {
+        grad_clip: Some(GradClip::Norm(0.0)),
+        ..Default::default()
+    };
+    assert!(refused(clip).contains("grad_clip = 0: expected a positive"));
+    let accumulation = RunOverrides {
+        grad_accumulation: Some(0),
+        ..Default::default()
+    };
+    assert!(refused(accumulation).contains("grad_accumulation = 0"));
+    let both = RunOverrides {
+        grad_clip: Some(GradClip::Value(0.5)),
+        grad_accumulation: Some(4),
+        ..Default::default()
+    };
+    let config = configure(None, None, &none, &both, &data).expect("valid");
+    assert_eq!(
+        config.updates_per_epoch(9),
+        3,
+        "9 batches, an update per 4 or fewer"
+    );
+    assert!(
+        config
+            .to_json()
+            .contains("\"grad_clip\": {\n    \"value\": 0.5"),
+        "{}",
+        config.to_json()
     );
 }
 

@@ -154,6 +154,47 @@ fn beta1_and_the_schedules_change_the_trajectory() {
     assert_ne!(losses(&cosine), losses(&base));
 }
 
+/// Clipping and accumulation change what each update does. Clipped far below Adam's
+/// ε (1e-8), by value or by norm, every update shrinks to a fraction of the rate and
+/// the loss stays near its start while the unclipped run's falls. Summed over 4
+/// batches, an epoch makes a quarter of the updates, so its loss falls less; the
+/// schedule counts updates, so step:1:0.5 still halves the rate every epoch.
+#[test]
+fn gradient_clipping_and_accumulation_change_each_update() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let epochs = ["--epochs", "2"];
+    let losses = |dir: &Path| series(dir, "train", "Loss");
+    let run = |name: &str, extra: &[&str]| quick(home.path(), name, &[&epochs[..], extra].concat());
+    let base = losses(&run("base", &[]));
+    for clip in ["value:1e-10", "norm:1e-10"] {
+        let clipped = losses(&run(clip, &["--grad-clip", clip]));
+        assert!(
+            clipped[1] > base[1] + 0.5 * (base[0] - base[1]),
+            "--grad-clip {clip}: {clipped:?}, unclipped {base:?}"
+        );
+    }
+    let accumulated = losses(&run("accumulated", &["--grad-accumulation", "4"]));
+    assert!(accumulated[1] > base[1], "{accumulated:?} vs {base:?}");
+    // burn's learning-rate metric reports, for each batch, the rate of the last update
+    // (none before the first), so an epoch's mean mixes two rates; from epoch to epoch
+    // it still halves with the updates counted, and would stay put for three epochs
+    // if the schedule counted batches (8 per epoch here, 2 updates).
+    let stepped = quick(
+        home.path(),
+        "stepped",
+        &[
+            "--epochs",
+            "3",
+            "--grad-accumulation",
+            "4",
+            "--schedule",
+            "step:1:0.5",
+        ],
+    );
+    let r = series(&stepped, "train", "Learning Rate");
+    assert!(r[2] < 0.6 * r[1] && r[1] < 1e-3, "{r:?}");
+}
+
 /// A run stopped after two epochs and resumed to four follows the trajectory of the
 /// run that was never stopped (the resumed epochs see the data in another order, so
 /// within a tolerance); resumed from its initial weights instead, the same check
