@@ -3,8 +3,7 @@
 use ae_data::DataSpec;
 use ae_models::{Family, InputShape, ModelConfig};
 use anyhow::{Context, Result, bail};
-use burn::optim::AdamConfig;
-use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::optim::ModuleOptimizer;
 use serde::{Deserialize, Serialize};
 
 /// Everything that defines a training run.
@@ -54,6 +53,9 @@ pub struct TrainConfig {
     /// the seed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<std::path::PathBuf>,
+    /// The optimiser.
+    #[serde(default)]
+    pub optimizer: Optimizer,
     /// Gradient clipping before each update (`None`: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grad_clip: Option<GradClip>,
@@ -61,52 +63,6 @@ pub struct TrainConfig {
     /// batch updates the weights).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grad_accumulation: Option<usize>,
-}
-
-/// Gradient clipping, applied to each parameter tensor's gradient before the update.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum GradClip {
-    /// A gradient whose L2 norm exceeds this is scaled down to it.
-    Norm(f64),
-    /// Every component is clamped into `[-value, value]`.
-    Value(f64),
-}
-
-impl std::str::FromStr for GradClip {
-    type Err = String;
-
-    /// Parses `norm:MAX` or `value:MAX`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let parsed = s.split_once(':').and_then(|(kind, max)| {
-            let max = max.parse::<f64>().ok()?;
-            match kind {
-                "norm" => Some(Self::Norm(max)),
-                "value" => Some(Self::Value(max)),
-                _ => None,
-            }
-        });
-        parsed.ok_or_else(|| {
-            format!("gradient clipping '{s}': expected norm:MAX or value:MAX, e.g. norm:1.0")
-        })
-    }
-}
-
-impl GradClip {
-    /// The bound, which must be positive and finite.
-    fn bound(self) -> f64 {
-        match self {
-            Self::Norm(max) | Self::Value(max) => max,
-        }
-    }
-
-    /// burn's configuration of the same clipping.
-    fn burn(self) -> GradientClippingConfig {
-        match self {
-            Self::Norm(max) => GradientClippingConfig::Norm(max as f32),
-            Self::Value(max) => GradientClippingConfig::Value(max as f32),
-        }
-    }
 }
 
 /// Pretraining before the end-to-end run.
@@ -149,10 +105,7 @@ fn default_beta1() -> f64 {
     0.9
 }
 
-/// Adam with PyTorch's defaults (β = 0.9, 0.999; ε = 1e-8).
-pub fn pytorch_adam() -> AdamConfig {
-    AdamConfig::new().with_epsilon(1e-8)
-}
+pub use crate::optimizer::{GradClip, Optimizer, pytorch_adam};
 
 /// A learning-rate schedule.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -221,6 +174,7 @@ impl TrainConfig {
             pretrain: Pretrain::None,
             classes: None,
             init_from: None,
+            optimizer: Optimizer::Adam,
             grad_clip: None,
             grad_accumulation: None,
         }
@@ -311,8 +265,9 @@ impl TrainConfig {
         Ok(())
     }
 
-    /// Checks the clipping bound and the accumulation.
+    /// Checks the optimiser, the clipping bound and the accumulation.
     fn validate_gradients(&self) -> Result<()> {
+        self.optimizer.validate().map_err(anyhow::Error::msg)?;
         if let Some(clip) = self.grad_clip
             && !(clip.bound().is_finite() && clip.bound() > 0.0)
         {
@@ -341,13 +296,15 @@ impl TrainConfig {
             .with_context(|| format!("{}: not a valid training config", path.display()))
     }
 
-    /// The run's Adam: PyTorch's defaults (β₂ = 0.999, ε = 1e-8, so that runs compare
-    /// one to one with PyTorch references; burn's own ε is 1e-5), the run's β₁ and
-    /// gradient clipping.
-    pub fn adam(&self) -> AdamConfig {
-        pytorch_adam()
-            .with_beta_1(self.beta1 as f32)
-            .with_grad_clipping(self.grad_clip.map(GradClip::burn))
+    /// The run's optimiser with its β₁, weight decay and gradient clipping, and
+    /// PyTorch's defaults otherwise (β₂ = 0.999, ε = 1e-8, so that runs compare one to
+    /// one with PyTorch references; burn's own ε is 1e-5).
+    pub fn optimizer(&self) -> ModuleOptimizer {
+        self.optimizer.build(crate::optimizer::Settings {
+            beta1: self.beta1,
+            weight_decay: self.weight_decay,
+            clip: self.grad_clip,
+        })
     }
 
     /// The config as pretty JSON.

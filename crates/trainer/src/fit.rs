@@ -13,7 +13,6 @@ use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::Dataset as _;
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
 use burn::lr_scheduler::step::StepLrSchedulerConfig;
-use burn::optim::decay::WeightDecayConfig;
 use burn::prelude::*;
 use burn::tensor::distributed::{DistributedConfig, ReduceOperation};
 use burn::train::metric::store::{Aggregate, Direction, Split as MetricSplit};
@@ -288,11 +287,7 @@ fn learner(
             StoppingCondition::NoImprovementSince { n_epochs: patience },
         ));
     }
-    let mut optim = config.adam();
-    if config.weight_decay > 0.0 {
-        optim = optim.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)));
-    }
-    let (model, optim) = (prepared.model, optim.init());
+    let (model, optim) = (prepared.model, config.optimizer());
     let steps_per_epoch = config.updates_per_epoch(prepared.train_len.div_ceil(config.batch_size));
     let learner = match config.schedule {
         Schedule::Constant => Learner::new(model, optim, config.lr),

@@ -41,6 +41,7 @@ pub mod history;
 pub mod image;
 pub mod maps;
 pub mod memory;
+pub mod optimizer;
 pub mod overrides;
 pub mod plot;
 pub mod pretrain;

@@ -45,7 +45,7 @@ pub fn layerwise(
             autoencoder: mlp,
             layer,
         };
-        let optim = config.adam().init();
+        let optim = config.optimizer();
         let result = with_renderer(training).launch(Learner::new(stage, optim, config.lr));
         if let Some(error) = result.error {
             bail!("pretraining layer pair {layer} stopped: {error}");

@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use super::{Given, ModelOverrides, flag, set};
-use crate::config::{GradClip, Pretrain, Schedule, TrainConfig};
+use crate::config::{GradClip, Optimizer, Pretrain, Schedule, TrainConfig};
 use crate::dataset::class_label;
 
 /// Flags of the training run itself, the same for every family.
@@ -19,7 +19,7 @@ pub struct RunOverrides {
     /// Samples per step [default: 128].
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Adam learning rate [default: 0.001].
+    /// Learning rate [default: 0.001].
     #[arg(long)]
     pub lr: Option<f64>,
     /// Seed of the initial weights and the data order [default: 42].
@@ -40,10 +40,11 @@ pub struct RunOverrides {
     /// layerwise (1 epoch per layer pair) or layerwise:EPOCHS [default: none].
     #[arg(long)]
     pub pretrain: Option<Pretrain>,
-    /// Adam's β₁ [default: the family's; --print-config shows it].
+    /// Adam's and AdamW's β₁ [default: the family's; --print-config shows it].
     #[arg(long)]
     pub beta1: Option<f64>,
-    /// Adam weight decay (L2, as PyTorch's `weight_decay`) [default: 0].
+    /// Weight decay: an L2 term of the gradient for adam and sgd (PyTorch's
+    /// `weight_decay`), decoupled for adamw [default: 0].
     #[arg(long)]
     pub weight_decay: Option<f64>,
     /// Stop when the validation loss has not improved for N epochs.
@@ -53,6 +54,10 @@ pub struct RunOverrides {
     /// step:EPOCHS[:GAMMA] (× γ, default 0.1, every EPOCHS epochs) [default: constant].
     #[arg(long)]
     pub schedule: Option<Schedule>,
+    /// Optimiser: adam, adamw (weight decay decoupled) or sgd[:MOMENTUM] (no
+    /// dampening, as PyTorch's) [default: adam].
+    #[arg(long, value_name = "adam|adamw|sgd[:MOMENTUM]")]
+    pub optimizer: Option<Optimizer>,
     /// Gradient clipping before each update: norm:MAX (each parameter tensor's
     /// gradient scaled down to an L2 norm of MAX) or value:MAX (each component clamped
     /// into [-MAX, MAX]); none without the flag.
@@ -92,6 +97,7 @@ impl RunOverrides {
             schedule,
             workers,
             init_from,
+            optimizer,
             grad_clip,
             grad_accumulation,
         } = self;
@@ -121,6 +127,7 @@ impl RunOverrides {
         if init_from.is_some() {
             config.init_from.clone_from(init_from);
         }
+        set(&mut config.optimizer, optimizer);
         if grad_clip.is_some() {
             config.grad_clip = *grad_clip;
         }
@@ -155,6 +162,7 @@ pub fn resume(
         early_stopping,
         schedule,
         init_from,
+        optimizer,
         grad_clip,
         grad_accumulation,
     } = run;
@@ -176,6 +184,7 @@ pub fn resume(
         early_stopping,
         schedule,
         init_from,
+        optimizer,
         grad_clip,
         grad_accumulation,
     ));

@@ -410,6 +410,16 @@ fn gradient_controls_parse_and_bad_values_are_named() {
     assert_eq!("value:0.1".parse::<GradClip>(), Ok(GradClip::Value(0.1)));
     let err = "max:1".parse::<GradClip>().expect_err("no such clipping");
     assert!(err.contains("norm:MAX or value:MAX"), "{err}");
+    use crate::config::Optimizer;
+    assert_eq!("adamw".parse::<Optimizer>(), Ok(Optimizer::AdamW));
+    assert_eq!(
+        "sgd:0.9".parse::<Optimizer>(),
+        Ok(Optimizer::Sgd { momentum: 0.9 })
+    );
+    let err = "rmsprop"
+        .parse::<Optimizer>()
+        .expect_err("no such optimiser");
+    assert!(err.contains("adam, adamw, sgd or sgd:MOMENTUM"), "{err}");
     let data = images();
     let none = ModelOverrides::default();
     let refused = |run: RunOverrides| {
@@ -428,6 +438,11 @@ fn gradient_controls_parse_and_bad_values_are_named() {
         ..Default::default()
     };
     assert!(refused(accumulation).contains("grad_accumulation = 0"));
+    let sgd = RunOverrides {
+        optimizer: Some(Optimizer::Sgd { momentum: 1.0 }),
+        ..Default::default()
+    };
+    assert!(refused(sgd).contains("expected a momentum in [0, 1)"));
     let both = RunOverrides {
         grad_clip: Some(GradClip::Value(0.5)),
         grad_accumulation: Some(4),

@@ -195,6 +195,34 @@ fn gradient_clipping_and_accumulation_change_each_update() {
     assert!(r[2] < 0.6 * r[1] && r[1] < 1e-3, "{r:?}");
 }
 
+/// `--optimizer`: AdamW without weight decay is Adam (the same trajectory to float
+/// rounding), its decoupled decay shrinks the weights, and SGD with momentum at a
+/// rate of its own trains.
+#[test]
+fn each_optimizer_trains_as_it_should() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let losses = |dir: &Path| series(dir, "train", "Loss");
+    let run = |name: &str, extra: &[&str]| {
+        quick(home.path(), name, &[&["--epochs", "2"][..], extra].concat())
+    };
+    let adam = run("adam", &[]);
+    let adamw = run("adamw", &["--optimizer", "adamw"]);
+    for (a, w) in losses(&adam).iter().zip(&losses(&adamw)) {
+        assert!(
+            (a - w).abs() < 1e-5 * a,
+            "{:?} vs {:?}",
+            losses(&adam),
+            losses(&adamw)
+        );
+    }
+    let decayed = run("decayed", &["--optimizer", "adamw", "--weight-decay", "50"]);
+    let (kept, shrunk) = (first_layer_norm(&adamw), first_layer_norm(&decayed));
+    assert!(shrunk < 0.8 * kept, "Σw² {kept} -> {shrunk}");
+    let sgd = losses(&run("sgd", &["--optimizer", "sgd:0.9", "--lr", "0.5"]));
+    assert!(sgd[1] < sgd[0], "SGD losses {sgd:?}");
+    assert_ne!(sgd, losses(&adam));
+}
+
 /// A run stopped after two epochs and resumed to four follows the trajectory of the
 /// run that was never stopped (the resumed epochs see the data in another order, so
 /// within a tolerance); resumed from its initial weights instead, the same check

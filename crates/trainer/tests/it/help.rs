@@ -73,6 +73,7 @@ fn every_default_train_help_states_is_the_one_the_run_uses() {
         ("--pretrain", "/pretrain"),
         ("--weight-decay", "/weight_decay"),
         ("--schedule", "/schedule"),
+        ("--optimizer", "/optimizer"),
         ("--workers", "/num_workers"),
     ]
     .into();
