@@ -364,7 +364,7 @@ fn finish(run: &Run<'_>, model: AnyAutoencoder) -> Result<Outcome> {
         }
     }
     let title = format!("{} on {}", config.model.family(), data.spec.short_name());
-    crate::maps::loss_curves(&history, &title).save_png(&dir.join(LOSS_FILE), 640, 400)?;
+    crate::maps::loss_curves(&history, &title, &terms).save_png(&dir.join(LOSS_FILE), 720, 400)?;
     let mut metrics = serde_json::json!({ "epochs": history, "test": test });
     let pretrain = dir.join(PRETRAIN_FILE);
     if pretrain.is_file() {

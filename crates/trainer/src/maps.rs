@@ -232,18 +232,25 @@ pub fn filters(model: &AnyAutoencoder, units: Units<'_>, shape: [usize; 3]) -> R
     })
 }
 
-/// The training and validation loss of every epoch, as a line chart.
-pub fn loss_curves(history: &[EpochMetrics], title: &str) -> Chart {
-    let series = [("train", false), ("valid", true)]
+/// The training and validation loss of every epoch, as a line chart, and each of
+/// `terms` (the objective's loss terms) when there are several.
+pub fn loss_curves(history: &[EpochMetrics], title: &str, terms: &[&str]) -> Chart {
+    // The total, then each term of an objective that has several.
+    let mut metrics = vec![("Loss", "loss")];
+    if terms.len() > 1 {
+        metrics.extend(terms.iter().map(|&t| (t, t)));
+    }
+    let series = metrics
         .into_iter()
-        .map(|(name, valid)| Series {
-            name: format!("{name} loss"),
+        .flat_map(|metric| [(metric, "train", false), (metric, "valid", true)])
+        .map(|((key, label), name, valid)| Series {
+            name: format!("{name} {label}"),
             points: history
                 .iter()
                 .enumerate()
                 .filter_map(|(e, m)| {
                     let map = if valid { &m.valid } else { &m.train };
-                    map.get("Loss").map(|&v| ((e + 1) as f64, v))
+                    map.get(key).map(|&v| ((e + 1) as f64, v))
                 })
                 .collect(),
             style: Style::Line,
@@ -263,6 +270,48 @@ pub fn loss_curves(history: &[EpochMetrics], title: &str) -> Chart {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loss_curves_draw_every_term_of_an_objective_with_several() {
+        let epoch = |e: usize| {
+            let split = |shift: f64| {
+                [("Loss", 3.0), ("reconstruction", 2.0), ("kl", 1.0)]
+                    .map(|(k, v)| (k.to_string(), v + shift - e as f64 * 0.1))
+                    .into_iter()
+                    .collect()
+            };
+            EpochMetrics {
+                epoch: e + 1,
+                train: split(0.0),
+                valid: split(0.05),
+            }
+        };
+        let history = [epoch(0), epoch(1)];
+        let names = |c: Chart| c.series.into_iter().map(|s| s.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(loss_curves(&history, "vae", &["reconstruction", "kl"])),
+            [
+                "train loss",
+                "valid loss",
+                "train reconstruction",
+                "valid reconstruction",
+                "train kl",
+                "valid kl"
+            ]
+        );
+        // One term is the total: drawn once.
+        assert_eq!(
+            names(loss_curves(&history, "mlp", &["reconstruction"])),
+            ["train loss", "valid loss"]
+        );
+        let chart = loss_curves(&history, "vae", &["reconstruction", "kl"]);
+        let kl = &chart.series[5].points;
+        assert_eq!(kl.len(), 2);
+        assert!(
+            (kl[0].1 - 1.05).abs() < 1e-12 && (kl[1].1 - 0.95).abs() < 1e-12,
+            "{kl:?}"
+        );
+    }
 
     #[test]
     fn normal_quantiles() {
