@@ -15,6 +15,7 @@ use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
 use burn::lr_scheduler::step::StepLrSchedulerConfig;
 use burn::prelude::*;
 use burn::tensor::distributed::{DistributedConfig, ReduceOperation};
+use burn::train::logger::FileMetricLogger;
 use burn::train::metric::store::{Aggregate, Direction, Split as MetricSplit};
 use burn::train::metric::{LearningRateMetric, LossMetric};
 use burn::train::{
@@ -33,6 +34,7 @@ use crate::evaluate::{EvalReport, evaluate};
 use crate::guard::DivergenceGuard;
 use crate::history::{EpochMetrics, read_history};
 use crate::image::Grid;
+use crate::live_log::{JsonlLogger, LIVE_METRICS_FILE};
 use crate::pretrain;
 use crate::progress::with_renderer;
 
@@ -237,7 +239,10 @@ fn learner(
 ) -> Result<(SupervisedTraining<AnyAutoencoder>, Learner<AnyAutoencoder>)> {
     let config = run.config;
     let terms = config.model.loss_terms();
+    // burn's own logs first (resume and the history read them), then the live lines.
     let mut training = SupervisedTraining::new(run.dir, prepared.train, prepared.valid)
+        .with_metric_logger(FileMetricLogger::new(run.dir))
+        .with_metric_logger(JsonlLogger::new(run.dir.join(LIVE_METRICS_FILE)))
         .metrics((LossMetric::new(), PixelMseMetric::new()));
     // Each term separately, when the loss has more than one.
     if terms.len() > 1 {

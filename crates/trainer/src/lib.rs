@@ -39,6 +39,7 @@ pub mod generate;
 pub mod guard;
 pub mod history;
 pub mod image;
+pub mod live_log;
 pub mod maps;
 pub mod memory;
 pub mod optimizer;

@@ -223,6 +223,52 @@ fn each_optimizer_trains_as_it_should() {
     assert_ne!(sgd, losses(&adam));
 }
 
+/// `metrics.jsonl` gets each epoch's line for each split as the epoch ends — the
+/// first while the run still goes on — with the values `metrics.json` reports at the
+/// end.
+#[test]
+fn live_metrics_are_appended_as_each_epoch_ends() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("live");
+    let mut child = trainer(home.path())
+        .arg("train")
+        .args(QUICK)
+        .args(["--epochs", "6", "--backend", "ndarray", "--out"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("trainer starts");
+    let live = dir.join("metrics.jsonl");
+    let lines = |path: &Path| {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+            .collect::<Vec<_>>()
+    };
+    let mut seen_early = false;
+    while child.try_wait().expect("status").is_none() {
+        if !lines(&live).is_empty() && !dir.join("metrics.json").exists() {
+            seen_early = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(seen_early, "no line before the run ended");
+    let all = lines(&live);
+    assert_eq!(all.len(), 12, "a train and a valid line per epoch");
+    for (i, line) in all.iter().enumerate() {
+        let split = if i % 2 == 0 { "train" } else { "valid" };
+        assert_eq!(
+            (line["epoch"].as_u64(), line["split"].as_str()),
+            (Some(i as u64 / 2 + 1), Some(split))
+        );
+        let at_end = epoch_value(&metrics(&dir), i / 2, split, "Loss");
+        let now = line["Loss"].as_f64().unwrap_or(f64::NAN);
+        assert!((now - at_end).abs() < 1e-9 * at_end, "{line}: {at_end}");
+    }
+}
+
 /// A run stopped after two epochs and resumed to four follows the trajectory of the
 /// run that was never stopped (the resumed epochs see the data in another order, so
 /// within a tolerance); resumed from its initial weights instead, the same check
