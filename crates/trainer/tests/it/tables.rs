@@ -122,8 +122,23 @@ fn a_csv_table_trains_embeds_and_scores_anomalies() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let vae_arg = vae.to_str().expect("utf-8 path");
+    // Denoising measures tables in their standardised units, without pictures.
+    let out = run(trainer(home.path()).args([
+        "denoise",
+        "--json",
+        "--backend",
+        "flex",
+        "--artifact",
+        dir_arg,
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        report["mse_noisy"].as_f64().is_some_and(|m| m > 0.0),
+        "{report}"
+    );
+    assert!(report.get("psnr_noisy_db").is_none(), "{report}");
     for (command, artifact, extra) in [
-        ("denoise", dir_arg, &[][..]),
         ("filters", dir_arg, &[][..]),
         ("interpolate", dir_arg, &[][..]),
         (
