@@ -169,4 +169,6 @@ pub fn configure(
 }
 
 #[cfg(test)]
+mod run_tests;
+#[cfg(test)]
 mod tests;
