@@ -13,19 +13,21 @@ fn skip_log() -> PathBuf {
     target_dir().join("skipped-tests.txt")
 }
 
-/// A Python with NumPy and safetensors for the export test (`AE_PYTHON`): a venv
-/// under `target/python`, made once with pip from PyPI. `None` when python3 or pip
-/// cannot make one; the test then skips, and says so.
+/// A Python with NumPy and safetensors for the export test and TensorBoard for the
+/// read-back of the event files (`AE_PYTHON`): a venv under `target/python`, made once
+/// with pip from PyPI. `None` when python3 or pip cannot make one; the tests then
+/// skip, and say so.
 fn python_env() -> Option<PathBuf> {
     let venv = target_dir().join("python");
     let python = venv.join("bin").join("python");
     let succeeds = |cmd: &mut Command| cmd.status().is_ok_and(|s| s.success());
-    let ready = |p: &Path| succeeds(Command::new(p).args(["-c", "import numpy, safetensors"]));
+    let ready =
+        |p: &Path| succeeds(Command::new(p).args(["-c", "import numpy, safetensors, tensorboard"]));
     if ready(&python) {
         return Some(python);
     }
     println!(
-        "$ python3 -m venv {} && pip install numpy safetensors",
+        "$ python3 -m venv {} && pip install numpy safetensors tensorboard",
         venv.display()
     );
     let made = succeeds(Command::new("python3").args(["-m", "venv"]).arg(&venv))
@@ -36,11 +38,14 @@ fn python_env() -> Option<PathBuf> {
             "--quiet",
             "numpy",
             "safetensors",
+            "tensorboard",
         ]));
     if made && ready(&python) {
         Some(python)
     } else {
-        eprintln!("no Python with numpy and safetensors: the export test will skip");
+        eprintln!(
+            "no Python with numpy, safetensors and tensorboard: the export and TensorBoard tests will skip"
+        );
         None
     }
 }

@@ -419,7 +419,8 @@ mod tests {
                 "lstm",
                 "gru",
                 "transformer",
-                "mae"
+                "mae",
+                "topk-sae"
             ]
         );
         let root = root();

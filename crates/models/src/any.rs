@@ -9,7 +9,7 @@ use crate::{
     Aae, AaeConfig, Activation, Autoencoder, AutoencoderOutput, ConfigError, ConvAutoencoder,
     ConvAutoencoderConfig, MaskedAutoencoder, MaskedAutoencoderConfig, MlpAutoencoder,
     MlpAutoencoderConfig, RecurrentAutoencoder, RecurrentAutoencoderConfig, Regularization,
-    TransformerAutoencoder, TransformerAutoencoderConfig, Vae, VaeConfig,
+    TopKSae, TopKSaeConfig, TransformerAutoencoder, TransformerAutoencoderConfig, Vae, VaeConfig,
 };
 
 /// The configuration of any model family, tagged by `kind` in JSON.
@@ -30,6 +30,9 @@ pub enum ModelConfig {
     Transformer(TransformerAutoencoderConfig),
     /// A masked autoencoder over image patches.
     Masked(MaskedAutoencoderConfig),
+    /// A TopK sparse autoencoder.
+    #[serde(rename = "topk-sae")]
+    TopK(TopKSaeConfig),
 }
 
 impl ModelConfig {
@@ -43,14 +46,17 @@ impl ModelConfig {
             | Self::Aae(_)
             | Self::Recurrent(_)
             | Self::Transformer(_)
-            | Self::Masked(_) => false,
+            | Self::Masked(_)
+            | Self::TopK(_) => false,
         }
     }
 
     /// Whether the first fully connected layer produces the code itself (an MLP or
-    /// adversarial autoencoder without hidden layers), so its units are the code's.
+    /// adversarial autoencoder without hidden layers, a TopK sparse autoencoder), so its
+    /// units are the code's.
     pub fn first_layer_is_code(&self) -> bool {
         match self {
+            Self::TopK(_) => true,
             Self::Mlp(m) => m.hidden.is_empty(),
             Self::Aae(a) => a.autoencoder.hidden.is_empty(),
             Self::Conv(_)
@@ -71,6 +77,7 @@ impl ModelConfig {
             Self::Recurrent(c) => c.input_size(),
             Self::Transformer(c) => c.input_size(),
             Self::Masked(c) => c.input_size(),
+            Self::TopK(c) => c.input_size,
         }
     }
 
@@ -88,7 +95,8 @@ impl ModelConfig {
             | Self::Aae(_)
             | Self::Recurrent(_)
             | Self::Transformer(_)
-            | Self::Masked(_) => None,
+            | Self::Masked(_)
+            | Self::TopK(_) => None,
         };
         conv.filter(|c| !c.is_sequence()).map(|c| c.image)
     }
@@ -103,6 +111,7 @@ impl ModelConfig {
             Self::Recurrent(c) => c.latent,
             Self::Transformer(c) => c.latent,
             Self::Masked(c) => c.latent,
+            Self::TopK(c) => c.latent,
         }
     }
 
@@ -116,6 +125,7 @@ impl ModelConfig {
             Self::Recurrent(c) => c.validate(),
             Self::Transformer(c) => c.validate(),
             Self::Masked(c) => c.validate(),
+            Self::TopK(c) => c.validate(),
         }
     }
 
@@ -129,6 +139,7 @@ impl ModelConfig {
             Self::Recurrent(c) => AnyAutoencoder::Recurrent(c.init(device)?),
             Self::Transformer(c) => AnyAutoencoder::Transformer(c.init(device)?),
             Self::Masked(c) => AnyAutoencoder::Masked(c.init(device)?),
+            Self::TopK(c) => AnyAutoencoder::TopK(c.init(device)?),
         })
     }
 }
@@ -152,6 +163,8 @@ pub enum AnyAutoencoder {
     Transformer(TransformerAutoencoder),
     /// A masked autoencoder over image patches.
     Masked(MaskedAutoencoder),
+    /// A TopK sparse autoencoder.
+    TopK(TopKSae),
 }
 
 impl ModelConfig {
@@ -162,11 +175,29 @@ impl ModelConfig {
             Self::Conv(c) => regularization_terms(&c.regularization),
             Self::Vae(_) => vec!["reconstruction", "kl"],
             Self::Recurrent(_) | Self::Transformer(_) | Self::Masked(_) => vec!["reconstruction"],
+            Self::TopK(_) => vec!["reconstruction", "auxiliary"],
             Self::Aae(c) => {
                 let mut names = regularization_terms(&c.autoencoder.regularization);
                 names.extend(["discriminator", "generator"]);
                 names
             }
+        }
+    }
+}
+
+impl ModelConfig {
+    /// Names of the values this model measures beside its loss, not part of it (see
+    /// [`AutoencoderOutput::measures`]).
+    pub fn measures(&self) -> Vec<&'static str> {
+        match self {
+            Self::TopK(_) => vec!["l0", "fvu", "dead"],
+            Self::Mlp(_)
+            | Self::Conv(_)
+            | Self::Vae(_)
+            | Self::Aae(_)
+            | Self::Recurrent(_)
+            | Self::Transformer(_)
+            | Self::Masked(_) => Vec::new(),
         }
     }
 }
@@ -199,7 +230,8 @@ impl AnyAutoencoder {
             | Self::Conv(_)
             | Self::Recurrent(_)
             | Self::Transformer(_)
-            | Self::Masked(_) => None,
+            | Self::Masked(_)
+            | Self::TopK(_) => None,
         }
     }
 
@@ -211,7 +243,8 @@ impl AnyAutoencoder {
             | Self::Conv(_)
             | Self::Recurrent(_)
             | Self::Transformer(_)
-            | Self::Masked(_) => false,
+            | Self::Masked(_)
+            | Self::TopK(_) => false,
         }
     }
 
@@ -225,7 +258,8 @@ impl AnyAutoencoder {
             | Self::Aae(_)
             | Self::Recurrent(_)
             | Self::Transformer(_)
-            | Self::Masked(_) => None,
+            | Self::Masked(_)
+            | Self::TopK(_) => None,
         }
     }
 
@@ -238,7 +272,8 @@ impl AnyAutoencoder {
             | Self::Aae(_)
             | Self::Recurrent(_)
             | Self::Transformer(_)
-            | Self::Masked(_) => None,
+            | Self::Masked(_)
+            | Self::TopK(_) => None,
         }
     }
 
@@ -250,6 +285,7 @@ impl AnyAutoencoder {
             Self::Mlp(m) => m.encoder.first(),
             Self::Aae(m) => m.autoencoder.encoder.first(),
             Self::Vae(m) if m.conv_encoder.is_none() => m.encoder.first().or(Some(&m.mean)),
+            Self::TopK(m) => Some(&m.encoder),
             Self::Vae(_)
             | Self::Conv(_)
             | Self::Recurrent(_)
@@ -269,8 +305,26 @@ impl AnyAutoencoder {
                 // burn's Linear weight is [d_input, d_output] = [latent, features].
                 Some(m.decoder[0].weight.val())
             }
+            Self::TopK(m) => Some(m.atoms()),
             _ => None,
         }
+    }
+}
+
+impl AnyAutoencoder {
+    /// The model with what its family initialises from data set: a TopK sparse
+    /// autoencoder's `b_pre` at the mean of `samples` (`[n, features]`, training
+    /// samples); any other model unchanged.
+    pub fn initialised_from(self, samples: Tensor<2>) -> Self {
+        match self {
+            Self::TopK(m) => Self::TopK(m.centred_on(samples)),
+            other => other,
+        }
+    }
+
+    /// Whether [`initialised_from`](Self::initialised_from) uses data.
+    pub fn initialises_from_data(&self) -> bool {
+        matches!(self, Self::TopK(_))
     }
 }
 
@@ -290,6 +344,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Recurrent(m) => m.encode(input),
             Self::Transformer(m) => m.encode(input),
             Self::Masked(m) => m.encode(input),
+            Self::TopK(m) => m.encode(input),
         }
     }
 
@@ -302,6 +357,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Recurrent(m) => m.decode(code),
             Self::Transformer(m) => m.decode(code),
             Self::Masked(m) => m.decode(code),
+            Self::TopK(m) => m.decode(code),
         }
     }
 
@@ -314,6 +370,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Recurrent(m) => Autoencoder::forward(m, input),
             Self::Transformer(m) => Autoencoder::forward(m, input),
             Self::Masked(m) => Autoencoder::forward(m, input),
+            Self::TopK(m) => Autoencoder::forward(m, input),
         }
     }
 }

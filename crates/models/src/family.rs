@@ -11,7 +11,7 @@ use std::str::FromStr;
 use crate::{
     AaeConfig, Activation, Cell, ConfigError, ConvAutoencoderConfig, ConvStackConfig,
     MaskedAutoencoderConfig, MlpAutoencoderConfig, ModelConfig, Reconstruction,
-    RecurrentAutoencoderConfig, TransformerAutoencoderConfig, VaeConfig,
+    RecurrentAutoencoderConfig, TopKSaeConfig, TransformerAutoencoderConfig, VaeConfig,
 };
 
 /// The shape of one input sample as a model sees it (a plain shape, not a data set:
@@ -107,11 +107,13 @@ pub enum Family {
     Transformer,
     /// Masked autoencoder over image patches.
     Mae,
+    /// TopK sparse autoencoder.
+    TopKSae,
 }
 
 impl Family {
     /// Every family, in the order they are listed to users.
-    pub const ALL: [Family; 10] = [
+    pub const ALL: [Family; 11] = [
         Self::Mlp,
         Self::Conv,
         Self::Vae,
@@ -122,6 +124,7 @@ impl Family {
         Self::Gru,
         Self::Transformer,
         Self::Mae,
+        Self::TopKSae,
     ];
 
     /// The names of the families for which `keep` holds, comma-separated, for messages
@@ -148,6 +151,7 @@ impl Family {
             Self::Gru => "gru",
             Self::Transformer => "transformer",
             Self::Mae => "mae",
+            Self::TopKSae => "topk-sae",
         }
     }
 
@@ -178,6 +182,9 @@ impl Family {
             Self::Mae => {
                 "Masked autoencoder: self-attention over the visible patches of images, the hidden ones predicted"
             }
+            Self::TopKSae => {
+                "TopK sparse autoencoder (Gao et al. 2024): an overcomplete dictionary, k latents active per sample"
+            }
         }
     }
 
@@ -192,7 +199,8 @@ impl Family {
             | Self::Conv1d
             | Self::Lstm
             | Self::Gru
-            | Self::Transformer => false,
+            | Self::Transformer
+            | Self::TopKSae => false,
         }
     }
 
@@ -201,7 +209,13 @@ impl Family {
     pub fn is_sequential(self) -> bool {
         match self {
             Self::Conv1d | Self::Lstm | Self::Gru | Self::Transformer => true,
-            Self::Mlp | Self::Conv | Self::Vae | Self::ConvVae | Self::Aae | Self::Mae => false,
+            Self::Mlp
+            | Self::Conv
+            | Self::Vae
+            | Self::ConvVae
+            | Self::Aae
+            | Self::Mae
+            | Self::TopKSae => false,
         }
     }
 
@@ -241,7 +255,8 @@ impl Family {
             | Self::Lstm
             | Self::Gru
             | Self::Transformer
-            | Self::Mae => false,
+            | Self::Mae
+            | Self::TopKSae => false,
         }
     }
 
@@ -258,7 +273,8 @@ impl Family {
             | Self::Lstm
             | Self::Gru
             | Self::Transformer
-            | Self::Mae => 0.9,
+            | Self::Mae
+            | Self::TopKSae => 0.9,
         }
     }
 
@@ -275,7 +291,9 @@ impl Family {
     /// flattened window, or for `conv1d` one-dimensional convolutions of 32 and 64
     /// channels (kernel 5, stride 2) and the same code size, for `lstm` and `gru` one
     /// recurrent layer of 64 units each way and the same code size; the image
-    /// convolutions are refused. A sequence family takes sequences only.
+    /// convolutions are refused. A sequence family takes sequences only. A TopK sparse
+    /// autoencoder takes any input as a vector of `d` values: a dictionary of `4d`
+    /// latents (16 to 1024), `1/32` of them active per sample.
     pub fn default_config(self, shape: InputShape) -> Result<ModelConfig, ConfigError> {
         let config = self.defaults(shape);
         debug_assert_eq!(config.is_some(), self.accepts(shape), "{self} on {shape}");
@@ -306,6 +324,12 @@ impl Family {
             ))
         };
         Some(match (self, shape) {
+            (Self::TopKSae, _) => {
+                // An overcomplete dictionary, four latents a value up to 1024.
+                let latent = (4 * features).clamp(16, 1024);
+                let k = TopKSaeConfig::default_k(latent);
+                ModelConfig::TopK(TopKSaeConfig::new(features, latent, k))
+            }
             (
                 Self::Mlp | Self::Aae | Self::Vae,
                 InputShape::Vector { .. } | InputShape::Sequence { .. },
@@ -406,6 +430,7 @@ impl ModelConfig {
             },
             Self::Transformer(_) => Family::Transformer,
             Self::Masked(_) => Family::Mae,
+            Self::TopK(_) => Family::TopKSae,
         }
     }
 }
@@ -450,7 +475,7 @@ mod tests {
         let err = "capsule".parse::<Family>().expect_err("unknown");
         assert_eq!(
             err.to_string(),
-            "unknown model family 'capsule': expected one of mlp, conv, vae, conv-vae, aae, conv1d, lstm, gru, transformer, mae"
+            "unknown model family 'capsule': expected one of mlp, conv, vae, conv-vae, aae, conv1d, lstm, gru, transformer, mae, topk-sae"
         );
     }
 
@@ -491,25 +516,32 @@ mod tests {
             match family.default_config(table) {
                 Ok(config) => {
                     assert!(family.takes_vectors());
-                    assert_eq!(config.latent(), 7, "30 / 4 values");
+                    let latent = if family == Family::TopKSae { 120 } else { 7 };
+                    assert_eq!(config.latent(), latent, "30 / 4 values, or 4 × 30 latents");
                 }
                 Err(err) => {
                     assert!(!family.takes_vectors(), "{family}: {err}");
-                    assert!(err.to_string().contains("one of mlp, vae, aae"), "{err}");
+                    assert!(
+                        err.to_string().contains("one of mlp, vae, aae, topk-sae"),
+                        "{err}"
+                    );
                 }
             }
         }
         // Images: every family but the sequence ones; windows: all but the image
         // convolutions, the error naming those that would do.
         let on = |shape| Family::listed(|f| f.accepts(shape));
-        assert_eq!(on(image), "mlp, conv, vae, conv-vae, aae, mae");
-        assert_eq!(on(window), "mlp, vae, aae, conv1d, lstm, gru, transformer");
+        assert_eq!(on(image), "mlp, conv, vae, conv-vae, aae, mae, topk-sae");
+        assert_eq!(
+            on(window),
+            "mlp, vae, aae, conv1d, lstm, gru, transformer, topk-sae"
+        );
         let err = Family::Conv1d.default_config(image).expect_err("images");
         assert!(err.to_string().contains("conv1d reads sequences"), "{err}");
         let err = Family::Conv.default_config(window).expect_err("windows");
         assert!(
             err.to_string()
-                .contains("one of mlp, vae, aae, conv1d, lstm, gru, transformer"),
+                .contains("one of mlp, vae, aae, conv1d, lstm, gru, transformer, topk-sae"),
             "{err}"
         );
         // A window's conv1d: one row of 24 steps, two channels, no image shape.
@@ -539,7 +571,8 @@ mod tests {
                 None,
                 None,
                 None,
-                Some(32)
+                Some(32),
+                Some(1024)
             ]
         );
         assert_eq!(Family::Aae.default_beta1(), 0.5);

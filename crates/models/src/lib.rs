@@ -11,7 +11,8 @@
 //! or off), [`ConvAutoencoder`] (over images, or along sequences), the variational
 //! [`Vae`], the adversarial [`Aae`], and for sequences the recurrent
 //! [`RecurrentAutoencoder`] (LSTM or GRU) and the [`TransformerAutoencoder`], and the
-//! [`MaskedAutoencoder`] over image patches.
+//! [`MaskedAutoencoder`] over image patches, and the [`TopKSae`], a TopK sparse
+//! autoencoder for decomposing network activations.
 //! [`Family`] describes them as data — names, each one's default architecture for an
 //! [`InputShape`] — and [`ModelConfig`] / [`AnyAutoencoder`] answer what a model can
 //! do (sample, its first dense layer, a linear decoder's basis, its [`ModelSize`]),
@@ -41,6 +42,7 @@ pub mod regularize;
 mod size;
 #[cfg(test)]
 mod testing;
+mod topk;
 #[cfg(feature = "train")]
 pub mod train;
 mod transformer;
@@ -61,6 +63,7 @@ pub use output::{Autoencoder, AutoencoderOutput, LossTerm};
 pub use recurrent::{Cell, Recurrent, RecurrentAutoencoder, RecurrentAutoencoderConfig};
 pub use regularize::{KlSparsity, Noise, Regularization};
 pub use size::ModelSize;
+pub use topk::{KAnneal, TopKSae, TopKSaeConfig};
 pub use transformer::{TransformerAutoencoder, TransformerAutoencoderConfig};
 pub use vae::{Gaussian, Vae, VaeConfig};
 

@@ -370,7 +370,7 @@ impl Autoencoder for MaskedAutoencoder {
 #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
 mod tests {
     use super::*;
-    use crate::testing::{first_last, save_load, test_images, train_on_sample};
+    use crate::testing::{assert_saves_identically, first_last, test_images, train_on_sample};
 
     fn small(image: [usize; 3]) -> MaskedAutoencoderConfig {
         MaskedAutoencoderConfig::new(image, 8)
@@ -432,16 +432,7 @@ mod tests {
 
         let plain = device.clone().without_autodiff();
         let model = model.valid();
-        let loaded = save_load(&model, config().init(&plain).expect("valid"));
-        let x = test_images(3, &plain);
-        let code = model.encode(x.clone());
-        code.clone()
-            .into_data()
-            .assert_eq(&loaded.encode(x).into_data(), true);
-        model
-            .decode(code.clone())
-            .into_data()
-            .assert_eq(&loaded.decode(code).into_data(), true);
+        assert_saves_identically(&model, config().init(&plain).expect("valid"));
     }
 
     #[test]

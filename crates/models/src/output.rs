@@ -22,6 +22,9 @@ pub struct AutoencoderOutput {
     pub loss: Tensor<1>,
     /// The terms that add up to `loss`.
     pub terms: Vec<LossTerm>,
+    /// Values measured on the batch beside the loss and not part of it (a sparse
+    /// autoencoder's active latents, say), each `[1]`, reported like the terms.
+    pub measures: Vec<LossTerm>,
 }
 
 impl AutoencoderOutput {
@@ -37,7 +40,14 @@ impl AutoencoderOutput {
             code,
             loss,
             terms,
+            measures: Vec::new(),
         }
+    }
+
+    /// The output with `measures` reported beside the loss.
+    pub fn with_measures(mut self, measures: Vec<LossTerm>) -> Self {
+        self.measures = measures;
+        self
     }
 }
 

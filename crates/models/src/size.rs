@@ -181,6 +181,18 @@ impl ModelConfig {
                     .add(attention(c.decoder_layers, dw, ff(dw), n + 1))
                     .add(per_step(&[dw, d], n))
             }
+            Self::TopK(c) => {
+                // b_pre, the encoder with its bias, the atoms; and the counters of
+                // the samples since each latent fired and of those seen (stored with
+                // the weights, as burn counts them, though not trained).
+                let (d, n) = (c.input_size, c.latent);
+                dense(&[d, n], true)
+                    .add(dense(&[n, d], false))
+                    .add(ModelSize {
+                        parameters: (d + n + 1) as u64,
+                        ..ModelSize::default()
+                    })
+            }
             Self::Vae(c) => {
                 let (stack, outer) = match &c.conv {
                     Some(conv) => conv_stack(conv)?,

@@ -8,8 +8,8 @@ use burn::prelude::*;
 use crate::Autoencoder;
 
 /// Trains `model` for `steps` Adam steps (PyTorch's ε) on consecutive batches of 64
-/// sample images at `lr`; returns it and, per step, the value of the loss term
-/// `term` (`None`: the total loss).
+/// sample images at `lr`; returns it and, per step, the value of the loss term or
+/// measure `term` (`None`: the total loss).
 pub fn train_on_sample<M: Module + Autoencoder>(
     mut model: M,
     device: &Device,
@@ -29,6 +29,7 @@ pub fn train_on_sample<M: Module + Autoencoder>(
             Some(name) => out
                 .terms
                 .iter()
+                .chain(&out.measures)
                 .find(|t| t.name == name)
                 .map(|t| t.value.clone())
                 .unwrap_or_else(|| panic!("term {name} reported")),
@@ -88,6 +89,22 @@ pub fn save_load<M: Module>(model: &M, fresh: M) -> M {
         .expect("record saves");
     let record = burn::store::ModuleRecord::load(&path).expect("record loads");
     fresh.load_record(record)
+}
+
+/// `model` saved and loaded into `fresh` encodes the first three sample test images and
+/// decodes their codes exactly as `model` does; returns the loaded model.
+pub fn assert_saves_identically<M: Module + Autoencoder>(model: &M, fresh: M) -> M {
+    let loaded = save_load(model, fresh);
+    let x = test_images(3, &loaded.devices()[0]);
+    let code = model.encode(x.clone());
+    code.clone()
+        .into_data()
+        .assert_eq(&loaded.encode(x).into_data(), true);
+    model
+        .decode(code.clone())
+        .into_data()
+        .assert_eq(&loaded.decode(code).into_data(), true);
+    loaded
 }
 
 /// The first `n` sample test images.

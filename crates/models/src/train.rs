@@ -19,7 +19,7 @@ use burn::train::{InferenceStep, TrainOutput, TrainStep};
 
 use crate::{
     Aae, AnyAutoencoder, Autoencoder, AutoencoderOutput, ConvAutoencoder, MaskedAutoencoder,
-    MlpAutoencoder, RecurrentAutoencoder, TransformerAutoencoder, Vae,
+    MlpAutoencoder, RecurrentAutoencoder, TopKSae, TransformerAutoencoder, Vae,
 };
 
 /// What one training or validation step reports to the metrics.
@@ -30,7 +30,7 @@ pub struct ReconstructionOutput {
     pub reconstruction: Tensor<2>,
     /// The clean input it reconstructs, `[batch, features]`.
     pub target: Tensor<2>,
-    /// Each named term of the loss, `[1]`.
+    /// Each named term of the loss, then each measure beside it, `[1]`.
     pub terms: Vec<(&'static str, Tensor<1>)>,
 }
 
@@ -44,6 +44,7 @@ impl ReconstructionOutput {
             terms: output
                 .terms
                 .iter()
+                .chain(&output.measures)
                 .map(|t| (t.name, t.value.clone()))
                 .collect(),
         }
@@ -279,6 +280,7 @@ reconstruction_steps!(
     RecurrentAutoencoder,
     TransformerAutoencoder,
     MaskedAutoencoder,
+    TopKSae,
     AnyAutoencoder
 );
 

@@ -63,6 +63,10 @@ pub struct TrainConfig {
     /// batch updates the weights).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grad_accumulation: Option<usize>,
+    /// Updates over which the learning rate rises linearly to its value before the
+    /// schedule starts (`None`: no warm-up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup: Option<usize>,
 }
 
 /// Pretraining before the end-to-end run.
@@ -177,6 +181,7 @@ impl TrainConfig {
             optimizer: Optimizer::Adam,
             grad_clip: None,
             grad_accumulation: None,
+            warmup: None,
         }
     }
 
@@ -278,6 +283,12 @@ impl TrainConfig {
         }
         if self.grad_accumulation == Some(0) {
             bail!("grad_accumulation = 0: expected at least one batch per update");
+        }
+        if self.warmup == Some(0) {
+            bail!("warmup = 0: expected at least one update of warm-up (or no --warmup)");
+        }
+        if self.warmup.is_some() && self.lr > 1.0 {
+            bail!("lr = {}: a warm-up needs a learning rate ≤ 1", self.lr);
         }
         Ok(())
     }

@@ -29,6 +29,14 @@ pub struct EvalReport {
     /// Standard deviation of each code unit over the split.
     #[serde(default)]
     pub code_std: Vec<f64>,
+    /// Code units not zero, per sample, averaged: a sparse code's L0 (the code size
+    /// for a dense one).
+    #[serde(default)]
+    pub code_l0: f64,
+    /// Code units that are zero for every sample of the split: a sparse code's dead
+    /// units.
+    #[serde(default)]
+    pub dead_units: usize,
     /// Structural similarity of each reconstruction to its image, averaged (11×11
     /// Gaussian window, σ = 1.5, the reference constants; a colour image's is the mean
     /// over its three planes); `None` for a table.
@@ -219,7 +227,7 @@ pub fn evaluate<M: Autoencoder>(
     let pixels = split.features();
     let (mut sq_sum, mut loss_sum, mut ssim_sum) = (0.0f64, 0.0f64, 0.0f64);
     let shape = split.image_shape();
-    let (mut code_sum, mut code_sq) = (Vec::new(), Vec::new());
+    let (mut code_sum, mut code_sq, mut code_active) = (Vec::new(), Vec::new(), Vec::new());
     let indices: Vec<usize> = (0..n).collect();
     for chunk in indices.chunks(batch_size.max(1)) {
         let x = split.tensor(chunk, device);
@@ -244,6 +252,7 @@ pub fn evaluate<M: Autoencoder>(
         let [_, latent] = out.code.dims();
         code_sum.resize(latent, 0.0);
         code_sq.resize(latent, 0.0);
+        code_active.resize(latent, 0usize);
         let codes = out
             .code
             .into_data()
@@ -253,6 +262,7 @@ pub fn evaluate<M: Autoencoder>(
             for (j, &v) in row.iter().enumerate() {
                 code_sum[j] += v as f64;
                 code_sq[j] += (v as f64) * (v as f64);
+                code_active[j] += usize::from(v != 0.0);
             }
         }
     }
@@ -273,6 +283,8 @@ pub fn evaluate<M: Autoencoder>(
         loss: loss_sum / n.max(1) as f64,
         code_mean,
         code_std,
+        code_l0: code_active.iter().sum::<usize>() as f64 / count,
+        dead_units: code_active.iter().filter(|&&a| a == 0).count(),
         ssim: shape.map(|_| ssim_sum / count),
         knn: None,
         linear_probe: None,
@@ -294,6 +306,14 @@ impl std::fmt::Display for EvalReport {
                 "{} ({} rows): MSE per feature {:.5}, squared error per row {:.3}, loss {:.5}",
                 self.split, self.samples, self.mse_per_pixel, self.sq_error_per_image, self.loss
             )?,
+        }
+        let latent = self.code_mean.len();
+        if self.code_l0 < latent as f64 || self.dead_units > 0 {
+            write!(
+                f,
+                "; code L0 {:.2} of {latent} units, {} dead (zero for every sample)",
+                self.code_l0, self.dead_units
+            )?;
         }
         if let Some(acc) = self.linear_probe {
             write!(f, "; linear-probe accuracy {acc:.4}")?;

@@ -11,7 +11,11 @@ use ae_models::{AnyAutoencoder, Autoencoder};
 use anyhow::{Context, Result, bail};
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::Dataset as _;
+use burn::lr_scheduler::LrSchedulerConfig;
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
+use burn::lr_scheduler::linear::LinearLrSchedulerConfig;
+use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
+use burn::lr_scheduler::sequential::SequentialLrSchedulerConfig;
 use burn::lr_scheduler::step::StepLrSchedulerConfig;
 use burn::prelude::*;
 use burn::tensor::distributed::{DistributedConfig, ReduceOperation};
@@ -34,13 +38,27 @@ use crate::evaluate::{EvalReport, evaluate};
 use crate::guard::DivergenceGuard;
 use crate::history::{EpochMetrics, read_history};
 use crate::image::Grid;
-use crate::live_log::{JsonlLogger, LIVE_METRICS_FILE};
+use crate::live_log::LiveLogger;
 use crate::pretrain;
 use crate::progress::with_renderer;
 
 /// Names of the metrics every run records, as burn logs them (the learning rate in
 /// training only).
 const METRICS: [&str; 3] = ["Loss", PixelMseMetric::NAME, "Learning Rate"];
+
+/// Training samples a family that starts from the data sees (see [`prepare`]).
+const INIT_SAMPLES: usize = 10_000;
+
+/// The loss terms logged each on its own (when the loss has more than one), then the
+/// values the model measures beside its loss.
+fn logged_terms(config: &TrainConfig) -> Vec<&'static str> {
+    let mut names = config.model.loss_terms();
+    if names.len() < 2 {
+        names.clear();
+    }
+    names.extend(config.model.measures());
+    names
+}
 
 /// Where the batches come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +78,9 @@ pub struct Outcome {
     pub test: EvalReport,
     /// Metrics of every epoch.
     pub history: Vec<EpochMetrics>,
+    /// With early stopping, the epoch whose weights the artifact keeps: the one of the
+    /// lowest validation loss.
+    pub best_epoch: Option<usize>,
 }
 
 /// A training run: what to train, on what, where, and from which epoch.
@@ -197,6 +218,16 @@ fn prepare(run: &Run<'_>) -> Result<Prepared> {
         None => config.model.init(&ad)?,
     };
     let (samples, train_idx, valid_idx) = training_samples(config, data)?;
+    // A family that starts from the data (a TopK SAE's input bias at the data's mean)
+    // sees the first training samples; weights given by --init-from are kept.
+    let model = if config.init_from.is_none() && model.initialises_from_data() {
+        let idx: Vec<usize> = (0..train_idx.len().min(INIT_SAMPLES))
+            .filter_map(|i| train_idx.get(i).ok())
+            .collect();
+        model.initialised_from(samples.tensor(&idx, &ad))
+    } else {
+        model
+    };
     artifact::write_atomic(&dir.join(CONFIG_FILE), config.to_json().as_bytes())?;
     if let Some(standardizer) = &data.standardizer {
         let json = serde_json::to_string_pretty(standardizer).context("statistics serialise")?;
@@ -238,20 +269,16 @@ fn learner(
     prepared: Prepared,
 ) -> Result<(SupervisedTraining<AnyAutoencoder>, Learner<AnyAutoencoder>)> {
     let config = run.config;
-    let terms = config.model.loss_terms();
     // burn's own logs first (resume and the history read them), then the live lines.
     let mut training = SupervisedTraining::new(run.dir, prepared.train, prepared.valid)
         .with_metric_logger(FileMetricLogger::new(run.dir))
-        .with_metric_logger(JsonlLogger::new(run.dir.join(LIVE_METRICS_FILE)))
+        .with_metric_logger(LiveLogger::new(run.dir))
         .metrics((LossMetric::new(), PixelMseMetric::new()));
-    // Each term separately, when the loss has more than one.
-    if terms.len() > 1 {
-        for term in &terms {
-            let metric = LossTermMetric::new(term);
-            training = training
-                .metric_train_numeric(metric.clone())
-                .metric_valid_numeric(metric);
-        }
+    for term in logged_terms(config) {
+        let metric = LossTermMetric::new(term);
+        training = training
+            .metric_train_numeric(metric.clone())
+            .metric_valid_numeric(metric);
     }
     let mut training = with_renderer(
         training
@@ -294,24 +321,34 @@ fn learner(
     }
     let (model, optim) = (prepared.model, config.optimizer());
     let steps_per_epoch = config.updates_per_epoch(prepared.train_len.div_ceil(config.batch_size));
-    let learner = match config.schedule {
-        Schedule::Constant => Learner::new(model, optim, config.lr),
-        Schedule::Cosine => {
-            let steps = config.epochs * steps_per_epoch;
-            let scheduler = CosineAnnealingLrSchedulerConfig::new(config.lr, steps.max(1))
-                .init()
-                .map_err(|e| anyhow::anyhow!("cosine schedule: {e}"))?;
-            Learner::new(model, optim, scheduler)
-        }
-        Schedule::Step { every, gamma } => {
-            let scheduler = StepLrSchedulerConfig::new(config.lr, (every * steps_per_epoch).max(1))
-                .with_gamma(gamma)
-                .init()
-                .map_err(|e| anyhow::anyhow!("step schedule: {e}"))?;
-            Learner::new(model, optim, scheduler)
-        }
-    };
+    let scheduler = schedule(config, steps_per_epoch)
+        .map_err(|e| anyhow::anyhow!("learning-rate schedule: {e}"))?;
+    let learner = Learner::new(model, optim, scheduler);
     Ok((training, learner))
+}
+
+/// The learning rate of each update of a run of `per_epoch` updates an epoch: the
+/// schedule, after a linear warm-up when there is one (the schedule then counts the
+/// updates after it).
+fn schedule(config: &TrainConfig, per_epoch: usize) -> Result<ModuleLrScheduler, String> {
+    let (lr, updates) = (config.lr, config.epochs * per_epoch);
+    let warmup = config.warmup.unwrap_or(0).min(updates);
+    let main = match config.schedule {
+        Schedule::Constant => LrSchedulerConfig::Constant(lr),
+        Schedule::Cosine => LrSchedulerConfig::Cosine(CosineAnnealingLrSchedulerConfig::new(
+            lr,
+            (updates - warmup).max(1),
+        )),
+        Schedule::Step { every, gamma } => LrSchedulerConfig::Step(
+            StepLrSchedulerConfig::new(lr, (every * per_epoch).max(1)).with_gamma(gamma),
+        ),
+    };
+    if warmup < 2 {
+        return SequentialLrSchedulerConfig::new(vec![main], Vec::new()).init();
+    }
+    let rise = LinearLrSchedulerConfig::new(lr / warmup as f64, lr, warmup - 1);
+    SequentialLrSchedulerConfig::new(vec![LrSchedulerConfig::Linear(rise), main], vec![warmup])
+        .init()
 }
 
 /// Trains, and turns an error, a divergence or an interruption into an error that
@@ -350,17 +387,29 @@ fn launch(
 fn finish(run: &Run<'_>, model: AnyAutoencoder) -> Result<Outcome> {
     let (config, data, dir) = (run.config, run.data, run.dir);
     let device = &run.devices[0];
-    let weights = dir.join(MODEL_FILE);
-    if !weights.is_file() {
-        crate::artifact::save_model(&model, &weights)?;
-    }
-    let test = evaluate(&model, &data.test, "test", config.batch_size, device);
     let terms = config.model.loss_terms();
     let mut names: Vec<&str> = METRICS.to_vec();
-    if terms.len() > 1 {
-        names.extend(&terms);
-    }
+    names.extend(logged_terms(config));
     let history = read_history(dir, &names)?;
+    let best_epoch = config.early_stopping.and(best_epoch(&history));
+    let weights = dir.join(MODEL_FILE);
+    let model = if weights.is_file() {
+        model
+    } else {
+        let model = match best_epoch {
+            Some(best) if best < history.len() => {
+                let checkpoint = dir
+                    .join(artifact::CHECKPOINT_DIR)
+                    .join(format!("model-{best}.bpk"));
+                ae_infer::load_weights(&config.model, &checkpoint, device)
+                    .with_context(|| format!("the weights of epoch {best}, the best"))?
+            }
+            _ => model,
+        };
+        crate::artifact::save_model(&model, &weights)?;
+        model
+    };
+    let test = evaluate(&model, &data.test, "test", config.batch_size, device);
     if let Some(shape) = data.image_shape() {
         reconstruction_grid(&model, &data.test, shape, device)
             .save_png(&dir.join(RECONSTRUCTIONS_FILE))?;
@@ -371,6 +420,9 @@ fn finish(run: &Run<'_>, model: AnyAutoencoder) -> Result<Outcome> {
     let title = format!("{} on {}", config.model.family(), data.spec.short_name());
     crate::maps::loss_curves(&history, &title, &terms).save_png(&dir.join(LOSS_FILE), 720, 400)?;
     let mut metrics = serde_json::json!({ "epochs": history, "test": test });
+    if let Some(best) = best_epoch {
+        metrics["best_epoch"] = best.into();
+    }
     let pretrain = dir.join(PRETRAIN_FILE);
     if pretrain.is_file() {
         let text = std::fs::read_to_string(&pretrain)
@@ -384,7 +436,19 @@ fn finish(run: &Run<'_>, model: AnyAutoencoder) -> Result<Outcome> {
         dir: dir.to_path_buf(),
         test,
         history,
+        best_epoch,
     })
+}
+
+/// The epoch of the lowest validation loss (the first of equals), 1-based; `None`
+/// without validation losses.
+pub fn best_epoch(history: &[EpochMetrics]) -> Option<usize> {
+    history
+        .iter()
+        .filter_map(|m| Some((m.epoch, *m.valid.get("Loss")?)))
+        .filter(|(_, loss)| loss.is_finite())
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(epoch, _)| epoch)
 }
 
 /// The first 16 images of `split` above their reconstructions.

@@ -53,3 +53,4 @@ pub mod request;
 pub mod safetensors;
 pub mod series_plot;
 pub mod serving;
+pub mod tensorboard;

@@ -198,22 +198,34 @@ pub fn filters(model: &AnyAutoencoder, units: Units<'_>, shape: [usize; 3]) -> R
         );
     };
     // burn's Linear weight is [inputs, units]: column j holds unit j's filter.
-    let [inputs, width] = layer.weight.dims();
+    unit_images(layer.weight.val(), units, shape, "the first layer")
+}
+
+/// The atoms of `units` of a linear decoder: the image each code unit adds to a
+/// reconstruction, per unit of activation (a TopK sparse autoencoder's dictionary, a
+/// shallow linear decoder's rows), each scaled to its own range.
+pub fn atoms(model: &AnyAutoencoder, units: Units<'_>, shape: [usize; 3]) -> Result<Grid> {
+    let Some(basis) = model.linear_decoder_basis() else {
+        bail!(
+            "atoms are the rows of a linear decoder (a TopK sparse autoencoder's, or a shallow MLP's without an output activation); this model's decoder is not linear"
+        );
+    };
+    unit_images(basis.transpose(), units, shape, "the decoder")
+}
+
+/// Column j of `w` (`[inputs, units]`) as the image of unit j, for each of `units`.
+fn unit_images(w: Tensor<2>, units: Units<'_>, shape: [usize; 3], what: &str) -> Result<Grid> {
+    let [inputs, width] = w.dims();
     if inputs != shape.iter().product::<usize>() {
-        bail!("the first layer has {inputs} inputs, not the {shape:?} pixels of an image");
+        bail!("{what} has {inputs} inputs, not the {shape:?} pixels of an image");
     }
-    let w = layer
-        .weight
-        .val()
-        .into_data()
-        .try_into_vec_as::<f32>()
-        .unwrap_or_default();
+    let w = w.into_data().try_into_vec_as::<f32>().unwrap_or_default();
     let units: Vec<usize> = match units {
         Units::First(n) => (0..n.min(width)).collect(),
         Units::These(u) => u.to_vec(),
     };
     if let Some(j) = units.iter().find(|&&j| j >= width) {
-        bail!("unit {j}: the first layer has {width} units");
+        bail!("unit {j}: {what} has {width} units");
     }
     let images: Vec<Vec<f32>> = units
         .iter()

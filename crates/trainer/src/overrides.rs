@@ -72,11 +72,13 @@ fn set<T: Clone>(slot: &mut T, value: &Option<T>) {
 mod images;
 mod model;
 mod run;
+mod sae;
 mod table;
 
 pub use images::ImageOverrides;
 pub use model::ModelOverrides;
 pub use run::{RunOverrides, resume};
+pub use sae::SaeOverrides;
 pub use table::TableOverrides;
 
 /// Layer widths, comma-separated on the command line; `none` (or nothing) for none.

@@ -20,6 +20,11 @@ pub struct Args {
     /// code, the units that win.
     #[arg(long)]
     by_activity: bool,
+    /// Show the decoder's atoms instead — the image each code unit adds to a
+    /// reconstruction — for a linear decoder (topk-sae, or a shallow MLP without an
+    /// output activation).
+    #[arg(long)]
+    atoms: bool,
     #[command(flatten)]
     png: PngArg,
 }
@@ -53,10 +58,14 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         Units::First(args.units)
     };
-    let grid = maps::filters(&model, units, shape)?;
+    let (grid, what) = if args.atoms {
+        (maps::atoms(&model, units, shape)?, "decoder atoms")
+    } else {
+        (maps::filters(&model, units, shape)?, "first-layer filters")
+    };
     let png = args.png.path(&artifact.dir, "filters.png")?;
     grid.save_png(&png)?;
     let shown: usize = grid.rows.iter().map(Vec::len).sum();
-    println!("wrote {} ({shown} first-layer filters)", png.display());
+    println!("wrote {} ({shown} {what})", png.display());
     Ok(())
 }

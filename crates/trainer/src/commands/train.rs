@@ -169,6 +169,7 @@ fn train(args: &Args, plan: &Plan, dir: &Path, resume: Option<usize>) -> Result<
         println!("artifact: {}", dir.display());
     }
     let outcome = run_in(args, plan, dir, &devices, resume).train()?;
+    report_best(&outcome);
     println!("{}", outcome.test);
     println!("wrote {}", outcome.dir.display());
     Ok(())
@@ -184,6 +185,7 @@ fn complete(args: &Args, plan: &Plan, dir: &Path, weights: &Path) -> Result<()> 
     let devices = args.devices.select()?;
     let model = Artifact::open(dir)?.load_weights(weights, &devices[0])?;
     let outcome = run_in(args, plan, dir, &devices, None).complete(model)?;
+    report_best(&outcome);
     println!("{}", outcome.test);
     println!("wrote {}", outcome.dir.display());
     Ok(())
@@ -204,5 +206,15 @@ fn run_in<'a>(
         data_path: args.devices.data_path(),
         dir,
         resume,
+    }
+}
+
+/// Says which epoch's weights an early-stopped run kept.
+fn report_best(outcome: &trainer::fit::Outcome) {
+    if let Some(best) = outcome.best_epoch {
+        println!(
+            "kept the weights of epoch {best} of {}, the lowest validation loss",
+            outcome.history.len()
+        );
     }
 }

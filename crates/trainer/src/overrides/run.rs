@@ -47,7 +47,8 @@ pub struct RunOverrides {
     /// `weight_decay`), decoupled for adamw [default: 0].
     #[arg(long)]
     pub weight_decay: Option<f64>,
-    /// Stop when the validation loss has not improved for N epochs.
+    /// Stop when the validation loss has not improved for N epochs; the artifact then
+    /// keeps the weights of the epoch with the lowest validation loss.
     #[arg(long, value_name = "N")]
     pub early_stopping: Option<usize>,
     /// Learning-rate schedule: constant, cosine (to 0 over the run) or
@@ -68,6 +69,10 @@ pub struct RunOverrides {
     /// the flag, every batch updates the weights.
     #[arg(long, value_name = "N")]
     pub grad_accumulation: Option<usize>,
+    /// Raise the learning rate linearly over the first N updates (lr/N, 2·lr/N, …,
+    /// lr), then follow the schedule; none without the flag.
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<usize>,
     /// Threads preparing batches [default: 1].
     #[arg(long)]
     pub workers: Option<usize>,
@@ -100,6 +105,7 @@ impl RunOverrides {
             optimizer,
             grad_clip,
             grad_accumulation,
+            warmup,
         } = self;
         set(&mut config.epochs, epochs);
         set(&mut config.batch_size, batch_size);
@@ -134,6 +140,9 @@ impl RunOverrides {
         if grad_accumulation.is_some() {
             config.grad_accumulation = *grad_accumulation;
         }
+        if warmup.is_some() {
+            config.warmup = *warmup;
+        }
         Ok(())
     }
 }
@@ -165,6 +174,7 @@ pub fn resume(
         optimizer,
         grad_clip,
         grad_accumulation,
+        warmup,
     } = run;
     let mut fixed = Vec::new();
     if family.is_some_and(|f| f != saved.model.family()) {
@@ -187,6 +197,7 @@ pub fn resume(
         optimizer,
         grad_clip,
         grad_accumulation,
+        warmup,
     ));
     if !fixed.is_empty() {
         bail!(

@@ -83,17 +83,35 @@ fn settings() -> Vec<(&'static str, Setting)> {
         ("--dropout", |o| o.dropout = Some(0.2)),
         ("--patch", |o| o.patch = Some(7)),
         ("--mask-ratio", |o| o.mask_ratio = Some(0.5)),
+        ("--k-anneal", |o| {
+            o.sae.k_anneal = Some(ae_models::KAnneal {
+                start: 64,
+                samples: 1000,
+            })
+        }),
+        ("--aux-k", |o| o.sae.aux_k = Some(16)),
+        ("--aux-weight", |o| o.sae.aux_weight = Some(0.1)),
+        ("--dead-after", |o| o.sae.dead_after = Some(500)),
     ]
 }
+
+/// The TopK sparse autoencoder's own flags.
+const SAE: &[&str] = &["--k-anneal", "--aux-k", "--aux-weight", "--dead-after"];
 
 /// The flags each family refuses; every other model flag applies.
 fn refused(family: Family) -> Vec<&'static str> {
     match family.name() {
         // Attention over patches: the transformer's flags, and no noise (its masking is
         // its corruption).
-        "mae" => [refused_of_any(Family::Transformer), &["--noise"]].concat(),
+        "mae" => [refused_of_any(Family::Transformer), &["--noise"], SAE].concat(),
+        // A dictionary and its k, and its own flags: nothing else.
+        "topk-sae" => settings()
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| !["--latent", "--k-sparse"].contains(name) && !SAE.contains(name))
+            .collect(),
         // The patches and the mask ratio are the masked autoencoder's alone.
-        _ => [refused_of_any(family), &["--patch", "--mask-ratio"]].concat(),
+        _ => [refused_of_any(family), &["--patch", "--mask-ratio"], SAE].concat(),
     }
 }
 
@@ -304,4 +322,27 @@ fn widths_and_kl_sparsity_parse() {
         })
     );
     assert!(parse_kl("0.05").is_err());
+}
+
+#[test]
+fn a_new_dictionary_size_keeps_the_default_share_of_active_latents() {
+    let apply = |o: ModelOverrides| {
+        let mut model = defaults(Family::TopKSae);
+        o.apply(&mut model).expect("applies");
+        let ModelConfig::TopK(c) = model else {
+            panic!("still a TopK SAE")
+        };
+        (c.latent, c.k)
+    };
+    assert_eq!(apply(ModelOverrides::default()), (1024, 32));
+    let smaller = ModelOverrides {
+        latent: Some(256),
+        ..Default::default()
+    };
+    assert_eq!(apply(smaller.clone()), (256, 8));
+    let given = ModelOverrides {
+        k_sparse: Some(20),
+        ..smaller
+    };
+    assert_eq!(apply(given), (256, 20));
 }

@@ -46,14 +46,7 @@ fn model(dir: &Path) -> AnyAutoencoder {
 
 /// Σ w² of the first layer's weights.
 fn first_layer_norm(dir: &Path) -> f64 {
-    let w = model(dir)
-        .first_dense_layer()
-        .expect("a dense first layer")
-        .weight
-        .val()
-        .into_data()
-        .try_into_vec::<f32>()
-        .expect("weights");
+    let w = first_layer(&model(dir));
     w.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
 }
 
@@ -195,6 +188,109 @@ fn gradient_clipping_and_accumulation_change_each_update() {
     assert!(r[2] < 0.6 * r[1] && r[1] < 1e-3, "{r:?}");
 }
 
+/// With early stopping the artifact keeps the weights of the epoch with the lowest
+/// validation loss, not the last: 32 images learnt by a wide model at a high rate
+/// overfit, the validation loss turns up, and the run stops three epochs later
+/// (seed 42: best epoch 21 of 24). model.bpk is that epoch's checkpoint, which differs
+/// from the last epoch's, and the test report is the kept model's.
+#[test]
+fn early_stopping_keeps_the_best_epochs_weights() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = home.path().join("overfit");
+    let args = [
+        "--dataset",
+        "fashion-mnist-sample",
+        "--limit",
+        "64",
+        "--valid-fraction",
+        "0.5",
+        "--batch-size",
+        "8",
+        "--hidden",
+        "1024",
+        "--latent",
+        "64",
+        "--lr",
+        "3e-3",
+        "--epochs",
+        "40",
+        "--early-stopping",
+        "3",
+    ];
+    let out = train_cli(home.path(), &dir, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let valid = series(&dir, "valid", "Loss");
+    let best = metrics(&dir)["best_epoch"].as_u64().expect("best_epoch") as usize;
+    let lowest = valid.iter().copied().fold(f64::INFINITY, f64::min);
+    assert_eq!(valid[best - 1], lowest, "{valid:?}");
+    assert!(
+        best < valid.len(),
+        "the run must have stopped after its best epoch: {valid:?}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "kept the weights of epoch {best} of {}",
+            valid.len()
+        )),
+        "{stdout}"
+    );
+    #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+    let device = burn::prelude::Device::ndarray();
+    let artifact = trainer::artifact::Artifact::open(&dir).expect("artifact");
+    let checkpoint = |epoch: usize| {
+        let path = dir.join("checkpoint").join(format!("model-{epoch}.bpk"));
+        first_layer(&artifact.load_weights(&path, &device).expect("checkpoint"))
+    };
+    let kept = first_layer(&model(&dir));
+    assert_eq!(kept, checkpoint(best));
+    assert_ne!(kept, checkpoint(valid.len()));
+}
+
+fn first_layer(model: &AnyAutoencoder) -> Vec<f32> {
+    model
+        .first_dense_layer()
+        .expect("a dense first layer")
+        .weight
+        .val()
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("weights")
+}
+
+/// `--warmup 16` raises the rate linearly over the first 16 updates (two epochs of 8
+/// batches here), then the step schedule starts counting: epoch means near 0.28 and
+/// 0.78 of the rate, then the rate, then half of it. The same run without warm-up
+/// starts at the rate.
+#[test]
+fn warmup_raises_the_rate_then_the_schedule_takes_over() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let schedule = ["--epochs", "4", "--schedule", "step:1:0.5"];
+    let warm = quick(
+        home.path(),
+        "warm",
+        &[&schedule[..], &["--warmup", "16"]].concat(),
+    );
+    let r = series(&warm, "train", "Learning Rate");
+    assert!(r[0] < 0.4e-3 && r[0] > 0.1e-3, "{r:?}");
+    assert!(r[1] > 0.6e-3 && r[1] < 0.9e-3, "{r:?}");
+    assert!((r[2] - 1e-3).abs() < 1e-9, "{r:?}");
+    assert!((r[3] - 5e-4).abs() < 1e-9, "{r:?}");
+    let cold = series(
+        &quick(home.path(), "cold", &schedule),
+        "train",
+        "Learning Rate",
+    );
+    assert!((cold[0] - 1e-3).abs() < 1e-9, "{cold:?}");
+    let out = train_cli(
+        home.path(),
+        &home.path().join("zero"),
+        &[&QUICK[..], &["--warmup", "0"]].concat(),
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("warmup = 0"), "{}", stderr(&out));
+}
+
 /// `--optimizer`: AdamW without weight decay is Adam (the same trajectory to float
 /// rounding), its decoupled decay shrinks the weights, and SGD with momentum at a
 /// rate of its own trains.
@@ -267,6 +363,47 @@ fn live_metrics_are_appended_as_each_epoch_ends() {
         let now = line["Loss"].as_f64().unwrap_or(f64::NAN);
         assert!((now - at_end).abs() < 1e-9 * at_end, "{line}: {at_end}");
     }
+}
+
+/// TensorBoard itself (its `EventAccumulator`, as `tensorboard --logdir` uses) reads
+/// the event files of a run: each epoch's training and validation scalars, at steps 1,
+/// 2, 3, equal to metrics.json's to float precision.
+#[test]
+fn tensorboard_reads_each_epochs_scalars() {
+    let Some(python) = python_with("tensorboard", "the TensorBoard read-back") else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("temp dir");
+    let dir = quick(home.path(), "tb", &["--epochs", "3"]);
+    let script = r#"
+import json, sys
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+out = {}
+for split in ("train", "valid"):
+    acc = EventAccumulator(sys.argv[1] + "/tensorboard/" + split)
+    acc.Reload()
+    out[split] = {t: [[e.step, e.value] for e in acc.Scalars(t)] for t in acc.Tags()["scalars"]}
+print(json.dumps(out))
+"#;
+    let out = run(Command::new(python).args(["-c", script]).arg(&dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let read: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    for (split, name) in [("train", "Loss"), ("valid", "Loss"), ("valid", "Pixel MSE")] {
+        let scalars = read[split][name]
+            .as_array()
+            .expect("the scalars of the tag");
+        let expected = series(&dir, split, name);
+        assert_eq!(scalars.len(), expected.len(), "{split} {name}: {scalars:?}");
+        for (epoch, (point, want)) in scalars.iter().zip(&expected).enumerate() {
+            assert_eq!(point[0].as_u64(), Some(epoch as u64 + 1), "{point}");
+            let got = point[1].as_f64().unwrap_or(f64::NAN);
+            assert!(
+                (got - want).abs() < 1e-6 * want,
+                "{split} {name}: {got} vs {want}"
+            );
+        }
+    }
+    assert!(read["train"]["Learning Rate"].is_array(), "{read}");
 }
 
 /// A run stopped after two epochs and resumed to four follows the trajectory of the

@@ -5,22 +5,9 @@
 use super::*;
 use burn::prelude::*;
 
-/// A Python with NumPy and safetensors: `AE_PYTHON` (`cargo xtask ci` prepares one) or
-/// `python3`; a skip when there is none.
+/// A Python with NumPy and safetensors, or a skip.
 fn python_with_safetensors(what: &str) -> Option<std::ffi::OsString> {
-    let python = std::env::var_os("AE_PYTHON").unwrap_or_else(|| "python3".into());
-    let ready = Command::new(&python)
-        .args(["-c", "import numpy, safetensors"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ready {
-        ae_data::skip(
-            what,
-            "no Python with numpy and safetensors (set AE_PYTHON, or run cargo xtask ci)",
-        );
-        return None;
-    }
-    Some(python)
+    python_with("numpy, safetensors", what)
 }
 
 #[test]

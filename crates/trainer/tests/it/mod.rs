@@ -16,6 +16,7 @@ mod remote;
 mod series;
 mod serving;
 mod tables;
+mod topk;
 mod train_eval;
 
 use std::path::Path;
@@ -115,6 +116,24 @@ pub fn full_fashion_mnist(what: &str) -> bool {
         ae_data::skip(what, "package dataset-fashion-mnist is not installed");
     }
     present
+}
+
+/// A Python that imports `modules` (comma-separated): `AE_PYTHON` (`cargo xtask ci`
+/// prepares one) or `python3`; a skip of `what` when there is none.
+pub fn python_with(modules: &str, what: &str) -> Option<std::ffi::OsString> {
+    let python = std::env::var_os("AE_PYTHON").unwrap_or_else(|| "python3".into());
+    let ready = Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        ae_data::skip(
+            what,
+            &format!("no Python with {modules} (set AE_PYTHON, or run cargo xtask ci)"),
+        );
+        return None;
+    }
+    Some(python)
 }
 
 /// `args` made into its untrained control: the same model, data and seed trained one
