@@ -2,20 +2,25 @@
 //! baseline and principal angles between subspaces ([`pca`]), image quality (PSNR,
 //! SSIM), detection quality (AUROC, average precision, thresholds at a false-positive
 //! rate) ([`metrics`]) and nearest neighbours under several distances ([`neighbours`]) and the linear probe of
-//! an embedding ([`probe`]), and t-SNE maps ([`tsne`]).
+//! an embedding ([`probe`]: mini-batch, or converged by L-BFGS), t-SNE maps
+//! ([`tsne`]), and a Gaussian mixture of codes to sample from ([`mixture`]).
 //!
 //! Data are row-major `f32` matrices: `n` rows (samples) of `dim` values. No I/O, no
 //! deep-learning backend; the trainer feeds it codes and reconstructions.
 #![warn(missing_docs)]
 
+mod lbfgs;
 pub mod linalg;
 pub mod metrics;
+pub mod mixture;
 pub mod neighbours;
 pub mod pca;
 pub mod probe;
+mod random;
 pub mod tsne;
 
 pub use metrics::{auroc, average_precision, psnr, ssim, ssim_planes, threshold_at_fpr};
+pub use mixture::GaussianMixture;
 pub use neighbours::{Distance, knn_accuracy, nearest, trustworthiness};
 pub use pca::{Pca, principal_angles};
 pub use probe::{LinearProbe, ProbeOptions};

@@ -89,6 +89,104 @@ impl LinearProbe {
         Ok(probe)
     }
 
+    /// Fits the probe to convergence, as scikit-learn's `LogisticRegression` does:
+    /// full-batch L-BFGS (10 corrections, backtracking line search) on
+    /// `mean cross-entropy + ‖W‖² / (2 · c · n)` (the biases unpenalised; scikit-learn
+    /// minimises `n` times this), until the gradient's largest component is below
+    /// `tolerance` or after `max_iter` iterations.
+    pub fn fit_converged(
+        x: &[f32],
+        labels: &[u8],
+        dim: usize,
+        c: f64,
+        max_iter: usize,
+        tolerance: f64,
+    ) -> Result<Self, AnalysisError> {
+        if !(c.is_finite() && c > 0.0) {
+            return Err(AnalysisError::Parameter {
+                what: "c",
+                value: c.to_string(),
+                expected: "a positive, finite inverse regularisation strength",
+            });
+        }
+        let mut probe = Self::fit(
+            x,
+            labels,
+            dim,
+            ProbeOptions {
+                epochs: 0,
+                ..Default::default()
+            },
+        )?;
+        let z: Vec<f64> = x
+            .chunks(dim)
+            .flat_map(|row| probe.standardize(row))
+            .collect();
+        let l2 = 1.0 / (c * labels.len() as f64);
+        let weights = crate::lbfgs::minimise(
+            probe.weights.clone(),
+            |w, grad| probe.objective(w, &z, labels, l2, grad),
+            max_iter,
+            tolerance,
+        );
+        probe.weights = weights;
+        Ok(probe)
+    }
+
+    /// The objective [`fit_converged`](Self::fit_converged) minimises, at this probe's
+    /// weights, on the rows `x` (standardised as the probe's training rows were).
+    pub fn mean_objective(&self, x: &[f32], labels: &[u8], c: f64) -> Result<f64, AnalysisError> {
+        let n = rows("probe: rows", x, self.dim)?;
+        if n != labels.len() || n == 0 {
+            return Err(AnalysisError::Mismatch {
+                what: "probe: rows against labels",
+                left: n,
+                right: labels.len(),
+            });
+        }
+        let z: Vec<f64> = x
+            .chunks(self.dim)
+            .flat_map(|row| self.standardize(row))
+            .collect();
+        let mut grad = vec![0.0; self.weights.len()];
+        Ok(self.objective(&self.weights, &z, labels, 1.0 / (c * n as f64), &mut grad))
+    }
+
+    /// The mean cross-entropy plus `l2 / 2 · ‖W‖²` at weights `w`, its gradient into
+    /// `grad`.
+    fn objective(&self, w: &[f64], z: &[f64], labels: &[u8], l2: f64, grad: &mut [f64]) -> f64 {
+        let (n, width) = (labels.len(), self.dim + 1);
+        let probe = Self {
+            weights: w.to_vec(),
+            ..self.clone()
+        };
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        let mut p = vec![0.0; self.classes];
+        let mut loss = 0.0;
+        for (i, &label) in labels.iter().enumerate() {
+            let zi = &z[i * self.dim..(i + 1) * self.dim];
+            probe.softmax(zi, &mut p);
+            loss -= p[usize::from(label)].max(1e-300).ln();
+            p[usize::from(label)] -= 1.0;
+            for (c, &err) in p.iter().enumerate() {
+                let g = &mut grad[c * width..(c + 1) * width];
+                for (gj, &zj) in g.iter_mut().zip(zi) {
+                    *gj += err * zj;
+                }
+                g[self.dim] += err;
+            }
+        }
+        let mut penalty = 0.0;
+        for (k, (g, wk)) in grad.iter_mut().zip(w).enumerate() {
+            *g /= n as f64;
+            if k % width != self.dim {
+                *g += l2 * wk;
+                penalty += wk * wk;
+            }
+        }
+        loss / n as f64 + 0.5 * l2 * penalty
+    }
+
     fn standardize(&self, row: &[f32]) -> Vec<f64> {
         row.iter()
             .enumerate()

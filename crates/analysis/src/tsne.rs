@@ -185,20 +185,8 @@ fn conditional(distances: &[f64], i: usize, perplexity: f64) -> Vec<f64> {
 
 /// A small random layout: `N(0, 10⁻⁴)` per coordinate, from a seeded generator.
 fn initial_layout(n: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
-    let mut uniform = move || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
-    (0..2 * n)
-        .map(|_| {
-            // Box–Muller.
-            let (u, v) = (uniform(), uniform());
-            1e-4 * (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-        })
-        .collect()
+    let mut rng = crate::random::Rng::new(seed);
+    (0..2 * n).map(|_| 1e-4 * rng.normal()).collect()
 }
 
 #[cfg(test)]

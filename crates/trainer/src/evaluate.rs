@@ -153,21 +153,34 @@ pub fn knn<M: Autoencoder>(
     })
 }
 
-/// Test accuracy of a linear probe trained on the codes of `train`.
+/// Test accuracy of a linear probe trained on the codes of `train`: 30 epochs of
+/// mini-batch Adam, or with `converged = Some(c)` full-batch L-BFGS to convergence on
+/// the objective of scikit-learn's `LogisticRegression(C = c)`.
 pub fn linear_probe<M: Autoencoder>(
     model: &M,
     train: &Split,
     test: &Split,
+    converged: Option<f64>,
     device: &Device,
 ) -> anyhow::Result<f64> {
     let (train_codes, dim) = codes(model, train, 256, device);
     let (test_codes, _) = codes(model, test, 256, device);
-    let probe = ae_analysis::LinearProbe::fit(
-        &train_codes,
-        &train.labels,
-        dim,
-        ae_analysis::ProbeOptions::default(),
-    )?;
+    let probe = match converged {
+        Some(c) => ae_analysis::LinearProbe::fit_converged(
+            &train_codes,
+            &train.labels,
+            dim,
+            c,
+            2000,
+            1e-6,
+        )?,
+        None => ae_analysis::LinearProbe::fit(
+            &train_codes,
+            &train.labels,
+            dim,
+            ae_analysis::ProbeOptions::default(),
+        )?,
+    };
     Ok(probe.accuracy(&test_codes, &test.labels)?)
 }
 

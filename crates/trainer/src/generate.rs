@@ -3,7 +3,7 @@
 
 use ae_data::Split;
 use ae_models::{AnyAutoencoder, Autoencoder, Noise};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -183,4 +183,54 @@ pub fn sample(
         .try_into_vec_as::<f32>()
         .unwrap_or_default();
     Ok(Grid::of(shape, &values, per_row))
+}
+
+/// Training codes the mixture of [`mixture_samples`] is fitted to, at most.
+pub const MIXTURE_CODES: usize = 10_000;
+
+/// Images decoded from codes drawn from a Gaussian mixture fitted to training codes.
+#[derive(Debug)]
+pub struct MixtureSamples {
+    /// The images, row after row.
+    pub images: Vec<f32>,
+    /// The mixture.
+    pub mixture: ae_analysis::GaussianMixture,
+    /// Training codes it was fitted to.
+    pub codes: usize,
+    /// Their mean log-likelihood under it, nats per code.
+    pub log_likelihood: f64,
+}
+
+/// A Gaussian mixture of `components` fitted to the codes of the first
+/// [`MIXTURE_CODES`] images of `train` (100 rounds of EM), and `n` images decoded from
+/// codes drawn from it with `seed`: sampling for a model without a prior of its own
+/// (Ghosh et al., 2020).
+pub fn mixture_samples(
+    model: &AnyAutoencoder,
+    train: &Split,
+    components: usize,
+    n: usize,
+    seed: u64,
+    device: &Device,
+) -> Result<MixtureSamples> {
+    let first: Vec<usize> = (0..train.len().min(MIXTURE_CODES)).collect();
+    let (codes, dim) = crate::evaluate::map_images(train, &first, 256, device, |x| model.encode(x));
+    let mixture = ae_analysis::GaussianMixture::fit(&codes, dim, components, 100, seed)
+        .context("fitting the mixture to the training codes")?;
+    let log_likelihood = mixture.mean_log_likelihood(&codes)?;
+    let drawn = mixture.sample(n, seed);
+    let images = model
+        .decode(Tensor::<2>::from_data(
+            TensorData::new(drawn, [n, dim]),
+            device,
+        ))
+        .into_data()
+        .try_into_vec_as::<f32>()
+        .unwrap_or_default();
+    Ok(MixtureSamples {
+        images,
+        mixture,
+        codes: first.len(),
+        log_likelihood,
+    })
 }

@@ -3,14 +3,15 @@ use clap::Args as ClapArgs;
 use trainer::generate;
 use trainer::maps::{self, generative_families};
 
-use crate::cli::{ArtifactArg, DeviceArgs, PngArg, positive};
+use crate::cli::{PngArg, Source, positive};
 
-/// Decode samples of the prior of a VAE or AAE as an image grid
-/// (<artifact>/sample-<SEED>.png; with --manifold, <artifact>/manifold.png).
+/// Decode samples of the prior of a VAE or AAE, or of a Gaussian mixture fitted to any
+/// model's training codes, as an image grid (<artifact>/sample-<SEED>.png; with
+/// --manifold, <artifact>/manifold.png).
 #[derive(ClapArgs)]
 pub struct Args {
     #[command(flatten)]
-    artifact: ArtifactArg,
+    source: Source,
     /// Images to draw.
     #[arg(long, default_value_t = 64, value_parser = positive)]
     n: usize,
@@ -21,41 +22,63 @@ pub struct Args {
     /// distribution's quantiles (models with a 2-d code).
     #[arg(long, value_name = "SIDE")]
     manifold: Option<usize>,
+    /// Draw the codes from a Gaussian mixture of K components fitted to the first
+    /// 10,000 training codes, instead of the model's prior; the default for a model
+    /// without a prior, with 10 components.
+    #[arg(long, value_name = "K", value_parser = positive)]
+    mixture: Option<usize>,
     #[command(flatten)]
     png: PngArg,
-    #[command(flatten)]
-    device: DeviceArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let artifact = args.artifact.open()?;
+    let artifact = args.source.artifact.open()?;
     let family = artifact.config.model.family();
-    if !family.is_generative() {
-        bail!(
-            "sample needs a generative model ({}); {} holds an autoencoder of family \
-             {family}, which has no prior over its codes",
-            generative_families(),
-            artifact.dir.display()
-        );
-    }
     let shape = artifact.image_shape()?;
-    let selected = args.device.select()?;
-    let model = artifact.load_model(&selected.device)?;
-    selected.device.seed(args.seed);
+    let (model, device) = args.source.model(&artifact, false)?;
+    device.seed(args.seed);
     if let Some(side) = args.manifold {
+        if !family.is_generative() {
+            bail!(
+                "--manifold decodes the quantiles of a prior ({}); {} holds an autoencoder \
+                 of family {family}, which has none",
+                generative_families(),
+                artifact.dir.display()
+            );
+        }
         let latent = artifact.config.model.latent();
-        let grid = maps::manifold(&model, latent, side, shape, &selected.device)?;
+        let grid = maps::manifold(&model, latent, side, shape, &device)?;
         let png = args.png.path(&artifact.dir, "manifold.png")?;
         grid.save_png(&png)?;
         println!("wrote {} ({side} × {side} decoded codes)", png.display());
         return Ok(());
     }
     let per_row = (args.n as f64).sqrt().ceil() as usize;
-    let grid = generate::sample(&model, args.n, per_row, shape, &selected.device)?;
+    let components = args.mixture.or((!family.is_generative()).then_some(10));
+    let (grid, from) = match components {
+        None => (
+            generate::sample(&model, args.n, per_row, shape, &device)?,
+            "samples of the prior".to_string(),
+        ),
+        Some(k) => {
+            let data = artifact.load_data(&args.source.data_dir.locator())?;
+            let drawn =
+                generate::mixture_samples(&model, &data.train, k, args.n, args.seed, &device)?;
+            println!(
+                "fitted a Gaussian mixture of {k} components to {} training codes (mean \
+                 log-likelihood {:.2} nats)",
+                drawn.codes, drawn.log_likelihood
+            );
+            (
+                trainer::image::Grid::of(shape, &drawn.images, per_row),
+                format!("codes drawn from the mixture of {k}"),
+            )
+        }
+    };
     let png = args
         .png
         .path(&artifact.dir, &format!("sample-{}.png", args.seed))?;
     grid.save_png(&png)?;
-    println!("wrote {} ({} samples of the prior)", png.display(), args.n);
+    println!("wrote {} ({} images decoded from {from})", png.display(), args.n);
     Ok(())
 }

@@ -13,6 +13,7 @@ mod pca;
 mod recovery;
 #[cfg(feature = "remote")]
 mod remote;
+mod sampling;
 mod series;
 mod serving;
 mod tables;
