@@ -1,6 +1,8 @@
 //! Nearest neighbours by brute force, and the k-nearest-neighbour accuracy that
 //! measures how well codes separate classes.
 
+use std::borrow::Cow;
+
 use crate::{AnalysisError, rows};
 
 /// How two vectors are compared.
@@ -56,7 +58,8 @@ impl std::str::FromStr for Distance {
 }
 
 /// The `k` rows of `points` (`dim` wide) nearest to `query`, nearest first, as
-/// `(row, distance)`; ties keep the lower row first.
+/// `(row, distance)`; ties keep the lower row first. Partial selection: `O(n + k log k)`
+/// after the distances, not a sort of every row.
 pub fn nearest(
     query: &[f32],
     points: &[f32],
@@ -72,18 +75,50 @@ pub fn nearest(
             right: dim,
         });
     }
-    let mut all: Vec<(usize, f32)> = points
-        .chunks(dim)
-        .enumerate()
-        .map(|(i, p)| (i, distance.between(query, p)))
-        .collect();
-    all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-    all.truncate(k);
-    Ok(all)
+    let mut scratch = Vec::with_capacity(points.len() / dim.max(1));
+    Ok(k_nearest(
+        query,
+        points,
+        dim,
+        k,
+        |a, b| distance.between(a, b),
+        &mut scratch,
+    ))
+}
+
+/// [`nearest`] without the checks, reusing `scratch` for the distances.
+fn k_nearest(
+    query: &[f32],
+    points: &[f32],
+    dim: usize,
+    k: usize,
+    distance: impl Fn(&[f32], &[f32]) -> f32,
+    scratch: &mut Vec<(usize, f32)>,
+) -> Vec<(usize, f32)> {
+    scratch.clear();
+    scratch.extend(
+        points
+            .chunks(dim)
+            .enumerate()
+            .map(|(i, p)| (i, distance(query, p))),
+    );
+    let order = |a: &(usize, f32), b: &(usize, f32)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
+    if k == 0 {
+        return Vec::new();
+    }
+    if k < scratch.len() {
+        // A total order (distance, then row): the first k are exactly the k smallest.
+        scratch.select_nth_unstable_by(k - 1, order);
+        scratch.truncate(k);
+    }
+    scratch.sort_by(order);
+    scratch.clone()
 }
 
 /// Accuracy of a `k`-nearest-neighbour majority vote (ties to the nearest
 /// neighbour's label): each test row is labelled from its `k` nearest training rows.
+/// Every training row is a candidate (no approximation); the test rows are shared
+/// among the machine's cores, and each query's neighbours found by partial selection.
 pub fn knn_accuracy(
     train: &[f32],
     train_labels: &[u8],
@@ -116,22 +151,68 @@ pub fn knn_accuracy(
             expected: "1 ≤ k ≤ the number of training rows",
         });
     }
-    let mut correct = 0usize;
-    for (query, &label) in test.chunks(dim).zip(test_labels) {
-        let near = nearest(query, train, dim, k, distance)?;
-        let mut votes = [0usize; 256];
-        for &(i, _) in &near {
-            votes[train_labels[i] as usize] += 1;
+    // Cosine distances from unit rows: `1 − a·b`, a zero row staying zero (distance 1).
+    let unit = |rows: &[f32]| -> Vec<f32> {
+        rows.chunks(dim)
+            .flat_map(|r| {
+                let norm = r.iter().map(|x| x * x).sum::<f32>().sqrt();
+                let scale = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+                r.iter().map(move |x| x * scale)
+            })
+            .collect()
+    };
+    let cosine = distance == Distance::Cosine;
+    let (train, test) = if cosine {
+        (Cow::Owned(unit(train)), Cow::Owned(unit(test)))
+    } else {
+        (Cow::Borrowed(train), Cow::Borrowed(test))
+    };
+    let measure = move |a: &[f32], b: &[f32]| {
+        if cosine {
+            1.0 - a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>()
+        } else {
+            distance.between(a, b)
         }
-        let best = votes.iter().copied().max().unwrap_or(0);
-        // Among the labels with the most votes, the one met first (nearest).
-        let predicted = near
-            .iter()
-            .map(|&(i, _)| train_labels[i])
-            .find(|&l| votes[l as usize] == best);
-        correct += usize::from(predicted == Some(label));
-    }
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(n_test.max(1));
+    let per_thread = n_test.div_ceil(threads).max(1);
+    let correct: usize = std::thread::scope(|scope| {
+        let workers: Vec<_> = test
+            .chunks(per_thread * dim)
+            .zip(test_labels.chunks(per_thread))
+            .map(|(queries, labels)| {
+                let train = &train;
+                scope.spawn(move || {
+                    let mut scratch = Vec::with_capacity(n_train);
+                    let mut correct = 0usize;
+                    for (query, &label) in queries.chunks(dim).zip(labels) {
+                        let near = k_nearest(query, train, dim, k, measure, &mut scratch);
+                        correct += usize::from(vote(&near, train_labels) == Some(label));
+                    }
+                    correct
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .sum()
+    });
     Ok(correct as f64 / n_test.max(1) as f64)
+}
+
+/// The majority label of `near` (nearest first), ties to the label met first.
+fn vote(near: &[(usize, f32)], labels: &[u8]) -> Option<u8> {
+    let mut votes = [0usize; 256];
+    for &(i, _) in near {
+        votes[labels[i] as usize] += 1;
+    }
+    let best = votes.iter().copied().max().unwrap_or(0);
+    near.iter()
+        .map(|&(i, _)| labels[i])
+        .find(|&l| votes[l as usize] == best)
 }
 
 /// Trustworthiness of an embedding (Venna & Kaski, 2001; as scikit-learn computes it):
@@ -231,6 +312,63 @@ mod tests {
         assert_eq!(near[0].0, 3);
         assert!(knn_accuracy(&train, &labels, &test, &[0, 1, 0], 2, 7, Distance::Cosine).is_err());
         assert!(nearest(&[1.0], &train, 2, 1, Distance::Cosine).is_err());
+    }
+
+    /// The k nearest by a full sort of every exact distance: what partial selection and
+    /// the unit rows of the cosine path must reproduce.
+    fn by_full_sort(query: &[f32], points: &[f32], k: usize, d: Distance) -> Vec<usize> {
+        let mut all: Vec<(usize, f32)> = points
+            .chunks(query.len())
+            .enumerate()
+            .map(|(i, p)| (i, d.between(query, p)))
+            .collect();
+        all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        all.into_iter().take(k).map(|(i, _)| i).collect()
+    }
+
+    #[test]
+    fn partial_selection_and_threads_agree_with_a_full_sort() {
+        let mut rng = crate::random::Rng::new(7);
+        let dim = 5;
+        // Values on a coarse grid, so that many distances tie; one zero row for cosine.
+        let mut train: Vec<f32> = (0..300 * dim)
+            .map(|_| (rng.normal() * 2.0).round() as f32)
+            .collect();
+        train[..dim].iter_mut().for_each(|x| *x = 0.0);
+        let labels: Vec<u8> = (0..300).map(|i| (i % 7) as u8).collect();
+        let test: Vec<f32> = (0..40 * dim)
+            .map(|_| (rng.normal() * 2.0).round() as f32)
+            .collect();
+        for d in [Distance::Euclidean, Distance::Cosine, Distance::Manhattan] {
+            let mut expected = 0usize;
+            for (q, query) in test.chunks(dim).enumerate() {
+                let near = nearest(query, &train, dim, 9, d).expect("valid");
+                let rows: Vec<usize> = near.iter().map(|&(i, _)| i).collect();
+                let reference = by_full_sort(query, &train, 9, d);
+                if d != Distance::Cosine {
+                    assert_eq!(rows, reference, "{d:?}, query {q}");
+                }
+                // The vote from the reference neighbours, as knn_accuracy must count it.
+                let truth = (q % 7) as u8;
+                let exact: Vec<(usize, f32)> = reference.iter().map(|&i| (i, 0.0)).collect();
+                expected += usize::from(vote(&exact, &labels) == Some(truth));
+            }
+            let truths: Vec<u8> = (0..40).map(|q| (q % 7) as u8).collect();
+            let acc = knn_accuracy(&train, &labels, &test, &truths, dim, 9, d).expect("valid");
+            assert_eq!(acc, expected as f64 / 40.0, "{d:?}");
+        }
+        // More neighbours than rows, and none.
+        assert_eq!(
+            nearest(&test[..dim], &train, dim, 500, Distance::Euclidean)
+                .expect("valid")
+                .len(),
+            300
+        );
+        assert!(
+            nearest(&test[..dim], &train, dim, 0, Distance::Euclidean)
+                .expect("valid")
+                .is_empty()
+        );
     }
 
     #[test]

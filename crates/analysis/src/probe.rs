@@ -50,6 +50,14 @@ impl LinearProbe {
         dim: usize,
         options: ProbeOptions,
     ) -> Result<Self, AnalysisError> {
+        let (mut probe, z) = Self::untrained(x, labels, dim)?;
+        probe.train(&z, labels, options);
+        Ok(probe)
+    }
+
+    /// A probe with zero weights whose standardisation is fitted to `x` (`dim` wide
+    /// rows, one label each), and `x` standardised.
+    fn untrained(x: &[f32], labels: &[u8], dim: usize) -> Result<(Self, Vec<f64>), AnalysisError> {
         let n = rows("probe: training rows", x, dim)?;
         if n != labels.len() || n == 0 {
             return Err(AnalysisError::Mismatch {
@@ -74,19 +82,18 @@ impl LinearProbe {
                 if var > 1e-12 { var.sqrt() } else { 1.0 }
             })
             .collect();
-        let mut probe = Self {
+        let probe = Self {
             dim,
             classes,
             mean,
             std,
             weights: vec![0.0; classes * (dim + 1)],
         };
-        let standardized: Vec<f64> = x
+        let z = x
             .chunks(dim)
             .flat_map(|row| probe.standardize(row))
             .collect();
-        probe.train(&standardized, labels, options);
-        Ok(probe)
+        Ok((probe, z))
     }
 
     /// Fits the probe to convergence, as scikit-learn's `LogisticRegression` does:
@@ -109,19 +116,7 @@ impl LinearProbe {
                 expected: "a positive, finite inverse regularisation strength",
             });
         }
-        let mut probe = Self::fit(
-            x,
-            labels,
-            dim,
-            ProbeOptions {
-                epochs: 0,
-                ..Default::default()
-            },
-        )?;
-        let z: Vec<f64> = x
-            .chunks(dim)
-            .flat_map(|row| probe.standardize(row))
-            .collect();
+        let (mut probe, z) = Self::untrained(x, labels, dim)?;
         let l2 = 1.0 / (c * labels.len() as f64);
         let weights = crate::lbfgs::minimise(
             probe.weights.clone(),
@@ -156,16 +151,12 @@ impl LinearProbe {
     /// `grad`.
     fn objective(&self, w: &[f64], z: &[f64], labels: &[u8], l2: f64, grad: &mut [f64]) -> f64 {
         let (n, width) = (labels.len(), self.dim + 1);
-        let probe = Self {
-            weights: w.to_vec(),
-            ..self.clone()
-        };
         grad.iter_mut().for_each(|g| *g = 0.0);
         let mut p = vec![0.0; self.classes];
         let mut loss = 0.0;
         for (i, &label) in labels.iter().enumerate() {
             let zi = &z[i * self.dim..(i + 1) * self.dim];
-            probe.softmax(zi, &mut p);
+            softmax(w, zi, &mut p);
             loss -= p[usize::from(label)].max(1e-300).ln();
             p[usize::from(label)] -= 1.0;
             for (c, &err) in p.iter().enumerate() {
@@ -194,29 +185,6 @@ impl LinearProbe {
             .collect()
     }
 
-    /// Class probabilities of one standardised row, written into `p`.
-    fn softmax(&self, z: &[f64], p: &mut [f64]) {
-        let w = self.dim + 1;
-        for (c, pc) in p.iter_mut().enumerate() {
-            let row = &self.weights[c * w..(c + 1) * w];
-            *pc = row[self.dim]
-                + row[..self.dim]
-                    .iter()
-                    .zip(z)
-                    .map(|(a, b)| a * b)
-                    .sum::<f64>();
-        }
-        let max = p.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let mut total = 0.0;
-        for pc in p.iter_mut() {
-            *pc = (*pc - max).exp();
-            total += *pc;
-        }
-        for pc in p.iter_mut() {
-            *pc /= total;
-        }
-    }
-
     fn train(&mut self, z: &[f64], labels: &[u8], o: ProbeOptions) {
         let (n, w) = (labels.len(), self.dim + 1);
         let mut order: Vec<usize> = (0..n).collect();
@@ -241,7 +209,7 @@ impl LinearProbe {
                 grad.iter_mut().for_each(|g| *g = 0.0);
                 for &i in batch {
                     let zi = &z[i * self.dim..(i + 1) * self.dim];
-                    self.softmax(zi, &mut p);
+                    softmax(&self.weights, zi, &mut p);
                     p[usize::from(labels[i])] -= 1.0;
                     for (c, &err) in p.iter().enumerate() {
                         let g = &mut grad[c * w..(c + 1) * w];
@@ -277,7 +245,7 @@ impl LinearProbe {
         let mut p = vec![0.0; self.classes];
         Ok(x.chunks(self.dim)
             .map(|row| {
-                self.softmax(&self.standardize(row), &mut p);
+                softmax(&self.weights, &self.standardize(row), &mut p);
                 let best = (0..self.classes)
                     .max_by(|&a, &b| p[a].total_cmp(&p[b]))
                     .unwrap_or(0);
@@ -298,6 +266,24 @@ impl LinearProbe {
         }
         let right = predicted.iter().zip(labels).filter(|(a, b)| a == b).count();
         Ok(right as f64 / labels.len() as f64)
+    }
+}
+
+/// Class probabilities of one standardised row `z` under `weights` (`[classes, dim + 1]`:
+/// weights, then the bias), written into `p` (one per class).
+fn softmax(weights: &[f64], z: &[f64], p: &mut [f64]) {
+    let dim = z.len();
+    for (pc, row) in p.iter_mut().zip(weights.chunks(dim + 1)) {
+        *pc = row[dim] + row[..dim].iter().zip(z).map(|(a, b)| a * b).sum::<f64>();
+    }
+    let max = p.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut total = 0.0;
+    for pc in p.iter_mut() {
+        *pc = (*pc - max).exp();
+        total += *pc;
+    }
+    for pc in p.iter_mut() {
+        *pc /= total;
     }
 }
 

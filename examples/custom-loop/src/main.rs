@@ -1,5 +1,6 @@
 //! Using the models as a library: train an MLP autoencoder on the embedded
-//! Fashion-MNIST sample with a hand-written loop, then encode and decode. It depends
+//! Fashion-MNIST sample with a hand-written loop, encode and decode, and write the
+//! weights as safetensors for tools without burn. It depends
 //! on the models and data crates and on burn with a backend, as a user's crate would.
 //!
 //! Run: `cargo run --release -p custom-loop` (the CPU); on a GPU,
@@ -10,6 +11,7 @@ use ae_data::sample;
 use ae_models::{Autoencoder, MlpAutoencoderConfig, Reconstruction};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
+use burn::store::{ModuleSnapshot, SafetensorsStore};
 
 fn main() -> anyhow::Result<()> {
     // The first compiled backend (GPUs first), or the one `BURN_DEVICE` names.
@@ -55,5 +57,15 @@ fn main() -> anyhow::Result<()> {
         "codes {:?}, test MSE per pixel of 8 images: {mse:.4}",
         code.dims()
     );
+
+    // The weights for any safetensors reader (NumPy, PyTorch), under burn's names and in
+    // burn's `[in, out]` layout (`encoder.0.weight`: 784 × 256).
+    let path = "artifacts/custom-loop.safetensors";
+    std::fs::create_dir_all("artifacts")?;
+    let mut store = SafetensorsStore::from_file(path).overwrite(true);
+    model
+        .save_into(&mut store)
+        .map_err(|e| anyhow::anyhow!("writing {path}: {e}"))?;
+    println!("weights written to {path}");
     Ok(())
 }
