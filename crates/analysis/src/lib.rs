@@ -9,12 +9,15 @@
 //! deep-learning backend; the trainer feeds it codes and reconstructions.
 #![warn(missing_docs)]
 
+mod barnes_hut;
 mod lbfgs;
 pub mod linalg;
 pub mod metrics;
 pub mod mixture;
 pub mod neighbours;
+mod parallel;
 pub mod pca;
+mod perplexity;
 pub mod probe;
 mod random;
 pub mod tsne;
@@ -24,7 +27,7 @@ pub use mixture::GaussianMixture;
 pub use neighbours::{Distance, knn_accuracy, nearest, trustworthiness};
 pub use pca::{Pca, principal_angles};
 pub use probe::{LinearProbe, ProbeOptions};
-pub use tsne::{TsneOptions, tsne};
+pub use tsne::{EXACT_MAX, TsneOptions, tsne, tsne_with_progress};
 
 /// Inputs these functions cannot work with.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

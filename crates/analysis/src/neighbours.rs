@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use crate::parallel::in_parallel;
 use crate::{AnalysisError, rows};
 
 /// How two vectors are compared.
@@ -87,7 +88,7 @@ pub fn nearest(
 }
 
 /// [`nearest`] without the checks, reusing `scratch` for the distances.
-fn k_nearest(
+pub(crate) fn k_nearest(
     query: &[f32],
     points: &[f32],
     dim: usize,
@@ -174,32 +175,19 @@ pub fn knn_accuracy(
             distance.between(a, b)
         }
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(n_test.max(1));
-    let per_thread = n_test.div_ceil(threads).max(1);
-    let correct: usize = std::thread::scope(|scope| {
-        let workers: Vec<_> = test
-            .chunks(per_thread * dim)
-            .zip(test_labels.chunks(per_thread))
-            .map(|(queries, labels)| {
-                let train = &train;
-                scope.spawn(move || {
-                    let mut scratch = Vec::with_capacity(n_train);
-                    let mut correct = 0usize;
-                    for (query, &label) in queries.chunks(dim).zip(labels) {
-                        let near = k_nearest(query, train, dim, k, measure, &mut scratch);
-                        correct += usize::from(vote(&near, train_labels) == Some(label));
-                    }
-                    correct
-                })
+    let correct: usize = in_parallel(n_test, |range| {
+        let mut scratch = Vec::with_capacity(n_train);
+        let correct = range
+            .filter(|&q| {
+                let query = &test[q * dim..(q + 1) * dim];
+                let near = k_nearest(query, &train, dim, k, measure, &mut scratch);
+                vote(&near, train_labels) == Some(test_labels[q])
             })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .sum()
-    });
+            .count();
+        vec![correct]
+    })
+    .into_iter()
+    .sum();
     Ok(correct as f64 / n_test.max(1) as f64)
 }
 

@@ -2,6 +2,7 @@
 //! with, and principal angles between subspaces.
 
 use crate::linalg::{orthonormal_rows, symmetric_eigen, top_eigen};
+use crate::parallel::in_parallel_at_most;
 use crate::{AnalysisError, rows};
 
 /// From this width on, the leading eigenvectors of a covariance matrix are found by
@@ -73,25 +74,37 @@ impl Pca {
     /// [`fit`](Self::fit) through the covariance matrix.
     fn fit_primal(data: &[f32], dim: usize, k: usize, mean: Vec<f64>) -> Self {
         let n = data.len() / dim;
-        // Covariance = Σ (x − μ)(x − μ)ᵀ / (n − 1): blocks of rows are transposed so
-        // that each entry is a contiguous dot product over the block.
+        // Covariance = Σ (x − μ)(x − μ)ᵀ / (n − 1): the rows shared among the cores, each
+        // summing its part of the upper triangle; in each, blocks of rows are
+        // transposed so that each entry is a contiguous dot product over the block.
+        // Each worker's matrix is dim² values: at most 512 MB of them in all.
         const BLOCK: usize = 64;
+        let workers = ((512 << 20) / (dim * dim * 8)).max(1);
+        let parts = in_parallel_at_most(n.div_ceil(BLOCK), workers, |blocks| {
+            let mut cov = vec![0.0f64; dim * dim];
+            let mut t = vec![0.0f64; dim * BLOCK];
+            let rows =
+                &data[blocks.start * BLOCK * dim..(blocks.end * BLOCK * dim).min(data.len())];
+            for block in rows.chunks(dim * BLOCK) {
+                let r = block.len() / dim;
+                for (s, row) in block.chunks(dim).enumerate() {
+                    for (j, (&x, m)) in row.iter().zip(&mean).enumerate() {
+                        t[j * BLOCK + s] = x as f64 - m;
+                    }
+                }
+                for i in 0..dim {
+                    let ti = &t[i * BLOCK..i * BLOCK + r];
+                    for j in i..dim {
+                        let tj = &t[j * BLOCK..j * BLOCK + r];
+                        cov[i * dim + j] += ti.iter().zip(tj).map(|(a, b)| a * b).sum::<f64>();
+                    }
+                }
+            }
+            vec![cov]
+        });
         let mut cov = vec![0.0f64; dim * dim];
-        let mut t = vec![0.0f64; dim * BLOCK];
-        for block in data.chunks(dim * BLOCK) {
-            let r = block.len() / dim;
-            for (s, row) in block.chunks(dim).enumerate() {
-                for (j, (&x, m)) in row.iter().zip(&mean).enumerate() {
-                    t[j * BLOCK + s] = x as f64 - m;
-                }
-            }
-            for i in 0..dim {
-                let ti = &t[i * BLOCK..i * BLOCK + r];
-                for j in i..dim {
-                    let tj = &t[j * BLOCK..j * BLOCK + r];
-                    cov[i * dim + j] += ti.iter().zip(tj).map(|(a, b)| a * b).sum::<f64>();
-                }
-            }
+        for part in parts {
+            cov.iter_mut().zip(part).for_each(|(c, p)| *c += p);
         }
         for i in 0..dim {
             for j in i..dim {

@@ -1,7 +1,11 @@
-//! t-SNE (van der Maaten & Hinton, 2008), exact: every pair of points contributes to
-//! every gradient, as in the reference implementation. `O(n²)` time and memory per
-//! iteration, so it suits the few thousand points a latent map shows.
+//! t-SNE (van der Maaten & Hinton, 2008). Exact up to [`EXACT_MAX`] points: every pair
+//! of points contributes to every gradient, as in the reference implementation, `O(n²)`
+//! time and memory per iteration. Above, Barnes–Hut (`crate::barnes_hut`): sparse
+//! input similarities and a quadtree for the repulsion, `O(n log n)`, so that all
+//! 10,000 test codes of a data set map in seconds.
 
+use crate::barnes_hut::{self, SparseP};
+use crate::perplexity::conditional;
 use crate::{AnalysisError, rows};
 
 /// Settings of [`tsne`]; the defaults are scikit-learn's.
@@ -20,7 +24,14 @@ pub struct TsneOptions {
     pub exaggeration_iterations: usize,
     /// Seed of the initial layout.
     pub seed: u64,
+    /// Barnes–Hut's accuracy above [`EXACT_MAX`] points: a quadtree cell seen from
+    /// farther than its width over `theta` repels as one point (scikit-learn's `angle`);
+    /// 0 computes every pair at any size.
+    pub theta: f64,
 }
+
+/// Up to this many points t-SNE is exact (unless `theta` is 0, when it always is).
+pub const EXACT_MAX: usize = 1000;
 
 impl Default for TsneOptions {
     fn default() -> Self {
@@ -31,12 +42,29 @@ impl Default for TsneOptions {
             early_exaggeration: 12.0,
             exaggeration_iterations: 250,
             seed: 0,
+            theta: 0.5,
         }
     }
 }
 
+/// The input similarities: every pair's, or each point's nearest neighbours'.
+enum Similarities {
+    Dense(Vec<f64>),
+    Sparse(SparseP),
+}
+
 /// A 2-D embedding of the rows of `data` (`dim` wide): `[n, 2]`, row-major.
 pub fn tsne(data: &[f32], dim: usize, options: TsneOptions) -> Result<Vec<f32>, AnalysisError> {
+    tsne_with_progress(data, dim, options, |_| {})
+}
+
+/// [`tsne`], calling `progress` with the number of iterations done after each one.
+pub fn tsne_with_progress(
+    data: &[f32],
+    dim: usize,
+    options: TsneOptions,
+    mut progress: impl FnMut(usize),
+) -> Result<Vec<f32>, AnalysisError> {
     let n = rows("t-SNE: rows", data, dim)?;
     if !(options.perplexity >= 1.0 && 3.0 * options.perplexity < n as f64) {
         return Err(AnalysisError::Parameter {
@@ -48,11 +76,27 @@ pub fn tsne(data: &[f32], dim: usize, options: TsneOptions) -> Result<Vec<f32>, 
     let learning_rate = options
         .learning_rate
         .unwrap_or((n as f64 / options.early_exaggeration / 4.0).max(50.0));
-    let p = joint_probabilities(data, dim, n, options.perplexity);
+    if !(options.theta >= 0.0 && options.theta.is_finite()) {
+        return Err(AnalysisError::Parameter {
+            what: "theta",
+            value: options.theta.to_string(),
+            expected: "0 (exact) or a positive Barnes–Hut accuracy such as 0.5",
+        });
+    }
+    let exact = options.theta == 0.0 || n <= EXACT_MAX;
+    let p = if exact {
+        Similarities::Dense(joint_probabilities(data, dim, n, options.perplexity))
+    } else {
+        Similarities::Sparse(SparseP::new(data, dim, options.perplexity))
+    };
     let mut y = initial_layout(n, options.seed);
     let mut update = vec![0.0f64; 2 * n];
     let mut gains = vec![1.0f64; 2 * n];
-    let mut num = vec![0.0f64; n * n];
+    let mut num = if exact {
+        vec![0.0f64; n * n]
+    } else {
+        Vec::new()
+    };
     let mut grad = vec![0.0f64; 2 * n];
     for it in 0..options.iterations {
         let early = it < options.exaggeration_iterations;
@@ -62,31 +106,11 @@ pub fn tsne(data: &[f32], dim: usize, options: TsneOptions) -> Result<Vec<f32>, 
             1.0
         };
         let momentum = if early { 0.5 } else { 0.8 };
-        // Student-t similarities of the layout, and their sum.
-        let mut z = 0.0;
-        for i in 0..n {
-            for j in 0..n {
-                let v = if i == j {
-                    0.0
-                } else {
-                    let (dx, dy) = (y[2 * i] - y[2 * j], y[2 * i + 1] - y[2 * j + 1]);
-                    1.0 / (1.0 + dx * dx + dy * dy)
-                };
-                num[i * n + j] = v;
-                z += v;
+        match &p {
+            Similarities::Dense(p) => exact_gradient(p, &y, exaggeration, &mut num, &mut grad),
+            Similarities::Sparse(p) => {
+                barnes_hut::gradient(p, &y, options.theta, exaggeration, &mut grad)
             }
-        }
-        // ∂C/∂yᵢ = 4 Σⱼ (pᵢⱼ − qᵢⱼ) (1 + ‖yᵢ − yⱼ‖²)⁻¹ (yᵢ − yⱼ).
-        for i in 0..n {
-            let (mut gx, mut gy) = (0.0, 0.0);
-            for j in 0..n {
-                let w = num[i * n + j];
-                let f = (exaggeration * p[i * n + j] - w / z) * w;
-                gx += f * (y[2 * i] - y[2 * j]);
-                gy += f * (y[2 * i + 1] - y[2 * j + 1]);
-            }
-            grad[2 * i] = 4.0 * gx;
-            grad[2 * i + 1] = 4.0 * gy;
         }
         for k in 0..2 * n {
             // Delta-bar-delta gains: grow where the gradient keeps its direction.
@@ -103,8 +127,40 @@ pub fn tsne(data: &[f32], dim: usize, options: TsneOptions) -> Result<Vec<f32>, 
             y[2 * i] -= mx / n as f64;
             y[2 * i + 1] -= my / n as f64;
         }
+        progress(it + 1);
     }
     Ok(y.into_iter().map(|v| v as f32).collect())
+}
+
+/// The exact gradient at layout `y`, into `grad` (`num`: `n × n` scratch).
+fn exact_gradient(p: &[f64], y: &[f64], exaggeration: f64, num: &mut [f64], grad: &mut [f64]) {
+    let n = y.len() / 2;
+    // Student-t similarities of the layout, and their sum.
+    let mut z = 0.0;
+    for i in 0..n {
+        for j in 0..n {
+            let v = if i == j {
+                0.0
+            } else {
+                let (dx, dy) = (y[2 * i] - y[2 * j], y[2 * i + 1] - y[2 * j + 1]);
+                1.0 / (1.0 + dx * dx + dy * dy)
+            };
+            num[i * n + j] = v;
+            z += v;
+        }
+    }
+    // ∂C/∂yᵢ = 4 Σⱼ (pᵢⱼ − qᵢⱼ) (1 + ‖yᵢ − yⱼ‖²)⁻¹ (yᵢ − yⱼ).
+    for i in 0..n {
+        let (mut gx, mut gy) = (0.0, 0.0);
+        for j in 0..n {
+            let w = num[i * n + j];
+            let f = (exaggeration * p[i * n + j] - w / z) * w;
+            gx += f * (y[2 * i] - y[2 * j]);
+            gy += f * (y[2 * i + 1] - y[2 * j + 1]);
+        }
+        grad[2 * i] = 4.0 * gx;
+        grad[2 * i + 1] = 4.0 * gy;
+    }
 }
 
 /// Symmetric input similarities `pᵢⱼ = (p_{j|i} + p_{i|j}) / 2n`, each conditional
@@ -134,55 +190,6 @@ fn joint_probabilities(data: &[f32], dim: usize, n: usize, perplexity: f64) -> V
     joint
 }
 
-/// `p_{j|i}` for one row of squared distances, with the precision β whose
-/// distribution has entropy `ln(perplexity)`.
-fn conditional(distances: &[f64], i: usize, perplexity: f64) -> Vec<f64> {
-    let target = perplexity.ln();
-    let (mut beta, mut lo, mut hi) = (1.0f64, 0.0f64, f64::INFINITY);
-    let mut p = vec![0.0; distances.len()];
-    // Distances relative to the nearest neighbour keep exp() away from underflow.
-    let nearest = distances
-        .iter()
-        .enumerate()
-        .filter(|&(j, _)| j != i)
-        .map(|(_, &d)| d)
-        .fold(f64::INFINITY, f64::min);
-    for _ in 0..100 {
-        let mut sum = 0.0;
-        let mut weighted = 0.0;
-        for (j, (pj, &d)) in p.iter_mut().zip(distances).enumerate() {
-            *pj = if j == i {
-                0.0
-            } else {
-                (-(d - nearest) * beta).exp()
-            };
-            sum += *pj;
-            weighted += *pj * (d - nearest);
-        }
-        // H = ln Σ + β · E[d] (in nats), with the shifted distances.
-        let entropy = sum.ln() + beta * weighted / sum;
-        for pj in p.iter_mut() {
-            *pj /= sum;
-        }
-        let diff = entropy - target;
-        if diff.abs() < 1e-5 {
-            break;
-        }
-        if diff > 0.0 {
-            lo = beta;
-            beta = if hi.is_finite() {
-                (beta + hi) / 2.0
-            } else {
-                beta * 2.0
-            };
-        } else {
-            hi = beta;
-            beta = (beta + lo) / 2.0;
-        }
-    }
-    p
-}
-
 /// A small random layout: `N(0, 10⁻⁴)` per coordinate, from a seeded generator.
 fn initial_layout(n: usize, seed: u64) -> Vec<f64> {
     let mut rng = crate::random::Rng::new(seed);
@@ -195,21 +202,41 @@ mod tests {
     use crate::{Distance, knn_accuracy, trustworthiness};
 
     #[test]
-    fn conditional_distribution_has_the_target_perplexity() {
-        let distances: Vec<f64> = (0..50).map(|j| (j as f64).powf(1.3)).collect();
-        let p = conditional(&distances, 0, 10.0);
-        assert_eq!(p[0], 0.0);
-        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
-        let entropy: f64 = -p
+    fn with_every_neighbour_and_theta_zero_the_gradient_is_exact() {
+        // 40 points with 3 · perplexity ≥ 39 neighbours each: the sparse similarities
+        // are the dense ones, and theta 0 opens every cell.
+        let mut rng = crate::random::Rng::new(11);
+        let (n, dim) = (40, 6);
+        let x: Vec<f32> = (0..n * dim).map(|_| rng.normal() as f32).collect();
+        let perplexity = 13.5;
+        let dense = joint_probabilities(&x, dim, n, perplexity);
+        let sparse = SparseP::new(&x, dim, perplexity);
+        for (i, row) in sparse.rows.iter().enumerate() {
+            assert_eq!(row.len(), n - 1);
+            for &(j, p) in row {
+                assert!((p - dense[i * n + j]).abs() < 1e-10, "p[{i},{j}]");
+            }
+        }
+        // A spread-out layout (the start's scale would hide the repulsion).
+        let y: Vec<f64> = initial_layout(n, 5).iter().map(|v| v * 1e4).collect();
+        let (mut exact, mut bh) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
+        let mut num = vec![0.0; n * n];
+        exact_gradient(&dense, &y, 4.0, &mut num, &mut exact);
+        barnes_hut::gradient(&sparse, &y, 0.0, 4.0, &mut bh);
+        let scale = exact.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+        for (e, b) in exact.iter().zip(&bh) {
+            assert!((e - b).abs() < 1e-6 * scale, "{e} against {b}");
+        }
+        // theta 0.5 approximates it (the repulsion of far cells at their centre).
+        barnes_hut::gradient(&sparse, &y, 0.5, 4.0, &mut bh);
+        let error = exact
             .iter()
-            .filter(|&&x| x > 0.0)
-            .map(|x| x * x.ln())
-            .sum::<f64>();
-        assert!(
-            (entropy.exp() - 10.0).abs() < 1e-3,
-            "perplexity {}",
-            entropy.exp()
-        );
+            .zip(&bh)
+            .map(|(e, b)| (e - b).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let norm = exact.iter().map(|e| e * e).sum::<f64>().sqrt();
+        assert!(error < 0.1 * norm, "relative error {}", error / norm);
     }
 
     /// Three clusters in 10 dimensions, 40 points each.
@@ -230,6 +257,68 @@ mod tests {
             labels.push(c as u8);
         }
         (x, labels)
+    }
+
+    #[test]
+    fn barnes_hut_keeps_clusters_of_more_points_than_the_exact_limit_apart() {
+        // Four clusters in 10 dimensions, 1,200 points: Barnes–Hut.
+        let mut rng = crate::random::Rng::new(3);
+        let n = EXACT_MAX + 200;
+        let labels: Vec<u8> = (0..n).map(|i| (i % 4) as u8).collect();
+        let x: Vec<f32> = labels
+            .iter()
+            .flat_map(|&c| {
+                let centre = |k: usize| if k == usize::from(c) { 6.0 } else { 0.0 };
+                (0..10)
+                    .map(|k| (centre(k) + rng.normal()) as f32)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let options = TsneOptions {
+            iterations: 500,
+            ..TsneOptions::default()
+        };
+        let y = tsne(&x, 10, options).expect("valid input");
+        assert!(y.iter().all(|v| v.is_finite()));
+        // Each point of the second half labelled by its neighbours in the first.
+        let half = n / 2;
+        let held_out = |y: &[f32]| {
+            let (a, b) = y.split_at(2 * half);
+            let (la, lb) = labels.split_at(half);
+            knn_accuracy(a, la, b, lb, 2, 5, Distance::Euclidean).expect("valid")
+        };
+        let acc = held_out(&y);
+        assert!(acc > 0.99, "kNN accuracy of the layout {acc}");
+        let (some_x, some_y) = (&x[..300 * 10], &y[..300 * 2]);
+        let t = trustworthiness(some_x, 10, some_y, 2, 5).expect("valid");
+        assert!(t > 0.85, "trustworthiness {t}");
+        let mut calls = Vec::new();
+        let again = tsne_with_progress(&x, 10, options, |done| calls.push(done)).expect("valid");
+        assert_eq!(again, y);
+        assert_eq!(calls, (1..=500).collect::<Vec<_>>());
+        // Negative control: the starting layout (no iteration) is at chance.
+        let start = tsne(
+            &x,
+            10,
+            TsneOptions {
+                iterations: 0,
+                ..options
+            },
+        )
+        .expect("valid");
+        let acc = held_out(&start);
+        assert!(acc < 0.4, "kNN accuracy of the random start {acc}");
+        assert!(
+            tsne(
+                &x,
+                10,
+                TsneOptions {
+                    theta: -1.0,
+                    ..options
+                }
+            )
+            .is_err()
+        );
     }
 
     #[test]

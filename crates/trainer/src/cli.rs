@@ -268,3 +268,12 @@ pub fn positive(s: &str) -> Result<usize, String> {
         Err(_) => Err(format!("'{s}' is not a count")),
     }
 }
+
+/// A finite number of at least 0 (`--theta`).
+pub fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        Ok(_) => Err("expected a finite number of at least 0".into()),
+        Err(_) => Err(format!("'{s}' is not a number")),
+    }
+}

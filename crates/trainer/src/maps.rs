@@ -36,10 +36,18 @@ pub fn latent_map(
     let (xy, projection) = if embedding.dim == 2 {
         (codes.to_vec(), Projection::Direct)
     } else {
-        (
-            ae_analysis::tsne(codes, embedding.dim, tsne)?,
-            Projection::Tsne(tsne),
-        )
+        // A bar on standard error while t-SNE runs (drawn only on a terminal).
+        let bar = indicatif::ProgressBar::new(tsne.iterations as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "t-SNE {bar:30} {pos}/{len} iterations [{elapsed_precise}, {eta} left]",
+        ) {
+            bar.set_style(style);
+        }
+        let xy = ae_analysis::tsne_with_progress(codes, embedding.dim, tsne, |done| {
+            bar.set_position(done as u64)
+        })?;
+        bar.finish_and_clear();
+        (xy, Projection::Tsne(tsne))
     };
     let labels = &embedding.labels[..n];
     let mut present: Vec<u8> = labels.to_vec();

@@ -360,11 +360,12 @@ fn weights_that_do_not_fit_the_config_are_an_error() {
 }
 
 /// A count of zero asks for nothing to be drawn, shown or computed: refused before any
-/// work (clap's usage error, exit 2) instead of a blank picture.
+/// work (clap's usage error, exit 2) instead of a blank picture; so is a negative
+/// t-SNE accuracy.
 #[test]
 fn zero_counts_are_refused() {
     let home = tempfile::tempdir().expect("temp dir");
-    let cases: [(&str, &[&str]); 12] = [
+    let cases: [(&str, &[&str]); 13] = [
         ("filters", &["--units", "0"]),
         ("search", &["--query", "1", "--k", "0"]),
         ("denoise", &["--show", "0"]),
@@ -373,6 +374,7 @@ fn zero_counts_are_refused() {
         ("eval", &["--nll", "0"]),
         ("eval", &["--batch-size", "0"]),
         ("latent", &["--iterations", "0"]),
+        ("latent", &["--theta", "-1"]),
         ("sample", &["--n", "0"]),
         ("finetune", &["--labelled", "100,0"]),
         ("finetune", &["--steps", "0"]),
@@ -386,7 +388,8 @@ fn zero_counts_are_refused() {
         assert_eq!(out.status.code(), Some(2), "{command} {args:?}: {err}");
         let flag = args[args.len() - 2];
         assert!(
-            err.contains(&format!("for '{flag}")) && err.contains("expected at least 1"),
+            err.contains(&format!("for '{flag}"))
+                && (err.contains("expected at least 1") || err.contains("of at least 0")),
             "{command} {args:?}: {err}"
         );
     }
