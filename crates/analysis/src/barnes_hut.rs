@@ -3,6 +3,7 @@
 //! of far groups of points taken at their centre of mass from a quadtree of the layout.
 //! `O(n log n)` per iteration instead of `O(n²)`.
 
+use crate::Distance;
 use crate::neighbours::k_nearest;
 use crate::parallel::in_parallel;
 use crate::perplexity::conditional;
@@ -26,7 +27,8 @@ impl SparseP {
                     let query = &data[i * dim..(i + 1) * dim];
                     // k + 1: the point itself is among its own nearest (at distance 0),
                     // unless duplicates came first; drop it by index.
-                    let near = k_nearest(query, data, dim, k + 1, squared, &mut scratch);
+                    let euclidean = |a: &[f32], b: &[f32]| Distance::Euclidean.between(a, b);
+                    let near = k_nearest(query, data, dim, k + 1, euclidean, &mut scratch);
                     let near: Vec<(usize, f32)> =
                         near.into_iter().filter(|&(j, _)| j != i).take(k).collect();
                     // In f64 from here, as the exact path computes them.
@@ -68,10 +70,6 @@ impl SparseP {
         }
         Self { rows }
     }
-}
-
-fn squared(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
 /// A quadtree cell: its square, how many points it holds and their summed position

@@ -96,6 +96,9 @@ pub(crate) fn k_nearest(
     distance: impl Fn(&[f32], &[f32]) -> f32,
     scratch: &mut Vec<(usize, f32)>,
 ) -> Vec<(usize, f32)> {
+    if k == 0 {
+        return Vec::new();
+    }
     scratch.clear();
     scratch.extend(
         points
@@ -104,9 +107,6 @@ pub(crate) fn k_nearest(
             .map(|(i, p)| (i, distance(query, p))),
     );
     let order = |a: &(usize, f32), b: &(usize, f32)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
-    if k == 0 {
-        return Vec::new();
-    }
     if k < scratch.len() {
         // A total order (distance, then row): the first k are exactly the k smallest.
         scratch.select_nth_unstable_by(k - 1, order);

@@ -47,6 +47,13 @@ impl Default for TsneOptions {
     }
 }
 
+impl TsneOptions {
+    /// Whether [`tsne`] of `n` points computes every pair (else Barnes–Hut).
+    pub fn is_exact(&self, n: usize) -> bool {
+        self.theta == 0.0 || n <= EXACT_MAX
+    }
+}
+
 /// The input similarities: every pair's, or each point's nearest neighbours'.
 enum Similarities {
     Dense(Vec<f64>),
@@ -83,7 +90,7 @@ pub fn tsne_with_progress(
             expected: "0 (exact) or a positive Barnes–Hut accuracy such as 0.5",
         });
     }
-    let exact = options.theta == 0.0 || n <= EXACT_MAX;
+    let exact = options.is_exact(n);
     let p = if exact {
         Similarities::Dense(joint_probabilities(data, dim, n, options.perplexity))
     } else {

@@ -63,7 +63,7 @@ pub fn run(args: Args) -> Result<()> {
         Projection::Direct => "the 2-d codes as they are".to_string(),
         Projection::Tsne(o) => format!(
             "{} t-SNE of the {dim}-d codes, perplexity {}, {} iterations",
-            if o.theta == 0.0 || first.len() <= ae_analysis::EXACT_MAX {
+            if o.is_exact(first.len()) {
                 "exact".to_string()
             } else {
                 format!("Barnes–Hut (theta {})", o.theta)
