@@ -47,6 +47,7 @@ mod topk;
 pub mod train;
 mod transformer;
 mod vae;
+mod vq;
 
 pub use activation::Activation;
 pub use adversarial::{Aae, AaeConfig, Prior};
@@ -66,6 +67,7 @@ pub use size::ModelSize;
 pub use topk::{KAnneal, TopKSae, TopKSaeConfig};
 pub use transformer::{TransformerAutoencoder, TransformerAutoencoderConfig};
 pub use vae::{Gaussian, Vae, VaeConfig};
+pub use vq::{VqVae, VqVaeConfig};
 
 /// A configuration value that cannot build a model.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -1,0 +1,342 @@
+//! The vector-quantised autoencoder (VQ-VAE, van den Oord et al., 2017): a
+//! convolutional encoder to a grid of vectors, each replaced by its nearest entry of a
+//! learned codebook, and a decoder from the quantised grid. Gradients pass the
+//! quantisation straight through; the codebook learns from its own loss term
+//! (`‖sg(z) − e‖²`) and the encoder is held near it by the commitment term
+//! (`β ‖z − sg(e)‖²`).
+//!
+//! The code of [`Autoencoder::encode`] is the quantised grid, flattened position after
+//! position (`[batch, h·w·code_dim]`), so that `decode` takes it back; the discrete
+//! code is [`VqVae::indices`] (`[batch, h·w]`, one codebook entry per position).
+
+use burn::module::Param;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::prelude::*;
+use burn::tensor::Distribution;
+
+use crate::conv::{ConvDecoder, ConvEncoder, ConvStackConfig};
+use crate::output::LossTerm;
+use crate::{Activation, Autoencoder, AutoencoderOutput, ConfigError, Reconstruction};
+
+/// Configuration of a [`VqVae`].
+#[derive(Config, Debug)]
+pub struct VqVaeConfig {
+    /// The convolutions of the encoder (the decoder mirrors them).
+    pub conv: ConvStackConfig,
+    /// Entries of the codebook.
+    #[config(default = 512)]
+    pub codebook_size: usize,
+    /// Width of each entry, and of the encoder's vector at each grid position.
+    #[config(default = 16)]
+    pub code_dim: usize,
+    /// Weight β of the commitment term.
+    #[config(default = 0.25)]
+    pub commitment: f64,
+    /// Activation of the output.
+    #[config(default = "Activation::Sigmoid")]
+    pub output_activation: Activation,
+    /// The reconstruction loss.
+    #[config(default = "Reconstruction::Mse")]
+    pub reconstruction: Reconstruction,
+}
+
+/// A VQ-VAE. Build it with [`VqVaeConfig::init`].
+#[derive(Module, Debug)]
+pub struct VqVae {
+    /// Strided convolutions to the feature map.
+    pub encoder: ConvEncoder,
+    /// 1 × 1 convolution: the map's channels to `code_dim` at each position.
+    pub to_code: Conv2d,
+    /// The codebook, `[codebook_size, code_dim]`.
+    pub codebook: Param<Tensor<2>>,
+    /// 1 × 1 convolution: `code_dim` back to the map's channels.
+    pub from_code: Conv2d,
+    /// Transposed convolutions back to the image.
+    pub decoder: ConvDecoder,
+    /// `[channels, h, w]` of the encoder's map.
+    #[module(skip)]
+    map: [usize; 3],
+    #[module(skip)]
+    code_dim: usize,
+    #[module(skip)]
+    commitment: f64,
+    #[module(skip)]
+    output_activation: Activation,
+    #[module(skip)]
+    reconstruction: Reconstruction,
+}
+
+impl VqVaeConfig {
+    /// Checks the stack and the codebook.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.conv.validate()?;
+        if self.codebook_size < 2 {
+            return Err(ConfigError::new(
+                "codebook_size",
+                self.codebook_size.to_string(),
+                "at least 2 entries",
+            ));
+        }
+        if self.code_dim == 0 {
+            return Err(ConfigError::new("code_dim", "0", "a positive width"));
+        }
+        if !(self.commitment.is_finite() && self.commitment >= 0.0) {
+            return Err(ConfigError::new(
+                "commitment",
+                self.commitment.to_string(),
+                "a finite weight of at least 0",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Builds the model; the codebook starts uniform in `±1 / codebook_size`, as in
+    /// the reference implementation.
+    pub fn init(&self, device: &Device) -> Result<VqVae, ConfigError> {
+        self.validate()?;
+        let (encoder, decoder, _) = self.conv.init(device)?;
+        let (sizes, _) = self.conv.plan()?;
+        let [h, w] = *sizes.last().unwrap_or(&[1, 1]);
+        let channels = *self.conv.channels.last().unwrap_or(&1);
+        let bound = 1.0 / self.codebook_size as f64;
+        Ok(VqVae {
+            encoder,
+            to_code: Conv2dConfig::new([channels, self.code_dim], [1, 1]).init(device),
+            codebook: Param::from_tensor(Tensor::random(
+                [self.codebook_size, self.code_dim],
+                Distribution::Uniform(-bound, bound),
+                device,
+            )),
+            from_code: Conv2dConfig::new([self.code_dim, channels], [1, 1]).init(device),
+            decoder,
+            map: [channels, h, w],
+            code_dim: self.code_dim,
+            commitment: self.commitment,
+            output_activation: self.output_activation,
+            reconstruction: self.reconstruction,
+        })
+    }
+
+    /// Grid positions of the discrete code of one sample.
+    pub fn positions(&self) -> Result<usize, ConfigError> {
+        let (sizes, _) = self.conv.plan()?;
+        Ok(sizes.last().map_or(1, |[h, w]| h * w))
+    }
+}
+
+impl VqVae {
+    /// The encoder's vectors, one row per grid position: `[batch·h·w, code_dim]`.
+    fn vectors(&self, input: Tensor<2>) -> Tensor<2> {
+        let batch = input.dims()[0];
+        let [c, h, w] = self.map;
+        let map = self.encoder.forward(input).reshape([batch, c, h, w]);
+        let z = self.to_code.forward(map); // [batch, code_dim, h, w]
+        z.permute([0, 2, 3, 1])
+            .reshape([batch * h * w, self.code_dim])
+    }
+
+    /// The index of the nearest codebook entry to each row of `z`, `[rows]`.
+    fn nearest(&self, z: Tensor<2>) -> Tensor<1, Int> {
+        let e = self.codebook.val();
+        // ‖z − e‖² = ‖z‖² − 2 z·e + ‖e‖²; ‖z‖² is the same for every entry.
+        let distances =
+            e.clone().powi_scalar(2).sum_dim(1).transpose() - z.matmul(e.transpose()) * 2.0;
+        distances.argmin(1).squeeze_dim(1)
+    }
+
+    /// The discrete code: the codebook entry at each grid position, `[batch, h·w]`
+    /// (positions row after row).
+    pub fn indices(&self, input: Tensor<2>) -> Tensor<2, Int> {
+        let batch = input.dims()[0];
+        let [_, h, w] = self.map;
+        self.nearest(self.vectors(input)).reshape([batch, h * w])
+    }
+
+    /// Codebook entries of `indices` (`[batch, h·w]`) as the flattened grid `decode`
+    /// takes, `[batch, h·w·code_dim]`.
+    pub fn lookup(&self, indices: Tensor<2, Int>) -> Tensor<2> {
+        let [batch, positions] = indices.dims();
+        self.codebook
+            .val()
+            .select(0, indices.reshape([batch * positions]))
+            .reshape([batch, positions * self.code_dim])
+    }
+
+    /// Entries of the codebook and positions of the grid.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.codebook.dims()[0], self.map[1] * self.map[2])
+    }
+
+    fn decode_logits(&self, code: Tensor<2>) -> Tensor<2> {
+        let batch = code.dims()[0];
+        let [c, h, w] = self.map;
+        let grid = code
+            .reshape([batch, h, w, self.code_dim])
+            .permute([0, 3, 1, 2]);
+        let map = self.from_code.forward(grid).reshape([batch, c * h * w]);
+        self.decoder.forward(map)
+    }
+}
+
+impl Autoencoder for VqVae {
+    fn encode(&self, input: Tensor<2>) -> Tensor<2> {
+        let batch = input.dims()[0];
+        let [_, h, w] = self.map;
+        let idx = self.nearest(self.vectors(input));
+        self.codebook
+            .val()
+            .select(0, idx)
+            .reshape([batch, h * w * self.code_dim])
+    }
+
+    fn decode(&self, code: Tensor<2>) -> Tensor<2> {
+        self.output_activation.forward(self.decode_logits(code))
+    }
+
+    fn forward(&self, input: Tensor<2>) -> AutoencoderOutput {
+        let batch = input.dims()[0];
+        let [_, h, w] = self.map;
+        let z = self.vectors(input.clone());
+        let idx = self.nearest(z.clone().detach());
+        let e = self.codebook.val().select(0, idx.clone());
+        let codebook = (z.clone().detach() - e.clone()).powi_scalar(2).mean();
+        let commitment = (z.clone() - e.clone().detach()).powi_scalar(2).mean() * self.commitment;
+        // Straight through: the decoder sees e, the encoder gets the decoder's gradient.
+        let quantised = z.clone() + (e - z).detach();
+        let code = quantised.reshape([batch, h * w * self.code_dim]);
+        let pre = self.decode_logits(code.clone());
+        let reconstruction = self.output_activation.forward(pre.clone());
+        let loss =
+            self.reconstruction
+                .mean(pre, reconstruction.clone(), input, self.output_activation);
+        // Codebook use in the batch: entries used, and the perplexity of their use.
+        let entries = self.codebook.dims()[0];
+        let counts = idx
+            .one_hot::<2>(entries)
+            .float()
+            .sum_dim(0)
+            .squeeze_dim::<1>(0);
+        let p = counts.clone() / (batch * h * w) as f32;
+        let entropy = (p.clone() * (p + 1e-10).log()).sum().neg();
+        let measures = vec![
+            LossTerm {
+                name: "perplexity",
+                value: entropy.exp().detach(),
+            },
+            LossTerm {
+                name: "used",
+                value: counts.greater_elem(0.0).float().sum().detach(),
+            },
+        ];
+        let terms = vec![
+            LossTerm {
+                name: "reconstruction",
+                value: loss,
+            },
+            LossTerm {
+                name: "codebook",
+                value: codebook,
+            },
+            LossTerm {
+                name: "commitment",
+                value: commitment,
+            },
+        ];
+        AutoencoderOutput::from_terms(reconstruction, code, terms).with_measures(measures)
+    }
+}
+
+#[cfg(test)]
+#[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+mod tests {
+    use super::*;
+    use crate::testing::{first_last, save_load, test_images, train_on_sample};
+
+    fn config() -> VqVaeConfig {
+        VqVaeConfig::new(ConvStackConfig::new([1, 28, 28], vec![16, 32]))
+            .with_codebook_size(32)
+            .with_code_dim(8)
+    }
+
+    fn term(out: &AutoencoderOutput, name: &str) -> f32 {
+        out.terms
+            .iter()
+            .chain(&out.measures)
+            .find(|t| t.name == name)
+            .map(|t| t.value.clone().into_scalar::<f32>())
+            .unwrap_or_else(|| panic!("no {name}"))
+    }
+
+    #[test]
+    fn each_position_takes_a_codebook_entry() {
+        let device = Device::ndarray();
+        let model = config().init(&device).expect("valid config");
+        assert_eq!(model.shape(), (32, 49));
+        let x = test_images(3, &device);
+        let idx = model.indices(x.clone());
+        assert_eq!(idx.dims(), [3, 49]);
+        let code = model.encode(x.clone());
+        assert_eq!(code.dims(), [3, 49 * 8]);
+        // The code is the entries of the indices, and the nearest ones.
+        model
+            .lookup(idx)
+            .into_data()
+            .assert_eq(&code.clone().into_data(), true);
+        assert_eq!(model.decode(code).dims(), [3, 784]);
+        assert_eq!(config().positions().expect("valid"), 49);
+    }
+
+    #[test]
+    fn loss_falls_the_codebook_is_used_and_save_load_is_identical() {
+        let device = Device::ndarray().autodiff();
+        let _seeded = crate::testing::seeded(&device, 3);
+        let model = config().init(&device).expect("valid config");
+        let before = model
+            .valid()
+            .forward(test_images(64, &device.clone().without_autodiff()));
+        let (model, losses) = train_on_sample(model, &device, 80, 1e-2, None);
+        let (first, last) = first_last(&losses, 5);
+        println!("VQ-VAE loss {first} -> {last}");
+        assert!(last < 0.6 * first, "VQ-VAE loss {first} -> {last}");
+
+        let plain = device.clone().without_autodiff();
+        let model = model.valid();
+        let after = model.forward(test_images(64, &plain));
+        let (used, perplexity) = (term(&after, "used"), term(&after, "perplexity"));
+        println!(
+            "reconstruction {} -> {}; entries used {} -> {used}, perplexity {} -> {perplexity}",
+            term(&before, "reconstruction"),
+            term(&after, "reconstruction"),
+            term(&before, "used"),
+            term(&before, "perplexity"),
+        );
+        assert!(term(&after, "reconstruction") < term(&before, "reconstruction"));
+        assert!(
+            used >= 4.0 && perplexity > 2.0,
+            "{used} entries, perplexity {perplexity}"
+        );
+        let loaded = save_load(&model, config().init(&plain).expect("valid config"));
+        let x = test_images(3, &plain);
+        model
+            .indices(x.clone())
+            .into_data()
+            .assert_eq(&loaded.indices(x.clone()).into_data(), true);
+        model
+            .forward(x.clone())
+            .reconstruction
+            .into_data()
+            .assert_eq(&loaded.forward(x).reconstruction.into_data(), true);
+    }
+
+    #[test]
+    fn config_errors_name_the_field() {
+        let device = Device::ndarray();
+        let field = |c: VqVaeConfig| c.init(&device).map(|_| ()).expect_err("invalid").field;
+        assert_eq!(field(config().with_codebook_size(1)), "codebook_size");
+        assert_eq!(field(config().with_code_dim(0)), "code_dim");
+        assert_eq!(field(config().with_commitment(-1.0)), "commitment");
+        let mut strideless = config();
+        strideless.conv.stride = 0;
+        assert_eq!(field(strideless), "kernel/stride");
+    }
+}
