@@ -9,7 +9,7 @@
 //! position (`[batch, h·w·code_dim]`), so that `decode` takes it back; the discrete
 //! code is [`VqVae::indices`] (`[batch, h·w]`, one codebook entry per position).
 
-use burn::module::Param;
+use burn::module::{Param, RunningState};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 use burn::tensor::Distribution;
@@ -32,6 +32,10 @@ pub struct VqVaeConfig {
     /// Weight β of the commitment term.
     #[config(default = 0.25)]
     pub commitment: f64,
+    /// `Some(decay)`: the codebook follows exponential moving averages of the
+    /// encoder's vectors assigned to each entry (decay 0.99 in the paper's appendix)
+    /// instead of learning from the codebook term.
+    pub ema_decay: Option<f64>,
     /// Activation of the output.
     #[config(default = "Activation::Sigmoid")]
     pub output_activation: Activation,
@@ -47,8 +51,13 @@ pub struct VqVae {
     pub encoder: ConvEncoder,
     /// 1 × 1 convolution: the map's channels to `code_dim` at each position.
     pub to_code: Conv2d,
-    /// The codebook, `[codebook_size, code_dim]`.
+    /// The codebook, `[codebook_size, code_dim]` (unused with EMA updates).
     pub codebook: Param<Tensor<2>>,
+    /// With EMA updates: the moving average of each entry's assigned count, `[size]`.
+    pub ema_count: RunningState<Tensor<1>>,
+    /// With EMA updates: the moving average of each entry's assigned sum,
+    /// `[size, code_dim]`.
+    pub ema_sum: RunningState<Tensor<2>>,
     /// 1 × 1 convolution: `code_dim` back to the map's channels.
     pub from_code: Conv2d,
     /// Transposed convolutions back to the image.
@@ -60,6 +69,8 @@ pub struct VqVae {
     code_dim: usize,
     #[module(skip)]
     commitment: f64,
+    #[module(skip)]
+    ema_decay: Option<f64>,
     #[module(skip)]
     output_activation: Activation,
     #[module(skip)]
@@ -80,6 +91,15 @@ impl VqVaeConfig {
         if self.code_dim == 0 {
             return Err(ConfigError::new("code_dim", "0", "a positive width"));
         }
+        if let Some(decay) = self.ema_decay
+            && !(decay > 0.0 && decay < 1.0)
+        {
+            return Err(ConfigError::new(
+                "ema_decay",
+                decay.to_string(),
+                "a decay between 0 and 1",
+            ));
+        }
         if !(self.commitment.is_finite() && self.commitment >= 0.0) {
             return Err(ConfigError::new(
                 "commitment",
@@ -99,19 +119,24 @@ impl VqVaeConfig {
         let [h, w] = *sizes.last().unwrap_or(&[1, 1]);
         let channels = *self.conv.channels.last().unwrap_or(&1);
         let bound = 1.0 / self.codebook_size as f64;
+        let start = Tensor::random(
+            [self.codebook_size, self.code_dim],
+            Distribution::Uniform(-bound, bound),
+            device,
+        );
         Ok(VqVae {
             encoder,
             to_code: Conv2dConfig::new([channels, self.code_dim], [1, 1]).init(device),
-            codebook: Param::from_tensor(Tensor::random(
-                [self.codebook_size, self.code_dim],
-                Distribution::Uniform(-bound, bound),
-                device,
-            )),
+            codebook: Param::from_tensor(start.clone()),
+            // Averages that start at the same codebook, each entry counted once.
+            ema_count: RunningState::new(Tensor::ones([self.codebook_size], device)),
+            ema_sum: RunningState::new(start),
             from_code: Conv2dConfig::new([self.code_dim, channels], [1, 1]).init(device),
             decoder,
             map: [channels, h, w],
             code_dim: self.code_dim,
             commitment: self.commitment,
+            ema_decay: self.ema_decay,
             output_activation: self.output_activation,
             reconstruction: self.reconstruction,
         })
@@ -135,9 +160,37 @@ impl VqVae {
             .reshape([batch * h * w, self.code_dim])
     }
 
+    /// The codebook in use: the learned one, or with EMA updates the averages' ratio.
+    pub fn entries(&self) -> Tensor<2> {
+        match self.ema_decay {
+            None => self.codebook.val(),
+            Some(_) => {
+                let device = self.codebook.device();
+                let count = self.ema_count.value().to_device(&device);
+                let sum = self.ema_sum.value().to_device(&device);
+                (sum / count.clamp_min(1e-5).unsqueeze_dim(1)).detach()
+            }
+        }
+    }
+
+    /// Moves the EMA averages towards this batch's assignment of `z` (rows) to `idx`.
+    fn update_averages(&self, z: Tensor<2>, idx: Tensor<1, Int>, decay: f64) {
+        let device = z.device();
+        let entries = self.codebook.dims()[0];
+        let one_hot = idx.one_hot::<2>(entries).float().detach(); // [rows, size]
+        let count = one_hot.clone().sum_dim(0).squeeze_dim::<1>(0);
+        let sum = one_hot.transpose().matmul(z.detach()); // [size, dim]
+        let (d, rest) = (decay as f32, 1.0 - decay as f32);
+        let old_count = self.ema_count.value_sync().to_device(&device);
+        let old_sum = self.ema_sum.value_sync().to_device(&device);
+        self.ema_count
+            .update((old_count * d + count * rest).detach());
+        self.ema_sum.update((old_sum * d + sum * rest).detach());
+    }
+
     /// The index of the nearest codebook entry to each row of `z`, `[rows]`.
     fn nearest(&self, z: Tensor<2>) -> Tensor<1, Int> {
-        let e = self.codebook.val();
+        let e = self.entries();
         // ‖z − e‖² = ‖z‖² − 2 z·e + ‖e‖²; ‖z‖² is the same for every entry.
         let distances =
             e.clone().powi_scalar(2).sum_dim(1).transpose() - z.matmul(e.transpose()) * 2.0;
@@ -156,8 +209,7 @@ impl VqVae {
     /// takes, `[batch, h·w·code_dim]`.
     pub fn lookup(&self, indices: Tensor<2, Int>) -> Tensor<2> {
         let [batch, positions] = indices.dims();
-        self.codebook
-            .val()
+        self.entries()
             .select(0, indices.reshape([batch * positions]))
             .reshape([batch, positions * self.code_dim])
     }
@@ -183,8 +235,7 @@ impl Autoencoder for VqVae {
         let batch = input.dims()[0];
         let [_, h, w] = self.map;
         let idx = self.nearest(self.vectors(input));
-        self.codebook
-            .val()
+        self.entries()
             .select(0, idx)
             .reshape([batch, h * w * self.code_dim])
     }
@@ -198,8 +249,17 @@ impl Autoencoder for VqVae {
         let [_, h, w] = self.map;
         let z = self.vectors(input.clone());
         let idx = self.nearest(z.clone().detach());
-        let e = self.codebook.val().select(0, idx.clone());
-        let codebook = (z.clone().detach() - e.clone()).powi_scalar(2).mean();
+        let e = self.entries().select(0, idx.clone());
+        // With EMA updates the codebook moves by the averages, not by a loss term.
+        let codebook = match self.ema_decay {
+            None => (z.clone().detach() - e.clone()).powi_scalar(2).mean(),
+            Some(decay) => {
+                if z.device().is_autodiff() {
+                    self.update_averages(z.clone(), idx.clone(), decay);
+                }
+                Tensor::zeros([1], &z.device())
+            }
+        };
         let commitment = (z.clone() - e.clone().detach()).powi_scalar(2).mean() * self.commitment;
         // Straight through: the decoder sees e, the encoder gets the decoder's gradient.
         let quantised = z.clone() + (e - z).detach();
@@ -329,12 +389,53 @@ mod tests {
     }
 
     #[test]
+    fn ema_updates_move_the_codebook_to_the_vectors_assigned_to_it() {
+        let device = Device::ndarray().autodiff();
+        let _seeded = crate::testing::seeded(&device, 4);
+        let model = config()
+            .with_ema_decay(Some(0.9))
+            .init(&device)
+            .expect("valid config");
+        let start = model.entries();
+        let (model, losses) = train_on_sample(model, &device, 60, 1e-2, None);
+        let (first, last) = first_last(&losses, 5);
+        println!("VQ-VAE (EMA) loss {first} -> {last}");
+        assert!(last < 0.6 * first, "VQ-VAE (EMA) loss {first} -> {last}");
+        // The codebook moved only through the averages: the learned one stayed put.
+        let moved = (model.entries() - start.clone())
+            .abs()
+            .max()
+            .into_scalar::<f32>();
+        assert!(moved > 1e-2, "{moved}");
+        model
+            .codebook
+            .val()
+            .into_data()
+            .assert_eq(&start.into_data(), true);
+        // The averages are saved with the weights.
+        let plain = device.clone().without_autodiff();
+        let model = model.valid();
+        let loaded = save_load(
+            &model,
+            config()
+                .with_ema_decay(Some(0.9))
+                .init(&plain)
+                .expect("valid"),
+        );
+        model
+            .entries()
+            .into_data()
+            .assert_eq(&loaded.entries().into_data(), true);
+    }
+
+    #[test]
     fn config_errors_name_the_field() {
         let device = Device::ndarray();
         let field = |c: VqVaeConfig| c.init(&device).map(|_| ()).expect_err("invalid").field;
         assert_eq!(field(config().with_codebook_size(1)), "codebook_size");
         assert_eq!(field(config().with_code_dim(0)), "code_dim");
         assert_eq!(field(config().with_commitment(-1.0)), "commitment");
+        assert_eq!(field(config().with_ema_decay(Some(1.0))), "ema_decay");
         let mut strideless = config();
         strideless.conv.stride = 0;
         assert_eq!(field(strideless), "kernel/stride");
