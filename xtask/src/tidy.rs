@@ -420,7 +420,8 @@ mod tests {
                 "gru",
                 "transformer",
                 "mae",
-                "topk-sae"
+                "topk-sae",
+                "vq-vae"
             ]
         );
         let root = root();

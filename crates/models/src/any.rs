@@ -7,9 +7,10 @@ use burn::nn::Linear;
 
 use crate::{
     Aae, AaeConfig, Activation, Autoencoder, AutoencoderOutput, ConfigError, ConvAutoencoder,
-    ConvAutoencoderConfig, MaskedAutoencoder, MaskedAutoencoderConfig, MlpAutoencoder,
-    MlpAutoencoderConfig, RecurrentAutoencoder, RecurrentAutoencoderConfig, Regularization,
-    TopKSae, TopKSaeConfig, TransformerAutoencoder, TransformerAutoencoderConfig, Vae, VaeConfig,
+    ConvAutoencoderConfig, DiscreteCode, MaskedAutoencoder, MaskedAutoencoderConfig,
+    MlpAutoencoder, MlpAutoencoderConfig, RecurrentAutoencoder, RecurrentAutoencoderConfig,
+    Regularization, TopKSae, TopKSaeConfig, TransformerAutoencoder, TransformerAutoencoderConfig,
+    Vae, VaeConfig, VqVae, VqVaeConfig,
 };
 
 /// The configuration of any model family, tagged by `kind` in JSON.
@@ -33,6 +34,8 @@ pub enum ModelConfig {
     /// A TopK sparse autoencoder.
     #[serde(rename = "topk-sae")]
     TopK(TopKSaeConfig),
+    /// A vector-quantised autoencoder.
+    VqVae(VqVaeConfig),
 }
 
 impl ModelConfig {
@@ -47,7 +50,8 @@ impl ModelConfig {
             | Self::Recurrent(_)
             | Self::Transformer(_)
             | Self::Masked(_)
-            | Self::TopK(_) => false,
+            | Self::TopK(_)
+            | Self::VqVae(_) => false,
         }
     }
 
@@ -63,7 +67,8 @@ impl ModelConfig {
             | Self::Vae(_)
             | Self::Recurrent(_)
             | Self::Transformer(_)
-            | Self::Masked(_) => false,
+            | Self::Masked(_)
+            | Self::VqVae(_) => false,
         }
     }
 
@@ -78,6 +83,7 @@ impl ModelConfig {
             Self::Transformer(c) => c.input_size(),
             Self::Masked(c) => c.input_size(),
             Self::TopK(c) => c.input_size,
+            Self::VqVae(c) => c.conv.image.iter().product(),
         }
     }
 
@@ -91,6 +97,7 @@ impl ModelConfig {
         let conv = match self {
             Self::Conv(c) => Some(&c.conv),
             Self::Vae(c) => c.conv.as_ref(),
+            Self::VqVae(c) => Some(&c.conv),
             Self::Mlp(_)
             | Self::Aae(_)
             | Self::Recurrent(_)
@@ -112,6 +119,7 @@ impl ModelConfig {
             Self::Transformer(c) => c.latent,
             Self::Masked(c) => c.latent,
             Self::TopK(c) => c.latent,
+            Self::VqVae(c) => c.latent(),
         }
     }
 
@@ -126,6 +134,7 @@ impl ModelConfig {
             Self::Transformer(c) => c.validate(),
             Self::Masked(c) => c.validate(),
             Self::TopK(c) => c.validate(),
+            Self::VqVae(c) => c.validate(),
         }
     }
 
@@ -140,6 +149,7 @@ impl ModelConfig {
             Self::Transformer(c) => AnyAutoencoder::Transformer(c.init(device)?),
             Self::Masked(c) => AnyAutoencoder::Masked(c.init(device)?),
             Self::TopK(c) => AnyAutoencoder::TopK(c.init(device)?),
+            Self::VqVae(c) => AnyAutoencoder::VqVae(c.init(device)?),
         })
     }
 }
@@ -165,6 +175,8 @@ pub enum AnyAutoencoder {
     Masked(MaskedAutoencoder),
     /// A TopK sparse autoencoder.
     TopK(TopKSae),
+    /// A vector-quantised autoencoder.
+    VqVae(VqVae),
 }
 
 impl ModelConfig {
@@ -176,6 +188,7 @@ impl ModelConfig {
             Self::Vae(_) => vec!["reconstruction", "kl"],
             Self::Recurrent(_) | Self::Transformer(_) | Self::Masked(_) => vec!["reconstruction"],
             Self::TopK(_) => vec!["reconstruction", "auxiliary"],
+            Self::VqVae(_) => vec!["reconstruction", "codebook", "commitment"],
             Self::Aae(c) => {
                 let mut names = regularization_terms(&c.autoencoder.regularization);
                 names.extend(["discriminator", "generator"]);
@@ -191,6 +204,7 @@ impl ModelConfig {
     pub fn measures(&self) -> Vec<&'static str> {
         match self {
             Self::TopK(_) => vec!["l0", "fvu", "dead"],
+            Self::VqVae(_) => vec!["perplexity", "used"],
             Self::Mlp(_)
             | Self::Conv(_)
             | Self::Vae(_)
@@ -231,7 +245,8 @@ impl AnyAutoencoder {
             | Self::Recurrent(_)
             | Self::Transformer(_)
             | Self::Masked(_)
-            | Self::TopK(_) => None,
+            | Self::TopK(_)
+            | Self::VqVae(_) => None,
         }
     }
 
@@ -244,7 +259,8 @@ impl AnyAutoencoder {
             | Self::Recurrent(_)
             | Self::Transformer(_)
             | Self::Masked(_)
-            | Self::TopK(_) => false,
+            | Self::TopK(_)
+            | Self::VqVae(_) => false,
         }
     }
 
@@ -259,7 +275,8 @@ impl AnyAutoencoder {
             | Self::Recurrent(_)
             | Self::Transformer(_)
             | Self::Masked(_)
-            | Self::TopK(_) => None,
+            | Self::TopK(_)
+            | Self::VqVae(_) => None,
         }
     }
 
@@ -273,7 +290,8 @@ impl AnyAutoencoder {
             | Self::Recurrent(_)
             | Self::Transformer(_)
             | Self::Masked(_)
-            | Self::TopK(_) => None,
+            | Self::TopK(_)
+            | Self::VqVae(_) => None,
         }
     }
 
@@ -290,7 +308,8 @@ impl AnyAutoencoder {
             | Self::Conv(_)
             | Self::Recurrent(_)
             | Self::Transformer(_)
-            | Self::Masked(_) => None,
+            | Self::Masked(_)
+            | Self::VqVae(_) => None,
         }
     }
 
@@ -322,6 +341,24 @@ impl AnyAutoencoder {
         }
     }
 
+    /// The code as symbols when it is discrete (a VQ-VAE's codebook entries, one per
+    /// grid position; [`Autoencoder::encode`] gives their vectors); `None` for a
+    /// continuous code.
+    pub fn discrete_code(&self) -> Option<DiscreteCode> {
+        match self {
+            Self::VqVae(m) => Some(m.discrete_code()),
+            _ => None,
+        }
+    }
+
+    /// The VQ-VAE, when the model is one: its discrete codes and their entries.
+    pub fn as_vq(&self) -> Option<&VqVae> {
+        match self {
+            Self::VqVae(m) => Some(m),
+            _ => None,
+        }
+    }
+
     /// Whether [`initialised_from`](Self::initialised_from) uses data.
     pub fn initialises_from_data(&self) -> bool {
         matches!(self, Self::TopK(_))
@@ -345,6 +382,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Transformer(m) => m.encode(input),
             Self::Masked(m) => m.encode(input),
             Self::TopK(m) => m.encode(input),
+            Self::VqVae(m) => m.encode(input),
         }
     }
 
@@ -358,6 +396,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Transformer(m) => m.decode(code),
             Self::Masked(m) => m.decode(code),
             Self::TopK(m) => m.decode(code),
+            Self::VqVae(m) => m.decode(code),
         }
     }
 
@@ -371,6 +410,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Transformer(m) => Autoencoder::forward(m, input),
             Self::Masked(m) => Autoencoder::forward(m, input),
             Self::TopK(m) => Autoencoder::forward(m, input),
+            Self::VqVae(m) => Autoencoder::forward(m, input),
         }
     }
 }

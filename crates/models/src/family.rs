@@ -12,6 +12,7 @@ use crate::{
     AaeConfig, Activation, Cell, ConfigError, ConvAutoencoderConfig, ConvStackConfig,
     MaskedAutoencoderConfig, MlpAutoencoderConfig, ModelConfig, Reconstruction,
     RecurrentAutoencoderConfig, TopKSaeConfig, TransformerAutoencoderConfig, VaeConfig,
+    VqVaeConfig,
 };
 
 /// The shape of one input sample as a model sees it (a plain shape, not a data set:
@@ -109,11 +110,13 @@ pub enum Family {
     Mae,
     /// TopK sparse autoencoder.
     TopKSae,
+    /// Vector-quantised autoencoder.
+    VqVae,
 }
 
 impl Family {
     /// Every family, in the order they are listed to users.
-    pub const ALL: [Family; 11] = [
+    pub const ALL: [Family; 12] = [
         Self::Mlp,
         Self::Conv,
         Self::Vae,
@@ -125,6 +128,7 @@ impl Family {
         Self::Transformer,
         Self::Mae,
         Self::TopKSae,
+        Self::VqVae,
     ];
 
     /// The names of the families for which `keep` holds, comma-separated, for messages
@@ -152,6 +156,7 @@ impl Family {
             Self::Transformer => "transformer",
             Self::Mae => "mae",
             Self::TopKSae => "topk-sae",
+            Self::VqVae => "vq-vae",
         }
     }
 
@@ -185,13 +190,16 @@ impl Family {
             Self::TopKSae => {
                 "TopK sparse autoencoder (Gao et al. 2024): an overcomplete dictionary, k latents active per sample"
             }
+            Self::VqVae => {
+                "Vector-quantised autoencoder (VQ-VAE): convolutions to a grid of vectors, each the nearest entry of a learned codebook"
+            }
         }
     }
 
     /// Whether the family convolves images (and so takes no other input).
     pub fn is_convolutional(self) -> bool {
         match self {
-            Self::Conv | Self::ConvVae => true,
+            Self::Conv | Self::ConvVae | Self::VqVae => true,
             Self::Mae
             | Self::Mlp
             | Self::Vae
@@ -215,7 +223,8 @@ impl Family {
             | Self::ConvVae
             | Self::Aae
             | Self::Mae
-            | Self::TopKSae => false,
+            | Self::TopKSae
+            | Self::VqVae => false,
         }
     }
 
@@ -248,7 +257,8 @@ impl Family {
     /// Whether the family has a prior over its codes to sample images from.
     pub fn is_generative(self) -> bool {
         match self {
-            Self::Vae | Self::ConvVae | Self::Aae => true,
+            // A VQ-VAE's prior is learned over its codes after training.
+            Self::Vae | Self::ConvVae | Self::Aae | Self::VqVae => true,
             Self::Mlp
             | Self::Conv
             | Self::Conv1d
@@ -274,7 +284,8 @@ impl Family {
             | Self::Gru
             | Self::Transformer
             | Self::Mae
-            | Self::TopKSae => 0.9,
+            | Self::TopKSae
+            | Self::VqVae => 0.9,
         }
     }
 
@@ -353,7 +364,13 @@ impl Family {
                 )
             }
             (
-                Self::Mlp | Self::Conv | Self::Vae | Self::ConvVae | Self::Aae | Self::Mae,
+                Self::Mlp
+                | Self::Conv
+                | Self::Vae
+                | Self::ConvVae
+                | Self::Aae
+                | Self::Mae
+                | Self::VqVae,
                 InputShape::Image {
                     channels,
                     height,
@@ -364,6 +381,7 @@ impl Family {
                 let mlp = |latent| MlpAutoencoderConfig::new(features, vec![512, 256], latent);
                 match self {
                     Self::Conv => ModelConfig::Conv(ConvAutoencoderConfig::new(conv(), 32)),
+                    Self::VqVae => ModelConfig::VqVae(VqVaeConfig::new(conv())),
                     Self::Vae => ModelConfig::Vae(VaeConfig::new(features, vec![400], 20)),
                     Self::ConvVae => ModelConfig::Vae(
                         VaeConfig::new(features, vec![], 20).with_conv(Some(conv())),
@@ -431,6 +449,7 @@ impl ModelConfig {
             Self::Transformer(_) => Family::Transformer,
             Self::Masked(_) => Family::Mae,
             Self::TopK(_) => Family::TopKSae,
+            Self::VqVae(_) => Family::VqVae,
         }
     }
 }
@@ -475,7 +494,7 @@ mod tests {
         let err = "capsule".parse::<Family>().expect_err("unknown");
         assert_eq!(
             err.to_string(),
-            "unknown model family 'capsule': expected one of mlp, conv, vae, conv-vae, aae, conv1d, lstm, gru, transformer, mae, topk-sae"
+            "unknown model family 'capsule': expected one of mlp, conv, vae, conv-vae, aae, conv1d, lstm, gru, transformer, mae, topk-sae, vq-vae"
         );
     }
 
@@ -531,7 +550,10 @@ mod tests {
         // Images: every family but the sequence ones; windows: all but the image
         // convolutions, the error naming those that would do.
         let on = |shape| Family::listed(|f| f.accepts(shape));
-        assert_eq!(on(image), "mlp, conv, vae, conv-vae, aae, mae, topk-sae");
+        assert_eq!(
+            on(image),
+            "mlp, conv, vae, conv-vae, aae, mae, topk-sae, vq-vae"
+        );
         assert_eq!(
             on(window),
             "mlp, vae, aae, conv1d, lstm, gru, transformer, topk-sae"
@@ -572,7 +594,8 @@ mod tests {
                 None,
                 None,
                 Some(32),
-                Some(1024)
+                Some(1024),
+                Some(7 * 7 * 16)
             ]
         );
         assert_eq!(Family::Aae.default_beta1(), 0.5);

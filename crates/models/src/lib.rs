@@ -31,6 +31,7 @@ mod activation;
 mod adversarial;
 mod any;
 mod classifier;
+mod code_prior;
 mod conv;
 mod family;
 mod loss;
@@ -53,6 +54,7 @@ pub use activation::Activation;
 pub use adversarial::{Aae, AaeConfig, Prior};
 pub use any::{AnyAutoencoder, ModelConfig};
 pub use classifier::Classifier;
+pub use code_prior::{MaskedConv, PixelCnnPrior, PixelCnnPriorConfig};
 pub use conv::{
     ConvAutoencoder, ConvAutoencoderConfig, ConvDecoder, ConvEncoder, ConvStackConfig, Norm,
 };
@@ -67,7 +69,7 @@ pub use size::ModelSize;
 pub use topk::{KAnneal, TopKSae, TopKSaeConfig};
 pub use transformer::{TransformerAutoencoder, TransformerAutoencoderConfig};
 pub use vae::{Gaussian, Vae, VaeConfig};
-pub use vq::{VqVae, VqVaeConfig};
+pub use vq::{DiscreteCode, VqVae, VqVaeConfig};
 
 /// A configuration value that cannot build a model.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

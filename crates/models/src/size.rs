@@ -193,6 +193,23 @@ impl ModelConfig {
                         ..ModelSize::default()
                     })
             }
+            Self::VqVae(c) => {
+                let (stack, flat) = conv_stack(&c.conv)?;
+                let positions = c.positions()?;
+                let (k, d) = (c.codebook_size, c.code_dim);
+                let channels = flat / positions.max(1);
+                // The 1 × 1 convolutions to the code and back at each position; the
+                // codebook, and the states saved with it (the EMA averages, where
+                // restarts moved each entry, each entry's idle count); the distances
+                // of each position's vector to every entry.
+                stack
+                    .add(per_step(&[channels, d, channels], positions))
+                    .add(ModelSize {
+                        parameters: mul(k, d).saturating_mul(3).saturating_add(2 * k as u64),
+                        activations: mul(positions, k),
+                        multiply_adds: mul(positions, k).saturating_mul(d as u64),
+                    })
+            }
             Self::Vae(c) => {
                 let (stack, outer) = match &c.conv {
                     Some(conv) => conv_stack(conv)?,

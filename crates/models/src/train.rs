@@ -19,7 +19,7 @@ use burn::train::{InferenceStep, TrainOutput, TrainStep};
 
 use crate::{
     Aae, AnyAutoencoder, Autoencoder, AutoencoderOutput, ConvAutoencoder, MaskedAutoencoder,
-    MlpAutoencoder, RecurrentAutoencoder, TopKSae, TransformerAutoencoder, Vae,
+    MlpAutoencoder, RecurrentAutoencoder, TopKSae, TransformerAutoencoder, Vae, VqVae,
 };
 
 /// What one training or validation step reports to the metrics.
@@ -281,6 +281,7 @@ reconstruction_steps!(
     TransformerAutoencoder,
     MaskedAutoencoder,
     TopKSae,
+    VqVae,
     AnyAutoencoder
 );
 

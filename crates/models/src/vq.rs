@@ -18,6 +18,23 @@ use crate::conv::{ConvDecoder, ConvEncoder, ConvStackConfig};
 use crate::output::LossTerm;
 use crate::{Activation, Autoencoder, AutoencoderOutput, ConfigError, Reconstruction};
 
+/// A code of `symbols` symbols, each one of `alphabet` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiscreteCode {
+    /// Symbols per sample (a VQ-VAE's grid positions).
+    pub symbols: usize,
+    /// Values each symbol takes (a VQ-VAE's codebook entries).
+    pub alphabet: usize,
+}
+
+impl DiscreteCode {
+    /// Bits that store one sample's code exactly, symbols × log₂ alphabet (without
+    /// entropy coding).
+    pub fn bits(&self) -> f64 {
+        self.symbols as f64 * (self.alphabet as f64).log2()
+    }
+}
+
 /// Configuration of a [`VqVae`].
 #[derive(Config, Debug)]
 pub struct VqVaeConfig {
@@ -36,6 +53,11 @@ pub struct VqVaeConfig {
     /// encoder's vectors assigned to each entry (decay 0.99 in the paper's appendix)
     /// instead of learning from the codebook term.
     pub ema_decay: Option<f64>,
+    /// `Some(n)`: an entry no grid position has taken for `n` training samples is
+    /// dead and restarts at an encoder vector of the current batch, picked at random
+    /// (the dead-code restarts of Dhariwal et al., 2020); `None`: never.
+    #[config(default = "Some(1000)")]
+    pub restart_after: Option<usize>,
     /// Activation of the output.
     #[config(default = "Activation::Sigmoid")]
     pub output_activation: Activation,
@@ -53,6 +75,11 @@ pub struct VqVae {
     pub to_code: Conv2d,
     /// The codebook, `[codebook_size, code_dim]` (unused with EMA updates).
     pub codebook: Param<Tensor<2>>,
+    /// Added to the learned codebook: where restarted entries moved, `[size, code_dim]`
+    /// (zero until an entry restarts; unused with EMA updates).
+    pub restart_shift: RunningState<Tensor<2>>,
+    /// Training samples since each entry was last taken, `[size]`.
+    pub idle: RunningState<Tensor<1>>,
     /// With EMA updates: the moving average of each entry's assigned count, `[size]`.
     pub ema_count: RunningState<Tensor<1>>,
     /// With EMA updates: the moving average of each entry's assigned sum,
@@ -71,6 +98,8 @@ pub struct VqVae {
     commitment: f64,
     #[module(skip)]
     ema_decay: Option<f64>,
+    #[module(skip)]
+    restart_after: Option<usize>,
     #[module(skip)]
     output_activation: Activation,
     #[module(skip)]
@@ -98,6 +127,13 @@ impl VqVaeConfig {
                 "ema_decay",
                 decay.to_string(),
                 "a decay between 0 and 1",
+            ));
+        }
+        if self.restart_after == Some(0) {
+            return Err(ConfigError::new(
+                "restart_after",
+                "0",
+                "a positive number of training samples (or none, never to restart)",
             ));
         }
         if !(self.commitment.is_finite() && self.commitment >= 0.0) {
@@ -128,6 +164,11 @@ impl VqVaeConfig {
             encoder,
             to_code: Conv2dConfig::new([channels, self.code_dim], [1, 1]).init(device),
             codebook: Param::from_tensor(start.clone()),
+            restart_shift: RunningState::new(Tensor::zeros(
+                [self.codebook_size, self.code_dim],
+                device,
+            )),
+            idle: RunningState::new(Tensor::zeros([self.codebook_size], device)),
             // Averages that start at the same codebook, each entry counted once.
             ema_count: RunningState::new(Tensor::ones([self.codebook_size], device)),
             ema_sum: RunningState::new(start),
@@ -137,6 +178,7 @@ impl VqVaeConfig {
             code_dim: self.code_dim,
             commitment: self.commitment,
             ema_decay: self.ema_decay,
+            restart_after: self.restart_after,
             output_activation: self.output_activation,
             reconstruction: self.reconstruction,
         })
@@ -146,6 +188,13 @@ impl VqVaeConfig {
     pub fn positions(&self) -> Result<usize, ConfigError> {
         let (sizes, _) = self.conv.plan()?;
         Ok(sizes.last().map_or(1, |[h, w]| h * w))
+    }
+
+    /// Values of [`Autoencoder::encode`]'s code: `code_dim` at each grid position (0
+    /// for a stack that does not fit its image, which [`validate`](Self::validate)
+    /// refuses).
+    pub fn latent(&self) -> usize {
+        self.positions().map_or(0, |p| p * self.code_dim)
     }
 }
 
@@ -160,10 +209,14 @@ impl VqVae {
             .reshape([batch * h * w, self.code_dim])
     }
 
-    /// The codebook in use: the learned one, or with EMA updates the averages' ratio.
+    /// The codebook in use: the learned one (moved where entries restarted), or with
+    /// EMA updates the averages' ratio.
     pub fn entries(&self) -> Tensor<2> {
         match self.ema_decay {
-            None => self.codebook.val(),
+            None => {
+                let device = self.codebook.device();
+                self.codebook.val() + self.restart_shift.value().to_device(&device)
+            }
             Some(_) => {
                 let device = self.codebook.device();
                 let count = self.ema_count.value().to_device(&device);
@@ -173,19 +226,52 @@ impl VqVae {
         }
     }
 
-    /// Moves the EMA averages towards this batch's assignment of `z` (rows) to `idx`.
-    fn update_averages(&self, z: Tensor<2>, idx: Tensor<1, Int>, decay: f64) {
+    /// What a training batch changes besides the weights: each entry's idle count;
+    /// with EMA updates, the averages moved towards this batch's assignment of `z`
+    /// (rows, `[batch·h·w, code_dim]`) to `idx`; dead entries restarted at rows of `z`
+    /// picked at random. Every state is read once and written once.
+    fn update_states(&self, z: Tensor<2>, idx: Tensor<1, Int>, batch: usize) {
         let device = z.device();
-        let entries = self.codebook.dims()[0];
-        let one_hot = idx.one_hot::<2>(entries).float().detach(); // [rows, size]
+        let z = z.detach();
+        let [size, _] = self.codebook.dims();
+        let one_hot = idx.one_hot::<2>(size).float().detach(); // [rows, size]
         let count = one_hot.clone().sum_dim(0).squeeze_dim::<1>(0);
-        let sum = one_hot.transpose().matmul(z.detach()); // [size, dim]
-        let (d, rest) = (decay as f32, 1.0 - decay as f32);
-        let old_count = self.ema_count.value_sync().to_device(&device);
-        let old_sum = self.ema_sum.value_sync().to_device(&device);
-        self.ema_count
-            .update((old_count * d + count * rest).detach());
-        self.ema_sum.update((old_sum * d + sum * rest).detach());
+        let taken = count.clone().greater_elem(0.0).float();
+        let idle = self.idle.value_sync().to_device(&device);
+        let idle = (idle + batch as f32) * (taken.neg() + 1.0);
+        let dead = match self.restart_after {
+            Some(after) => idle.clone().greater_equal_elem(after as f32).float(),
+            None => Tensor::zeros([size], &device),
+        };
+        let alive = dead.clone().neg() + 1.0;
+        let rows = z.dims()[0];
+        let pick =
+            Tensor::<1, Int>::random([size], Distribution::Uniform(0.0, rows as f64), &device)
+                .clamp(0, rows as i64 - 1);
+        let candidates = z.clone().select(0, pick);
+        let (dead2, alive2) = (
+            dead.clone().unsqueeze_dim(1),
+            alive.clone().unsqueeze_dim(1),
+        );
+        match self.ema_decay {
+            Some(decay) => {
+                let sum = one_hot.transpose().matmul(z);
+                let (d, rest) = (decay as f32, 1.0 - decay as f32);
+                let old_count = self.ema_count.value_sync().to_device(&device);
+                let old_sum = self.ema_sum.value_sync().to_device(&device);
+                let count = (old_count * d + count * rest) * alive.clone() + dead.clone();
+                let sum = (old_sum * d + sum * rest) * alive2 + candidates * dead2;
+                self.ema_count.update(count.detach());
+                self.ema_sum.update(sum.detach());
+            }
+            None => {
+                let shift = self.restart_shift.value_sync().to_device(&device);
+                let learned = self.codebook.val().detach();
+                let shift = shift * alive2 + (candidates - learned) * dead2;
+                self.restart_shift.update(shift.detach());
+            }
+        }
+        self.idle.update((idle * alive).detach());
     }
 
     /// The index of the nearest codebook entry to each row of `z`, `[rows]`.
@@ -217,6 +303,17 @@ impl VqVae {
     /// Entries of the codebook and positions of the grid.
     pub fn shape(&self) -> (usize, usize) {
         (self.codebook.dims()[0], self.map[1] * self.map[2])
+    }
+
+    /// Rows and columns of the code grid.
+    pub fn grid(&self) -> [usize; 2] {
+        [self.map[1], self.map[2]]
+    }
+
+    /// The discrete code as symbols: one codebook entry per grid position.
+    pub fn discrete_code(&self) -> DiscreteCode {
+        let (alphabet, symbols) = self.shape();
+        DiscreteCode { symbols, alphabet }
     }
 
     fn decode_logits(&self, code: Tensor<2>) -> Tensor<2> {
@@ -253,13 +350,11 @@ impl Autoencoder for VqVae {
         // With EMA updates the codebook moves by the averages, not by a loss term.
         let codebook = match self.ema_decay {
             None => (z.clone().detach() - e.clone()).powi_scalar(2).mean(),
-            Some(decay) => {
-                if z.device().is_autodiff() {
-                    self.update_averages(z.clone(), idx.clone(), decay);
-                }
-                Tensor::zeros([1], &z.device())
-            }
+            Some(_) => Tensor::zeros([1], &z.device()),
         };
+        if z.device().is_autodiff() {
+            self.update_states(z.clone(), idx.clone(), batch);
+        }
         let commitment = (z.clone() - e.clone().detach()).powi_scalar(2).mean() * self.commitment;
         // Straight through: the decoder sees e, the encoder gets the decoder's gradient.
         let quantised = z.clone() + (e - z).detach();
@@ -329,7 +424,7 @@ mod tests {
 
     #[test]
     fn each_position_takes_a_codebook_entry() {
-        let device = Device::ndarray();
+        let device = Device::flex();
         let model = config().init(&device).expect("valid config");
         assert_eq!(model.shape(), (32, 49));
         let x = test_images(3, &device);
@@ -344,11 +439,13 @@ mod tests {
             .assert_eq(&code.clone().into_data(), true);
         assert_eq!(model.decode(code).dims(), [3, 784]);
         assert_eq!(config().positions().expect("valid"), 49);
+        // 49 entries of 32 are 49 × 5 bits.
+        assert_eq!(model.discrete_code().bits(), 245.0);
     }
 
     #[test]
     fn loss_falls_the_codebook_is_used_and_save_load_is_identical() {
-        let device = Device::ndarray().autodiff();
+        let device = Device::flex().autodiff();
         let _seeded = crate::testing::seeded(&device, 3);
         let model = config().init(&device).expect("valid config");
         let before = model
@@ -359,8 +456,10 @@ mod tests {
         println!("VQ-VAE loss {first} -> {last}");
         assert!(last < 0.6 * first, "VQ-VAE loss {first} -> {last}");
 
-        let plain = device.clone().without_autodiff();
-        let model = model.valid();
+        // Saved and loaded on ndarray, which reads the file at once.
+        #[allow(deprecated)]
+        let plain = Device::ndarray();
+        let model = model.valid().to_device(&plain);
         let after = model.forward(test_images(64, &plain));
         let (used, perplexity) = (term(&after, "used"), term(&after, "perplexity"));
         println!(
@@ -372,7 +471,7 @@ mod tests {
         );
         assert!(term(&after, "reconstruction") < term(&before, "reconstruction"));
         assert!(
-            used >= 4.0 && perplexity > 2.0,
+            used >= 16.0 && perplexity > 8.0,
             "{used} entries, perplexity {perplexity}"
         );
         let loaded = save_load(&model, config().init(&plain).expect("valid config"));
@@ -390,7 +489,7 @@ mod tests {
 
     #[test]
     fn ema_updates_move_the_codebook_to_the_vectors_assigned_to_it() {
-        let device = Device::ndarray().autodiff();
+        let device = Device::flex().autodiff();
         let _seeded = crate::testing::seeded(&device, 4);
         let model = config()
             .with_ema_decay(Some(0.9))
@@ -413,8 +512,10 @@ mod tests {
             .into_data()
             .assert_eq(&start.into_data(), true);
         // The averages are saved with the weights.
-        let plain = device.clone().without_autodiff();
-        let model = model.valid();
+        // Saved and loaded on ndarray, which reads the file at once.
+        #[allow(deprecated)]
+        let plain = Device::ndarray();
+        let model = model.valid().to_device(&plain);
         let loaded = save_load(
             &model,
             config()
@@ -428,14 +529,96 @@ mod tests {
             .assert_eq(&loaded.entries().into_data(), true);
     }
 
+    /// After one training forward with `restart_after` 1 (every entry no position took
+    /// is dead), the entries taken are where they were and every other one sits on an
+    /// encoder vector of the batch.
+    #[test]
+    fn dead_entries_restart_at_vectors_of_the_batch() {
+        let device = Device::flex().autodiff();
+        let _seeded = crate::testing::seeded(&device, 5);
+        for ema in [None, Some(0.9)] {
+            let model = config()
+                .with_restart_after(Some(1))
+                .with_ema_decay(ema)
+                .init(&device)
+                .expect("valid config");
+            let x = test_images(2, &device);
+            let before = model.entries();
+            let z = model.vectors(x.clone()).detach();
+            let taken: Vec<i64> = model
+                .nearest(z.clone())
+                .into_data()
+                .convert::<i64>()
+                .to_vec()
+                .expect("ints");
+            let _ = model.forward(x);
+            // Running states show a thread's update once synchronised.
+            let _ = model.restart_shift.value_sync();
+            let _ = model.ema_count.value_sync();
+            let _ = model.ema_sum.value_sync();
+            let after = model.entries();
+            let moved: Vec<f32> = (after.clone() - before)
+                .abs()
+                .max_dim(1)
+                .into_data()
+                .to_vec()
+                .expect("floats");
+            // Distance of each entry to its nearest encoder vector.
+            let gap: Vec<f32> = (after.clone().powi_scalar(2).sum_dim(1)
+                - after.matmul(z.clone().transpose()) * 2.0
+                + z.powi_scalar(2).sum_dim(1).transpose())
+            .min_dim(1)
+            .into_data()
+            .to_vec()
+            .expect("floats");
+            let mut restarted = 0;
+            for (j, (moved, gap)) in moved.iter().zip(&gap).enumerate() {
+                if taken.contains(&(j as i64)) {
+                    if ema.is_none() {
+                        assert_eq!(*moved, 0.0, "entry {j} was taken and stays");
+                    }
+                } else {
+                    assert!(*gap < 1e-5, "entry {j}: {gap} from the batch ({ema:?})");
+                    restarted += 1;
+                }
+            }
+            assert!(restarted > 20, "{restarted} of 32 restarted");
+        }
+    }
+
+    /// Restarts keep more of the codebook in use than the same training without them.
+    #[test]
+    fn restarts_keep_more_entries_in_use() {
+        let device = Device::flex().autodiff();
+        let used = |restart_after| {
+            let _seeded = crate::testing::seeded(&device, 3);
+            let model = config()
+                .with_restart_after(restart_after)
+                .init(&device)
+                .expect("valid config");
+            let (model, _) = train_on_sample(model, &device, 80, 1e-2, None);
+            let out = model
+                .valid()
+                .forward(test_images(64, &device.clone().without_autodiff()));
+            (term(&out, "used"), term(&out, "perplexity"))
+        };
+        let (without, with) = (used(None), used(Some(256)));
+        println!("entries used, perplexity: without restarts {without:?}, with {with:?}");
+        assert!(
+            with.0 >= without.0 + 8.0 && with.1 > 1.5 * without.1,
+            "with restarts {with:?}, without {without:?}"
+        );
+    }
+
     #[test]
     fn config_errors_name_the_field() {
-        let device = Device::ndarray();
+        let device = Device::flex();
         let field = |c: VqVaeConfig| c.init(&device).map(|_| ()).expect_err("invalid").field;
         assert_eq!(field(config().with_codebook_size(1)), "codebook_size");
         assert_eq!(field(config().with_code_dim(0)), "code_dim");
         assert_eq!(field(config().with_commitment(-1.0)), "commitment");
         assert_eq!(field(config().with_ema_decay(Some(1.0))), "ema_decay");
+        assert_eq!(field(config().with_restart_after(Some(0))), "restart_after");
         let mut strideless = config();
         strideless.conv.stride = 0;
         assert_eq!(field(strideless), "kernel/stride");

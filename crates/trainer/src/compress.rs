@@ -19,7 +19,7 @@ use crate::plot::{Chart, Series, Style};
 pub struct RdPoint {
     /// `autoencoder (<dir>)`, `PCA`, `JPEG` or `PNG`.
     pub method: String,
-    /// Code size (autoencoder, PCA) or JPEG quality.
+    /// Code size (autoencoder, PCA; symbols of a discrete code) or JPEG quality.
     pub setting: usize,
     /// Mean bits per test image.
     pub bits_per_image: f64,
@@ -68,7 +68,8 @@ fn psnr(decoded: &[f32], clean: &[f32]) -> f64 {
 }
 
 /// The autoencoder's codes quantised to 8 bits a unit (ranges from the training
-/// codes), decoded.
+/// codes), decoded; a discrete code (a VQ-VAE's) as it is, at its exact bits (symbols
+/// × log₂ alphabet).
 pub fn autoencoder_point(
     model: &AnyAutoencoder,
     name: String,
@@ -77,9 +78,15 @@ pub fn autoencoder_point(
     device: &Device,
 ) -> RdPoint {
     let all = |s: &Split| (0..s.len()).collect::<Vec<_>>();
-    let (train_codes, dim) = map_images(train, &all(train), 256, device, |x| model.encode(x));
-    let (test_codes, _) = map_images(test, &all(test), 256, device, |x| model.encode(x));
-    let q = quantise(&test_codes, &train_codes, dim);
+    let (test_codes, dim) = map_images(test, &all(test), 256, device, |x| model.encode(x));
+    let (q, setting, bits) = match model.discrete_code() {
+        Some(code) => (test_codes, code.symbols, code.bits()),
+        None => {
+            let (train_codes, _) = map_images(train, &all(train), 256, device, |x| model.encode(x));
+            let q = quantise(&test_codes, &train_codes, dim);
+            (q, dim, (dim * CODE_BITS) as f64)
+        }
+    };
     let mut decoded = Vec::with_capacity(test.len() * test.features());
     for chunk in q.chunks(256 * dim) {
         let z = Tensor::<2>::from_data(
@@ -96,8 +103,8 @@ pub fn autoencoder_point(
     }
     RdPoint {
         method: name,
-        setting: dim,
-        bits_per_image: (dim * CODE_BITS) as f64,
+        setting,
+        bits_per_image: bits,
         psnr_db: psnr(&decoded, &pixels(test)),
     }
 }

@@ -14,7 +14,7 @@
 //! - [`evaluate::evaluate`] measures reconstruction quality on a split.
 //! - The applications of a trained model: [`anomaly::detect`] (one-class anomaly
 //!   detection), [`embed`] (codes as `.npy`/CSV, similarity search), [`generate`]
-//!   (denoising, interpolation, samples), [`maps`] (latent maps, manifolds, filters,
+//!   (denoising, interpolation, samples; [`code_prior`] for discrete codes), [`maps`] (latent maps, manifolds, filters,
 //!   loss curves, drawn by [`plot`]), [`compare`] (the PCA baseline), [`compress`]
 //!   (rate–distortion), [`finetune`] (transfer learning with few labels).
 //! - [`apply`]: a trained model on new files (codes, reconstructions, anomaly scores),
@@ -24,6 +24,7 @@
 pub mod anomaly;
 pub mod apply;
 pub mod artifact;
+pub mod code_prior;
 pub mod compare;
 pub mod compress;
 pub mod config;

@@ -71,15 +71,19 @@ fn set<T: Clone>(slot: &mut T, value: &Option<T>) {
 
 mod images;
 mod model;
+mod own;
 mod run;
 mod sae;
 mod table;
+mod vq;
 
 pub use images::ImageOverrides;
 pub use model::ModelOverrides;
+pub use own::OwnFlags;
 pub use run::{RunOverrides, resume};
 pub use sae::SaeOverrides;
 pub use table::TableOverrides;
+pub use vq::VqOverrides;
 
 /// Layer widths, comma-separated on the command line; `none` (or nothing) for none.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -1,13 +1,15 @@
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
-use trainer::generate;
+use trainer::artifact::Artifact;
+use trainer::{code_prior, generate};
 use trainer::maps::{self, generative_families};
 
 use crate::cli::{PngArg, Source, positive};
 
-/// Decode samples of the prior of a VAE or AAE, or of a Gaussian mixture fitted to any
-/// model's training codes, as an image grid (<artifact>/sample-<SEED>.png; with
-/// --manifold, <artifact>/manifold.png).
+/// Decode samples of the prior of a VAE or AAE, of the learned prior of a VQ-VAE's
+/// codes (a PixelCNN, fitted on first use and kept in the artifact), or of a Gaussian
+/// mixture fitted to any model's training codes, as an image grid
+/// (<artifact>/sample-<SEED>.png; with --manifold, <artifact>/manifold.png).
 #[derive(ClapArgs)]
 pub struct Args {
     #[command(flatten)]
@@ -27,6 +29,12 @@ pub struct Args {
     /// without a prior, with 10 components.
     #[arg(long, value_name = "K", value_parser = positive)]
     mixture: Option<usize>,
+    /// Passes over the training codes when fitting a VQ-VAE's prior.
+    #[arg(long, default_value_t = 5, value_parser = positive)]
+    prior_epochs: usize,
+    /// Fit the VQ-VAE's prior again even if the artifact holds one.
+    #[arg(long)]
+    refit_prior: bool,
     #[command(flatten)]
     png: PngArg,
 }
@@ -56,6 +64,17 @@ pub fn run(args: Args) -> Result<()> {
     let per_row = (args.n as f64).sqrt().ceil() as usize;
     let components = args.mixture.or((!family.is_generative()).then_some(10));
     let (grid, from) = match components {
+        None if model.as_vq().is_some() => {
+            let vq = code_prior::vq(&model)?;
+            let prior = learned_prior(&args, &artifact, vq, &device)?;
+            device.seed(args.seed);
+            let images = code_prior::samples(vq, &prior, args.n, &device)?;
+            let pixels = images.into_data().try_to_vec::<f32>().unwrap_or_default();
+            (
+                trainer::image::Grid::of(shape, &pixels, per_row),
+                "codes drawn from the learned prior".to_string(),
+            )
+        }
         None => (
             generate::sample(&model, args.n, per_row, shape, &device)?,
             "samples of the prior".to_string(),
@@ -81,4 +100,41 @@ pub fn run(args: Args) -> Result<()> {
     grid.save_png(&png)?;
     println!("wrote {} ({} images decoded from {from})", png.display(), args.n);
     Ok(())
+}
+
+/// The VQ-VAE's prior saved in the artifact, or one fitted now (with a progress bar on
+/// a terminal) and saved.
+fn learned_prior(
+    args: &Args,
+    artifact: &Artifact,
+    vq: &ae_models::VqVae,
+    device: &burn::prelude::Device,
+) -> Result<ae_models::PixelCnnPrior> {
+    if !args.refit_prior
+        && let Some(prior) = code_prior::load(&artifact.dir, device)?
+    {
+        return Ok(prior);
+    }
+    let data = artifact.load_data(&args.source.data_dir.locator())?;
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "fitting the prior {bar:30} {pos}/{len} steps [{elapsed_precise}, {eta} left]",
+    ) {
+        bar.set_style(style);
+    }
+    let (config, prior, report) = code_prior::fit(
+        vq,
+        &data.train,
+        &data.test,
+        args.prior_epochs,
+        device,
+        |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )?;
+    bar.finish_and_clear();
+    code_prior::save(&artifact.dir, &config, &prior)?;
+    println!("{report}; saved in {}", artifact.dir.display());
+    Ok(prior)
 }

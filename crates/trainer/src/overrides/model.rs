@@ -7,7 +7,7 @@ use ae_models::{
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{Given, SaeOverrides, Widths, flag, parse_kl, set};
+use super::{Given, OwnFlags, Widths, flag, parse_kl, set};
 
 /// Flags that shape the model. Which apply depends on the family; those that do not
 /// are refused by name.
@@ -94,9 +94,9 @@ pub struct ModelOverrides {
     /// (mae).
     #[arg(long, value_name = "RATIO")]
     pub mask_ratio: Option<f64>,
-    /// The TopK sparse autoencoder's own flags.
+    /// The flags of one family alone (topk-sae, vq-vae).
     #[command(flatten)]
-    pub sae: SaeOverrides,
+    pub own: OwnFlags,
 }
 
 /// The fields the flags set of a configuration that reads its input as a sequence of
@@ -143,7 +143,7 @@ impl Objective {
 /// The output activation after `--loss` and `--output-activation`: Poisson counts
 /// need a positive rate, so `--loss poisson` brings `exp` unless the output
 /// activation is given too.
-fn output(
+pub(super) fn output(
     current: Activation,
     loss: Option<Reconstruction>,
     given: Option<Activation>,
@@ -182,7 +182,7 @@ impl ModelOverrides {
             dropout,
             patch,
             mask_ratio,
-            sae,
+            own,
         } = self;
         let mut names = given!(
             latent,
@@ -209,7 +209,7 @@ impl ModelOverrides {
             patch,
             mask_ratio,
         );
-        names.extend(sae.given());
+        names.extend(own.given());
         names
     }
 
@@ -231,6 +231,7 @@ impl ModelOverrides {
             }
             ModelConfig::Conv(c) => self.apply_conv(c, family),
             ModelConfig::TopK(c) => self.apply_topk(c, family),
+            ModelConfig::VqVae(c) => self.apply_vq(c, family),
             ModelConfig::Vae(v) => self.apply_vae(v, family),
             ModelConfig::Recurrent(r) => self.apply_tokens(
                 family,
@@ -297,14 +298,14 @@ impl ModelOverrides {
             dropout,
             patch,
             mask_ratio,
-            sae,
+            own,
         } = self;
         // The cells' and the attention's own activations are fixed, the code is a
         // linear layer, and the penalties are the feed-forward models'.
         refuse!(family; activation, code_activation, no_bias, channels, batch_norm, beta, prior,
             adversarial_weight, discriminator, code_l1, kl_sparsity, k_sparse, contractive,
             weight_l1, weight_l2, dropout);
-        sae.refuse(family)?;
+        own.refuse(family)?;
         set(model.latent, latent);
         match hidden.as_ref().map(|w| &w.0[..]) {
             None => {}
@@ -359,11 +360,11 @@ impl ModelOverrides {
             dropout,
             patch,
             mask_ratio,
-            sae,
+            own,
         } = self;
         refuse!(family; channels, batch_norm, beta, prior, adversarial_weight, discriminator,
             patch, mask_ratio);
-        sae.refuse(family)?;
+        own.refuse(family)?;
         set(&mut m.latent, latent);
         if let Some(w) = hidden {
             m.hidden = w.0.clone();
@@ -412,13 +413,13 @@ impl ModelOverrides {
             dropout,
             patch,
             mask_ratio,
-            sae,
+            own,
         } = self;
         // The code is the linear layer after the convolutions: no activation of its
         // own (so no KL sparsity) and no closed-form Jacobian.
         refuse!(family; hidden, code_activation, no_bias, beta, prior, adversarial_weight,
             discriminator, kl_sparsity, contractive, dropout, patch, mask_ratio);
-        sae.refuse(family)?;
+        own.refuse(family)?;
         set(&mut c.latent, latent);
         if let Some(w) = channels {
             c.conv.channels = w.0.clone();
@@ -467,14 +468,14 @@ impl ModelOverrides {
             dropout,
             patch,
             mask_ratio,
-            sae,
+            own,
         } = self;
         // The code is a Gaussian sample and the output a likelihood's parameter: the
         // deterministic autoencoders' code, output and penalty flags have no meaning.
         refuse!(family; code_activation, output_activation, no_bias, prior, adversarial_weight,
             discriminator, noise, code_l1, kl_sparsity, k_sparse, contractive, weight_l1,
             weight_l2, dropout, patch, mask_ratio);
-        sae.refuse(family)?;
+        own.refuse(family)?;
         set(&mut v.latent, latent);
         if let Some(w) = hidden {
             v.hidden = w.0.clone();

@@ -6,7 +6,7 @@ use ae_models::{Family, KAnneal, TopKSaeConfig};
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{Given, ModelOverrides, flag, set};
+use super::{Given, ModelOverrides, OwnFlags, flag, set};
 
 /// Flags of `--model topk-sae` (its k is `--k-sparse`, its dictionary `--latent`).
 #[derive(Args, Clone, Debug, Default)]
@@ -37,14 +37,6 @@ impl SaeOverrides {
             dead_after,
         } = self;
         given!(k_anneal, aux_k, aux_weight, dead_after)
-    }
-
-    /// Refuses the first flag given: they apply to `--model topk-sae` alone.
-    pub fn refuse(&self, family: Family) -> Result<()> {
-        if let Some(name) = self.given().into_iter().next() {
-            bail!("{name} does not apply to --model {family}");
-        }
-        Ok(())
     }
 }
 
@@ -92,11 +84,12 @@ impl ModelOverrides {
             dropout,
             patch,
             mask_ratio,
-            sae,
+            own: OwnFlags { sae, vq },
         } = self;
         refuse!(family; hidden, activation, code_activation, output_activation, loss, no_bias,
             channels, batch_norm, beta, prior, adversarial_weight, discriminator, noise, code_l1,
             kl_sparsity, contractive, weight_l1, weight_l2, dropout, patch, mask_ratio);
+        super::own::refuse_first(vq.given(), family)?;
         let SaeOverrides {
             k_anneal,
             aux_k,

@@ -84,34 +84,72 @@ fn settings() -> Vec<(&'static str, Setting)> {
         ("--patch", |o| o.patch = Some(7)),
         ("--mask-ratio", |o| o.mask_ratio = Some(0.5)),
         ("--k-anneal", |o| {
-            o.sae.k_anneal = Some(ae_models::KAnneal {
+            o.own.sae.k_anneal = Some(ae_models::KAnneal {
                 start: 64,
                 samples: 1000,
             })
         }),
-        ("--aux-k", |o| o.sae.aux_k = Some(16)),
-        ("--aux-weight", |o| o.sae.aux_weight = Some(0.1)),
-        ("--dead-after", |o| o.sae.dead_after = Some(500)),
+        ("--aux-k", |o| o.own.sae.aux_k = Some(16)),
+        ("--aux-weight", |o| o.own.sae.aux_weight = Some(0.1)),
+        ("--dead-after", |o| o.own.sae.dead_after = Some(500)),
+        ("--codebook-size", |o| o.own.vq.codebook_size = Some(64)),
+        ("--code-dim", |o| o.own.vq.code_dim = Some(4)),
+        ("--commitment", |o| o.own.vq.commitment = Some(0.5)),
+        ("--ema-decay", |o| o.own.vq.ema_decay = Some(0.99)),
+        ("--restart-after", |o| o.own.vq.restart_after = Some(100)),
+        ("--no-restarts", |o| o.own.vq.no_restarts = true),
     ]
 }
 
 /// The TopK sparse autoencoder's own flags.
 const SAE: &[&str] = &["--k-anneal", "--aux-k", "--aux-weight", "--dead-after"];
 
+/// The vector-quantised autoencoder's own flags.
+const VQ: &[&str] = &[
+    "--codebook-size",
+    "--code-dim",
+    "--commitment",
+    "--ema-decay",
+    "--restart-after",
+    "--no-restarts",
+];
+
 /// The flags each family refuses; every other model flag applies.
 fn refused(family: Family) -> Vec<&'static str> {
     match family.name() {
         // Attention over patches: the transformer's flags, and no noise (its masking is
         // its corruption).
-        "mae" => [refused_of_any(Family::Transformer), &["--noise"], SAE].concat(),
+        "mae" => [refused_of_any(Family::Transformer), &["--noise"], SAE, VQ].concat(),
         // A dictionary and its k, and its own flags: nothing else.
         "topk-sae" => settings()
             .into_iter()
             .map(|(name, _)| name)
             .filter(|name| !["--latent", "--k-sparse"].contains(name) && !SAE.contains(name))
             .collect(),
+        // The convolutions, the output and the codebook: the code is the grid.
+        "vq-vae" => [
+            refused_of_any(Family::Conv),
+            &[
+                "--latent",
+                "--noise",
+                "--code-l1",
+                "--k-sparse",
+                "--weight-l1",
+                "--weight-l2",
+                "--patch",
+                "--mask-ratio",
+            ],
+            SAE,
+        ]
+        .concat(),
         // The patches and the mask ratio are the masked autoencoder's alone.
-        _ => [refused_of_any(family), &["--patch", "--mask-ratio"], SAE].concat(),
+        _ => [
+            refused_of_any(family),
+            &["--patch", "--mask-ratio"],
+            SAE,
+            VQ,
+        ]
+        .concat(),
     }
 }
 
@@ -229,7 +267,11 @@ fn every_family_applies_or_refuses_each_model_flag_by_name() {
             let result = o.apply(&mut model);
             if refused(family).contains(&name) {
                 let err = result.expect_err(name).to_string();
-                assert_eq!(err, format!("{name} does not apply to --model {family}"));
+                // Some refusals go on to say what to give instead.
+                assert!(
+                    err.starts_with(&format!("{name} does not apply to --model {family}")),
+                    "{err}"
+                );
             } else {
                 result.unwrap_or_else(|e| panic!("{name} on {family}: {e}"));
                 assert_ne!(

@@ -19,6 +19,7 @@ mod serving;
 mod tables;
 mod topk;
 mod train_eval;
+mod vq;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -106,6 +107,46 @@ pub fn epoch_value(metrics: &serde_json::Value, epoch: usize, split: &str, name:
     metrics["epochs"][epoch][split][name]
         .as_f64()
         .unwrap_or(f64::NAN)
+}
+
+/// Trains `trainer train ARGS --backend BACKEND` into `home/name`, which it returns.
+pub fn trained_on(home: &Path, name: &str, backend: &str, args: &[&str]) -> std::path::PathBuf {
+    let dir = home.join(name);
+    let out = train_cli_on(home, &dir, backend, args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    dir
+}
+
+/// The validation value of `name` at an artifact's last epoch.
+pub fn last_valid(dir: &Path, name: &str) -> f64 {
+    let m = metrics(dir);
+    let epochs = m["epochs"].as_array().map_or(0, Vec::len);
+    epoch_value(&m, epochs - 1, "valid", name)
+}
+
+/// `eval --json` of an artifact on its test split.
+pub fn eval_json(home: &Path, dir: &Path) -> serde_json::Value {
+    let out = run(trainer(home)
+        .args(["eval", "--json", "--backend", "flex", "--artifact"])
+        .arg(dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// Each `train` of the sample with the flags of a case fails, says the case's message
+/// and writes no weights.
+pub fn assert_refused(home: &Path, cases: &[(&[&str], &str)]) {
+    for (i, (args, message)) in cases.iter().enumerate() {
+        let dir = home.join(format!("refused-{i}"));
+        let out = train_cli(
+            home,
+            &dir,
+            &[&["--dataset", "fashion-mnist-sample"], *args].concat(),
+        );
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        assert!(!dir.join("model.bpk").exists(), "{args:?}");
+    }
 }
 
 /// Whether the full Fashion-MNIST is installed where the trainer finds it; reports a

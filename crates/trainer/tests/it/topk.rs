@@ -47,25 +47,7 @@ const PLAIN: [&str; 12] = [
 const FVU_BOUND: f64 = 0.4;
 
 fn trained(home: &Path, name: &str, args: &[&str]) -> PathBuf {
-    let dir = home.join(name);
-    let out = train_cli(home, &dir, args);
-    assert!(out.status.success(), "{}", stderr(&out));
-    dir
-}
-
-fn last_valid(dir: &Path, name: &str) -> f64 {
-    let m = metrics(dir);
-    let epochs = m["epochs"].as_array().map_or(0, Vec::len);
-    epoch_value(&m, epochs - 1, "valid", name)
-}
-
-/// `eval --json` of an artifact on its test split.
-fn eval(home: &Path, dir: &Path) -> serde_json::Value {
-    let out = run(trainer(home)
-        .args(["eval", "--json", "--backend", "flex", "--artifact"])
-        .arg(dir));
-    assert!(out.status.success(), "{}", stderr(&out));
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    trained_on(home, name, "ndarray", args)
 }
 
 #[test]
@@ -97,8 +79,8 @@ fn a_topk_sae_reconstructs_with_k_latents_and_keeps_its_latents_alive() {
     );
 
     // Dead latents on the test split: units zero for every image.
-    let sae = eval(home, &dir);
-    let plain = eval(home, &trained(home, "k-sparse", &PLAIN));
+    let sae = eval_json(home, &dir);
+    let plain = eval_json(home, &trained(home, "k-sparse", &PLAIN));
     let dead = |r: &serde_json::Value| r["dead_units"].as_u64().unwrap_or(u64::MAX);
     println!(
         "dead units: topk-sae {}, plain k-sparse {}",
@@ -148,15 +130,5 @@ fn topk_sae_flags_are_checked_and_refused_by_name() {
             "expected START:SAMPLES",
         ),
     ];
-    for (i, (args, message)) in cases.into_iter().enumerate() {
-        let dir = home.join(format!("refused-{i}"));
-        let out = train_cli(
-            home,
-            &dir,
-            &[&["--dataset", "fashion-mnist-sample"], args].concat(),
-        );
-        assert!(!out.status.success(), "{args:?}");
-        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
-        assert!(!dir.join("model.bpk").exists(), "{args:?}");
-    }
+    assert_refused(home, &cases);
 }
