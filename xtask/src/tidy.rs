@@ -421,7 +421,8 @@ mod tests {
                 "transformer",
                 "mae",
                 "topk-sae",
-                "vq-vae"
+                "vq-vae",
+                "capsule"
             ]
         );
         let root = root();

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use burn::nn::Linear;
 
 use crate::{
-    Aae, AaeConfig, Activation, Autoencoder, AutoencoderOutput, ConfigError, ConvAutoencoder,
-    ConvAutoencoderConfig, DiscreteCode, MaskedAutoencoder, MaskedAutoencoderConfig,
-    MlpAutoencoder, MlpAutoencoderConfig, RecurrentAutoencoder, RecurrentAutoencoderConfig,
-    Regularization, TopKSae, TopKSaeConfig, TransformerAutoencoder, TransformerAutoencoderConfig,
-    Vae, VaeConfig, VqVae, VqVaeConfig,
+    Aae, AaeConfig, Activation, Autoencoder, AutoencoderOutput, CapsuleAutoencoder,
+    CapsuleAutoencoderConfig, ConfigError, ConvAutoencoder, ConvAutoencoderConfig, DiscreteCode,
+    MaskedAutoencoder, MaskedAutoencoderConfig, MlpAutoencoder, MlpAutoencoderConfig,
+    RecurrentAutoencoder, RecurrentAutoencoderConfig, Regularization, TopKSae, TopKSaeConfig,
+    TransformerAutoencoder, TransformerAutoencoderConfig, Vae, VaeConfig, VqVae, VqVaeConfig,
 };
 
 /// The configuration of any model family, tagged by `kind` in JSON.
@@ -36,6 +36,8 @@ pub enum ModelConfig {
     TopK(TopKSaeConfig),
     /// A vector-quantised autoencoder.
     VqVae(VqVaeConfig),
+    /// A capsule autoencoder.
+    Capsule(CapsuleAutoencoderConfig),
 }
 
 impl ModelConfig {
@@ -51,7 +53,8 @@ impl ModelConfig {
             | Self::Transformer(_)
             | Self::Masked(_)
             | Self::TopK(_)
-            | Self::VqVae(_) => false,
+            | Self::VqVae(_)
+            | Self::Capsule(_) => false,
         }
     }
 
@@ -68,7 +71,8 @@ impl ModelConfig {
             | Self::Recurrent(_)
             | Self::Transformer(_)
             | Self::Masked(_)
-            | Self::VqVae(_) => false,
+            | Self::VqVae(_)
+            | Self::Capsule(_) => false,
         }
     }
 
@@ -84,6 +88,7 @@ impl ModelConfig {
             Self::Masked(c) => c.input_size(),
             Self::TopK(c) => c.input_size,
             Self::VqVae(c) => c.conv.image.iter().product(),
+            Self::Capsule(c) => c.image.iter().product(),
         }
     }
 
@@ -91,8 +96,10 @@ impl ModelConfig {
     /// for; `None` for the fully connected families, which see flat vectors, and for
     /// convolutions along sequences.
     pub fn image_shape(&self) -> Option<[usize; 3]> {
-        if let Self::Masked(c) = self {
-            return Some(c.image);
+        match self {
+            Self::Masked(c) => return Some(c.image),
+            Self::Capsule(c) => return Some(c.image),
+            _ => {}
         }
         let conv = match self {
             Self::Conv(c) => Some(&c.conv),
@@ -103,7 +110,8 @@ impl ModelConfig {
             | Self::Recurrent(_)
             | Self::Transformer(_)
             | Self::Masked(_)
-            | Self::TopK(_) => None,
+            | Self::TopK(_)
+            | Self::Capsule(_) => None,
         };
         conv.filter(|c| !c.is_sequence()).map(|c| c.image)
     }
@@ -120,6 +128,7 @@ impl ModelConfig {
             Self::Masked(c) => c.latent,
             Self::TopK(c) => c.latent,
             Self::VqVae(c) => c.latent(),
+            Self::Capsule(c) => c.classes * c.capsule_dim,
         }
     }
 
@@ -135,6 +144,7 @@ impl ModelConfig {
             Self::Masked(c) => c.validate(),
             Self::TopK(c) => c.validate(),
             Self::VqVae(c) => c.validate(),
+            Self::Capsule(c) => c.validate(),
         }
     }
 
@@ -150,6 +160,7 @@ impl ModelConfig {
             Self::Masked(c) => AnyAutoencoder::Masked(c.init(device)?),
             Self::TopK(c) => AnyAutoencoder::TopK(c.init(device)?),
             Self::VqVae(c) => AnyAutoencoder::VqVae(c.init(device)?),
+            Self::Capsule(c) => AnyAutoencoder::Capsule(c.init(device)?),
         })
     }
 }
@@ -177,6 +188,8 @@ pub enum AnyAutoencoder {
     TopK(TopKSae),
     /// A vector-quantised autoencoder.
     VqVae(VqVae),
+    /// A capsule autoencoder.
+    Capsule(CapsuleAutoencoder),
 }
 
 impl ModelConfig {
@@ -186,7 +199,12 @@ impl ModelConfig {
             Self::Mlp(c) => regularization_terms(&c.regularization),
             Self::Conv(c) => regularization_terms(&c.regularization),
             Self::Vae(_) => vec!["reconstruction", "kl"],
-            Self::Recurrent(_) | Self::Transformer(_) | Self::Masked(_) => vec!["reconstruction"],
+            Self::Capsule(c) if c.mask == crate::CapsuleMask::Label => {
+                vec!["margin", "reconstruction"]
+            }
+            Self::Recurrent(_) | Self::Transformer(_) | Self::Masked(_) | Self::Capsule(_) => {
+                vec!["reconstruction"]
+            }
             Self::TopK(_) => vec!["reconstruction", "auxiliary"],
             Self::VqVae(_) => vec!["reconstruction", "codebook", "commitment"],
             Self::Aae(c) => {
@@ -211,7 +229,8 @@ impl ModelConfig {
             | Self::Aae(_)
             | Self::Recurrent(_)
             | Self::Transformer(_)
-            | Self::Masked(_) => Vec::new(),
+            | Self::Masked(_)
+            | Self::Capsule(_) => Vec::new(),
         }
     }
 }
@@ -246,7 +265,8 @@ impl AnyAutoencoder {
             | Self::Transformer(_)
             | Self::Masked(_)
             | Self::TopK(_)
-            | Self::VqVae(_) => None,
+            | Self::VqVae(_)
+            | Self::Capsule(_) => None,
         }
     }
 
@@ -260,7 +280,8 @@ impl AnyAutoencoder {
             | Self::Transformer(_)
             | Self::Masked(_)
             | Self::TopK(_)
-            | Self::VqVae(_) => false,
+            | Self::VqVae(_)
+            | Self::Capsule(_) => false,
         }
     }
 
@@ -276,7 +297,8 @@ impl AnyAutoencoder {
             | Self::Transformer(_)
             | Self::Masked(_)
             | Self::TopK(_)
-            | Self::VqVae(_) => None,
+            | Self::VqVae(_)
+            | Self::Capsule(_) => None,
         }
     }
 
@@ -291,7 +313,8 @@ impl AnyAutoencoder {
             | Self::Transformer(_)
             | Self::Masked(_)
             | Self::TopK(_)
-            | Self::VqVae(_) => None,
+            | Self::VqVae(_)
+            | Self::Capsule(_) => None,
         }
     }
 
@@ -309,7 +332,8 @@ impl AnyAutoencoder {
             | Self::Recurrent(_)
             | Self::Transformer(_)
             | Self::Masked(_)
-            | Self::VqVae(_) => None,
+            | Self::VqVae(_)
+            | Self::Capsule(_) => None,
         }
     }
 
@@ -351,6 +375,30 @@ impl AnyAutoencoder {
         }
     }
 
+    /// The forward pass of a training batch: with `labels`, a model that trains on
+    /// them (a capsule autoencoder masked by the label) takes them; any other model,
+    /// or no labels, the plain [`Autoencoder::forward`].
+    pub fn forward_batch(
+        &self,
+        input: Tensor<2>,
+        labels: Option<Tensor<1, Int>>,
+    ) -> AutoencoderOutput {
+        match (self, labels) {
+            (Self::Capsule(m), Some(labels)) if m.masks_by_label() => {
+                m.forward_labelled(input, labels)
+            }
+            _ => Autoencoder::forward(self, input),
+        }
+    }
+
+    /// The capsule autoencoder, when the model is one: its capsules' lengths classify.
+    pub fn as_capsule(&self) -> Option<&CapsuleAutoencoder> {
+        match self {
+            Self::Capsule(m) => Some(m),
+            _ => None,
+        }
+    }
+
     /// The VQ-VAE, when the model is one: its discrete codes and their entries.
     pub fn as_vq(&self) -> Option<&VqVae> {
         match self {
@@ -383,6 +431,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Masked(m) => m.encode(input),
             Self::TopK(m) => m.encode(input),
             Self::VqVae(m) => m.encode(input),
+            Self::Capsule(m) => m.encode(input),
         }
     }
 
@@ -397,6 +446,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Masked(m) => m.decode(code),
             Self::TopK(m) => m.decode(code),
             Self::VqVae(m) => m.decode(code),
+            Self::Capsule(m) => m.decode(code),
         }
     }
 
@@ -411,6 +461,7 @@ impl Autoencoder for AnyAutoencoder {
             Self::Masked(m) => Autoencoder::forward(m, input),
             Self::TopK(m) => Autoencoder::forward(m, input),
             Self::VqVae(m) => Autoencoder::forward(m, input),
+            Self::Capsule(m) => Autoencoder::forward(m, input),
         }
     }
 }

@@ -9,8 +9,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::{
-    AaeConfig, Activation, Cell, ConfigError, ConvAutoencoderConfig, ConvStackConfig,
-    MaskedAutoencoderConfig, MlpAutoencoderConfig, ModelConfig, Reconstruction,
+    AaeConfig, Activation, CapsuleAutoencoderConfig, Cell, ConfigError, ConvAutoencoderConfig,
+    ConvStackConfig, MaskedAutoencoderConfig, MlpAutoencoderConfig, ModelConfig, Reconstruction,
     RecurrentAutoencoderConfig, TopKSaeConfig, TransformerAutoencoderConfig, VaeConfig,
     VqVaeConfig,
 };
@@ -112,11 +112,13 @@ pub enum Family {
     TopKSae,
     /// Vector-quantised autoencoder.
     VqVae,
+    /// Capsule autoencoder.
+    Capsule,
 }
 
 impl Family {
     /// Every family, in the order they are listed to users.
-    pub const ALL: [Family; 12] = [
+    pub const ALL: [Family; 13] = [
         Self::Mlp,
         Self::Conv,
         Self::Vae,
@@ -129,6 +131,7 @@ impl Family {
         Self::Mae,
         Self::TopKSae,
         Self::VqVae,
+        Self::Capsule,
     ];
 
     /// The names of the families for which `keep` holds, comma-separated, for messages
@@ -157,6 +160,7 @@ impl Family {
             Self::Mae => "mae",
             Self::TopKSae => "topk-sae",
             Self::VqVae => "vq-vae",
+            Self::Capsule => "capsule",
         }
     }
 
@@ -193,13 +197,16 @@ impl Family {
             Self::VqVae => {
                 "Vector-quantised autoencoder (VQ-VAE): convolutions to a grid of vectors, each the nearest entry of a learned codebook"
             }
+            Self::Capsule => {
+                "Capsule autoencoder (Sabour et al. 2017): primary capsules, dynamic routing to one capsule per class, a decoder from the longest"
+            }
         }
     }
 
     /// Whether the family convolves images (and so takes no other input).
     pub fn is_convolutional(self) -> bool {
         match self {
-            Self::Conv | Self::ConvVae | Self::VqVae => true,
+            Self::Conv | Self::ConvVae | Self::VqVae | Self::Capsule => true,
             Self::Mae
             | Self::Mlp
             | Self::Vae
@@ -224,7 +231,8 @@ impl Family {
             | Self::Aae
             | Self::Mae
             | Self::TopKSae
-            | Self::VqVae => false,
+            | Self::VqVae
+            | Self::Capsule => false,
         }
     }
 
@@ -266,7 +274,8 @@ impl Family {
             | Self::Gru
             | Self::Transformer
             | Self::Mae
-            | Self::TopKSae => false,
+            | Self::TopKSae
+            | Self::Capsule => false,
         }
     }
 
@@ -285,7 +294,8 @@ impl Family {
             | Self::Transformer
             | Self::Mae
             | Self::TopKSae
-            | Self::VqVae => 0.9,
+            | Self::VqVae
+            | Self::Capsule => 0.9,
         }
     }
 
@@ -370,7 +380,8 @@ impl Family {
                 | Self::ConvVae
                 | Self::Aae
                 | Self::Mae
-                | Self::VqVae,
+                | Self::VqVae
+                | Self::Capsule,
                 InputShape::Image {
                     channels,
                     height,
@@ -382,6 +393,9 @@ impl Family {
                 match self {
                     Self::Conv => ModelConfig::Conv(ConvAutoencoderConfig::new(conv(), 32)),
                     Self::VqVae => ModelConfig::VqVae(VqVaeConfig::new(conv())),
+                    Self::Capsule => ModelConfig::Capsule(CapsuleAutoencoderConfig::new([
+                        channels, height, width,
+                    ])),
                     Self::Vae => ModelConfig::Vae(VaeConfig::new(features, vec![400], 20)),
                     Self::ConvVae => ModelConfig::Vae(
                         VaeConfig::new(features, vec![], 20).with_conv(Some(conv())),
@@ -450,6 +464,7 @@ impl ModelConfig {
             Self::Masked(_) => Family::Mae,
             Self::TopK(_) => Family::TopKSae,
             Self::VqVae(_) => Family::VqVae,
+            Self::Capsule(_) => Family::Capsule,
         }
     }
 }
@@ -491,10 +506,10 @@ mod tests {
             assert_eq!(family.name().parse::<Family>(), Ok(family));
             assert_eq!(family.to_string(), family.name());
         }
-        let err = "capsule".parse::<Family>().expect_err("unknown");
+        let err = "capsnet".parse::<Family>().expect_err("unknown");
         assert_eq!(
             err.to_string(),
-            "unknown model family 'capsule': expected one of mlp, conv, vae, conv-vae, aae, conv1d, lstm, gru, transformer, mae, topk-sae, vq-vae"
+            "unknown model family 'capsnet': expected one of mlp, conv, vae, conv-vae, aae, conv1d, lstm, gru, transformer, mae, topk-sae, vq-vae, capsule"
         );
     }
 
@@ -552,7 +567,7 @@ mod tests {
         let on = |shape| Family::listed(|f| f.accepts(shape));
         assert_eq!(
             on(image),
-            "mlp, conv, vae, conv-vae, aae, mae, topk-sae, vq-vae"
+            "mlp, conv, vae, conv-vae, aae, mae, topk-sae, vq-vae, capsule"
         );
         assert_eq!(
             on(window),
@@ -595,7 +610,8 @@ mod tests {
                 None,
                 Some(32),
                 Some(1024),
-                Some(7 * 7 * 16)
+                Some(7 * 7 * 16),
+                Some(10 * 16)
             ]
         );
         assert_eq!(Family::Aae.default_beta1(), 0.5);

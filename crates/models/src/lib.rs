@@ -30,6 +30,7 @@
 mod activation;
 mod adversarial;
 mod any;
+mod capsule;
 mod classifier;
 mod code_prior;
 mod conv;
@@ -53,6 +54,7 @@ mod vq;
 pub use activation::Activation;
 pub use adversarial::{Aae, AaeConfig, Prior};
 pub use any::{AnyAutoencoder, ModelConfig};
+pub use capsule::{CapsuleAutoencoder, CapsuleAutoencoderConfig, CapsuleMask};
 pub use classifier::Classifier;
 pub use code_prior::{MaskedConv, PixelCnnPrior, PixelCnnPriorConfig};
 pub use conv::{

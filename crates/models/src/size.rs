@@ -210,6 +210,43 @@ impl ModelConfig {
                         multiply_adds: mul(positions, k).saturating_mul(d as u64),
                     })
             }
+            Self::Capsule(c) => {
+                let [channels, h, w] = c.image;
+                let (k, n) = (c.kernel, c.primary_capsules()?);
+                let [gh, gw] = c.primary_grid()?;
+                let (h1, w1) = (h + 1 - k, w + 1 - k);
+                let primary = c.primary_maps * c.primary_dim;
+                let (j, d) = (c.classes, c.capsule_dim);
+                let mut decoder = vec![j * d];
+                decoder.extend(&c.decoder);
+                decoder.push(channels * h * w);
+                let kernel = mul(k, k);
+                // The convolution (each output position), the primary capsules'
+                // convolution (each of its positions), the transforms of every
+                // primary capsule to every class capsule; routing's sums are left out.
+                ModelSize {
+                    parameters: kernel
+                        .saturating_mul(mul(channels, c.conv_channels))
+                        .saturating_add(c.conv_channels as u64)
+                        .saturating_add(kernel.saturating_mul(mul(c.conv_channels, primary)))
+                        .saturating_add(primary as u64)
+                        .saturating_add(mul(n, j * d).saturating_mul(c.primary_dim as u64)),
+                    activations: mul(c.conv_channels, h1 * w1)
+                        .saturating_add(mul(primary, gh * gw))
+                        .saturating_add(mul(n, j * d))
+                        .saturating_add((j * d) as u64),
+                    multiply_adds: kernel
+                        .saturating_mul(mul(channels, c.conv_channels))
+                        .saturating_mul(mul(h1, w1))
+                        .saturating_add(
+                            kernel
+                                .saturating_mul(mul(c.conv_channels, primary))
+                                .saturating_mul(mul(gh, gw)),
+                        )
+                        .saturating_add(mul(n, j * d).saturating_mul(c.primary_dim as u64)),
+                }
+                .add(dense(&decoder, true))
+            }
             Self::Vae(c) => {
                 let (stack, outer) = match &c.conv {
                     Some(conv) => conv_stack(conv)?,

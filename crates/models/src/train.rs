@@ -18,9 +18,30 @@ use burn::train::metric::{
 use burn::train::{InferenceStep, TrainOutput, TrainStep};
 
 use crate::{
-    Aae, AnyAutoencoder, Autoencoder, AutoencoderOutput, ConvAutoencoder, MaskedAutoencoder,
-    MlpAutoencoder, RecurrentAutoencoder, TopKSae, TransformerAutoencoder, Vae, VqVae,
+    Aae, AnyAutoencoder, Autoencoder, AutoencoderOutput, CapsuleAutoencoder, ConvAutoencoder,
+    MaskedAutoencoder, MlpAutoencoder, RecurrentAutoencoder, TopKSae, TransformerAutoencoder, Vae,
+    VqVae,
 };
+
+/// One batch as the trainer feeds it: the clean inputs, `[batch, features]`, and
+/// their class labels, `[batch]`, when the data set has them. Only a model that
+/// trains with labels (a capsule autoencoder masked by the label) reads them.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    /// The inputs.
+    pub input: Tensor<2>,
+    /// The class of each input.
+    pub labels: Option<Tensor<1, Int>>,
+}
+
+impl From<Tensor<2>> for Batch {
+    fn from(input: Tensor<2>) -> Self {
+        Self {
+            input,
+            labels: None,
+        }
+    }
+}
 
 /// What one training or validation step reports to the metrics.
 pub struct ReconstructionOutput {
@@ -282,8 +303,29 @@ reconstruction_steps!(
     MaskedAutoencoder,
     TopKSae,
     VqVae,
-    AnyAutoencoder
+    CapsuleAutoencoder
 );
+
+impl TrainStep for AnyAutoencoder {
+    type Input = Batch;
+    type Output = ReconstructionOutput;
+
+    fn step(&self, batch: Batch) -> TrainOutput<ReconstructionOutput> {
+        let output = self.forward_batch(batch.input.clone(), batch.labels);
+        let grads = output.loss.backward();
+        TrainOutput::new(self, grads, ReconstructionOutput::new(&output, batch.input))
+    }
+}
+
+impl InferenceStep for AnyAutoencoder {
+    type Input = Batch;
+    type Output = ReconstructionOutput;
+
+    fn step(&self, batch: Batch) -> ReconstructionOutput {
+        let output = self.forward_batch(batch.input.clone(), batch.labels);
+        ReconstructionOutput::new(&output, batch.input)
+    }
+}
 
 /// One stage of greedy layer-wise pretraining: the shallow autoencoder of layer pair
 /// `layer` of a deep MLP autoencoder (see [`MlpAutoencoder::layer_pair`]), trainable by
@@ -298,22 +340,22 @@ pub struct LayerwiseStage {
 }
 
 impl TrainStep for LayerwiseStage {
-    type Input = Tensor<2>;
+    type Input = Batch;
     type Output = ReconstructionOutput;
 
-    fn step(&self, input: Tensor<2>) -> TrainOutput<ReconstructionOutput> {
-        let (target, output) = self.autoencoder.layer_pair(input, self.layer);
+    fn step(&self, batch: Batch) -> TrainOutput<ReconstructionOutput> {
+        let (target, output) = self.autoencoder.layer_pair(batch.input, self.layer);
         let grads = output.loss.backward();
         TrainOutput::new(self, grads, ReconstructionOutput::new(&output, target))
     }
 }
 
 impl InferenceStep for LayerwiseStage {
-    type Input = Tensor<2>;
+    type Input = Batch;
     type Output = ReconstructionOutput;
 
-    fn step(&self, input: Tensor<2>) -> ReconstructionOutput {
-        let (target, output) = self.autoencoder.layer_pair(input, self.layer);
+    fn step(&self, batch: Batch) -> ReconstructionOutput {
+        let (target, output) = self.autoencoder.layer_pair(batch.input, self.layer);
         ReconstructionOutput::new(&output, target)
     }
 }

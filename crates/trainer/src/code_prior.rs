@@ -30,7 +30,8 @@ pub struct PriorReport {
     pub codes: usize,
     /// Passes over them.
     pub epochs: usize,
-    /// Held-out codes it was measured on.
+    /// Held-out codes it was measured on (0: no test images, measured on the
+    /// training codes).
     pub test_codes: usize,
     /// Negative log-likelihood of the held-out codes under the prior, bits per image.
     pub bits: f64,
@@ -42,17 +43,15 @@ pub struct PriorReport {
 
 impl std::fmt::Display for PriorReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let on = match self.test_codes {
+            0 => "training image (no test images)".to_string(),
+            n => format!("held-out image ({n} images)"),
+        };
         write!(
             f,
-            "PixelCNN prior fitted to {} training codes ({} epochs): {:.1} bits per held-out \
-             image ({} images), against {:.1} for the entries' frequencies and {:.1} for a \
-             uniform choice",
-            self.codes,
-            self.epochs,
-            self.bits,
-            self.test_codes,
-            self.frequency_bits,
-            self.uniform_bits
+            "PixelCNN prior fitted to {} training codes ({} epochs): {:.1} bits per {on}, \
+             against {:.1} for the entries' frequencies and {:.1} for a uniform choice",
+            self.codes, self.epochs, self.bits, self.frequency_bits, self.uniform_bits
         )
     }
 }
@@ -64,15 +63,16 @@ pub fn vq(model: &AnyAutoencoder) -> Result<&VqVae> {
         .context("a learned prior over codes needs a model with a discrete code (vq-vae)")
 }
 
-/// The discrete codes of `split`'s first `limit` samples, `[n, positions]`.
-pub fn codes(vq: &VqVae, split: &Split, limit: usize, device: &Device) -> Tensor<2, Int> {
+/// The discrete codes of `split`'s first `limit` samples, `[n, positions]`; `None`
+/// for an empty split.
+pub fn codes(vq: &VqVae, split: &Split, limit: usize, device: &Device) -> Option<Tensor<2, Int>> {
     let n = split.len().min(limit);
     let parts: Vec<Tensor<2, Int>> = (0..n)
         .collect::<Vec<_>>()
         .chunks(256)
         .map(|chunk| vq.indices(split.tensor(chunk, device)))
         .collect();
-    Tensor::cat(parts, 0)
+    (!parts.is_empty()).then(|| Tensor::cat(parts, 0))
 }
 
 /// Fits a prior of the default size to the codes of `train` for `epochs`, measures
@@ -86,12 +86,14 @@ pub fn fit(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<(PixelCnnPriorConfig, PixelCnnPrior, PriorReport)> {
     let (entries, positions) = vq.shape();
-    let train_codes = codes(vq, train, usize::MAX, device);
-    let test_codes = codes(vq, test, 10_000, device);
-    let n = train_codes.dims()[0];
-    if n == 0 {
+    let Some(train_codes) = codes(vq, train, usize::MAX, device) else {
         bail!("no training images to fit a prior to");
-    }
+    };
+    // Measured on held-out codes, or on the training ones when there are none.
+    let test_codes = codes(vq, test, 10_000, device);
+    let held_out = test_codes.is_some();
+    let test_codes = test_codes.unwrap_or_else(|| train_codes.clone());
+    let n = train_codes.dims()[0];
     let config = PixelCnnPriorConfig::new(entries, vq.grid());
     let autodiff = device.clone().autodiff();
     let mut prior = config.init(&autodiff)?;
@@ -116,7 +118,7 @@ pub fn fit(
     let report = PriorReport {
         codes: n,
         epochs,
-        test_codes: test_codes.dims()[0],
+        test_codes: if held_out { test_codes.dims()[0] } else { 0 },
         bits: bits_per_image(&prior, &test_codes),
         uniform_bits: positions as f64 * (entries as f64).log2(),
         frequency_bits,

@@ -7,8 +7,11 @@ use std::sync::Arc;
 
 use ae_data::{DataError, DataSpec, Dataset, DatasetName, Images, IndexDataset, Locator, Split};
 use ae_models::InputShape;
+use ae_models::train::Batch;
 use anyhow::{Result, anyhow, bail};
+use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset as _;
+use burn::prelude::{Device, Int, Tensor, TensorData};
 
 use crate::config::TrainConfig;
 
@@ -141,4 +144,40 @@ pub fn training_samples(
         bail!("no training samples left after --limit and --valid-fraction");
     }
     Ok((samples, train, valid))
+}
+
+/// A batcher of `B`'s inputs with the split's labels beside them (none when the split
+/// has fewer labels than samples, as a table without a label column).
+#[derive(Clone, Debug)]
+pub struct Labelled<B> {
+    inner: B,
+    labels: Arc<Vec<u8>>,
+}
+
+impl<B> Labelled<B> {
+    /// `inner`'s batches with the labels of `split`.
+    pub fn new(inner: B, split: &Split) -> Self {
+        let labels = if split.labels.len() == split.len() {
+            split.labels.clone()
+        } else {
+            Vec::new()
+        };
+        Self {
+            inner,
+            labels: Arc::new(labels),
+        }
+    }
+}
+
+impl<B: Batcher<usize, Tensor<2>>> Batcher<usize, Batch> for Labelled<B> {
+    fn batch(&self, items: Vec<usize>, device: &Device) -> Batch {
+        let labels = (!self.labels.is_empty()).then(|| {
+            let values: Vec<i64> = items.iter().map(|&i| i64::from(self.labels[i])).collect();
+            Tensor::<1, Int>::from_data(TensorData::new(values, [items.len()]), device)
+        });
+        Batch {
+            input: self.inner.batch(items, device),
+            labels,
+        }
+    }
 }

@@ -52,6 +52,9 @@ pub struct EvalReport {
     /// Trustworthiness of the codes against the pixels, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trustworthiness: Option<TrustReport>,
+    /// A capsule autoencoder's longest capsule taken as the class: its accuracy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_accuracy: Option<f64>,
     /// A VAE's negative log-likelihood by importance sampling, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nll: Option<NllReport>,
@@ -203,6 +206,29 @@ pub fn trustworthiness<M: Autoencoder>(
     })
 }
 
+/// The accuracy of a capsule autoencoder's longest capsule as the class of each
+/// sample of `split`; `None` for any other model or a split without labels.
+pub fn class_accuracy(
+    model: &ae_models::AnyAutoencoder,
+    split: &Split,
+    device: &Device,
+) -> Option<f64> {
+    let capsules = model.as_capsule()?;
+    if split.is_empty() || split.labels.len() != split.len() {
+        return None;
+    }
+    let all: Vec<usize> = (0..split.len()).collect();
+    let (predicted, _) = map_images(split, &all, 256, device, |x| {
+        capsules.predict(x).float().unsqueeze_dim::<2>(1)
+    });
+    let right = predicted
+        .iter()
+        .zip(&split.labels)
+        .filter(|(p, l)| **p == f32::from(**l))
+        .count();
+    Some(right as f64 / split.len() as f64)
+}
+
 /// The importance-sampled negative log-likelihood of a VAE on `split`.
 pub fn vae_nll(
     vae: &ae_models::Vae,
@@ -302,6 +328,7 @@ pub fn evaluate<M: Autoencoder>(
         knn: None,
         linear_probe: None,
         trustworthiness: None,
+        class_accuracy: None,
         nll: None,
     }
 }
@@ -330,6 +357,9 @@ impl std::fmt::Display for EvalReport {
         }
         if let Some(acc) = self.linear_probe {
             write!(f, "; linear-probe accuracy {acc:.4}")?;
+        }
+        if let Some(acc) = self.class_accuracy {
+            write!(f, "; the longest capsule as the class: accuracy {acc:.4}")?;
         }
         if let Some(t) = &self.trustworthiness {
             write!(

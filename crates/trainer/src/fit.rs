@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ae_data::{Dataset, DeviceBatcher, HostBatcher, IndexDataset, Split};
-use ae_models::train::{LossTermMetric, PixelMseMetric};
+use ae_models::train::{Batch, LossTermMetric, PixelMseMetric};
 use ae_models::{AnyAutoencoder, Autoencoder};
 use anyhow::{Context, Result, bail};
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
@@ -32,7 +32,7 @@ use crate::artifact::{
     SAMPLES_FILE,
 };
 use crate::config::{Schedule, TrainConfig};
-use crate::dataset::training_samples;
+use crate::dataset::{Labelled, training_samples};
 use crate::device::Parallelism;
 use crate::evaluate::{EvalReport, evaluate};
 use crate::guard::DivergenceGuard;
@@ -128,7 +128,7 @@ pub fn train(
 }
 
 /// A data loader of tensors.
-type Loader = Arc<dyn DataLoader<Tensor<2>>>;
+type Loader = Arc<dyn DataLoader<Batch>>;
 
 /// What [`prepare`] hands the next phases.
 struct Prepared {
@@ -241,7 +241,7 @@ fn prepare(run: &Run<'_>) -> Result<Prepared> {
         (samples.clone(), valid_idx)
     };
     let loader = |split: Arc<Split>, idx: IndexDataset, shuffle: bool| -> Loader {
-        let build = |b: DataLoaderBuilder<usize, Tensor<2>>| {
+        let build = |b: DataLoaderBuilder<usize, Batch>| {
             let b = b
                 .batch_size(config.batch_size)
                 .num_workers(config.num_workers);
@@ -250,8 +250,14 @@ fn prepare(run: &Run<'_>) -> Result<Prepared> {
             b.set_device(ad.clone()).build(idx)
         };
         match run.data_path {
-            DataPath::Host => build(DataLoaderBuilder::new(HostBatcher::new(split))),
-            DataPath::Device => build(DataLoaderBuilder::new(DeviceBatcher::new(&split, device))),
+            DataPath::Host => build(DataLoaderBuilder::new(Labelled::new(
+                HostBatcher::new(split.clone()),
+                &split,
+            ))),
+            DataPath::Device => build(DataLoaderBuilder::new(Labelled::new(
+                DeviceBatcher::new(&split, device),
+                &split,
+            ))),
         }
     };
     Ok(Prepared {
@@ -409,7 +415,8 @@ fn finish(run: &Run<'_>, model: AnyAutoencoder) -> Result<Outcome> {
         crate::artifact::save_model(&model, &weights)?;
         model
     };
-    let test = evaluate(&model, &data.test, "test", config.batch_size, device);
+    let mut test = evaluate(&model, &data.test, "test", config.batch_size, device);
+    test.class_accuracy = crate::evaluate::class_accuracy(&model, &data.test, device);
     if let Some(shape) = data.image_shape() {
         reconstruction_grid(&model, &data.test, shape, device)
             .save_png(&dir.join(RECONSTRUCTIONS_FILE))?;

@@ -69,6 +69,7 @@ fn set<T: Clone>(slot: &mut T, value: &Option<T>) {
     }
 }
 
+mod capsule;
 mod images;
 mod model;
 mod own;
@@ -77,6 +78,7 @@ mod sae;
 mod table;
 mod vq;
 
+pub use capsule::CapsuleOverrides;
 pub use images::ImageOverrides;
 pub use model::ModelOverrides;
 pub use own::OwnFlags;

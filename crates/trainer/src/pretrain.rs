@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ae_models::AnyAutoencoder;
-use ae_models::train::{LayerwiseStage, PixelMseMetric};
+use ae_models::train::{Batch, LayerwiseStage, PixelMseMetric};
 use anyhow::{Result, bail};
 use burn::data::dataloader::DataLoader;
 use burn::prelude::*;
@@ -23,8 +23,8 @@ use crate::progress::with_renderer;
 pub fn layerwise(
     config: &TrainConfig,
     model: AnyAutoencoder,
-    train_loader: &Arc<dyn DataLoader<Tensor<2>>>,
-    valid_loader: &Arc<dyn DataLoader<Tensor<2>>>,
+    train_loader: &Arc<dyn DataLoader<Batch>>,
+    valid_loader: &Arc<dyn DataLoader<Batch>>,
     dir: &Path,
 ) -> Result<(AnyAutoencoder, Option<Vec<serde_json::Value>>)> {
     let Pretrain::Layerwise { epochs } = config.pretrain else {

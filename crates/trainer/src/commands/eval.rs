@@ -54,6 +54,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let (train, test) = (&data.train, &data.test);
     let mut report = evaluate(&model, test, "test", args.batch_size, &device);
+    report.class_accuracy = evaluate::class_accuracy(&model, test, &device);
     if let Some(k) = args.knn {
         report.knn = Some(evaluate::knn(&model, train, test, k, &device)?);
     }

@@ -94,7 +94,7 @@ pub struct ModelOverrides {
     /// (mae).
     #[arg(long, value_name = "RATIO")]
     pub mask_ratio: Option<f64>,
-    /// The flags of one family alone (topk-sae, vq-vae).
+    /// The flags of one family alone (topk-sae, vq-vae, capsule).
     #[command(flatten)]
     pub own: OwnFlags,
 }
@@ -232,6 +232,7 @@ impl ModelOverrides {
             ModelConfig::Conv(c) => self.apply_conv(c, family),
             ModelConfig::TopK(c) => self.apply_topk(c, family),
             ModelConfig::VqVae(c) => self.apply_vq(c, family),
+            ModelConfig::Capsule(c) => self.apply_capsule(c, family),
             ModelConfig::Vae(v) => self.apply_vae(v, family),
             ModelConfig::Recurrent(r) => self.apply_tokens(
                 family,

@@ -5,7 +5,7 @@ use ae_models::Family;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{SaeOverrides, VqOverrides};
+use super::{CapsuleOverrides, SaeOverrides, VqOverrides};
 
 /// Flags of one family alone.
 #[derive(Args, Clone, Debug, Default)]
@@ -16,6 +16,9 @@ pub struct OwnFlags {
     /// The vector-quantised autoencoder's flags.
     #[command(flatten)]
     pub vq: VqOverrides,
+    /// The capsule autoencoder's flags.
+    #[command(flatten)]
+    pub capsule: CapsuleOverrides,
 }
 
 impl OwnFlags {
@@ -23,6 +26,7 @@ impl OwnFlags {
     pub fn given(&self) -> Vec<String> {
         let mut names = self.sae.given();
         names.extend(self.vq.given());
+        names.extend(self.capsule.given());
         names
     }
 

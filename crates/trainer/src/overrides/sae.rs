@@ -84,12 +84,13 @@ impl ModelOverrides {
             dropout,
             patch,
             mask_ratio,
-            own: OwnFlags { sae, vq },
+            own: OwnFlags { sae, vq, capsule },
         } = self;
         refuse!(family; hidden, activation, code_activation, output_activation, loss, no_bias,
             channels, batch_norm, beta, prior, adversarial_weight, discriminator, noise, code_l1,
             kl_sparsity, contractive, weight_l1, weight_l2, dropout, patch, mask_ratio);
         super::own::refuse_first(vq.given(), family)?;
+        super::own::refuse_first(capsule.given(), family)?;
         let SaeOverrides {
             k_anneal,
             aux_k,

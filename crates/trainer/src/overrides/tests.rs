@@ -54,7 +54,7 @@ fn settings() -> Vec<(&'static str, Setting)> {
         }),
         ("--loss", |o| o.loss = Some(Reconstruction::Poisson)),
         ("--no-bias", |o| o.no_bias = true),
-        ("--channels", |o| o.channels = Some(Widths(vec![8, 16]))),
+        ("--channels", |o| o.channels = Some(Widths(vec![8]))),
         ("--batch-norm", |o| o.batch_norm = true),
         ("--beta", |o| o.beta = Some(2.0)),
         ("--prior", |o| {
@@ -98,6 +98,14 @@ fn settings() -> Vec<(&'static str, Setting)> {
         ("--ema-decay", |o| o.own.vq.ema_decay = Some(0.99)),
         ("--restart-after", |o| o.own.vq.restart_after = Some(100)),
         ("--no-restarts", |o| o.own.vq.no_restarts = true),
+        ("--primary-maps", |o| o.own.capsule.primary_maps = Some(8)),
+        ("--primary-dim", |o| o.own.capsule.primary_dim = Some(4)),
+        ("--capsules", |o| o.own.capsule.capsules = Some(5)),
+        ("--capsule-dim", |o| o.own.capsule.capsule_dim = Some(8)),
+        ("--routing", |o| o.own.capsule.routing = Some(2)),
+        ("--mask-by", |o| {
+            o.own.capsule.mask_by = Some(ae_models::CapsuleMask::Longest)
+        }),
     ]
 }
 
@@ -114,17 +122,40 @@ const VQ: &[&str] = &[
     "--no-restarts",
 ];
 
+/// The capsule autoencoder's own flags.
+const CAPSULE: &[&str] = &[
+    "--primary-maps",
+    "--primary-dim",
+    "--capsules",
+    "--capsule-dim",
+    "--routing",
+    "--mask-by",
+];
+
 /// The flags each family refuses; every other model flag applies.
 fn refused(family: Family) -> Vec<&'static str> {
     match family.name() {
         // Attention over patches: the transformer's flags, and no noise (its masking is
         // its corruption).
-        "mae" => [refused_of_any(Family::Transformer), &["--noise"], SAE, VQ].concat(),
+        "mae" => [
+            refused_of_any(Family::Transformer),
+            &["--noise"],
+            SAE,
+            VQ,
+            CAPSULE,
+        ]
+        .concat(),
         // A dictionary and its k, and its own flags: nothing else.
         "topk-sae" => settings()
             .into_iter()
             .map(|(name, _)| name)
             .filter(|name| !["--latent", "--k-sparse"].contains(name) && !SAE.contains(name))
+            .collect(),
+        // Its convolution's channels, its decoder's widths and its capsules.
+        "capsule" => settings()
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| !["--channels", "--hidden"].contains(name) && !CAPSULE.contains(name))
             .collect(),
         // The convolutions, the output and the codebook: the code is the grid.
         "vq-vae" => [
@@ -140,6 +171,7 @@ fn refused(family: Family) -> Vec<&'static str> {
                 "--mask-ratio",
             ],
             SAE,
+            CAPSULE,
         ]
         .concat(),
         // The patches and the mask ratio are the masked autoencoder's alone.
@@ -148,6 +180,7 @@ fn refused(family: Family) -> Vec<&'static str> {
             &["--patch", "--mask-ratio"],
             SAE,
             VQ,
+            CAPSULE,
         ]
         .concat(),
     }

@@ -85,7 +85,7 @@ impl ModelOverrides {
             dropout,
             patch,
             mask_ratio,
-            own: OwnFlags { sae, vq },
+            own: OwnFlags { sae, vq, capsule },
         } = self;
         if latent.is_some() {
             bail!(
@@ -98,6 +98,7 @@ impl ModelOverrides {
             discriminator, noise, code_l1, kl_sparsity, k_sparse, contractive, weight_l1,
             weight_l2, dropout, patch, mask_ratio);
         super::own::refuse_first(sae.given(), family)?;
+        super::own::refuse_first(capsule.given(), family)?;
         if let Some(w) = channels {
             c.conv.channels = w.0.clone();
         }

@@ -2,6 +2,7 @@ mod applications;
 mod apply;
 mod backends;
 mod bad_input;
+mod capsule;
 mod colour;
 mod controls;
 mod export;
