@@ -131,7 +131,7 @@ impl CapsuleAutoencoderConfig {
                 k.to_string(),
                 format!(
                     "a kernel that two convolutions can apply to {h}×{w} images (at most {})",
-                    (h.min(w) + 1) / 2
+                    h.min(w).div_ceil(2)
                 ),
             )),
         }

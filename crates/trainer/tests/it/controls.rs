@@ -336,9 +336,12 @@ fn live_metrics_are_appended_as_each_epoch_ends() {
         .spawn()
         .expect("trainer starts");
     let live = dir.join("metrics.jsonl");
+    // The complete lines: a reader that polls the file while the run appends to it can
+    // catch the last line half written, as any tracker tailing it can.
     let lines = |path: &Path| {
-        std::fs::read_to_string(path)
-            .unwrap_or_default()
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let complete = text.rfind('\n').map_or("", |end| &text[..end]);
+        complete
             .lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
             .collect::<Vec<_>>()
