@@ -52,7 +52,8 @@ pub struct EvalReport {
     /// Trustworthiness of the codes against the pixels, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trustworthiness: Option<TrustReport>,
-    /// A capsule autoencoder's longest capsule taken as the class: its accuracy.
+    /// A capsule autoencoder's longest capsule taken as the class: its accuracy (for
+    /// one trained without labels, each capsule read as its most frequent label).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_accuracy: Option<f64>,
     /// A VAE's negative log-likelihood by importance sampling, when asked for.
@@ -207,7 +208,10 @@ pub fn trustworthiness<M: Autoencoder>(
 }
 
 /// The accuracy of a capsule autoencoder's longest capsule as the class of each
-/// sample of `split`; `None` for any other model or a split without labels.
+/// sample of `split`: capsule `j` is class `j` for a model trained with labels; for
+/// one trained without them (masked by the longest capsule) each capsule stands for
+/// the most frequent label among the samples it takes (the clustering accuracy of
+/// unsupervised models). `None` for any other model or a split without labels.
 pub fn class_accuracy(
     model: &ae_models::AnyAutoencoder,
     split: &Split,
@@ -221,11 +225,24 @@ pub fn class_accuracy(
     let (predicted, _) = map_images(split, &all, 256, device, |x| {
         capsules.predict(x).float().unsqueeze_dim::<2>(1)
     });
-    let right = predicted
-        .iter()
-        .zip(&split.labels)
-        .filter(|(p, l)| **p == f32::from(**l))
-        .count();
+    let right = if capsules.masks_by_label() {
+        predicted
+            .iter()
+            .zip(&split.labels)
+            .filter(|(p, l)| **p == f32::from(**l))
+            .count()
+    } else {
+        let mut counts = std::collections::HashMap::<(u32, u8), usize>::new();
+        for (p, l) in predicted.iter().zip(&split.labels) {
+            *counts.entry((*p as u32, *l)).or_default() += 1;
+        }
+        let mut best = std::collections::HashMap::<u32, usize>::new();
+        for ((capsule, _), n) in counts {
+            let top = best.entry(capsule).or_default();
+            *top = (*top).max(n);
+        }
+        best.values().sum()
+    };
     Some(right as f64 / split.len() as f64)
 }
 
