@@ -225,25 +225,32 @@ pub fn class_accuracy(
     let (predicted, _) = map_images(split, &all, 256, device, |x| {
         capsules.predict(x).float().unsqueeze_dim::<2>(1)
     });
+    let predicted: Vec<u32> = predicted.iter().map(|&p| p as u32).collect();
     let right = if capsules.masks_by_label() {
         predicted
             .iter()
             .zip(&split.labels)
-            .filter(|(p, l)| **p == f32::from(**l))
+            .filter(|(p, l)| **p == u32::from(**l))
             .count()
     } else {
-        let mut counts = std::collections::HashMap::<(u32, u8), usize>::new();
-        for (p, l) in predicted.iter().zip(&split.labels) {
-            *counts.entry((*p as u32, *l)).or_default() += 1;
-        }
-        let mut best = std::collections::HashMap::<u32, usize>::new();
-        for ((capsule, _), n) in counts {
-            let top = best.entry(capsule).or_default();
-            *top = (*top).max(n);
-        }
-        best.values().sum()
+        majority_matches(&predicted, &split.labels)
     };
     Some(right as f64 / split.len() as f64)
+}
+
+/// The samples whose cluster's most frequent label is their own: each of
+/// `clusters` read as the label most of its samples have.
+fn majority_matches(clusters: &[u32], labels: &[u8]) -> usize {
+    let mut counts = std::collections::HashMap::<(u32, u8), usize>::new();
+    for (c, l) in clusters.iter().zip(labels) {
+        *counts.entry((*c, *l)).or_default() += 1;
+    }
+    let mut best = std::collections::HashMap::<u32, usize>::new();
+    for ((cluster, _), n) in counts {
+        let top = best.entry(cluster).or_default();
+        *top = (*top).max(n);
+    }
+    best.values().sum()
 }
 
 /// The importance-sampled negative log-likelihood of a VAE on `split`.
@@ -400,5 +407,21 @@ impl std::fmt::Display for EvalReport {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::majority_matches;
+
+    /// Each cluster counts the samples of its most frequent label: cluster 7 holds
+    /// three of label 1 and one of label 2, cluster 3 two of label 2; one cluster for
+    /// everything counts only the most frequent label.
+    #[test]
+    fn clusters_are_read_as_their_most_frequent_label() {
+        let labels = [1, 1, 2, 1, 2, 2];
+        assert_eq!(majority_matches(&[7, 7, 7, 7, 3, 3], &labels), 5);
+        assert_eq!(majority_matches(&[0; 6], &labels), 3);
+        assert_eq!(majority_matches(&[], &[]), 0);
     }
 }
