@@ -13,7 +13,7 @@ use burn::tensor::Distribution;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 
-use crate::ConfigError;
+use crate::{ConfigError, DiscreteCode};
 
 /// Configuration of a [`PixelCnnPrior`].
 #[derive(Config, Debug)]
@@ -198,9 +198,12 @@ impl PixelCnnPrior {
         codes
     }
 
-    /// Positions of the grid and values each takes.
-    pub fn shape(&self) -> (usize, usize) {
-        (self.grid[0] * self.grid[1], self.entries)
+    /// The code it is a prior over: the grid's positions, each one of the entries.
+    pub fn discrete_code(&self) -> DiscreteCode {
+        DiscreteCode {
+            symbols: self.grid[0] * self.grid[1],
+            alphabet: self.entries,
+        }
     }
 }
 

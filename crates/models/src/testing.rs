@@ -107,6 +107,16 @@ pub fn assert_saves_identically<M: Module + Autoencoder>(model: &M, fresh: M) ->
     loaded
 }
 
+/// The value of the loss term or measure `name` of `out`.
+pub fn term(out: &crate::AutoencoderOutput, name: &str) -> f32 {
+    out.terms
+        .iter()
+        .chain(&out.measures)
+        .find(|t| t.name == name)
+        .map(|t| t.value.clone().into_scalar::<f32>())
+        .unwrap_or_else(|| panic!("{name} reported"))
+}
+
 /// The first `n` sample test images.
 pub fn test_images(n: usize, device: &Device) -> Tensor<2> {
     let sample = ae_data::sample::load().expect("embedded sample decodes");

@@ -333,19 +333,12 @@ impl Autoencoder for TopKSae {
 #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
 mod tests {
     use super::*;
-    use crate::testing::{assert_saves_identically, first_last, test_images, train_on_sample};
+    use crate::testing::{
+        assert_saves_identically, first_last, term, test_images, train_on_sample,
+    };
 
     fn values(t: Tensor<2>) -> Vec<f32> {
         t.into_data().to_vec::<f32>().expect("floats")
-    }
-
-    fn term(out: &AutoencoderOutput, name: &str) -> f32 {
-        out.terms
-            .iter()
-            .chain(&out.measures)
-            .find(|t| t.name == name)
-            .map(|t| t.value.clone().into_scalar::<f32>())
-            .unwrap_or_else(|| panic!("{name} reported"))
     }
 
     #[test]

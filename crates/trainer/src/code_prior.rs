@@ -85,7 +85,8 @@ pub fn fit(
     device: &Device,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<(PixelCnnPriorConfig, PixelCnnPrior, PriorReport)> {
-    let (entries, positions) = vq.shape();
+    let code = vq.discrete_code();
+    let entries = code.alphabet;
     let Some(train_codes) = codes(vq, train, usize::MAX, device) else {
         bail!("no training images to fit a prior to");
     };
@@ -120,7 +121,7 @@ pub fn fit(
         epochs,
         test_codes: if held_out { test_codes.dims()[0] } else { 0 },
         bits: bits_per_image(&prior, &test_codes),
-        uniform_bits: positions as f64 * (entries as f64).log2(),
+        uniform_bits: code.bits(),
         frequency_bits,
     };
     Ok((config, prior, report))
@@ -200,12 +201,11 @@ pub fn load(dir: &Path, device: &Device) -> Result<Option<PixelCnnPrior>> {
 
 /// `n` images decoded from codes the prior draws, `[n, features]`.
 pub fn samples(vq: &VqVae, prior: &PixelCnnPrior, n: usize, device: &Device) -> Result<Tensor<2>> {
-    if prior.shape() != (vq.shape().1, vq.shape().0) {
+    if prior.discrete_code() != vq.discrete_code() {
         bail!(
-            "the saved prior is over {:?} (positions, entries), the model's code over {:?}: \
-             refit it (--refit-prior)",
-            prior.shape(),
-            (vq.shape().1, vq.shape().0)
+            "the saved prior is over {:?}, the model's code is {:?}: refit it",
+            prior.discrete_code(),
+            vq.discrete_code()
         );
     }
     Ok(vq.decode(vq.lookup(prior.sample(n, device))))
