@@ -310,6 +310,26 @@ impl CapsuleAutoencoder {
         x
     }
 
+    /// Decodings of one image's capsule `class` (of `capsules`, `[1, classes, dim]`)
+    /// with each of its dimensions moved in turn by each of `deltas`, all other
+    /// capsules masked: `[dim · deltas.len(), pixels]`, dimension after dimension
+    /// (the per-capsule perturbations of Sabour et al., figure 4).
+    pub fn perturb(&self, capsules: Tensor<3>, class: usize, deltas: &[f32]) -> Tensor<2> {
+        let [_, classes, dim] = capsules.dims();
+        let device = capsules.device();
+        let n = dim * deltas.len();
+        let mut shift = vec![0.0f32; n * classes * dim];
+        for d in 0..dim {
+            for (s, delta) in deltas.iter().enumerate() {
+                let row = d * deltas.len() + s;
+                shift[(row * classes + class) * dim + d] = *delta;
+            }
+        }
+        let shift = Tensor::<1>::from_floats(shift.as_slice(), &device).reshape([n, classes, dim]);
+        let keep = Tensor::<1, Int>::full([n], class as i64, &device);
+        self.reconstruct(capsules.repeat_dim(0, n) + shift, keep)
+    }
+
     /// The paper's objective for images with `labels` (`[batch]`): the margin loss on
     /// the capsules' lengths (m⁺ 0.9, m⁻ 0.1, λ 0.5) and the weighted reconstruction
     /// from the true class's capsule.
@@ -471,6 +491,53 @@ mod tests {
         println!("capsule lengths as a classifier: untrained {untrained}, trained {trained}");
         assert!(trained > 0.6, "trained {trained}");
         assert!(untrained < 0.3, "untrained {untrained}");
+    }
+
+    /// A perturbation of 0 decodes as the capsule itself; a moved dimension changes
+    /// the image; capsules other than `class` are masked out whatever they hold.
+    #[test]
+    fn perturbations_move_one_dimension_of_one_capsule() {
+        let device = Device::flex();
+        let model = config().init(&device).expect("valid");
+        let capsules = model.capsules(test_images(1, &device));
+        let deltas = [-0.25, 0.0, 0.25];
+        let rows = |c: Tensor<3>| -> Vec<f32> {
+            model
+                .perturb(c, 3, &deltas)
+                .into_data()
+                .try_to_vec()
+                .expect("floats")
+        };
+        let grid = rows(capsules.clone());
+        assert_eq!(grid.len(), 16 * 3 * 784);
+        let plain: Vec<f32> = model
+            .reconstruct(capsules.clone(), Tensor::<1, Int>::from_ints([3], &device))
+            .into_data()
+            .try_to_vec()
+            .expect("floats");
+        let image = |row: usize| &grid[row * 784..(row + 1) * 784];
+        let gap = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max)
+        };
+        for d in 0..16 {
+            assert!(
+                gap(image(d * 3 + 1), &plain) < 1e-5,
+                "dimension {d} unmoved"
+            );
+            assert!(
+                gap(image(d * 3), image(d * 3 + 2)) > 1e-4,
+                "dimension {d} moved"
+            );
+        }
+        // Another capsule's values never reach the decoder.
+        let other =
+            Tensor::<1>::from_floats([0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], &device)
+                .reshape([1, 10, 1])
+                .repeat_dim(2, 16);
+        assert!(gap(&rows(capsules + other), &grid) < 1e-5);
     }
 
     #[test]

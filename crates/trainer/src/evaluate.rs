@@ -383,7 +383,11 @@ impl std::fmt::Display for EvalReport {
             write!(f, "; linear-probe accuracy {acc:.4}")?;
         }
         if let Some(acc) = self.class_accuracy {
-            write!(f, "; the longest capsule as the class: accuracy {acc:.4}")?;
+            write!(
+                f,
+                "; the longest capsule as the class (for a model trained without labels, \
+                 its most frequent label): accuracy {acc:.4}"
+            )?;
         }
         if let Some(t) = &self.trustworthiness {
             write!(

@@ -126,17 +126,8 @@ pub fn interpolate(
     if points < 2 {
         bail!("--points {points}: expected at least 2 (the two ends)");
     }
-    for &(a, b) in pairs {
-        for i in [a, b] {
-            if i >= split.len() {
-                bail!(
-                    "image {i}: the test split has {} images (0 to {})",
-                    split.len(),
-                    split.len().saturating_sub(1)
-                );
-            }
-        }
-    }
+    let ends: Vec<usize> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+    check_indices(split, &ends)?;
     let shape = crate::dataset::image_shape_of(split)?;
     let pixels: usize = shape.iter().product();
     let mut rows = Vec::new();
@@ -161,6 +152,77 @@ pub fn interpolate(
         rows.push(row);
     }
     Ok(Grid { shape, rows })
+}
+
+/// Per-capsule perturbations of a capsule autoencoder: for each of `images` (test
+/// indices), a row per dimension of its longest capsule — the image, then the
+/// capsule decoded with that dimension moved by `steps` values evenly from `-span` to
+/// `span` (Sabour et al., figure 4). An error for other models.
+pub fn capsule_perturbations(
+    model: &AnyAutoencoder,
+    split: &Split,
+    images: &[usize],
+    span: f32,
+    steps: usize,
+    device: &Device,
+) -> Result<Grid> {
+    let Some(capsules) = model.as_capsule() else {
+        bail!(
+            "per-capsule perturbations need a capsule autoencoder (trained with --model \
+             capsule); this artifact's model has no capsules"
+        );
+    };
+    if steps < 2 {
+        bail!("--steps {steps}: expected at least 2 (the two ends)");
+    }
+    if !(span.is_finite() && span > 0.0) {
+        bail!("--span {span}: expected a positive number");
+    }
+    check_indices(split, images)?;
+    let shape = crate::dataset::image_shape_of(split)?;
+    let pixels: usize = shape.iter().product();
+    let deltas: Vec<f32> = (0..steps)
+        .map(|i| -span + 2.0 * span * i as f32 / (steps - 1) as f32)
+        .collect();
+    let mut rows = Vec::new();
+    for &i in images {
+        let x = split.tensor(&[i], device);
+        let original = x
+            .clone()
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap_or_default();
+        let class = capsules
+            .predict(x.clone())
+            .into_data()
+            .try_into_vec_as::<i64>()
+            .unwrap_or_default()
+            .first()
+            .map_or(0, |c| *c as usize);
+        let decoded = capsules
+            .perturb(capsules.capsules(x), class, &deltas)
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .unwrap_or_default();
+        for dimension in decoded.chunks(pixels * steps) {
+            let mut row = vec![original.clone()];
+            row.extend(dimension.chunks(pixels).map(<[f32]>::to_vec));
+            rows.push(row);
+        }
+    }
+    Ok(Grid { shape, rows })
+}
+
+/// An error naming the first of `indices` past the end of the test split.
+fn check_indices(split: &Split, indices: &[usize]) -> Result<()> {
+    if let Some(i) = indices.iter().find(|i| **i >= split.len()) {
+        bail!(
+            "image {i}: the test split has {} images (0 to {})",
+            split.len(),
+            split.len().saturating_sub(1)
+        );
+    }
+    Ok(())
 }
 
 /// `n` images decoded from samples of the model's prior, `per_row` to a row; an error

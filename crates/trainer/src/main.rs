@@ -44,6 +44,7 @@ commands! {
     Denoise => denoise,
     Sample => sample,
     Interpolate => interpolate,
+    Capsules => capsules,
     Latent => latent,
     Filters => filters,
     Compress => compress,

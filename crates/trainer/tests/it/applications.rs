@@ -61,15 +61,6 @@ fn npy_first_codes(data: &[u8], n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Width and height of a PNG file.
-fn png_size(path: &Path) -> (u32, u32) {
-    let file = std::fs::File::open(path).expect("png written");
-    let reader = png::Decoder::new(std::io::BufReader::new(file))
-        .read_info()
-        .expect("valid png");
-    (reader.info().width, reader.info().height)
-}
-
 /// `.npy` header of a file: its dict text.
 fn npy_header(path: &Path) -> (String, Vec<u8>) {
     let bytes = std::fs::read(path).expect("npy written");
@@ -182,6 +173,13 @@ fn embed_search_and_interpolate_work_on_any_autoencoder() {
     assert_eq!(
         png_size(&dir.join("interpolate.png")),
         (7 * 30 + 2, 2 * 30 + 2)
+    );
+    let out = use_artifact(home.path(), "capsules", &dir, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("need a capsule autoencoder"),
+        "{}",
+        stderr(&out)
     );
 
     // Pictures: the loss curve written by train, a t-SNE map of the 16-d codes, filters.

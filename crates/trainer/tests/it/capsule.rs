@@ -60,6 +60,36 @@ fn capsule_lengths_classify_and_the_longest_capsule_reconstructs() {
     for term in ["margin", "reconstruction"] {
         assert!(last_valid(&dir, term).is_finite(), "{term}");
     }
+    // Per-capsule perturbations: two images × 16 dimensions, each row the image and
+    // 5 decodings, 28-pixel images with 2-pixel gaps.
+    let dir_arg = dir.to_str().expect("utf-8 path");
+    let out = run(trainer(home).args([
+        "capsules",
+        "--artifact",
+        dir_arg,
+        "--images",
+        "0,5",
+        "--steps",
+        "5",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        png_size(&dir.join("capsules.png")),
+        (6 * 30 + 2, 32 * 30 + 2)
+    );
+    for (args, expected) in [
+        (["--steps", "1"], "--steps 1: expected at least 2"),
+        (["--images", "100000"], "image 100000: the test split has"),
+    ] {
+        let out = run(trainer(home)
+            .args(["capsules", "--artifact", dir_arg])
+            .args(args));
+        assert!(
+            !out.status.success() && stderr(&out).contains(expected),
+            "{}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]

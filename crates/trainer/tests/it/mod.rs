@@ -212,3 +212,12 @@ pub fn learned(what: &str, trained: f64, untrained: f64, passes: impl Fn(f64) ->
          so the check cannot see a model that did not learn"
     );
 }
+
+/// Width and height of a PNG file.
+pub fn png_size(path: &Path) -> (u32, u32) {
+    let file = std::fs::File::open(path).expect("png written");
+    let reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .expect("valid png");
+    (reader.info().width, reader.info().height)
+}
