@@ -3,8 +3,7 @@
 //! of far groups of points taken at their centre of mass from a quadtree of the layout.
 //! `O(n log n)` per iteration instead of `O(n²)`.
 
-use crate::Distance;
-use crate::neighbours::k_nearest;
+use crate::neighbours::nearest_rows;
 use crate::parallel::in_parallel;
 use crate::perplexity::conditional;
 
@@ -20,34 +19,27 @@ impl SparseP {
     pub(crate) fn new(data: &[f32], dim: usize, perplexity: f64) -> Self {
         let n = data.len() / dim;
         let k = ((3.0 * perplexity) as usize).clamp(1, n - 1);
-        let conditional_rows = in_parallel(n, |range| {
-            let mut scratch = Vec::with_capacity(n);
-            range
-                .map(|i| {
-                    let query = &data[i * dim..(i + 1) * dim];
-                    // k + 1: the point itself is among its own nearest (at distance 0),
-                    // unless duplicates came first; drop it by index.
-                    let euclidean = |a: &[f32], b: &[f32]| Distance::Euclidean.between(a, b);
-                    let near = k_nearest(query, data, dim, k + 1, euclidean, &mut scratch);
-                    let near: Vec<(usize, f32)> =
-                        near.into_iter().filter(|&(j, _)| j != i).take(k).collect();
-                    // In f64 from here, as the exact path computes them.
-                    let distances: Vec<f64> = near
-                        .iter()
-                        .map(|&(j, _)| {
-                            let other = &data[j * dim..(j + 1) * dim];
-                            query
-                                .iter()
-                                .zip(other)
-                                .map(|(a, b)| f64::from(a - b).powi(2))
-                                .sum()
-                        })
-                        .collect();
-                    let p = conditional(&distances, usize::MAX, perplexity);
-                    near.iter().map(|&(j, _)| j).zip(p).collect::<Vec<_>>()
-                })
-                .collect()
-        });
+        let conditional_rows: Vec<Vec<(usize, f64)>> = nearest_rows(data, dim, k)
+            .into_iter()
+            .enumerate()
+            .map(|(i, near)| {
+                let query = &data[i * dim..(i + 1) * dim];
+                // In f64 from here, as the exact path computes them.
+                let distances: Vec<f64> = near
+                    .iter()
+                    .map(|&(j, _)| {
+                        let other = &data[j * dim..(j + 1) * dim];
+                        query
+                            .iter()
+                            .zip(other)
+                            .map(|(a, b)| f64::from(a - b).powi(2))
+                            .sum()
+                    })
+                    .collect();
+                let p = conditional(&distances, usize::MAX, perplexity);
+                near.iter().map(|&(j, _)| j).zip(p).collect()
+            })
+            .collect();
         let mut rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
         for (i, row) in conditional_rows.iter().enumerate() {
             for &(j, p) in row {

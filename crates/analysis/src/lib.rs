@@ -2,8 +2,8 @@
 //! baseline and principal angles between subspaces ([`pca`]), image quality (PSNR,
 //! SSIM), detection quality (AUROC, average precision, thresholds at a false-positive
 //! rate) ([`metrics`]) and nearest neighbours under several distances ([`neighbours`]) and the linear probe of
-//! an embedding ([`probe`]: mini-batch, or converged by L-BFGS), t-SNE maps
-//! ([`tsne`]), and a Gaussian mixture of codes to sample from ([`mixture`]).
+//! an embedding ([`probe`]: mini-batch, or converged by L-BFGS), t-SNE and UMAP maps
+//! ([`tsne`], [`umap`]), and a Gaussian mixture of codes to sample from ([`mixture`]).
 //!
 //! Data are row-major `f32` matrices: `n` rows (samples) of `dim` values. No I/O, no
 //! deep-learning backend; the trainer feeds it codes and reconstructions.
@@ -21,6 +21,7 @@ mod perplexity;
 pub mod probe;
 mod random;
 pub mod tsne;
+pub mod umap;
 
 pub use metrics::{auroc, average_precision, psnr, ssim, ssim_planes, threshold_at_fpr};
 pub use mixture::GaussianMixture;
@@ -28,6 +29,7 @@ pub use neighbours::{Distance, knn_accuracy, nearest, trustworthiness};
 pub use pca::{Pca, principal_angles};
 pub use probe::{LinearProbe, ProbeOptions};
 pub use tsne::{EXACT_MAX, TsneOptions, tsne, tsne_with_progress};
+pub use umap::{UmapOptions, umap, umap_with_progress};
 
 /// Inputs these functions cannot work with.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -87,6 +87,26 @@ pub fn nearest(
     ))
 }
 
+/// Each row's `k` nearest other rows (euclidean), nearest first, as `(row,
+/// distance)`: every row a query, the queries shared among the cores.
+pub(crate) fn nearest_rows(data: &[f32], dim: usize, k: usize) -> Vec<Vec<(usize, f32)>> {
+    let n = data.len() / dim;
+    let k = k.min(n.saturating_sub(1));
+    in_parallel(n, |range| {
+        let mut scratch = Vec::with_capacity(n);
+        range
+            .map(|i| {
+                let query = &data[i * dim..(i + 1) * dim];
+                // k + 1: the point itself is among its own nearest (at distance 0),
+                // unless duplicates came first; drop it by index.
+                let euclidean = |a: &[f32], b: &[f32]| Distance::Euclidean.between(a, b);
+                let near = k_nearest(query, data, dim, k + 1, euclidean, &mut scratch);
+                near.into_iter().filter(|&(j, _)| j != i).take(k).collect()
+            })
+            .collect()
+    })
+}
+
 /// [`nearest`] without the checks, reusing `scratch` for the distances.
 pub(crate) fn k_nearest(
     query: &[f32],

@@ -1,7 +1,7 @@
 //! Pictures of what a model learned: the latent map of the test codes, the decoded
 //! manifold of a 2-D generative model, the first layer's filters, the loss curves.
 
-use ae_analysis::TsneOptions;
+use ae_analysis::{TsneOptions, UmapOptions};
 use ae_models::{AnyAutoencoder, Autoencoder, Family};
 use anyhow::{Result, bail};
 use burn::prelude::*;
@@ -18,36 +18,61 @@ pub enum Projection {
     Direct,
     /// t-SNE of the codes.
     Tsne(TsneOptions),
+    /// UMAP of the codes.
+    Umap(UmapOptions),
+}
+
+/// How codes of more than two units are brought to two dimensions.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Method {
+    /// t-SNE (exact up to 1,000 codes, Barnes–Hut above).
+    Tsne(TsneOptions),
+    /// UMAP.
+    Umap(UmapOptions),
 }
 
 /// A 2-D map of the first `n` codes of `embedding`, one series per label named from
-/// `class_names`: the codes themselves when they are 2-D, their t-SNE otherwise.
+/// `class_names`: the codes themselves when they are 2-D, else their t-SNE or UMAP
+/// (`method`), with a progress bar on standard error while it runs (drawn only on a
+/// terminal).
 pub fn latent_map(
     embedding: &Embedding,
     n: usize,
     class_names: &[&str],
-    tsne: TsneOptions,
+    method: Method,
 ) -> Result<(Chart, Projection)> {
     let n = n.min(embedding.len());
     if embedding.dim < 2 {
         bail!("a code of size {} has no 2-D map", embedding.dim);
     }
-    let codes = &embedding.codes[..n * embedding.dim];
-    let (xy, projection) = if embedding.dim == 2 {
-        (codes.to_vec(), Projection::Direct)
-    } else {
-        // A bar on standard error while t-SNE runs (drawn only on a terminal).
-        let bar = indicatif::ProgressBar::new(tsne.iterations as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "t-SNE {bar:30} {pos}/{len} iterations [{elapsed_precise}, {eta} left]",
-        ) {
+    let (codes, dim) = (&embedding.codes[..n * embedding.dim], embedding.dim);
+    let bar = |steps: usize, what: &str| {
+        let bar = indicatif::ProgressBar::new(steps as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+            "{what} {{bar:30}} {{pos}}/{{len}} [{{elapsed_precise}}, {{eta}} left]"
+        )) {
             bar.set_style(style);
         }
-        let xy = ae_analysis::tsne_with_progress(codes, embedding.dim, tsne, |done| {
-            bar.set_position(done as u64)
-        })?;
-        bar.finish_and_clear();
-        (xy, Projection::Tsne(tsne))
+        bar
+    };
+    let (xy, projection) = match method {
+        _ if dim == 2 => (codes.to_vec(), Projection::Direct),
+        Method::Tsne(options) => {
+            let bar = bar(options.iterations, "t-SNE iterations");
+            let xy = ae_analysis::tsne_with_progress(codes, dim, options, |done| {
+                bar.set_position(done as u64)
+            })?;
+            bar.finish_and_clear();
+            (xy, Projection::Tsne(options))
+        }
+        Method::Umap(options) => {
+            let bar = bar(options.epochs_for(n), "UMAP epochs");
+            let xy = ae_analysis::umap_with_progress(codes, dim, options, |done| {
+                bar.set_position(done as u64)
+            })?;
+            bar.finish_and_clear();
+            (xy, Projection::Umap(options))
+        }
     };
     let labels = &embedding.labels[..n];
     let mut present: Vec<u8> = labels.to_vec();
@@ -77,10 +102,17 @@ pub fn latent_map(
             ),
             false,
         ),
+        Projection::Umap(o) => (
+            format!(
+                "UMAP of the {}-d codes of {n} test images ({} neighbours, min_dist {})",
+                embedding.dim, o.neighbours, o.min_dist
+            ),
+            false,
+        ),
     };
     let (x_label, y_label) = match projection {
         Projection::Direct => ("z0", "z1"),
-        Projection::Tsne(_) => ("", ""),
+        Projection::Tsne(_) | Projection::Umap(_) => ("", ""),
     };
     Ok((
         Chart {
@@ -390,7 +422,8 @@ mod tests {
             labels: vec![3, 1, 3],
         };
         let names = ["a", "b", "c", "d"];
-        let (chart, projection) = latent_map(&e, 10, &names, TsneOptions::default()).expect("2-d");
+        let (chart, projection) =
+            latent_map(&e, 10, &names, Method::Tsne(TsneOptions::default())).expect("2-d");
         assert_eq!(projection, Projection::Direct);
         assert_eq!(chart.series.len(), 2);
         assert_eq!(chart.series[0].name, "1 b");
@@ -400,6 +433,6 @@ mod tests {
             dim: 1,
             labels: vec![0],
         };
-        assert!(latent_map(&one_d, 1, &names, TsneOptions::default()).is_err());
+        assert!(latent_map(&one_d, 1, &names, Method::Tsne(TsneOptions::default())).is_err());
     }
 }

@@ -1,15 +1,15 @@
-use ae_analysis::TsneOptions;
+use ae_analysis::{TsneOptions, UmapOptions};
 use ae_models::Autoencoder;
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
 use trainer::embed::Embedding;
 use trainer::evaluate::map_images;
-use trainer::maps::{self, Projection};
+use trainer::maps::{self, Method, Projection};
 
 use crate::cli::{PngArg, Source, non_negative, positive};
 
 /// A scatter plot of the test codes coloured by label: the codes themselves when
-/// they are 2-d, their t-SNE map otherwise (<artifact>/latent.png).
+/// they are 2-d, their t-SNE or UMAP map otherwise (<artifact>/latent.png).
 #[derive(ClapArgs)]
 pub struct Args {
     #[command(flatten)]
@@ -19,6 +19,10 @@ pub struct Args {
     /// a minute).
     #[arg(long, value_name = "N", default_value_t = 2000)]
     limit: usize,
+    /// How codes of more than 2 units are mapped: t-SNE, or UMAP (McInnes et al.,
+    /// 2018), which keeps more of the clusters' global arrangement.
+    #[arg(long, value_enum, default_value_t = MethodArg::Tsne)]
+    method: MethodArg,
     /// t-SNE perplexity (codes of more than 2 units).
     #[arg(long, default_value_t = 30.0)]
     perplexity: f64,
@@ -32,6 +36,15 @@ pub struct Args {
     /// THETA repels as one (0: every pair, exact at any N).
     #[arg(long, default_value_t = 0.5, value_parser = non_negative, allow_hyphen_values = true)]
     theta: f64,
+    /// UMAP: the neighbourhood each code's memberships span, itself included.
+    #[arg(long, default_value_t = 15)]
+    neighbours: usize,
+    /// UMAP: how close codes may sit in the map.
+    #[arg(long, default_value_t = 0.1, value_parser = non_negative)]
+    min_dist: f64,
+    /// UMAP: passes of gradient descent [default: 500 up to 10,000 codes, 200 above].
+    #[arg(long, value_parser = positive)]
+    epochs: Option<usize>,
     #[command(flatten)]
     png: PngArg,
 }
@@ -48,15 +61,26 @@ pub fn run(args: Args) -> Result<()> {
         dim,
         labels: l.data.test.labels[..first.len()].to_vec(),
     };
-    let options = TsneOptions {
-        perplexity: args.perplexity,
-        iterations: args.iterations,
-        seed: args.seed,
-        theta: args.theta,
-        ..TsneOptions::default()
+    let method = match args.method {
+        MethodArg::Tsne => Method::Tsne(TsneOptions {
+            perplexity: args.perplexity,
+            iterations: args.iterations,
+            seed: args.seed,
+            theta: args.theta,
+            ..TsneOptions::default()
+        }),
+        MethodArg::Umap => Method::Umap(UmapOptions {
+            neighbours: args.neighbours,
+            min_dist: args.min_dist,
+            epochs: args.epochs,
+            seed: args.seed,
+            ..UmapOptions::default()
+        }),
     };
     let names: Vec<&str> = l.data.classes.iter().map(String::as_str).collect();
-    let (chart, projection) = maps::latent_map(&embedding, args.limit, &names, options)?;
+    let started = std::time::Instant::now();
+    let (chart, projection) = maps::latent_map(&embedding, args.limit, &names, method)?;
+    let seconds = started.elapsed().as_secs_f64();
     let png = args.png.path(&l.artifact.dir, "latent.png")?;
     chart.save_png(&png, 900, 640)?;
     let how = match projection {
@@ -71,11 +95,23 @@ pub fn run(args: Args) -> Result<()> {
             o.perplexity,
             o.iterations
         ),
+        Projection::Umap(o) => format!(
+            "UMAP of the {dim}-d codes, {} neighbours, min_dist {}, {} epochs",
+            o.neighbours,
+            o.min_dist,
+            o.epochs_for(first.len())
+        ),
     };
     println!(
-        "wrote {} ({} test samples; {how})",
+        "wrote {} ({} test samples; {how}; {seconds:.1} s)",
         png.display(),
         first.len()
     );
     Ok(())
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MethodArg {
+    Tsne,
+    Umap,
 }

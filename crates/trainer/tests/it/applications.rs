@@ -193,6 +193,22 @@ fn embed_search_and_interpolate_work_on_any_autoencoder() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("t-SNE of the 16-d codes"));
     assert_eq!(png_size(&dir.join("latent.png")), (900, 640));
+    let umap = ["--limit", "300", "--method", "umap", "--epochs", "50"];
+    let out = use_artifact(home.path(), "latent", &dir, &umap);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("UMAP of the 16-d codes, 15 neighbours"));
+    let out = use_artifact(
+        home.path(),
+        "latent",
+        &dir,
+        &[&umap[..], &["--neighbours", "1"]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("neighbours = 1 for 300 points"),
+        "{}",
+        stderr(&out)
+    );
     let out = use_artifact(home.path(), "filters", &dir, &["--units", "16"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(png_size(&dir.join("filters.png")), (4 * 30 + 2, 4 * 30 + 2));
