@@ -201,7 +201,7 @@ pub fn knn_accuracy(
             .filter(|&q| {
                 let query = &test[q * dim..(q + 1) * dim];
                 let near = k_nearest(query, &train, dim, k, measure, &mut scratch);
-                vote(&near, train_labels) == Some(test_labels[q])
+                vote(near.iter().map(|&(i, _)| i), train_labels) == Some(test_labels[q])
             })
             .count();
         vec![correct]
@@ -211,16 +211,44 @@ pub fn knn_accuracy(
     Ok(correct as f64 / n_test.max(1) as f64)
 }
 
-/// The majority label of `near` (nearest first), ties to the label met first.
-fn vote(near: &[(usize, f32)], labels: &[u8]) -> Option<u8> {
+/// The majority label of the rows `near` (nearest first), ties to the label met first.
+fn vote(near: impl Iterator<Item = usize> + Clone, labels: &[u8]) -> Option<u8> {
     let mut votes = [0usize; 256];
-    for &(i, _) in near {
+    for i in near.clone() {
         votes[labels[i] as usize] += 1;
     }
     let best = votes.iter().copied().max().unwrap_or(0);
-    near.iter()
-        .map(|&(i, _)| labels[i])
-        .find(|&l| votes[l as usize] == best)
+    near.map(|i| labels[i]).find(|&l| votes[l as usize] == best)
+}
+
+/// Accuracy of [`knn_accuracy`]'s vote over neighbours found elsewhere (on a device,
+/// say): `neighbours` holds each test row's `k` training rows, nearest first.
+pub fn vote_accuracy(
+    neighbours: &[usize],
+    k: usize,
+    train_labels: &[u8],
+    test_labels: &[u8],
+) -> Result<f64, AnalysisError> {
+    if k == 0 || neighbours.len() != k * test_labels.len() {
+        return Err(AnalysisError::Mismatch {
+            what: "neighbours against k × test rows",
+            left: neighbours.len(),
+            right: k * test_labels.len(),
+        });
+    }
+    if let Some(&i) = neighbours.iter().find(|&&i| i >= train_labels.len()) {
+        return Err(AnalysisError::Mismatch {
+            what: "a neighbour's row against the training rows",
+            left: i,
+            right: train_labels.len(),
+        });
+    }
+    let correct = neighbours
+        .chunks(k)
+        .zip(test_labels)
+        .filter(|(near, label)| vote(near.iter().copied(), train_labels) == Some(**label))
+        .count();
+    Ok(correct as f64 / test_labels.len().max(1) as f64)
 }
 
 /// Trustworthiness of an embedding (Venna & Kaski, 2001; as scikit-learn computes it):

@@ -79,6 +79,8 @@ pub struct Loaded {
     pub artifact: Artifact,
     pub data: Dataset,
     pub device: Device,
+    /// The backend of `device`.
+    pub backend: Backend,
     pub model: AnyAutoencoder,
 }
 
@@ -87,23 +89,30 @@ impl Source {
     pub fn load(&self, quiet: bool) -> Result<Loaded> {
         let artifact = self.artifact.open()?;
         let data = artifact.load_data(&self.data_dir.locator())?;
-        let (model, device) = self.model(&artifact, quiet)?;
+        let selected = self.select(quiet)?;
+        let model = artifact.load_model(&selected.device)?;
         Ok(Loaded {
             artifact,
             data,
-            device,
+            device: selected.device,
+            backend: selected.backend,
             model,
         })
     }
 
     /// The artifact's model on the chosen device, without its data.
     pub fn model(&self, artifact: &Artifact, quiet: bool) -> Result<(AnyAutoencoder, Device)> {
+        let selected = self.select(quiet)?;
+        let model = artifact.load_model(&selected.device)?;
+        Ok((model, selected.device))
+    }
+
+    fn select(&self, quiet: bool) -> Result<Selected> {
         let selected = self.device.select()?;
         if !quiet {
             println!("device: {}", selected.description);
         }
-        let model = artifact.load_model(&selected.device)?;
-        Ok((model, selected.device))
+        Ok(selected)
     }
 }
 

@@ -96,6 +96,9 @@ pub struct KnnReport {
     pub euclidean: f64,
     /// Accuracy under cosine distance.
     pub cosine: f64,
+    /// Whether the neighbours were found on the device (a GPU) rather than the host.
+    #[serde(default)]
+    pub on_device: bool,
 }
 
 /// `f` applied to the images of `split` at `indices`, `batch_size` at a time, its
@@ -128,32 +131,46 @@ pub fn codes<M: Autoencoder>(
     map_images(split, &all, batch_size, device, |x| model.encode(x))
 }
 
-/// k-nearest-neighbour accuracy of `test`'s codes against `train`'s.
+/// k-nearest-neighbour accuracy of `test`'s codes against `train`'s: the neighbours
+/// found `on_device` by matrix products (for a GPU), else on the host.
 pub fn knn<M: Autoencoder>(
     model: &M,
     train: &Split,
     test: &Split,
     k: usize,
     device: &Device,
+    on_device: bool,
 ) -> anyhow::Result<KnnReport> {
     let (train_codes, dim) = codes(model, train, 256, device);
     let (test_codes, _) = codes(model, test, 256, device);
-    let accuracy = |d| {
-        ae_analysis::knn_accuracy(
-            &train_codes,
-            &train.labels,
-            &test_codes,
-            &test.labels,
-            dim,
-            k,
-            d,
-        )
+    let accuracy = |d| -> anyhow::Result<f64> {
+        if on_device {
+            let near =
+                crate::neighbours::nearest_on_device(&train_codes, &test_codes, dim, k, d, device)?;
+            Ok(ae_analysis::vote_accuracy(
+                &near,
+                k,
+                &train.labels,
+                &test.labels,
+            )?)
+        } else {
+            Ok(ae_analysis::knn_accuracy(
+                &train_codes,
+                &train.labels,
+                &test_codes,
+                &test.labels,
+                dim,
+                k,
+                d,
+            )?)
+        }
     };
     Ok(KnnReport {
         k,
         train_samples: train.len(),
         euclidean: accuracy(ae_analysis::Distance::Euclidean)?,
         cosine: accuracy(ae_analysis::Distance::Cosine)?,
+        on_device,
     })
 }
 
@@ -406,8 +423,16 @@ impl std::fmt::Display for EvalReport {
         if let Some(knn) = &self.knn {
             write!(
                 f,
-                "; {}-NN accuracy of the codes (against {} training codes): euclidean {:.4}, cosine {:.4}",
-                knn.k, knn.train_samples, knn.euclidean, knn.cosine
+                "; {}-NN accuracy of the codes (against {} training codes{}): euclidean {:.4}, cosine {:.4}",
+                knn.k,
+                knn.train_samples,
+                if knn.on_device {
+                    ", searched on the device"
+                } else {
+                    ""
+                },
+                knn.euclidean,
+                knn.cosine
             )?;
         }
         Ok(())

@@ -43,6 +43,7 @@ pub mod image;
 pub mod live_log;
 pub mod maps;
 pub mod memory;
+pub mod neighbours;
 pub mod optimizer;
 pub mod overrides;
 pub mod plot;

@@ -18,6 +18,10 @@ pub struct Args {
     /// codes against the training codes, with this k (5 is usual).
     #[arg(long, value_name = "K", value_parser = positive)]
     knn: Option<usize>,
+    /// Where --knn searches: on the device for a GPU backend, else on the host (auto);
+    /// the device finds each block of queries' neighbours by a matrix product and top-k.
+    #[arg(long, value_enum, default_value_t = Search::Auto)]
+    knn_on: Search,
     /// Also report the test accuracy of a linear probe (logistic regression) trained on
     /// the training codes.
     #[arg(long)]
@@ -42,6 +46,7 @@ pub fn run(args: Args) -> Result<()> {
         artifact,
         data,
         device,
+        backend,
         model,
     } = args.source.load(args.output.json)?;
     let vae = match (args.nll, model.as_vae()) {
@@ -56,7 +61,12 @@ pub fn run(args: Args) -> Result<()> {
     let mut report = evaluate(&model, test, "test", args.batch_size, &device);
     report.class_accuracy = evaluate::class_accuracy(&model, test, &device);
     if let Some(k) = args.knn {
-        report.knn = Some(evaluate::knn(&model, train, test, k, &device)?);
+        let on_device = match args.knn_on {
+            Search::Auto => !backend.is_cpu(),
+            Search::Host => false,
+            Search::Device => true,
+        };
+        report.knn = Some(evaluate::knn(&model, train, test, k, &device, on_device)?);
     }
     if args.probe || args.probe_c.is_some() {
         report.linear_probe = Some(evaluate::linear_probe(
@@ -74,4 +84,11 @@ pub fn run(args: Args) -> Result<()> {
         report.nll = Some(evaluate::vae_nll(vae, test, k, &device)?);
     }
     args.output.print(&report)
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Search {
+    Auto,
+    Host,
+    Device,
 }

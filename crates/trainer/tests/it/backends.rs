@@ -55,6 +55,37 @@ fn wgpu_trains_and_loss_falls() {
     // Predicting the mean training image scores ≈ 0.09 on this data; 96 steps get well below.
     let test = m["test"]["mse_per_pixel"].as_f64().expect("test mse");
     assert!(test < 0.075, "wgpu test MSE {test}");
+    // kNN on the GPU (the default there) finds the host's neighbours.
+    let knn = |on: &str| {
+        let out = run(trainer(home.path())
+            .args([
+                "eval",
+                "--backend",
+                "wgpu",
+                "--knn",
+                "5",
+                "--knn-on",
+                on,
+                "--json",
+            ])
+            .arg("--artifact")
+            .arg(&dir));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("eval --json prints JSON");
+        report["knn"].clone()
+    };
+    let (device, host) = (knn("auto"), knn("host"));
+    assert_eq!(device["on_device"], true);
+    assert_eq!(host["on_device"], false);
+    for distance in ["euclidean", "cosine"] {
+        let (d, h) = (device[distance].as_f64(), host[distance].as_f64());
+        // A tie broken the other way by the GPU's rounding may move a vote or two.
+        assert!(
+            d.zip(h).is_some_and(|(d, h)| (d - h).abs() <= 0.002),
+            "{distance}: {d:?} on the GPU against {h:?} on the host"
+        );
+    }
 }
 
 /// `auto` says what it chose, and probing the adapters on a headless machine prints
