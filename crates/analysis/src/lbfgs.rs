@@ -7,12 +7,14 @@ const MEMORY: usize = 10;
 
 /// Minimises `f` from `x`, where `f(x, grad)` returns the value and writes the
 /// gradient; stops when the gradient's largest component is below `tolerance`, the
-/// value stops falling, or after `max_iter` iterations.
+/// value stops falling, or after `max_iter` iterations; `progress` hears the number
+/// of iterations done after each.
 pub(crate) fn minimise(
     mut x: Vec<f64>,
     mut f: impl FnMut(&[f64], &mut [f64]) -> f64,
     max_iter: usize,
     tolerance: f64,
+    mut progress: impl FnMut(usize),
 ) -> Vec<f64> {
     let n = x.len();
     let mut grad = vec![0.0; n];
@@ -20,7 +22,8 @@ pub(crate) fn minimise(
     let (mut s_hist, mut y_hist): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (Vec::new(), Vec::new());
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(p, q)| p * q).sum::<f64>();
     let mut next_grad = vec![0.0; n];
-    for _ in 0..max_iter {
+    for iteration in 0..max_iter {
+        progress(iteration);
         if grad.iter().fold(0.0f64, |m, g| m.max(g.abs())) < tolerance {
             break;
         }
@@ -104,7 +107,7 @@ mod tests {
             g[1] = 200.0 * (b - a * a);
             (1.0 - a).powi(2) + 100.0 * (b - a * a).powi(2)
         };
-        let x = minimise(vec![-1.2, 1.0], f, 500, 1e-10);
+        let x = minimise(vec![-1.2, 1.0], f, 500, 1e-10, |_| {});
         assert!(
             (x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6,
             "{x:?}"

@@ -25,7 +25,9 @@ pub mod umap;
 
 pub use metrics::{auroc, average_precision, psnr, ssim, ssim_planes, threshold_at_fpr};
 pub use mixture::GaussianMixture;
-pub use neighbours::{Distance, knn_accuracy, nearest, trustworthiness, vote_accuracy};
+pub use neighbours::{
+    Distance, knn_accuracy, knn_accuracy_with_progress, nearest, trustworthiness, vote_accuracy,
+};
 pub use pca::{Pca, principal_angles};
 pub use probe::{LinearProbe, ProbeOptions};
 pub use tsne::{EXACT_MAX, TsneOptions, tsne, tsne_with_progress};

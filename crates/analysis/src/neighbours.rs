@@ -149,6 +149,20 @@ pub fn knn_accuracy(
     k: usize,
     distance: Distance,
 ) -> Result<f64, AnalysisError> {
+    let (train, test) = ((train, train_labels), (test, test_labels));
+    knn_accuracy_with_progress(train, test, dim, k, distance, |_| {})
+}
+
+/// [`knn_accuracy`] of `(codes, labels)` pairs, calling `progress` (from the worker
+/// threads) with the number of test rows done, every 64 rows and at the end.
+pub fn knn_accuracy_with_progress(
+    (train, train_labels): (&[f32], &[u8]),
+    (test, test_labels): (&[f32], &[u8]),
+    dim: usize,
+    k: usize,
+    distance: Distance,
+    progress: impl Fn(usize) + Sync,
+) -> Result<f64, AnalysisError> {
     let n_train = rows("train codes", train, dim)?;
     let n_test = rows("test codes", test, dim)?;
     if n_train != train_labels.len() {
@@ -195,12 +209,17 @@ pub fn knn_accuracy(
             distance.between(a, b)
         }
     };
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let correct: usize = in_parallel(n_test, |range| {
         let mut scratch = Vec::with_capacity(n_train);
         let correct = range
             .filter(|&q| {
                 let query = &test[q * dim..(q + 1) * dim];
                 let near = k_nearest(query, &train, dim, k, measure, &mut scratch);
+                let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if finished % 64 == 0 {
+                    progress(finished);
+                }
                 vote(near.iter().map(|&(i, _)| i), train_labels) == Some(test_labels[q])
             })
             .count();
@@ -208,6 +227,7 @@ pub fn knn_accuracy(
     })
     .into_iter()
     .sum();
+    progress(n_test);
     Ok(correct as f64 / n_test.max(1) as f64)
 }
 
@@ -377,6 +397,7 @@ mod tests {
             .collect();
         for d in [Distance::Euclidean, Distance::Cosine, Distance::Manhattan] {
             let mut expected = 0usize;
+            let mut all_reference = Vec::new();
             for (q, query) in test.chunks(dim).enumerate() {
                 let near = nearest(query, &train, dim, 9, d).expect("valid");
                 let rows: Vec<usize> = near.iter().map(|&(i, _)| i).collect();
@@ -386,13 +407,24 @@ mod tests {
                 }
                 // The vote from the reference neighbours, as knn_accuracy must count it.
                 let truth = (q % 7) as u8;
-                let exact: Vec<(usize, f32)> = reference.iter().map(|&i| (i, 0.0)).collect();
-                expected += usize::from(vote(&exact, &labels) == Some(truth));
+                expected += usize::from(vote(reference.iter().copied(), &labels) == Some(truth));
+                all_reference.extend(reference);
             }
             let truths: Vec<u8> = (0..40).map(|q| (q % 7) as u8).collect();
-            let acc = knn_accuracy(&train, &labels, &test, &truths, dim, 9, d).expect("valid");
+            let calls = std::sync::Mutex::new(Vec::new());
+            let acc =
+                knn_accuracy_with_progress((&train, &labels), (&test, &truths), dim, 9, d, |n| {
+                    calls.lock().expect("not poisoned").push(n)
+                })
+                .expect("valid");
             assert_eq!(acc, expected as f64 / 40.0, "{d:?}");
+            assert_eq!(calls.into_inner().expect("not poisoned").last(), Some(&40));
+            // The same vote over neighbours found elsewhere.
+            let voted = vote_accuracy(&all_reference, 9, &labels, &truths).expect("valid");
+            assert_eq!(voted, acc, "{d:?}");
         }
+        assert!(vote_accuracy(&[0; 8], 9, &labels, &[0]).is_err());
+        assert!(vote_accuracy(&[300; 9], 9, &labels, &[0]).is_err());
         // More neighbours than rows, and none.
         assert_eq!(
             nearest(&test[..dim], &train, dim, 500, Distance::Euclidean)

@@ -50,8 +50,19 @@ impl LinearProbe {
         dim: usize,
         options: ProbeOptions,
     ) -> Result<Self, AnalysisError> {
+        Self::fit_with_progress(x, labels, dim, options, |_| {})
+    }
+
+    /// [`fit`](Self::fit), calling `progress` with the number of epochs done after each.
+    pub fn fit_with_progress(
+        x: &[f32],
+        labels: &[u8],
+        dim: usize,
+        options: ProbeOptions,
+        progress: impl FnMut(usize),
+    ) -> Result<Self, AnalysisError> {
         let (mut probe, z) = Self::untrained(x, labels, dim)?;
-        probe.train(&z, labels, options);
+        probe.train(&z, labels, options, progress);
         Ok(probe)
     }
 
@@ -109,6 +120,20 @@ impl LinearProbe {
         max_iter: usize,
         tolerance: f64,
     ) -> Result<Self, AnalysisError> {
+        Self::fit_converged_with_progress(x, labels, dim, c, max_iter, tolerance, |_| {})
+    }
+
+    /// [`fit_converged`](Self::fit_converged), calling `progress` with the number of
+    /// L-BFGS iterations done as each starts.
+    pub fn fit_converged_with_progress(
+        x: &[f32],
+        labels: &[u8],
+        dim: usize,
+        c: f64,
+        max_iter: usize,
+        tolerance: f64,
+        progress: impl FnMut(usize),
+    ) -> Result<Self, AnalysisError> {
         if !(c.is_finite() && c > 0.0) {
             return Err(AnalysisError::Parameter {
                 what: "c",
@@ -123,6 +148,7 @@ impl LinearProbe {
             |w, grad| probe.objective(w, &z, labels, l2, grad),
             max_iter,
             tolerance,
+            progress,
         );
         probe.weights = weights;
         Ok(probe)
@@ -185,7 +211,13 @@ impl LinearProbe {
             .collect()
     }
 
-    fn train(&mut self, z: &[f64], labels: &[u8], o: ProbeOptions) {
+    fn train(
+        &mut self,
+        z: &[f64],
+        labels: &[u8],
+        o: ProbeOptions,
+        mut progress: impl FnMut(usize),
+    ) {
         let (n, w) = (labels.len(), self.dim + 1);
         let mut order: Vec<usize> = (0..n).collect();
         let mut state = o
@@ -197,7 +229,7 @@ impl LinearProbe {
         let mut step = 0i32;
         let mut p = vec![0.0; self.classes];
         let mut grad = vec![0.0; self.weights.len()];
-        for _ in 0..o.epochs {
+        for epoch in 0..o.epochs {
             // Fisher–Yates with a 64-bit LCG: a fixed order per seed.
             for i in (1..n).rev() {
                 state = state
@@ -236,6 +268,7 @@ impl LinearProbe {
                     self.weights[k] -= o.lr * m_hat / (v_hat.sqrt() + eps);
                 }
             }
+            progress(epoch + 1);
         }
     }
 
@@ -317,8 +350,25 @@ mod tests {
             epochs: 300,
             ..ProbeOptions::default()
         };
-        let probe = LinearProbe::fit(&train, &train_labels, 3, options).expect("valid input");
+        let mut epochs = Vec::new();
+        let probe =
+            LinearProbe::fit_with_progress(&train, &train_labels, 3, options, |e| epochs.push(e))
+                .expect("valid input");
+        assert_eq!(epochs, (1..=300).collect::<Vec<_>>());
         assert_eq!(probe.accuracy(&test, &test_labels).expect("valid"), 1.0);
+        let mut iterations = Vec::new();
+        let converged = LinearProbe::fit_converged_with_progress(
+            &train,
+            &train_labels,
+            3,
+            1.0,
+            100,
+            1e-6,
+            |i| iterations.push(i),
+        )
+        .expect("valid input");
+        assert_eq!(converged.accuracy(&test, &test_labels).expect("valid"), 1.0);
+        assert!(!iterations.is_empty() && iterations.windows(2).all(|w| w[1] == w[0] + 1));
         // A constant feature (the third) does not break the standardisation.
         assert_eq!(probe.std[2], 1.0);
     }

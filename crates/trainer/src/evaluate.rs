@@ -154,15 +154,17 @@ pub fn knn<M: Autoencoder>(
                 &test.labels,
             )?)
         } else {
-            Ok(ae_analysis::knn_accuracy(
-                &train_codes,
-                &train.labels,
-                &test_codes,
-                &test.labels,
+            let bar = crate::progress::bar(test.len(), &format!("{k}-NN ({d:?}), queries"));
+            let accuracy = ae_analysis::knn_accuracy_with_progress(
+                (&train_codes, &train.labels),
+                (&test_codes, &test.labels),
                 dim,
                 k,
                 d,
-            )?)
+                |done| bar.set_position(done as u64),
+            );
+            bar.finish_and_clear();
+            Ok(accuracy?)
         }
     };
     Ok(KnnReport {
@@ -173,6 +175,9 @@ pub fn knn<M: Autoencoder>(
         on_device,
     })
 }
+
+/// Iterations of L-BFGS at most for the converged probe.
+const PROBE_MAX_ITER: usize = 2000;
 
 /// Test accuracy of a linear probe trained on the codes of `train`: 30 epochs of
 /// mini-batch Adam, or with `converged = Some(c)` full-batch L-BFGS to convergence on
@@ -186,22 +191,28 @@ pub fn linear_probe<M: Autoencoder>(
 ) -> anyhow::Result<f64> {
     let (train_codes, dim) = codes(model, train, 256, device);
     let (test_codes, _) = codes(model, test, 256, device);
+    let options = ae_analysis::ProbeOptions::default();
+    let (steps, what) = match converged {
+        Some(_) => (PROBE_MAX_ITER, "linear probe, L-BFGS iterations (at most)"),
+        None => (options.epochs, "linear probe, epochs"),
+    };
+    let bar = crate::progress::bar(steps, what);
+    let progress = |done: usize| bar.set_position(done as u64);
+    let (x, labels) = (&train_codes, &train.labels);
     let probe = match converged {
-        Some(c) => ae_analysis::LinearProbe::fit_converged(
-            &train_codes,
-            &train.labels,
+        Some(c) => ae_analysis::LinearProbe::fit_converged_with_progress(
+            x,
+            labels,
             dim,
             c,
-            2000,
+            PROBE_MAX_ITER,
             1e-6,
-        )?,
-        None => ae_analysis::LinearProbe::fit(
-            &train_codes,
-            &train.labels,
-            dim,
-            ae_analysis::ProbeOptions::default(),
-        )?,
+            progress,
+        ),
+        None => ae_analysis::LinearProbe::fit_with_progress(x, labels, dim, options, progress),
     };
+    bar.finish_and_clear();
+    let probe = probe?;
     Ok(probe.accuracy(&test_codes, &test.labels)?)
 }
 

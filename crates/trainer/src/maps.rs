@@ -46,19 +46,10 @@ pub fn latent_map(
         bail!("a code of size {} has no 2-D map", embedding.dim);
     }
     let (codes, dim) = (&embedding.codes[..n * embedding.dim], embedding.dim);
-    let bar = |steps: usize, what: &str| {
-        let bar = indicatif::ProgressBar::new(steps as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
-            "{what} {{bar:30}} {{pos}}/{{len}} [{{elapsed_precise}}, {{eta}} left]"
-        )) {
-            bar.set_style(style);
-        }
-        bar
-    };
     let (xy, projection) = match method {
         _ if dim == 2 => (codes.to_vec(), Projection::Direct),
         Method::Tsne(options) => {
-            let bar = bar(options.iterations, "t-SNE iterations");
+            let bar = crate::progress::bar(options.iterations, "t-SNE iterations");
             let xy = ae_analysis::tsne_with_progress(codes, dim, options, |done| {
                 bar.set_position(done as u64)
             })?;
@@ -66,7 +57,7 @@ pub fn latent_map(
             (xy, Projection::Tsne(options))
         }
         Method::Umap(options) => {
-            let bar = bar(options.epochs_for(n), "UMAP epochs");
+            let bar = crate::progress::bar(options.epochs_for(n), "UMAP epochs");
             let xy = ae_analysis::umap_with_progress(codes, dim, options, |done| {
                 bar.set_position(done as u64)
             })?;

@@ -14,6 +14,19 @@ use burn::train::renderer::{
 };
 use burn::train::{LearnerModel, SupervisedTraining};
 
+/// A bar of `steps` on standard error for a long computation outside training,
+/// `what` naming the steps (drawn only on a terminal; finish it with
+/// `finish_and_clear`).
+pub fn bar(steps: usize, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(steps as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{what} {{bar:30}} {{pos}}/{{len}} [{{elapsed_precise}}, {{eta}} left]"
+    )) {
+        bar.set_style(style);
+    }
+    bar
+}
+
 /// burn's dashboard in a terminal, else a line per quarter epoch.
 pub fn with_renderer<M: LearnerModel>(training: SupervisedTraining<M>) -> SupervisedTraining<M> {
     if cfg!(feature = "tui") && std::io::stdout().is_terminal() {

@@ -116,12 +116,7 @@ fn learned_prior(
         return Ok(prior);
     }
     let data = artifact.load_data(&args.source.data_dir.locator())?;
-    let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "fitting the prior {bar:30} {pos}/{len} steps [{elapsed_precise}, {eta} left]",
-    ) {
-        bar.set_style(style);
-    }
+    let bar = trainer::progress::bar(0, "fitting the prior, steps");
     let (config, prior, report) = code_prior::fit(
         vq,
         &data.train,
