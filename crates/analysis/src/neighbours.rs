@@ -217,7 +217,7 @@ pub fn knn_accuracy_with_progress(
                 let query = &test[q * dim..(q + 1) * dim];
                 let near = k_nearest(query, &train, dim, k, measure, &mut scratch);
                 let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if finished % 64 == 0 {
+                if finished.is_multiple_of(64) {
                     progress(finished);
                 }
                 vote(near.iter().map(|&(i, _)| i), train_labels) == Some(test_labels[q])
