@@ -294,7 +294,12 @@ impl CapsuleAutoencoder {
 
     /// The class of the longest capsule of each image, `[batch]`.
     pub fn predict(&self, input: Tensor<2>) -> Tensor<1, Int> {
-        self.lengths(input).argmax(1).squeeze_dim(1)
+        Self::longest(self.capsules(input))
+    }
+
+    /// The longest of each image's `capsules` (`[batch, classes, dim]`), `[batch]`.
+    pub fn longest(capsules: Tensor<3>) -> Tensor<1, Int> {
+        Self::lengths_of(capsules).argmax(1).squeeze_dim(1)
     }
 
     /// The image from the capsules with all but `keep` (`[batch]`) masked out.
@@ -371,8 +376,7 @@ impl Autoencoder for CapsuleAutoencoder {
     fn decode(&self, code: Tensor<2>) -> Tensor<2> {
         let batch = code.dims()[0];
         let capsules = code.reshape([batch, self.classes, self.capsule_dim]);
-        let longest = Self::lengths_of(capsules.clone()).argmax(1).squeeze_dim(1);
-        self.reconstruct(capsules, longest)
+        self.reconstruct(capsules.clone(), Self::longest(capsules))
     }
 
     fn forward(&self, input: Tensor<2>) -> AutoencoderOutput {

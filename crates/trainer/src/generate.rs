@@ -192,15 +192,15 @@ pub fn capsule_perturbations(
             .into_data()
             .try_into_vec_as::<f32>()
             .unwrap_or_default();
-        let class = capsules
-            .predict(x.clone())
+        let caps = capsules.capsules(x);
+        let class = ae_models::CapsuleAutoencoder::longest(caps.clone())
             .into_data()
             .try_into_vec_as::<i64>()
             .unwrap_or_default()
             .first()
             .map_or(0, |c| *c as usize);
         let decoded = capsules
-            .perturb(capsules.capsules(x), class, &deltas)
+            .perturb(caps, class, &deltas)
             .into_data()
             .try_into_vec_as::<f32>()
             .unwrap_or_default();

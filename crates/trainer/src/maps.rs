@@ -16,10 +16,8 @@ use crate::plot::{Chart, Series, Style};
 pub enum Projection {
     /// The codes are 2-D: drawn as they are.
     Direct,
-    /// t-SNE of the codes.
-    Tsne(TsneOptions),
-    /// UMAP of the codes.
-    Umap(UmapOptions),
+    /// The codes mapped by t-SNE or UMAP.
+    Mapped(Method),
 }
 
 /// How codes of more than two units are brought to two dimensions.
@@ -54,7 +52,7 @@ pub fn latent_map(
                 bar.set_position(done as u64)
             })?;
             bar.finish_and_clear();
-            (xy, Projection::Tsne(options))
+            (xy, Projection::Mapped(method))
         }
         Method::Umap(options) => {
             let bar = crate::progress::bar(options.epochs_for(n), "UMAP epochs");
@@ -62,7 +60,7 @@ pub fn latent_map(
                 bar.set_position(done as u64)
             })?;
             bar.finish_and_clear();
-            (xy, Projection::Umap(options))
+            (xy, Projection::Mapped(method))
         }
     };
     let labels = &embedding.labels[..n];
@@ -86,14 +84,14 @@ pub fn latent_map(
         .collect();
     let (title, axes) = match projection {
         Projection::Direct => (format!("codes of {n} test images"), true),
-        Projection::Tsne(o) => (
+        Projection::Mapped(Method::Tsne(o)) => (
             format!(
                 "t-SNE of the {}-d codes of {n} test images (perplexity {})",
                 embedding.dim, o.perplexity
             ),
             false,
         ),
-        Projection::Umap(o) => (
+        Projection::Mapped(Method::Umap(o)) => (
             format!(
                 "UMAP of the {}-d codes of {n} test images ({} neighbours, min_dist {})",
                 embedding.dim, o.neighbours, o.min_dist
@@ -103,7 +101,7 @@ pub fn latent_map(
     };
     let (x_label, y_label) = match projection {
         Projection::Direct => ("z0", "z1"),
-        Projection::Tsne(_) | Projection::Umap(_) => ("", ""),
+        Projection::Mapped(_) => ("", ""),
     };
     Ok((
         Chart {

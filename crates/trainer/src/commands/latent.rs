@@ -85,7 +85,7 @@ pub fn run(args: Args) -> Result<()> {
     chart.save_png(&png, 900, 640)?;
     let how = match projection {
         Projection::Direct => "the 2-d codes as they are".to_string(),
-        Projection::Tsne(o) => format!(
+        Projection::Mapped(Method::Tsne(o)) => format!(
             "{} t-SNE of the {dim}-d codes, perplexity {}, {} iterations",
             if o.is_exact(first.len()) {
                 "exact".to_string()
@@ -95,7 +95,7 @@ pub fn run(args: Args) -> Result<()> {
             o.perplexity,
             o.iterations
         ),
-        Projection::Umap(o) => format!(
+        Projection::Mapped(Method::Umap(o)) => format!(
             "UMAP of the {dim}-d codes, {} neighbours, min_dist {}, {} epochs",
             o.neighbours,
             o.min_dist,
