@@ -3,13 +3,15 @@
 //! SSIM), detection quality (AUROC, average precision, thresholds at a false-positive
 //! rate) ([`metrics`]) and nearest neighbours under several distances ([`neighbours`]) and the linear probe of
 //! an embedding ([`probe`]: mini-batch, or converged by L-BFGS), t-SNE and UMAP maps
-//! ([`tsne`], [`umap`]), and a Gaussian mixture of codes to sample from ([`mixture`]).
+//! ([`tsne`], [`umap`]), a Gaussian mixture of codes to sample from ([`mixture`]), and the
+//! full-covariance density of normal samples' features for anomaly scores ([`density`]).
 //!
 //! Data are row-major `f32` matrices: `n` rows (samples) of `dim` values. No I/O, no
 //! deep-learning backend; the trainer feeds it codes and reconstructions.
 #![warn(missing_docs)]
 
 mod barnes_hut;
+pub mod density;
 mod lbfgs;
 pub mod linalg;
 pub mod metrics;
@@ -23,6 +25,7 @@ mod random;
 pub mod tsne;
 pub mod umap;
 
+pub use density::Density;
 pub use metrics::{auroc, average_precision, psnr, ssim, ssim_planes, threshold_at_fpr};
 pub use mixture::GaussianMixture;
 pub use neighbours::{

@@ -25,6 +25,36 @@ pub struct GaussianMixture {
     pub variances: Vec<Vec<f64>>,
 }
 
+/// Refuses a mixture of no components, or of more than the `n` points fitted.
+pub(crate) fn check_components(components: usize, n: usize) -> Result<(), AnalysisError> {
+    if components == 0 || components > n {
+        return Err(AnalysisError::Parameter {
+            what: "components",
+            value: components.to_string(),
+            expected: "between 1 and the number of points",
+        });
+    }
+    Ok(())
+}
+
+/// The mean and the (biased) variance of each column of the rows of `data`.
+pub(crate) fn moments(data: &[f32], dim: usize) -> (Vec<f64>, Vec<f64>) {
+    let n = (data.len() / dim).max(1) as f64;
+    let mut mean = vec![0.0; dim];
+    for row in data.chunks(dim) {
+        mean.iter_mut()
+            .zip(row)
+            .for_each(|(m, &v)| *m += f64::from(v) / n);
+    }
+    let mut variance = vec![0.0; dim];
+    for row in data.chunks(dim) {
+        for ((s, &v), m) in variance.iter_mut().zip(row).zip(&mean) {
+            *s += (f64::from(v) - m).powi(2) / n;
+        }
+    }
+    (mean, variance)
+}
+
 impl GaussianMixture {
     /// Fits `components` Gaussians to the rows of `data` (`n` × `dim`) by `iterations`
     /// rounds of EM, started from distinct rows drawn with `seed` as means, the data's
@@ -37,26 +67,9 @@ impl GaussianMixture {
         seed: u64,
     ) -> Result<Self, AnalysisError> {
         let n = rows("data", data, dim)?;
-        if components == 0 || components > n {
-            return Err(AnalysisError::Parameter {
-                what: "components",
-                value: components.to_string(),
-                expected: "between 1 and the number of points",
-            });
-        }
+        check_components(components, n)?;
         let row = |i: usize| &data[i * dim..(i + 1) * dim];
-        let mut mean = vec![0.0; dim];
-        for i in 0..n {
-            for (m, &v) in mean.iter_mut().zip(row(i)) {
-                *m += f64::from(v) / n as f64;
-            }
-        }
-        let mut spread = vec![0.0; dim];
-        for i in 0..n {
-            for ((s, &v), m) in spread.iter_mut().zip(row(i)).zip(&mean) {
-                *s += (f64::from(v) - m).powi(2) / n as f64;
-            }
-        }
+        let (_, spread) = moments(data, dim);
         let spread: Vec<f64> = spread.iter().map(|s| s.max(VARIANCE_FLOOR)).collect();
         let mut rng = Rng::new(seed);
         let mut picked: Vec<usize> = Vec::with_capacity(components);

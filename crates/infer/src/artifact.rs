@@ -10,7 +10,8 @@ use burn::store::ModuleRecord;
 use serde::Deserialize;
 
 use crate::{
-    CONFIG_FILE, InferError, MODEL_FILE, Predictor, STANDARDIZER_FILE, THRESHOLD_FILE, Threshold,
+    CONFIG_FILE, InferError, MODEL_FILE, Predictor, STANDARDIZER_FILE, Score, THRESHOLD_FILE,
+    Threshold,
 };
 
 /// The parts of the training configuration inference needs (the file holds more).
@@ -92,11 +93,37 @@ impl Artifact {
             }
         };
         let path = dir.join(THRESHOLD_FILE);
-        let threshold = if path.is_file() {
+        let threshold: Option<Threshold> = if path.is_file() {
             Some(read_json(&path, "an anomaly threshold")?)
         } else {
             None
         };
+        if let Some(t) = threshold.as_ref().filter(|t| t.score == Score::Density) {
+            let want = saved.model.latent() + 2;
+            match &t.density {
+                None => {
+                    return Err(artifact_error(
+                        &path,
+                        "the score is the code's density, but no fitted density is saved \
+                         (run `trainer anomaly --score density` again)",
+                    ));
+                }
+                Some(d) if d.validate().is_err() || d.dim != want => {
+                    return Err(artifact_error(
+                        &path,
+                        format!(
+                            "a density of {} features in {} components ({}): expected a \
+                             valid one of {want} features (the code and two of the \
+                             reconstruction)",
+                            d.dim,
+                            d.weights.len(),
+                            d.validate().err().map_or("valid".into(), |e| e.to_string())
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             model: saved.model,

@@ -53,6 +53,8 @@ mod predictor;
 pub use artifact::{Artifact, image_shape, load_weights};
 pub use predictor::{Predictor, Scores};
 
+use ae_models::{AnyAutoencoder, Autoencoder};
+use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The whole training configuration, reusable with `trainer train --config`.
@@ -75,6 +77,10 @@ pub enum Score {
     Reconstruction,
     /// The negative ELBO (VAE only): reconstruction likelihood plus KL, in nats.
     Elbo,
+    /// The negative log-density, under a Gaussian mixture fitted to the normal
+    /// training samples' ([`Threshold::density`]), of the code beside two measures of
+    /// the reconstruction ([`density_features`]).
+    Density,
 }
 
 impl std::str::FromStr for Score {
@@ -84,8 +90,9 @@ impl std::str::FromStr for Score {
         match s {
             "reconstruction" => Ok(Self::Reconstruction),
             "elbo" => Ok(Self::Elbo),
+            "density" => Ok(Self::Density),
             _ => Err(format!(
-                "unknown score '{s}': expected reconstruction or elbo"
+                "unknown score '{s}': expected reconstruction, elbo or density"
             )),
         }
     }
@@ -96,6 +103,7 @@ impl std::fmt::Display for Score {
         f.write_str(match self {
             Self::Reconstruction => "reconstruction error",
             Self::Elbo => "negative ELBO",
+            Self::Density => "negative log-density of code and reconstruction",
         })
     }
 }
@@ -113,6 +121,24 @@ pub struct Threshold {
     pub normal: Vec<u8>,
     /// The held-out normal samples it was chosen on.
     pub samples: usize,
+    /// For [`Score::Density`]: the mixture fitted to the normal training samples'
+    /// [`density_features`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub density: Option<ae_analysis::Density>,
+}
+
+/// What [`Score::Density`] measures of each sample: its code, then the relative
+/// reconstruction error `‖x − x̂‖ / ‖x‖` and the cosine similarity of `x` and `x̂`
+/// (Zong et al., 2018), `[n, latent + 2]`.
+pub fn density_features(model: &AnyAutoencoder, x: Tensor<2>) -> Tensor<2> {
+    const FLOOR: f64 = 1e-6;
+    let code = model.encode(x.clone());
+    let recon = model.decode(code.clone());
+    let norm = |t: Tensor<2>| t.powi_scalar(2).sum_dim(1).sqrt();
+    let (x_norm, recon_norm) = (norm(x.clone()), norm(recon.clone()));
+    let relative = norm(x.clone() - recon.clone()) / x_norm.clone().clamp_min(FLOOR);
+    let cosine = (x * recon).sum_dim(1) / (x_norm * recon_norm).clamp_min(FLOOR);
+    Tensor::cat(vec![code, relative, cosine], 1)
 }
 
 /// Everything that can go wrong opening an artifact or applying its model.

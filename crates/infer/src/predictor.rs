@@ -117,16 +117,29 @@ impl Predictor {
                 "the threshold is of the negative ELBO, and this model is not a VAE".into(),
             ));
         }
+        let density = self.threshold.as_ref().and_then(|t| t.density.as_ref());
+        if kind == Score::Density && density.is_none() {
+            return Err(InferError::Input(
+                "the threshold is of the code's density, and holds no fitted density".into(),
+            ));
+        }
         let mut parts = self.map(rows, |x| {
             let errors =
                 (self.model.decode(self.model.encode(x.clone())) - x.clone()).powi_scalar(2);
             let score = match (kind, vae) {
                 (Score::Elbo, Some(vae)) => vae.negative_elbo(x).unsqueeze_dim(1),
+                (Score::Density, _) => crate::density_features(&self.model, x),
                 _ => errors.clone().sum_dim(1),
             };
             vec![errors, score]
         })?;
-        let scores: Vec<f64> = parts.remove(1).into_iter().map(f64::from).collect();
+        let values = parts.remove(1);
+        let scores: Vec<f64> = match density {
+            Some(d) if kind == Score::Density => d
+                .negative_log_density(&values)
+                .map_err(|e| InferError::Input(format!("the fitted density: {e}")))?,
+            _ => values.into_iter().map(f64::from).collect(),
+        };
         let anomalous = self
             .threshold
             .as_ref()
@@ -200,6 +213,7 @@ mod tests {
             target_fpr: 0.05,
             normal: vec![0],
             samples: 10,
+            density: None,
         }
     }
 
@@ -271,6 +285,72 @@ mod tests {
         );
         let err = p.score(&rows).expect_err("not a VAE").to_string();
         assert!(err.contains("not a VAE"), "{err}");
+    }
+
+    #[test]
+    fn the_density_score_is_the_fitted_mixture_of_code_and_reconstruction() {
+        let device = Device::flex();
+        device.seed(2);
+        let config = ModelConfig::Mlp(MlpAutoencoderConfig::new(6, vec![5], 2));
+        let model = config.init(&device).expect("an MLP");
+        let n = 60;
+        let rows: Vec<f32> = (0..n * 6).map(|i| ((i * 7 % 11) as f32) / 11.0).collect();
+        let x = Tensor::<2>::from_data(TensorData::new(rows.clone(), [n, 6]), &device);
+        let features: Vec<f32> = crate::density_features(&model, x.clone())
+            .into_data()
+            .try_into_vec_as()
+            .expect("f32");
+        assert_eq!(features.len(), n * 4);
+        // The first row by hand: its code, ‖x − x̂‖ / ‖x‖, and the cosine of x and x̂.
+        let code: Vec<f32> = model
+            .encode(x.clone())
+            .into_data()
+            .try_into_vec_as()
+            .expect("f32");
+        let recon: Vec<f32> = model
+            .decode(model.encode(x))
+            .into_data()
+            .try_into_vec_as()
+            .expect("f32");
+        let (x0, r0) = (&rows[..6], &recon[..6]);
+        let norm = |v: &[f32]| v.iter().map(|a| a * a).sum::<f32>().sqrt();
+        let diff: Vec<f32> = x0.iter().zip(r0).map(|(a, b)| a - b).collect();
+        let dot: f32 = x0.iter().zip(r0).map(|(a, b)| a * b).sum();
+        let want = [
+            code[0],
+            code[1],
+            norm(&diff) / norm(x0),
+            dot / (norm(x0) * norm(r0)),
+        ];
+        for (g, w) in features[..4].iter().zip(want) {
+            assert!(
+                (g - w).abs() < 1e-5,
+                "{:?} against {want:?}",
+                &features[..4]
+            );
+        }
+
+        let density = ae_analysis::Density::fit(&features, 4, 2, 50, 0).expect("fits");
+        let mut t = threshold(Score::Density, 0.0);
+        t.density = Some(density.clone());
+        let p = Predictor::new(&config, model.clone(), None, Some(t), device.clone())
+            .with_batch_size(7);
+        let scores = p.score(&rows).expect("scores");
+        assert_eq!(scores.kind, Score::Density);
+        let want = density.negative_log_density(&features).expect("rows");
+        for (g, w) in scores.scores.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-3 * w.abs().max(1.0), "{g} against {w}");
+        }
+        // Named without a fitted mixture, it is refused.
+        let p = Predictor::new(
+            &config,
+            model,
+            None,
+            Some(threshold(Score::Density, 0.0)),
+            device,
+        );
+        let err = p.score(&rows).expect_err("no density").to_string();
+        assert!(err.contains("no fitted density"), "{err}");
     }
 
     #[test]

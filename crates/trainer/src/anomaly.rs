@@ -1,6 +1,7 @@
 //! One-class anomaly detection: a model trained on normal images only scores every
 //! test image; images of the other classes should score higher.
 
+use ae_analysis::Density;
 use ae_data::{Dataset, Split};
 use ae_models::{AnyAutoencoder, Autoencoder};
 use anyhow::{Result, bail};
@@ -15,10 +16,13 @@ use crate::evaluate::map_images;
 
 pub use ae_infer::Score;
 
-/// The score of each image of `split` at `indices`; higher is more anomalous.
+/// The score of each image of `split` at `indices`; higher is more anomalous. The
+/// density score needs the mixture fitted to the normal training images
+/// ([`fit_density`]).
 pub fn scores(
     model: &AnyAutoencoder,
     score: Score,
+    density: Option<&Density>,
     split: &Split,
     indices: &[usize],
     device: &Device,
@@ -38,8 +42,41 @@ pub fn scores(
         (Score::Elbo, None) => {
             bail!("--score elbo needs a variational autoencoder, and this model is not one")
         }
+        (Score::Density, _) => {
+            let Some(density) = density else {
+                bail!("the density score needs the density of the normal training images")
+            };
+            let (features, _) = map_images(split, indices, 256, device, |x| {
+                ae_infer::density_features(model, x)
+            });
+            return Ok(density.negative_log_density(&features)?);
+        }
     };
     Ok(values.into_iter().map(f64::from).collect())
+}
+
+/// EM rounds at most for the density of the normal training images.
+const DENSITY_ITERATIONS: usize = 100;
+
+/// The density of the features ([`ae_infer::density_features`]) of `split`'s images
+/// at `indices`: a mixture of `components` full-covariance Gaussians drawn with `seed`.
+pub fn fit_density(
+    model: &AnyAutoencoder,
+    split: &Split,
+    indices: &[usize],
+    components: usize,
+    seed: u64,
+    device: &Device,
+) -> Result<Density> {
+    let (features, dim) = map_images(split, indices, 256, device, |x| {
+        ae_infer::density_features(model, x)
+    });
+    Density::fit(&features, dim, components, DENSITY_ITERATIONS, seed).map_err(|e| {
+        anyhow::anyhow!(
+            "fitting the density of {} normal training samples: {e}",
+            indices.len()
+        )
+    })
 }
 
 /// The name of `label` in `data`, or the number when it has none.
@@ -99,6 +136,10 @@ pub struct AnomalyReport {
     /// model trained on, on the same test samples.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pca_auroc: Option<f64>,
+    /// For the density score: the mixture fitted to the normal training images,
+    /// stored with the threshold (not printed).
+    #[serde(skip)]
+    pub density: Option<Density>,
 }
 
 impl AnomalyReport {
@@ -111,6 +152,7 @@ impl AnomalyReport {
             target_fpr: self.target_fpr,
             normal: self.normal.clone(),
             samples: self.valid_images,
+            density: self.density.clone(),
         }
     }
 }
@@ -127,31 +169,47 @@ pub fn save_threshold(
     Ok(path)
 }
 
-/// Runs the one-class protocol: the threshold at `target_fpr` on the run's held-out
-/// normal images (the validation part of its training images), then AUROC, average
-/// precision and the rates at that threshold on the test split, `normal` labels being
-/// the negatives.
+/// How [`detect`] scores and thresholds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Protocol {
+    /// The score.
+    pub score: Score,
+    /// The false-positive rate the threshold is chosen for.
+    pub target_fpr: f64,
+    /// For the density score: the mixture's components.
+    pub components: usize,
+}
+
+/// Runs the one-class protocol: for the density score, the density of the normal
+/// images the run trained on; the threshold at the target false-positive rate on the
+/// run's held-out normal images (the validation part of its training images), then
+/// AUROC, average precision and the rates at that threshold on the test split,
+/// `normal` labels being the negatives.
 pub fn detect(
     model: &AnyAutoencoder,
     config: &TrainConfig,
     data: &Dataset,
     normal: &[u8],
-    score: Score,
-    target_fpr: f64,
+    protocol: Protocol,
     device: &Device,
 ) -> Result<AnomalyReport> {
+    let Protocol {
+        score, target_fpr, ..
+    } = protocol;
     if !(target_fpr > 0.0 && target_fpr < 1.0) {
         bail!("--fpr {target_fpr}: expected a false-positive rate in (0, 1)");
     }
     if normal.is_empty() {
         bail!("no normal class: train with --classes, or pass --normal");
     }
-    let (train_images, _, valid) = training_samples(config, data)?;
-    let valid: Vec<usize> = valid
-        .iter()
-        .flatten()
-        .filter(|&i| normal.contains(&train_images.labels[i]))
-        .collect();
+    let (train_images, train, valid) = training_samples(config, data)?;
+    let of_normal = |part: &ae_data::IndexDataset| -> Vec<usize> {
+        part.iter()
+            .flatten()
+            .filter(|&i| normal.contains(&train_images.labels[i]))
+            .collect()
+    };
+    let valid = of_normal(&valid);
     if valid.is_empty() {
         bail!(
             "the run held out no normal training images (valid_fraction = {}): the threshold \
@@ -159,12 +217,30 @@ pub fn detect(
             config.valid_fraction
         );
     }
-    let valid_scores = scores(model, score, &train_images, &valid, device)?;
+    let density = match score {
+        Score::Density => Some(fit_density(
+            model,
+            &train_images,
+            &of_normal(&train),
+            protocol.components,
+            config.seed,
+            device,
+        )?),
+        _ => None,
+    };
+    let valid_scores = scores(
+        model,
+        score,
+        density.as_ref(),
+        &train_images,
+        &valid,
+        device,
+    )?;
     let threshold = ae_analysis::threshold_at_fpr(&valid_scores, target_fpr)?;
 
     let test = &data.test;
     let all: Vec<usize> = (0..test.len()).collect();
-    let test_scores = scores(model, score, test, &all, device)?;
+    let test_scores = scores(model, score, density.as_ref(), test, &all, device)?;
     let anomalous: Vec<bool> = test.labels.iter().map(|l| !normal.contains(l)).collect();
     let (n_anomalous, n_normal) = (
         anomalous.iter().filter(|&&a| a).count(),
@@ -183,6 +259,30 @@ pub fn detect(
             .filter(|&(&s, &a)| a == want && s > threshold)
             .count()
     };
+    let per_class = per_class(data, normal, &test_scores)?;
+    Ok(AnomalyReport {
+        normal: normal.to_vec(),
+        normal_names: normal.iter().map(|&l| class_name(data, l)).collect(),
+        score,
+        target_fpr,
+        threshold,
+        valid_images: valid_scores.len(),
+        test_normal: n_normal,
+        test_anomalous: n_anomalous,
+        auroc: ae_analysis::auroc(&test_scores, &anomalous)?,
+        average_precision: ae_analysis::average_precision(&test_scores, &anomalous)?,
+        test_fpr: flagged(false) as f64 / n_normal as f64,
+        recall: flagged(true) as f64 / n_anomalous as f64,
+        per_class,
+        pca_auroc: None,
+        density,
+    })
+}
+
+/// The AUROC of the normal test images against each anomalous class's, by `scores`
+/// (one per test image).
+fn per_class(data: &Dataset, normal: &[u8], test_scores: &[f64]) -> Result<Vec<ClassDetection>> {
+    let test = &data.test;
     let mut per_class = Vec::new();
     let mut labels: Vec<u8> = test.labels.clone();
     labels.sort_unstable();
@@ -201,22 +301,7 @@ pub fn detect(
             auroc: ae_analysis::auroc(&s, &positive)?,
         });
     }
-    Ok(AnomalyReport {
-        normal: normal.to_vec(),
-        normal_names: normal.iter().map(|&l| class_name(data, l)).collect(),
-        score,
-        target_fpr,
-        threshold,
-        valid_images: valid_scores.len(),
-        test_normal: n_normal,
-        test_anomalous: n_anomalous,
-        auroc: ae_analysis::auroc(&test_scores, &anomalous)?,
-        average_precision: ae_analysis::average_precision(&test_scores, &anomalous)?,
-        test_fpr: flagged(false) as f64 / n_normal as f64,
-        recall: flagged(true) as f64 / n_anomalous as f64,
-        per_class,
-        pca_auroc: None,
-    })
+    Ok(per_class)
 }
 
 /// AUROC of the linear baseline under the same protocol: an exact PCA of

@@ -3,13 +3,15 @@ use clap::Args as ClapArgs;
 use trainer::anomaly::{self, Score};
 use trainer::dataset::class_label;
 
-use crate::cli::{JsonArg, Source};
+use crate::cli::{JsonArg, Source, positive};
 
-/// One-class anomaly detection: score test samples by reconstruction error (or a
-/// VAE's negative ELBO); AUROC, average precision, a threshold at a false-positive rate.
+/// One-class anomaly detection: score test samples by reconstruction error, a VAE's
+/// negative ELBO, or the density of code and reconstruction; AUROC, average precision,
+/// a threshold at a false-positive rate.
 ///
-/// The threshold is stored in the artifact (threshold.json, replacing an earlier one),
-/// so that `trainer score` judges new data the same way.
+/// The threshold (with the fitted density) is stored in the artifact (threshold.json,
+/// replacing an earlier one), so that `trainer score` and `trainer serve` judge new
+/// data the same way.
 #[derive(ClapArgs)]
 pub struct Args {
     #[command(flatten)]
@@ -18,9 +20,15 @@ pub struct Args {
     /// `--classes` the model was trained on].
     #[arg(long, value_name = "CLASSES", value_delimiter = ',')]
     normal: Option<Vec<String>>,
-    /// reconstruction (squared error) or elbo (VAEs: the negative ELBO).
+    /// reconstruction (squared error), elbo (VAEs: the negative ELBO), or density:
+    /// the negative log-density of each sample's code, relative reconstruction error
+    /// and cosine similarity to its reconstruction under a Gaussian mixture fitted to
+    /// the normal training samples (Zong et al., 2018).
     #[arg(long, default_value = "reconstruction")]
     score: Score,
+    /// --score density: the mixture's full-covariance Gaussians.
+    #[arg(long, default_value_t = 5, value_parser = positive)]
+    components: usize,
     /// False-positive rate the threshold is chosen for on held-out normal samples.
     #[arg(long, default_value_t = 0.05)]
     fpr: f64,
@@ -58,8 +66,11 @@ pub fn run(args: Args) -> Result<()> {
         &l.artifact.config,
         &l.data,
         &normal,
-        args.score,
-        args.fpr,
+        anomaly::Protocol {
+            score: args.score,
+            target_fpr: args.fpr,
+            components: args.components,
+        },
         &l.device,
     )?;
     if args.pca_baseline {

@@ -329,6 +329,59 @@ fn new_table_rows_are_encoded_and_scored_as_the_artifact_does() {
         .concat(),
     );
     assert!(err.contains("not trained on windows"), "{err}");
+
+    // The density score: anomaly stores the fitted mixture with its threshold, and
+    // score judges new rows by it — the same AUROC and the same decisions.
+    let out = ok(
+        h,
+        &[
+            "anomaly",
+            "--artifact",
+            artifact,
+            "--score",
+            "density",
+            "--components",
+            "2",
+            "--fpr",
+            "0.1",
+            "--json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["score"], "density");
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("threshold.json")).expect("threshold saved"),
+    )
+    .expect("JSON");
+    assert_eq!(saved["score"], "density");
+    assert_eq!(
+        saved["density"]["weights"].as_array().map(Vec::len),
+        Some(2)
+    );
+    ok(h, &cmd("score", artifact, &shuffled, "density.csv"));
+    let (scores, flags) = scores_csv(&h.join("density.csv"));
+    let auroc = ae_analysis::auroc(&scores, &malignant).expect("both classes");
+    let expected = report["auroc"].as_f64().expect("auroc");
+    assert!(
+        (auroc - expected).abs() < 1e-6,
+        "density AUROC {auroc}, anomaly said {expected}"
+    );
+    let threshold = report["threshold"].as_f64().expect("threshold");
+    assert!(
+        scores
+            .iter()
+            .zip(&flags)
+            .all(|(s, f)| *f == (*s > threshold))
+    );
+    // A threshold file that names the density without one is refused by name.
+    let mut broken = saved.clone();
+    broken.as_object_mut().expect("object").remove("density");
+    std::fs::write(dir.join("threshold.json"), broken.to_string()).expect("write");
+    let err = fails(h, &cmd("score", artifact, &shuffled, "none.csv"));
+    assert!(
+        err.contains("threshold.json") && err.contains("no fitted density"),
+        "{err}"
+    );
 }
 
 /// An image model meets an IDX file (raw and gzip): codes equal `embed`'s, scores
