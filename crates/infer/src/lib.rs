@@ -87,13 +87,20 @@ impl std::str::FromStr for Score {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "reconstruction" => Ok(Self::Reconstruction),
-            "elbo" => Ok(Self::Elbo),
-            "density" => Ok(Self::Density),
-            _ => Err(format!(
-                "unknown score '{s}': expected reconstruction, elbo or density"
-            )),
+        [Self::Reconstruction, Self::Elbo, Self::Density]
+            .into_iter()
+            .find(|score| score.flag() == s)
+            .ok_or_else(|| format!("unknown score '{s}': expected reconstruction, elbo or density"))
+    }
+}
+
+impl Score {
+    /// The name `--score` and the artifact's files give it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Self::Reconstruction => "reconstruction",
+            Self::Elbo => "elbo",
+            Self::Density => "density",
         }
     }
 }

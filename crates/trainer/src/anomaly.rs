@@ -46,13 +46,24 @@ pub fn scores(
             let Some(density) = density else {
                 bail!("the density score needs the density of the normal training images")
             };
-            let (features, _) = map_images(split, indices, 256, device, |x| {
-                ae_infer::density_features(model, x)
-            });
+            let (features, _) = density_features(model, split, indices, device);
             return Ok(density.negative_log_density(&features)?);
         }
     };
     Ok(values.into_iter().map(f64::from).collect())
+}
+
+/// What the density score measures of `split`'s images at `indices`
+/// ([`ae_infer::density_features`]), row after row, and its width.
+fn density_features(
+    model: &AnyAutoencoder,
+    split: &Split,
+    indices: &[usize],
+    device: &Device,
+) -> (Vec<f32>, usize) {
+    map_images(split, indices, 256, device, |x| {
+        ae_infer::density_features(model, x)
+    })
 }
 
 /// EM rounds at most for the density of the normal training images.
@@ -68,9 +79,7 @@ pub fn fit_density(
     seed: u64,
     device: &Device,
 ) -> Result<Density> {
-    let (features, dim) = map_images(split, indices, 256, device, |x| {
-        ae_infer::density_features(model, x)
-    });
+    let (features, dim) = density_features(model, split, indices, device);
     Density::fit(&features, dim, components, DENSITY_ITERATIONS, seed).map_err(|e| {
         anyhow::anyhow!(
             "fitting the density of {} normal training samples: {e}",

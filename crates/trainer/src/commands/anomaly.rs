@@ -26,9 +26,9 @@ pub struct Args {
     /// the normal training samples (Zong et al., 2018).
     #[arg(long, default_value = "reconstruction")]
     score: Score,
-    /// --score density: the mixture's full-covariance Gaussians.
-    #[arg(long, default_value_t = 5, value_parser = positive)]
-    components: usize,
+    /// --score density: the mixture's full-covariance Gaussians [default: 5].
+    #[arg(long, value_parser = positive)]
+    components: Option<usize>,
     /// False-positive rate the threshold is chosen for on held-out normal samples.
     #[arg(long, default_value_t = 0.05)]
     fpr: f64,
@@ -40,7 +40,17 @@ pub struct Args {
     output: JsonArg,
 }
 
+/// The density's components when none are asked for.
+const COMPONENTS: usize = 5;
+
 pub fn run(args: Args) -> Result<()> {
+    if let (Some(k), false) = (args.components, args.score == Score::Density) {
+        bail!(
+            "--components {k} sets the density's mixture: it applies to --score density, \
+             not --score {}",
+            args.score.flag()
+        );
+    }
     let l = args.source.load(args.output.json)?;
     if args.score == Score::Elbo && l.model.as_vae().is_none() {
         bail!(
@@ -69,7 +79,7 @@ pub fn run(args: Args) -> Result<()> {
         anomaly::Protocol {
             score: args.score,
             target_fpr: args.fpr,
-            components: args.components,
+            components: args.components.unwrap_or(COMPONENTS),
         },
         &l.device,
     )?;

@@ -306,11 +306,20 @@ fn the_density_of_code_and_reconstruction_finds_anomalies() {
         assert_eq!(report["score"], "density");
         report["auroc"].as_f64().unwrap_or(f64::NAN)
     };
+    let trained = sample_mlp(home.path(), &pullovers);
     learned(
         "density AUROC",
-        density(&sample_mlp(home.path(), &pullovers)),
+        density(&trained),
         density(&untrained_mlp(home.path(), &pullovers)),
         |auroc| auroc > DENSITY_AUROC_BOUND,
+    );
+    // The mixture's size belongs to the density score alone.
+    let out = use_artifact(home.path(), "anomaly", &trained, &["--components", "3"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--components 3") && err.contains("not --score reconstruction"),
+        "{err}"
     );
 }
 
