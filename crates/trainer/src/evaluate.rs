@@ -49,6 +49,9 @@ pub struct EvalReport {
     /// codes, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linear_probe: Option<f64>,
+    /// How the probe was trained, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear_probe_fit: Option<String>,
     /// Trustworthiness of the codes against the pixels, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trustworthiness: Option<TrustReport>,
@@ -179,28 +182,50 @@ pub fn knn<M: Autoencoder>(
 /// Iterations of L-BFGS at most for the converged probe.
 const PROBE_MAX_ITER: usize = 2000;
 
-/// Test accuracy of a linear probe trained on the codes of `train`: 30 epochs of
-/// mini-batch Adam, or with `converged = Some(c)` full-batch L-BFGS to convergence on
-/// the objective of scikit-learn's `LogisticRegression(C = c)`.
+/// How the linear probe is trained.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ProbeFit {
+    /// Full-batch L-BFGS to convergence on the objective of scikit-learn's
+    /// `LogisticRegression(C = c)`.
+    Converged(f64),
+    /// Mini-batch Adam for [`ae_analysis::ProbeOptions`]' epochs (quicker, not
+    /// converged).
+    Adam,
+}
+
+impl std::fmt::Display for ProbeFit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Converged(c) => write!(f, "L-BFGS to convergence, C = {c}"),
+            Self::Adam => write!(
+                f,
+                "{} epochs of Adam",
+                ae_analysis::ProbeOptions::default().epochs
+            ),
+        }
+    }
+}
+
+/// Test accuracy of a linear probe trained on the codes of `train` as `fit` says.
 pub fn linear_probe<M: Autoencoder>(
     model: &M,
     train: &Split,
     test: &Split,
-    converged: Option<f64>,
+    fit: ProbeFit,
     device: &Device,
 ) -> anyhow::Result<f64> {
     let (train_codes, dim) = codes(model, train, 256, device);
     let (test_codes, _) = codes(model, test, 256, device);
     let options = ae_analysis::ProbeOptions::default();
-    let (steps, what) = match converged {
-        Some(_) => (PROBE_MAX_ITER, "linear probe, L-BFGS iterations (at most)"),
-        None => (options.epochs, "linear probe, epochs"),
+    let (steps, what) = match fit {
+        ProbeFit::Converged(_) => (PROBE_MAX_ITER, "linear probe, L-BFGS iterations (at most)"),
+        ProbeFit::Adam => (options.epochs, "linear probe, epochs"),
     };
     let bar = crate::progress::bar(steps, what);
     let progress = |done: usize| bar.set_position(done as u64);
     let (x, labels) = (&train_codes, &train.labels);
-    let probe = match converged {
-        Some(c) => ae_analysis::LinearProbe::fit_converged_with_progress(
+    let probe = match fit {
+        ProbeFit::Converged(c) => ae_analysis::LinearProbe::fit_converged_with_progress(
             x,
             labels,
             dim,
@@ -209,7 +234,9 @@ pub fn linear_probe<M: Autoencoder>(
             1e-6,
             progress,
         ),
-        None => ae_analysis::LinearProbe::fit_with_progress(x, labels, dim, options, progress),
+        ProbeFit::Adam => {
+            ae_analysis::LinearProbe::fit_with_progress(x, labels, dim, options, progress)
+        }
     };
     bar.finish_and_clear();
     let probe = probe?;
@@ -379,6 +406,7 @@ pub fn evaluate<M: Autoencoder>(
         ssim: shape.map(|_| ssim_sum / count),
         knn: None,
         linear_probe: None,
+        linear_probe_fit: None,
         trustworthiness: None,
         class_accuracy: None,
         nll: None,
@@ -409,6 +437,9 @@ impl std::fmt::Display for EvalReport {
         }
         if let Some(acc) = self.linear_probe {
             write!(f, "; linear-probe accuracy {acc:.4}")?;
+            if let Some(fit) = &self.linear_probe_fit {
+                write!(f, " ({fit})")?;
+            }
         }
         if let Some(acc) = self.class_accuracy {
             write!(

@@ -22,15 +22,19 @@ pub struct Args {
     /// the device finds each block of queries' neighbours by a matrix product and top-k.
     #[arg(long, value_enum, default_value_t = Search::Auto)]
     knn_on: Search,
-    /// Also report the test accuracy of a linear probe (logistic regression) trained on
-    /// the training codes.
+    /// Also report the test accuracy of a linear probe (multinomial logistic
+    /// regression) trained on the training codes to convergence: full-batch L-BFGS on
+    /// the objective of scikit-learn's LogisticRegression (C = 1, its default).
     #[arg(long)]
     probe: bool,
-    /// Train the probe to convergence instead — full-batch L-BFGS on the objective of
-    /// scikit-learn's LogisticRegression with this C (its default is 1; smaller is
-    /// stronger L2) — rather than 30 epochs of mini-batch Adam; implies --probe.
+    /// The converged probe's C, the inverse of its L2 strength (smaller is stronger);
+    /// implies --probe.
     #[arg(long, value_name = "C")]
     probe_c: Option<f64>,
+    /// Train the probe by 30 epochs of mini-batch Adam instead: quicker on large
+    /// splits, not converged; implies --probe.
+    #[arg(long, conflicts_with = "probe_c")]
+    probe_adam: bool,
     /// Also report the trustworthiness (5 neighbours) of the codes of the first N test
     /// samples against their values (cost grows as N²; 1000 is usual).
     #[arg(long, value_name = "N", value_parser = positive)]
@@ -68,14 +72,13 @@ pub fn run(args: Args) -> Result<()> {
         };
         report.knn = Some(evaluate::knn(&model, train, test, k, &device, on_device)?);
     }
-    if args.probe || args.probe_c.is_some() {
-        report.linear_probe = Some(evaluate::linear_probe(
-            &model,
-            train,
-            test,
-            args.probe_c,
-            &device,
-        )?);
+    if args.probe || args.probe_c.is_some() || args.probe_adam {
+        let fit = match (args.probe_adam, args.probe_c) {
+            (true, _) => evaluate::ProbeFit::Adam,
+            (false, c) => evaluate::ProbeFit::Converged(c.unwrap_or(1.0)),
+        };
+        report.linear_probe = Some(evaluate::linear_probe(&model, train, test, fit, &device)?);
+        report.linear_probe_fit = Some(fit.to_string());
     }
     if let Some(n) = args.trustworthiness {
         report.trustworthiness = Some(evaluate::trustworthiness(&model, test, n, 5, &device)?);

@@ -472,19 +472,23 @@ fn a_vae_reports_its_likelihood_and_code_quality_and_samples() {
     learned("linear probe", probe(&report), probe(&initial), |p| {
         p > PROBE_BOUND
     });
-    // The probe trained to convergence (scikit-learn's default objective, C = 1).
-    let converged = |dir: &Path| {
-        probe(&json(&use_artifact(
+    // --probe trains to convergence (scikit-learn's default objective, C = 1);
+    // --probe-adam by 30 epochs of Adam, as quick looks do.
+    assert_eq!(report["linear_probe_fit"], "L-BFGS to convergence, C = 1");
+    let adam = |dir: &Path| {
+        let r = json(&use_artifact(
             home.path(),
             "eval",
             dir,
-            &["--json", "--probe-c", "1"],
-        )))
+            &["--json", "--probe-adam"],
+        ));
+        assert_eq!(r["linear_probe_fit"], "30 epochs of Adam");
+        probe(&r)
     };
     learned(
-        "converged linear probe",
-        converged(&dir),
-        converged(&control),
+        "Adam-trained linear probe",
+        adam(&dir),
+        adam(&control),
         |p| p > PROBE_BOUND,
     );
     let trust = |r: &serde_json::Value| r["trustworthiness"]["value"].as_f64().unwrap_or(f64::NAN);
