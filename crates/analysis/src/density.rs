@@ -155,38 +155,49 @@ impl Density {
         rows("data", data, self.dim)?;
         let mut z = vec![0.0; self.dim];
         let mut post = vec![0.0; self.weights.len()];
+        let mut y = vec![0.0; self.dim];
+        let constants = self.constants();
         Ok(data
             .chunks(self.dim)
             .map(|row| {
                 for (((z, &v), m), s) in z.iter_mut().zip(row).zip(&self.mean).zip(&self.scale) {
                     *z = (f64::from(v) - m) / s;
                 }
-                -self.log_density(&z, &mut post)
+                -self.log_density(&z, &constants, &mut y, &mut post)
             })
             .collect())
     }
 
-    /// `log p(z)` of a standardised row; each component's posterior into `post`.
-    fn log_density(&self, z: &[f64], post: &mut [f64]) -> f64 {
+    /// Each component's log weight less its covariance's half log-determinant and the
+    /// normalising constant: what [`Self::log_density`] adds to each row's distance.
+    fn constants(&self) -> Vec<f64> {
         let dim = self.dim;
         let half_log_2pi = 0.5 * std::f64::consts::TAU.ln();
-        let mut y = vec![0.0; dim];
+        self.weights
+            .iter()
+            .zip(&self.cholesky)
+            .map(|(w, l)| {
+                let log_det: f64 = (0..dim).map(|i| l[i * dim + i].ln()).sum();
+                w.max(f64::MIN_POSITIVE).ln() - log_det - dim as f64 * half_log_2pi
+            })
+            .collect()
+    }
+
+    /// `log p(z)` of a standardised row, given [`Self::constants`]; each component's
+    /// posterior into `post`, `y` a row of scratch space.
+    fn log_density(&self, z: &[f64], constants: &[f64], y: &mut [f64], post: &mut [f64]) -> f64 {
+        let dim = self.dim;
         for (c, p) in post.iter_mut().enumerate() {
             let l = &self.cholesky[c];
             // Solve L y = z − μ: the squared norm of y is the Mahalanobis distance.
             let mut quad = 0.0;
-            let mut log_det = 0.0;
             for i in 0..dim {
                 let row = &l[i * dim..i * dim + i];
                 let s: f64 = row.iter().zip(&y[..i]).map(|(a, b)| a * b).sum();
                 y[i] = (z[i] - self.means[c][i] - s) / l[i * dim + i];
                 quad += y[i] * y[i];
-                log_det += l[i * dim + i].ln();
             }
-            *p = self.weights[c].max(f64::MIN_POSITIVE).ln()
-                - 0.5 * quad
-                - log_det
-                - dim as f64 * half_log_2pi;
+            *p = constants[c] - 0.5 * quad;
         }
         let top = post.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let total: f64 = post.iter().map(|j| (j - top).exp()).sum();
@@ -199,12 +210,14 @@ impl Density {
     fn expect(&self, x: &[f64], resp: &mut [f64]) -> f64 {
         let (k, dim) = (self.weights.len(), self.dim);
         let n = x.len() / dim;
+        let constants = self.constants();
         let parts = in_parallel(n, |range| {
             let mut out = Vec::with_capacity(range.len() * k + 1);
             let mut post = vec![0.0; k];
+            let mut y = vec![0.0; dim];
             let mut ll = 0.0;
             for i in range {
-                ll += self.log_density(&x[i * dim..(i + 1) * dim], &mut post);
+                ll += self.log_density(&x[i * dim..(i + 1) * dim], &constants, &mut y, &mut post);
                 out.extend_from_slice(&post);
             }
             out.push(ll);
