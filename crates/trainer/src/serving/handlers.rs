@@ -2,11 +2,12 @@
 //! a JSON error with its status code.
 
 use std::collections::BTreeMap;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::mpsc::TrySendError;
 use std::time::Instant;
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, HttpBody};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -33,6 +34,35 @@ impl IntoResponse for Refusal {
 
 fn refuse<T>(status: StatusCode, message: impl Into<String>) -> Result<T, Refusal> {
     Err(Refusal(status, message.into()))
+}
+
+/// How much of a body over the limit is still read, and dropped, before the refusal.
+const DRAIN: usize = 64 << 20;
+
+/// The body, or `None` when it is longer than `limit` bytes. The rest of a longer body
+/// is read to its end and dropped (up to [`DRAIN`] bytes more), so that a client that
+/// sends the whole body before it reads receives the 413 instead of a reset connection.
+async fn read_body(mut body: Body, limit: usize) -> Result<Option<Vec<u8>>, Refusal> {
+    let mut kept = Vec::new();
+    let mut length = 0usize;
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame.map_err(|e| {
+            Refusal(
+                StatusCode::BAD_REQUEST,
+                format!("the body could not be read: {e}"),
+            )
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        length = length.saturating_add(data.len());
+        if length <= limit {
+            kept.extend_from_slice(&data);
+        } else if length > limit.saturating_add(DRAIN) {
+            break;
+        }
+    }
+    Ok((length <= limit).then_some(kept))
 }
 
 /// Counts every request by route and status, and times it.
@@ -188,12 +218,12 @@ async fn answer(
         }
     };
     let limit = state.limits.max_body;
-    let bytes = to_bytes(body, limit).await.map_err(|_| {
-        Refusal(
+    let Some(bytes) = read_body(body, limit).await? else {
+        return refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("the body is larger than the limit of {limit} bytes"),
-        )
-    })?;
+        );
+    };
     let mut samples = parse(headers, &bytes, model)?;
     if samples.n > state.limits.max_rows {
         return refuse(

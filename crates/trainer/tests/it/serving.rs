@@ -441,7 +441,22 @@ fn the_inference_server_answers_refuses_and_stops_cleanly() {
     good.join().expect("the good client was always answered");
     assert!(answered.load(Ordering::Relaxed) > 0);
 
-    // Concurrent single-sample requests share model calls.
+    // Concurrent single-sample requests share model calls: counted from here on, as
+    // the requests before held several samples each.
+    let metric = |metrics: &str, name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("{name} in {metrics}"))
+    };
+    let calls = |metrics: &str| {
+        (
+            metric(metrics, "ae_batch_size_count"),
+            metric(metrics, "ae_batch_size_sum"),
+        )
+    };
+    let (status, before) = get(&format!("{url}/metrics"), Some(TOKEN));
+    assert_eq!(status, 200);
     let clients: Vec<_> = (0..8)
         .map(|c| {
             let (url, body) = (score_url.clone(), json_rows(&rows[c..c + 1]));
@@ -460,16 +475,13 @@ fn the_inference_server_answers_refuses_and_stops_cleanly() {
         .for_each(|c| c.join().expect("a client"));
     let (status, metrics) = get(&format!("{url}/metrics"), Some(TOKEN));
     assert_eq!(status, 200);
-    let value = |name: &str| -> f64 {
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
-            .unwrap_or_else(|| panic!("{name} in {metrics}"))
-    };
-    let (batches, samples) = (value("ae_batch_size_count"), value("ae_batch_size_sum"));
+    let ((calls_before, samples_before), (calls_after, samples_after)) =
+        (calls(&before), calls(&metrics));
+    let (batches, samples) = (calls_after - calls_before, samples_after - samples_before);
+    assert_eq!(samples, 80.0, "8 clients' 10 single-sample requests");
     assert!(
-        samples / batches > 1.0,
-        "{samples} samples in {batches} model calls: nothing gathered"
+        batches < samples,
+        "{samples} single-sample requests in {batches} model calls: nothing gathered"
     );
     for code in ["401", "400", "413", "415", "422", "404"] {
         assert!(
@@ -477,7 +489,7 @@ fn the_inference_server_answers_refuses_and_stops_cleanly() {
             "no {code} counted: {metrics}"
         );
     }
-    assert!(value("ae_request_errors_total") >= 15.0);
+    assert!(metric(&metrics, "ae_request_errors_total") >= 15.0);
 
     let status = sigterm(&mut child);
     assert!(status.success(), "SIGTERM: {status:?}");
