@@ -1,5 +1,6 @@
-//! `cargo xtask ci`: format, lints (with the GPU features that build offline), tests
-//! (with a Python for the export and TensorBoard tests), then the tests that skipped.
+//! `cargo xtask ci`: format, one build of every target that lints the workspace's
+//! crates as it compiles them, tests (with a Python for the export and TensorBoard
+//! tests), then the tests that skipped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,62 +14,130 @@ fn skip_log() -> PathBuf {
     target_dir().join("skipped-tests.txt")
 }
 
+/// The pinned packages of the tests' Python.
+const REQUIREMENTS: &str = include_str!("../python-requirements.txt");
+
 /// A Python with NumPy and safetensors for the export test and TensorBoard for the
-/// read-back of the event files (`AE_PYTHON`): a venv under `target/python`, made once
-/// with pip from PyPI. `None` when python3 or pip cannot make one; the tests then
-/// skip, and say so.
+/// read-back of the event files (`AE_PYTHON`): a venv under `target/python` with the
+/// pinned packages of `python-requirements.txt`, made with pip from PyPI when it is
+/// missing or holds other versions. `None` when python3 or pip cannot make one; the
+/// tests then skip, and say so.
 fn python_env() -> Option<PathBuf> {
     let venv = target_dir().join("python");
     let python = venv.join("bin").join("python");
-    let succeeds = |cmd: &mut Command| cmd.status().is_ok_and(|s| s.success());
-    let ready =
-        |p: &Path| succeeds(Command::new(p).args(["-c", "import numpy, safetensors, tensorboard"]));
-    if ready(&python) {
+    // The requirements the venv was made from, beside it.
+    let stamp = venv.join("requirements.txt");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == REQUIREMENTS) {
         return Some(python);
     }
+    let succeeds = |cmd: &mut Command| cmd.status().is_ok_and(|s| s.success());
+    let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join("python-requirements.txt");
     println!(
-        "$ python3 -m venv {} && pip install numpy safetensors tensorboard",
-        venv.display()
+        "$ python3 -m venv {} && pip install -r {}",
+        venv.display(),
+        requirements.display()
     );
-    let made = succeeds(Command::new("python3").args(["-m", "venv"]).arg(&venv))
-        && succeeds(Command::new(&python).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "numpy",
-            "safetensors",
-            "tensorboard",
-        ]));
-    if made && ready(&python) {
+    let made =
+        succeeds(
+            Command::new("python3")
+                .args(["-m", "venv", "--clear"])
+                .arg(&venv),
+        ) && succeeds(
+            Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "--no-deps", "-r"])
+                .arg(&requirements),
+        ) && succeeds(Command::new(&python).args(["-c", "import numpy, safetensors, tensorboard"]));
+    if made && std::fs::write(&stamp, REQUIREMENTS).is_ok() {
         Some(python)
     } else {
         eprintln!(
-            "no Python with numpy, safetensors and tensorboard: the export and TensorBoard tests will skip"
+            "no Python with the pinned numpy, safetensors and tensorboard: the export and TensorBoard tests will skip"
         );
         None
     }
 }
 
+/// The variables of CI's one build. Clippy lints the workspace's crates as their
+/// compiler: `clippy-driver` in `RUSTC_WORKSPACE_WRAPPER` compiles each workspace crate
+/// as rustc would and lints it in the same pass (`cargo clippy` is the same driver in a
+/// check-only build), with `CLIPPY_ARGS` denying warnings. Every crate that
+/// `Cargo.toml` does not keep at opt-level 3 (the GPU compiler stack, the network
+/// stack, the glue) is compiled at opt-level 1. Burn is then compiled once, for the
+/// lints, the tests, the benches and every later `cargo run --release` given the same
+/// variables (`cargo xtask ci-env` prints them for a shell; `.ci/run` uses it).
+pub fn build_env(lint: bool) -> Result<Vec<(&'static str, String)>> {
+    let mut env = vec![("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1".to_string())];
+    if !lint {
+        return Ok(env);
+    }
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .with_context(|| format!("running {rustc} --print sysroot"))?;
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let driver = Path::new(&sysroot).join("bin").join("clippy-driver");
+    if !out.status.success() || !driver.is_file() {
+        bail!(
+            "no clippy-driver in the toolchain ({}): rustup component add clippy",
+            driver.display()
+        );
+    }
+    env.push(("RUSTC_WORKSPACE_WRAPPER", driver.display().to_string()));
+    env.push(("CLIPPY_ARGS", "-Dwarnings".to_string()));
+    Ok(env)
+}
+
+/// `cargo xtask ci-env`: CI's build variables as `export` lines for a shell.
+pub fn print_build_env() -> Result<()> {
+    for (key, value) in build_env(true)? {
+        println!("export {key}='{value}'");
+    }
+    Ok(())
+}
+
+/// Runs `step`, then prints how long it took.
+fn timed<T>(what: &str, step: impl FnOnce() -> Result<T>) -> Result<T> {
+    let start = std::time::Instant::now();
+    let out = step();
+    println!("[ci] {what}: {:.0} s", start.elapsed().as_secs_f64());
+    out
+}
+
 pub fn run(args: &[String]) -> Result<()> {
     let lint = !args.iter().any(|a| a == "--no-lint");
+    let lints = build_env(lint)?;
+    let lints: Vec<(&str, &std::ffi::OsStr)> = lints
+        .iter()
+        .map(|(k, v)| (*k, std::ffi::OsStr::new(v)))
+        .collect();
     if lint {
-        cargo(&["fmt", "--all", "--check"])?;
-        // --release: build scripts and proc macros are then shared with the test build.
-        // With the GPU feature sets that build without a network (burn's kernel fusion
-        // and autotune, the native Vulkan path; `cuda` downloads LLVM when it builds):
-        // one pass lints the workspace and proves they compile.
-        cargo(&[
-            "clippy",
-            "--release",
-            "--workspace",
-            "--all-targets",
-            "--features",
-            "trainer/fusion,trainer/vulkan",
-            "--",
-            "-D",
-            "warnings",
-        ])?;
+        timed("format", || cargo(&["fmt", "--all", "--check"]))?;
+    }
+    // Release: the tests train models on real images, and the README's commands
+    // (`cargo run --release`) then reuse the same build. Every target is built (and,
+    // with the lints, linted) first: the libraries, binaries, tests, examples and
+    // benches, burn once for all of them.
+    timed("build and lints", || {
+        cargo_with(&["test", "--release", "--workspace", "--no-run"], &lints)?;
+        cargo_with(&["bench", "--workspace", "--benches", "--no-run"], &lints)
+    })?;
+    // The GPU feature sets that build offline (see "Backends" in the README), type-
+    // checked and linted: burn's kernel fusion and its Vulkan backend.
+    if lint {
+        timed("fusion and vulkan checked and linted", || {
+            cargo_with(
+                &[
+                    "check",
+                    "--release",
+                    "-p",
+                    "trainer",
+                    "--features",
+                    "fusion,vulkan",
+                ],
+                &lints,
+            )
+        })?;
     }
     let log = skip_log();
     if let Some(dir) = log.parent() {
@@ -77,19 +146,32 @@ pub fn run(args: &[String]) -> Result<()> {
     if log.exists() {
         std::fs::remove_file(&log).with_context(|| format!("removing {}", log.display()))?;
     }
-    // Release: the tests train models on real images, and the README's train
-    // command (`cargo run --release`) then reuses the same build.
-    let python = python_env();
-    let photos = target_dir().join("photos");
-    let mut env = vec![("AE_SKIP_LOG", log.as_os_str())];
+    let (python, photos) = timed("python and photographs", || {
+        let python = python_env();
+        let photos = crate::photos::download_dir();
+        let photos = match &python {
+            Some(python) => match crate::photos::fetch(python, &photos) {
+                Ok(()) => Some(photos),
+                Err(e) => {
+                    eprintln!("no photographs ({e:#}): the colour tests will skip");
+                    None
+                }
+            },
+            None => None,
+        };
+        Ok((python, photos))
+    })?;
+    let mut env = lints.clone();
+    env.push(("AE_SKIP_LOG", log.as_os_str()));
     if let Some(python) = &python {
         env.push(("AE_PYTHON", python.as_os_str()));
-        match crate::photos::fetch(python, &photos) {
-            Ok(()) => env.push(("AE_PHOTOS", photos.as_os_str())),
-            Err(e) => eprintln!("no photographs ({e:#}): the colour tests will skip"),
-        }
     }
-    let tests = cargo_with(&["test", "--release", "--workspace"], &env);
+    if let Some(photos) = &photos {
+        env.push(("AE_PHOTOS", photos.as_os_str()));
+    }
+    let tests = timed("tests", || {
+        cargo_with(&["test", "--release", "--workspace"], &env)
+    });
     let skipped = std::fs::read_to_string(&log).unwrap_or_default();
     print!("{}", skip_report(&skipped));
     tests?;

@@ -1,7 +1,9 @@
 //! Project automation: `cargo xtask <command>`.
 //!
-//! - `ci`: what CI runs, cheapest checks first: format, lints, then every test in
-//!   release mode (the tests train real models; see README).
+//! - `ci`: what CI runs, cheapest checks first: format, then one release build of
+//!   every target in which clippy lints the workspace's crates, then every test (the
+//!   tests train real models; see README). `ci-env` prints the build's
+//!   variables, so that later commands reuse that build.
 //! - `bench`: throughput, memory and roofline of every family on each backend beside
 //!   PyTorch (installed into a venv under `target/bench/`, or an existing Python);
 //!   with `--binaries DIR`, prebuilt bench binaries on a machine without Rust.
@@ -23,12 +25,13 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(&args[1..]),
+        Some("ci-env") => ci::print_build_env(),
         Some("bench") => bench::run(&args[1..]),
         Some("bench-runs") => runs::run(&args[1..]),
         Some("photos") => photos::run(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             println!(
-                "usage: cargo xtask <command>\n\ncommands:\n  ci [--no-lint]   format check, clippy -D warnings, all tests (release)\n  bench [--families mlp,deep,conv,vae,aae] [--backends flex,ndarray,wgpu] [--batch-sizes 128,1024]\n        [--steps N] [--max-seconds S] [--repeat N] [--no-pytorch] [--binaries DIR] [--python PATH]\n                   throughput, memory and roofline per family and backend, beside PyTorch\n  bench-runs [--families mlp,deep,conv,vae,aae] [--epochs 3] [--limit N] [--repeat N] [--backend flex] [--python PATH] [--no-pytorch]\n                   whole `trainer train` runs beside the same runs in PyTorch: wall time, test error\n  photos [DIR]     two colour photographs (CC BY 2.0) from scikit-learn's wheel into DIR [photos/]"
+                "usage: cargo xtask <command>\n\ncommands:\n  ci [--no-lint]   format check, one build of every target linted by clippy (-D warnings), all tests (release)\n  ci-env           the variables of `ci`'s build (lints as it compiles; opt-level), as export lines\n  bench [--families mlp,deep,conv,vae,aae] [--backends flex,ndarray,wgpu] [--batch-sizes 128,1024]\n        [--steps N] [--max-seconds S] [--repeat N] [--no-pytorch] [--binaries DIR] [--python PATH]\n                   throughput, memory and roofline per family and backend, beside PyTorch\n  bench-runs [--families mlp,deep,conv,vae,aae] [--epochs 3] [--limit N] [--repeat N] [--backend flex] [--python PATH] [--no-pytorch]\n                   whole `trainer train` runs beside the same runs in PyTorch: wall time, test error\n  photos [DIR]     two colour photographs (CC BY 2.0) from scikit-learn's wheel into DIR [photos/]"
             );
             Ok(())
         }

@@ -356,9 +356,61 @@ fn family_names() -> Vec<String> {
         .collect()
 }
 
+/// The features of each package in a build, as `cargo tree ARGS` resolves them
+/// (`--offline`: the lock file as it is).
+fn build_features(args: &[&str]) -> BTreeMap<String, BTreeSet<String>> {
+    let out = crate::cmd::command()
+        .args(["tree", "--offline", "--prefix", "none", "-f", "{p}|{f}"])
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "cargo tree {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A package built for the host (a build script's or a macro's dependency) and for
+    // the target appears twice, each with its own features.
+    let mut features: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if let Some((p, f)) = line.trim_end_matches(" (*)").split_once('|') {
+            features
+                .entry(p.to_string())
+                .or_default()
+                .insert(f.to_string());
+        }
+    }
+    features
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `cargo run -p trainer` and the examples build every crate they share with
+    /// `cargo test --workspace` (dev-dependencies included) with the same features,
+    /// so that CI and a user build burn once: a crate with other features is built
+    /// again, and below burn that is most of the build (see `crates/workspace-hack`).
+    #[test]
+    fn the_trainer_and_the_examples_share_the_workspaces_build() {
+        let workspace = build_features(&["--workspace", "-e", "normal,build,dev"]);
+        for package in ["trainer", "custom-loop", "apply-model"] {
+            let alone = build_features(&["-p", package, "-e", "normal,build"]);
+            let differ: Vec<String> = alone
+                .iter()
+                .filter_map(|(p, f)| {
+                    let w = workspace.get(p)?;
+                    (w != f).then(|| format!("{p}: {f:?} alone, {w:?} in the workspace"))
+                })
+                .collect();
+            assert!(
+                differ.is_empty(),
+                "`cargo run -p {package}` would build these again with other features:\n{}",
+                differ.join("\n")
+            );
+        }
+    }
 
     #[test]
     fn no_module_imports_a_module_that_imports_it_back() {

@@ -48,13 +48,6 @@ fn kept(what: &str, map: impl Fn(&[f32], bool) -> Vec<f32>) -> Kept {
          of 500 points {:.3} (start {:.3})",
         kept.pixels, kept.map, kept.start, kept.trust, kept.trust_at_start
     );
-    // The map keeps most of what the pixels' neighbourhoods know.
-    assert!(
-        kept.map > kept.pixels - 0.08,
-        "{} against {}",
-        kept.map,
-        kept.pixels
-    );
     kept
 }
 
@@ -69,7 +62,14 @@ fn barnes_hut_tsne_of_real_images_keeps_their_classes_together() {
         };
         tsne(pixels, 784, options).expect("valid input")
     });
-    // The random start knows nothing.
+    // As good for 5-NN as the pixels (0.760 against 0.764), where the random start
+    // knows nothing (0.103).
+    assert!(
+        (kept.map - kept.pixels).abs() < 0.01,
+        "{} against {}",
+        kept.map,
+        kept.pixels
+    );
     assert!(kept.start < 0.3, "{}", kept.start);
     assert!(kept.trust > 0.9 && kept.trust_at_start < 0.9);
 }
@@ -85,6 +85,14 @@ fn umap_of_real_images_keeps_their_classes_together() {
         };
         umap(pixels, 784, options).expect("valid input")
     });
-    assert!(kept.start < kept.pixels - 0.08, "{}", kept.start);
+    // Close to the pixels (0.727 against 0.764) from a start of two principal
+    // components that mixes the classes (0.542).
+    assert!(
+        kept.map > kept.pixels - 0.05 && kept.start < kept.pixels - 0.15,
+        "map {}, start {}, pixels {}",
+        kept.map,
+        kept.start,
+        kept.pixels
+    );
     assert!(kept.trust > 0.95 && kept.trust_at_start < 0.95);
 }

@@ -1,6 +1,7 @@
 //! The converged linear probe against scikit-learn's logistic regression on the same
 //! data: the standardised pixels of the embedded Fashion-MNIST sample, C = 0.01. The
-//! reference is `fixtures/probe-sklearn.json`, written by `fixtures/probe_sklearn.py`.
+//! reference is `fixtures/probe-sklearn.json`, written by `fixtures/probe_sklearn.py`:
+//! the probe reaches its objective within 1e-8 and its test accuracy exactly.
 
 use ae_analysis::LinearProbe;
 
@@ -11,8 +12,11 @@ fn split_rows(split: &ae_data::Split) -> Vec<f32> {
     rows
 }
 
+/// How close the converged probe's objective comes to scikit-learn's (measured: 6e-9).
+const OBJECTIVE_TOLERANCE: f64 = 1e-8;
+
 #[test]
-fn the_converged_probe_matches_scikit_learn_within_one_percent() {
+fn the_converged_probe_reaches_scikit_learns_objective_and_accuracy() {
     let fixture: serde_json::Value =
         serde_json::from_str(include_str!("fixtures/probe-sklearn.json"))
             .expect("the fixture is JSON");
@@ -30,12 +34,13 @@ fn the_converged_probe_matches_scikit_learn_within_one_percent() {
         "test accuracy {accuracy} (scikit-learn {reference}); objective {objective} \
          (scikit-learn {reference_objective})"
     );
+    // The same test accuracy: as many of the test images right.
     assert!(
-        (accuracy - reference).abs() <= 0.01,
+        (accuracy - reference).abs() < 0.5 / data.test.len() as f64,
         "{accuracy} vs {reference}"
     );
     assert!(
-        (objective - reference_objective).abs() <= 1e-3 * reference_objective,
+        (objective - reference_objective).abs() <= OBJECTIVE_TOLERANCE,
         "{objective} vs {reference_objective}"
     );
     // Negative control: the mini-batch probe (30 epochs of Adam, its own light
@@ -47,7 +52,7 @@ fn the_converged_probe_matches_scikit_learn_within_one_percent() {
         .expect("rows");
     println!("mini-batch probe objective {off}");
     assert!(
-        (off - reference_objective).abs() > 1e-3 * reference_objective,
+        (off - reference_objective).abs() > OBJECTIVE_TOLERANCE,
         "{off}"
     );
 }

@@ -17,6 +17,20 @@ pub enum DataError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// Images a run keeps on disk (a folder's decoded cache) can no longer be read:
+    /// the file was cut short or replaced while the run used it.
+    #[error(
+        "{}: the decoded images of this run can no longer be read ({source}): the file was \
+         removed or cut short while the run used it; run the command again, which decodes \
+         the folder anew",
+        path.display()
+    )]
+    ImagesGone {
+        /// The cache file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
     /// The gzip layer is corrupt or cut short.
     #[error("{}: not a valid gzip stream ({source})", path.display())]
     Gzip {

@@ -103,9 +103,19 @@ impl Split {
     /// another: pixels scaled to `[0, 1]`, table values as they are.
     ///
     /// # Panics
-    /// When images on disk cannot be read (their file was cut short or removed
-    /// under the run): a batch has no way to report an error.
+    /// When images on disk can no longer be read (their file was cut short or removed
+    /// under the run), with the [`DataError::ImagesGone`] as the panic's payload: a
+    /// batch has no way to report an error, and a binary's panic hook can print it as
+    /// one. Where an error can be returned, [`try_gather`](Self::try_gather) does.
     pub fn gather(&self, indices: &[usize], out: &mut Vec<f32>) {
+        if let Err(e) = self.try_gather(indices, out) {
+            std::panic::panic_any(e);
+        }
+    }
+
+    /// [`gather`](Self::gather), with the error of images on disk that can no longer
+    /// be read returned.
+    pub fn try_gather(&self, indices: &[usize], out: &mut Vec<f32>) -> Result<(), DataError> {
         out.clear();
         out.reserve(indices.len() * self.features());
         match &self.samples {
@@ -127,13 +137,12 @@ impl Split {
             Samples::Stored(stored) => {
                 let mut image = vec![0; stored.pixels_per_image()];
                 for &i in indices {
-                    if let Err(e) = stored.read(i, &mut image) {
-                        panic!("the images of this run can no longer be read: {e}");
-                    }
+                    stored.read(i, &mut image)?;
                     out.extend(image.iter().map(|&p| f32::from(p) * (1.0 / 255.0)));
                 }
             }
         }
+        Ok(())
     }
 
     /// Keeps the first `n` samples.

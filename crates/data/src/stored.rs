@@ -101,7 +101,7 @@ impl StoredImages {
         let size = self.pixels_per_image();
         assert_eq!(out.len(), size, "a buffer of one image");
         let at = self.offset + u64::from(self.records[index]) * size as u64;
-        read_at(&self.file, out, at).map_err(|source| DataError::Io {
+        read_at(&self.file, out, at).map_err(|source| DataError::ImagesGone {
             path: self.path.clone(),
             source,
         })

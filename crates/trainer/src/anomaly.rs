@@ -326,7 +326,7 @@ pub fn pca_auroc(
     let (samples, train, _) = training_samples(config, data)?;
     let indices: Vec<usize> = train.iter().flatten().collect();
     let mut rows = Vec::new();
-    samples.gather(&indices, &mut rows);
+    samples.try_gather(&indices, &mut rows)?;
     let pca = ae_analysis::Pca::fit(&rows, data.features(), components)?;
     let scores = pca.sq_errors(&crate::compare::pixels(&data.test))?;
     let anomalous: Vec<bool> = data

@@ -244,6 +244,23 @@ pub fn quiet_gpu_probe() {
     }
 }
 
+/// Makes a data error raised where no error can be returned (a batch of images read
+/// from a cache file that was cut short under the run: [`ae_data::Split::gather`]) end
+/// the program as any other error does: the message, exit status 1, no panic report.
+/// Every other panic is reported as before.
+pub fn data_errors_exit() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        match info.payload().downcast_ref::<ae_data::DataError>() {
+            Some(err) => {
+                eprintln!("error: {err}");
+                std::process::exit(1);
+            }
+            None => report(info),
+        }
+    }));
+}
+
 /// Which split of the data set.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum SplitName {

@@ -69,6 +69,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     cli::quiet_gpu_probe();
+    cli::data_errors_exit();
     match Cli::parse().command.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

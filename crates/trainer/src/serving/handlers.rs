@@ -181,10 +181,20 @@ pub async fn infer(
     body: Body,
 ) -> Response {
     let timeout = state.limits.timeout;
-    match tokio::time::timeout(timeout, answer(&state, &name, &action, &headers, body)).await {
-        Ok(Ok(response)) => response,
-        Ok(Err(refusal)) => refusal.into_response(),
-        Err(_) => Refusal(
+    // An answer that comes after the deadline is a 504 even when it is ready by then
+    // (with a limit of 0 s, every answer): the timer alone fires on its next tick.
+    let start = std::time::Instant::now();
+    let answered = tokio::select! {
+        biased;
+        () = tokio::time::sleep(timeout) => None,
+        answer = answer(&state, &name, &action, &headers, body) => {
+            (start.elapsed() < timeout).then_some(answer)
+        }
+    };
+    match answered {
+        Some(Ok(response)) => response,
+        Some(Err(refusal)) => refusal.into_response(),
+        None => Refusal(
             StatusCode::GATEWAY_TIMEOUT,
             format!("no answer within {} s", timeout.as_secs_f64()),
         )

@@ -39,18 +39,23 @@ fn trained_into(home: &Path, name: &str, args: &[&str]) -> std::path::PathBuf {
     dir
 }
 
-/// An MLP autoencoder trained on the sample (every class unless `extra` says).
+/// A copy in `home/mlp` of the MLP autoencoder trained on the sample (every class
+/// unless `extra` says), trained once per test run.
 fn sample_mlp(home: &Path, extra: &[&str]) -> std::path::PathBuf {
-    trained_into(home, "mlp", &[&SAMPLE_MLP[..], extra].concat())
+    let name = format!("sample-mlp{}", extra.join("-"));
+    let dir = shared::model(&name, "ndarray", &[&SAMPLE_MLP[..], extra].concat());
+    shared::copy(&dir, home, "mlp")
 }
 
-/// The untrained control of `sample_mlp(home, extra)`.
+/// A copy in `home/untrained` of the untrained control of `sample_mlp(home, extra)`.
 fn untrained_mlp(home: &Path, extra: &[&str]) -> std::path::PathBuf {
-    trained_into(
-        home,
-        "untrained",
+    let name = format!("untrained-sample-mlp{}", extra.join("-"));
+    let dir = shared::model(
+        &name,
+        "ndarray",
         &untrained(&[&SAMPLE_MLP[..], extra].concat()),
-    )
+    );
+    shared::copy(&dir, home, "untrained")
 }
 
 /// The first `n` values of an `.npy` file's little-endian `f32` data, widened.
@@ -387,37 +392,51 @@ fn one_class_anomaly_detection() {
     assert!(!home.path().join("none").join("config.json").exists());
 }
 
+/// Bound of the denoising test: PSNR gained on the sample's test images under
+/// gaussian:0.3 noise by a 784-256-64 MLP trained 10 epochs with that noise, against
+/// the same model trained on clean images, which denoises some too (measured: 3.82 dB
+/// and 2.64 dB).
+const DENOISING_GAIN_BOUND: f64 = 3.5;
+
 #[test]
 fn a_denoising_autoencoder_denoises_from_the_command_line() {
     let home = tempfile::tempdir().expect("temp dir");
-    let dir = home.path().join("dae");
-    let out = train_cli(
+    let model = [
+        "--dataset",
+        "fashion-mnist-sample",
+        "--epochs",
+        "10",
+        "--hidden",
+        "256",
+        "--latent",
+        "64",
+        "--batch-size",
+        "64",
+    ];
+    let dae = trained_into(
         home.path(),
-        &dir,
-        &[
-            "--dataset",
-            "fashion-mnist-sample",
-            "--epochs",
-            "10",
-            "--hidden",
-            "256",
-            "--latent",
-            "64",
-            "--noise",
-            "gaussian:0.3",
-            "--batch-size",
-            "64",
-        ],
+        "dae",
+        &[&model[..], &["--noise", "gaussian:0.3"]].concat(),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let report = json(&use_artifact(home.path(), "denoise", &dir, &["--json"]));
-    let (before, after) = (
-        report["psnr_noisy_db"].as_f64().expect("before"),
-        report["psnr_denoised_db"].as_f64().expect("after"),
+    let plain = trained_into(home.path(), "plain", &model);
+    let gain = |dir: &Path| {
+        let report = json(&use_artifact(
+            home.path(),
+            "denoise",
+            dir,
+            &["--noise", "gaussian:0.3", "--json"],
+        ));
+        let db = |key: &str| report[key].as_f64().unwrap_or(f64::NAN);
+        db("psnr_denoised_db") - db("psnr_noisy_db")
+    };
+    learned(
+        "PSNR gained on noisy test images: trained with the noise, against trained without",
+        gain(&dae),
+        gain(&plain),
+        |db| db > DENOISING_GAIN_BOUND,
     );
-    assert!(after - before > 3.0, "PSNR {before:.2} -> {after:.2} dB");
-    assert!(dir.join("denoise.png").is_file());
-    let out = use_artifact(home.path(), "denoise", &dir, &["--noise", "none"]);
+    assert!(dae.join("denoise.png").is_file());
+    let out = use_artifact(home.path(), "denoise", &dae, &["--noise", "none"]);
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -521,6 +540,18 @@ fn a_vae_reports_its_likelihood_and_code_quality_and_samples() {
     });
 }
 
+/// The bound of the transfer test on a head over the frozen encoder (100 labels, 200
+/// steps; test accuracy on the sample's 1,000 test images): 0.501 on the trained
+/// encoder, 0.25 on its untrained control.
+const FROZEN_BOUND: f64 = 0.4;
+
+/// Transfer learning with 100 labels: a frozen encoder keeps its weights and
+/// fine-tuning moves them; the trained encoder's codes classify better than an
+/// untrained encoder's (frozen, only the head learning). Fine-tuning is checked to
+/// train, not to beat the network from scratch: on this small model it does not
+/// (fine-tuned 0.688, from scratch 0.710, the untrained encoder fine-tuned 0.707; with
+/// 1,000 labels 0.736 against 0.786, and after 20 epochs of pretraining 0.709 against
+/// 0.710), so the README claims no gain.
 #[test]
 #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
 fn finetuning_moves_the_encoder_and_freezing_keeps_it() {
@@ -530,27 +561,27 @@ fn finetuning_moves_the_encoder_and_freezing_keeps_it() {
 
     let home = tempfile::tempdir().expect("temp dir");
     let dir = sample_mlp(home.path(), &[]);
-    let artifact = trainer::artifact::Artifact::open(&dir).expect("artifact");
     let device = Device::ndarray();
-    let pretrained = artifact
-        .load_model(&device.clone().autodiff())
-        .expect("loads");
     let data = ae_data::Locator::only("unused")
         .load(ae_data::DatasetName::FashionMnistSample)
         .expect("embedded sample");
     let subset = labelled_subset(&data.train, 100).expect("10 per class");
     let x = ae_data::HostBatcher::new(data.test.clone()).images(&[0, 1, 2], &device);
-    let before = artifact
-        .load_model(&device)
-        .expect("loads")
-        .encode(x.clone())
-        .into_data();
     let options = FinetuneOptions {
         steps: 200,
         ..FinetuneOptions::default()
     };
-    let mut accuracy = Vec::new();
-    for start in [Start::Frozen, Start::FineTuned, Start::Scratch] {
+    // Test accuracy of each start from the encoder in `dir`.
+    let accuracy = |dir: &Path, start: Start| {
+        let artifact = trainer::artifact::Artifact::open(dir).expect("artifact");
+        let pretrained = artifact
+            .load_model(&device.clone().autodiff())
+            .expect("loads");
+        let before = artifact
+            .load_model(&device)
+            .expect("loads")
+            .encode(x.clone())
+            .into_data();
         let (acc, model) = train_classifier(
             &pretrained,
             &artifact.config.model,
@@ -568,10 +599,21 @@ fn finetuning_moves_the_encoder_and_freezing_keeps_it() {
             Start::FineTuned => assert_ne!(after, before, "fine-tuning moves the encoder"),
             Start::Scratch => {}
         }
-        accuracy.push(acc);
-    }
-    // Ten classes: chance is 0.1; 100 labels give far more.
-    assert!(accuracy.iter().all(|&a| a > 0.5), "{accuracy:?}");
+        acc
+    };
+    let control = untrained_mlp(home.path(), &[]);
+    let scratch = accuracy(&dir, Start::Scratch);
+    println!("from scratch: {scratch}");
+    learned(
+        "test accuracy of a head on the frozen encoder",
+        accuracy(&dir, Start::Frozen),
+        accuracy(&control, Start::Frozen),
+        |a| a > FROZEN_BOUND,
+    );
+    // Not a learned bound (see above): both train, far above the 0.1 of chance.
+    let finetuned = accuracy(&dir, Start::FineTuned);
+    println!("fine-tuned: {finetuned}");
+    assert!(finetuned > 0.5 && scratch > 0.5, "{finetuned}, {scratch}");
 
     let rows = json(&use_artifact(
         home.path(),

@@ -77,7 +77,7 @@ fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>], order: &[usiz
 fn new_table_rows_are_encoded_and_scored_as_the_artifact_does() {
     let home = tempfile::tempdir().expect("temp dir");
     let h = home.path();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/tables/breast-cancer.csv");
+    let source = breast_cancer();
     let mut reader = csv::Reader::from_path(&source).expect("breast-cancer.csv");
     let header: Vec<String> = reader
         .headers()

@@ -238,11 +238,41 @@ fn pca_and_model(home: &Path, dir: &Path) -> (f64, f64) {
     (error(&rows[0]), error(&rows[1]))
 }
 
+/// Trains the conv autoencoder of `rest` on the photographs' patches of `patches`
+/// and checks that its squared error per held-out patch passes PCA's at the same code
+/// size, where its untrained control does not; `split` is what the run must report.
+fn beats_pca(test: &str, patches: &str, rest: &[&str], split: &str) {
+    let Some((home, args)) = on_photos(test, patches, rest) else {
+        return;
+    };
+    let h = home.path();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let dir = h.join("walk-through");
+    let out = train_cli_on(h, &dir, "flex", &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(split));
+    let control = h.join("untrained");
+    let out = train_cli_on(h, &control, "flex", &untrained(&args));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (pca, trained) = pca_and_model(h, &dir);
+    let before = test_report(h, &control)["sq_error_per_image"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    learned(
+        "photo patches: squared error per test patch against PCA's",
+        trained,
+        before,
+        |v| v < pca,
+    );
+}
+
 /// The README's colour walk-through, whole: on 32×32 patches every 8 pixels of the two
 /// photographs (6,160 to train on, 1,540 held out), the three-stage conv autoencoder
 /// with a 32-d code passes PCA with 32 components after 15 epochs (17.6 against 18.8);
-/// untrained, it is twenty times worse.
+/// untrained, it is twenty times worse. Eight minutes on two cores: CI runs the small
+/// version below, this one runs with `cargo test --release -p trainer -- --ignored`.
 #[test]
+#[ignore = "the README's figure at full size, eight minutes: run with --ignored"]
 fn a_colour_conv_autoencoder_beats_pca_on_patches_of_real_photographs() {
     let rest = [
         "--model",
@@ -263,26 +293,34 @@ fn a_colour_conv_autoencoder_beats_pca_on_patches_of_real_photographs() {
         "15",
     ];
     let test = "a_colour_conv_autoencoder_beats_pca_on_patches_of_real_photographs";
-    let Some((home, args)) = on_photos(test, "32:8", &rest) else {
-        return;
-    };
-    let h = home.path();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let dir = h.join("walk-through");
-    let out = train_cli_on(h, &dir, "flex", &args);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("6160 train / 1540 test"));
-    let control = h.join("untrained");
-    let out = train_cli_on(h, &control, "flex", &untrained(&args));
-    assert!(out.status.success(), "{}", stderr(&out));
-    let (pca, trained) = pca_and_model(h, &dir);
-    let before = test_report(h, &control)["sq_error_per_image"]
-        .as_f64()
-        .unwrap_or(f64::NAN);
-    learned(
-        "photo patches: squared error per test patch against PCA's",
-        trained,
-        before,
-        |v| v < pca,
-    );
+    beats_pca(test, "32:8", &rest, "6160 train / 1540 test");
+}
+
+/// The walk-through's claim at a size CI affords (25 s): on 32×32 patches every 16
+/// pixels (1,560 to train on, 390 held out), a conv autoencoder of 32-64-128 channels
+/// with an 8-d code passes PCA with 8 components after 20 epochs (28.7 against 29.9);
+/// at a 32-d code so few patches are not enough (26.2 against PCA's 20.0 after 12
+/// epochs), which is why the README's run cuts four times as many.
+#[test]
+fn a_small_colour_conv_autoencoder_beats_pca_on_fewer_patches() {
+    let rest = [
+        "--model",
+        "conv",
+        "--channels",
+        "32,64,128",
+        "--activation",
+        "leaky-relu:0.2",
+        "--latent",
+        "8",
+        "--batch-size",
+        "32",
+        "--schedule",
+        "cosine",
+        "--lr",
+        "3e-3",
+        "--epochs",
+        "20",
+    ];
+    let test = "a_small_colour_conv_autoencoder_beats_pca_on_fewer_patches";
+    beats_pca(test, "32:16", &rest, "1560 train / 390 test");
 }

@@ -231,3 +231,97 @@ fn a_folder_of_real_png_images_trains_as_the_idx_files_do() {
         stderr(&out)
     );
 }
+
+/// A folder's decoded images read from their cache file batch by batch (a split over
+/// the memory limit, here 0 MiB), the file cut short under the run: the run stops
+/// with an error that names the file and says to run again — exit status 1, no panic
+/// report — and the next run decodes the folder anew and trains.
+#[test]
+fn a_cache_file_cut_short_under_a_run_is_an_error_naming_it() {
+    use std::time::{Duration, Instant};
+    let home = tempfile::tempdir().expect("temp dir");
+    let h = home.path();
+    let data = ae_data::sample::load().expect("the embedded sample");
+    let root = h.join("pngs");
+    let first = |n: usize| (0..n).collect::<Vec<_>>();
+    write_pngs(
+        &root.join("train"),
+        &data.train.select(&first(400)),
+        &data.classes,
+    );
+    write_pngs(
+        &root.join("test"),
+        &data.test.select(&first(100)),
+        &data.classes,
+    );
+    let root_arg = root.to_str().expect("utf-8");
+    let train = |dir: &Path, epochs: &str| {
+        let mut cmd = trainer(h);
+        cmd.args(["train", "--dataset", root_arg, "--epochs", epochs])
+            .args([
+                "--hidden",
+                "16",
+                "--latent",
+                "4",
+                "--backend",
+                "flex",
+                "--out",
+            ])
+            .arg(dir)
+            .env("AE_IMAGE_MEMORY_MIB", "0");
+        cmd
+    };
+    let dir = h.join("cut");
+    let log = h.join("stderr.txt");
+    let mut child = train(&dir, "1000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("the trainer starts");
+    let caches = h.join("cache/autoencoders/images");
+    let cache_file = || {
+        std::fs::read_dir(&caches).ok().and_then(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .find(|p| p.extension().is_some_and(|e| e == "images"))
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let cache = loop {
+        if let Some(cache) = cache_file().filter(|_| dir.join("train/epoch-1").exists()) {
+            break cache;
+        }
+        assert!(Instant::now() < deadline, "the run never started training");
+        assert!(
+            child.try_wait().expect("status").is_none(),
+            "the run ended early"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&cache)
+        .expect("the cache file opens")
+        .set_len(16)
+        .expect("the cache file is cut short");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("status") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the run went on with its cache file cut short");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let err = std::fs::read_to_string(&log).expect("stderr");
+    println!("{err}");
+    assert_eq!(status.code(), Some(1), "{err}");
+    let named = cache.to_str().expect("utf-8");
+    assert!(
+        err.contains(named) && err.contains("run the command again") && !err.contains("panicked"),
+        "{err}"
+    );
+    let out = run(&mut train(&h.join("again"), "1"));
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -138,7 +138,7 @@ fn print_config_shows_each_family_and_its_output_is_a_config_file() {
     assert_eq!(aae["model"]["adversarial_weight"], 0.003);
     let vae = print_config(home.path(), &["--model", "vae"]);
     assert_eq!(vae["model"]["reconstruction"], "bce");
-    let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/tables/breast-cancer.csv");
+    let table = breast_cancer();
     let out = run(trainer(home.path())
         .args([
             "train",

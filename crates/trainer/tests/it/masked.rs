@@ -83,7 +83,7 @@ fn a_masked_autoencoder_fills_in_hidden_patches_and_its_codes_are_probed() {
 #[test]
 fn patches_that_do_not_tile_the_image_and_ratios_outside_zero_one_are_refused() {
     let home = tempfile::tempdir().expect("temp dir");
-    let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/tables/breast-cancer.csv");
+    let table = breast_cancer();
     let sample = ["--dataset", "fashion-mnist-sample"];
     let cases: [(Vec<&str>, &[&str]); 4] = [
         (

@@ -17,6 +17,7 @@ mod remote;
 mod sampling;
 mod series;
 mod serving;
+pub mod shared;
 mod tables;
 mod topk;
 mod train_eval;
@@ -54,10 +55,16 @@ pub const TINY: [&str; 10] = [
     "4",
 ];
 
-/// A one-class model of the benign rows of a breast-cancer CSV table (`data`: its
-/// dataset flags), 10 epochs on flex: a quick real table model for the tests of its
-/// applications.
-pub fn train_benign(home: &Path, dir: &Path, data: &[&str]) {
+/// The breast-cancer table shipped in the repository (569 rows, 30 features and the
+/// diagnosis).
+pub fn breast_cancer() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/tables/breast-cancer.csv")
+}
+
+/// The flags of a one-class model of the benign rows of a breast-cancer CSV table
+/// (`data`: its dataset flags), 10 epochs: a quick real table model for the tests of
+/// its applications.
+fn benign_args<'a>(data: &[&'a str]) -> Vec<&'a str> {
     let rest = [
         "--label-column",
         "diagnosis",
@@ -68,8 +75,32 @@ pub fn train_benign(home: &Path, dir: &Path, data: &[&str]) {
         "--batch-size",
         "32",
     ];
-    let out = train_cli_on(home, dir, "flex", &[data, &rest[..]].concat());
+    [data, &rest[..]].concat()
+}
+
+/// Trains the one-class model of the benign rows of `data` on flex into `dir`.
+pub fn train_benign(home: &Path, dir: &Path, data: &[&str]) {
+    let out = train_cli_on(home, dir, "flex", &benign_args(data));
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// The one-class model of the benign rows of the whole breast-cancer table, with the
+/// threshold `anomaly` stores (5 % of held-out benign rows above it): trained once per
+/// test run, shared.
+pub fn shared_benign() -> std::path::PathBuf {
+    let table = breast_cancer();
+    let table = table.to_str().expect("utf-8 path");
+    shared::model_with(
+        "benign-breast-cancer",
+        "flex",
+        &benign_args(&["--dataset", table]),
+        |home, dir| {
+            let out = run(trainer(home)
+                .args(["anomaly", "--backend", "flex", "--artifact"])
+                .arg(dir));
+            assert!(out.status.success(), "{}", stderr(&out));
+        },
+    )
 }
 
 /// Runs `trainer train ARGS --backend ndarray --out DIR` and returns its output.
@@ -199,9 +230,14 @@ pub fn untrained<'a>(args: &[&'a str]) -> Vec<&'a str> {
 /// A bound on a learned metric, checked with its negative control: `passes` must hold
 /// for the trained model's value and fail for the untrained model's (or a trivial
 /// predictor's), so that the bound sits between what no learning gives and what
-/// learning gives.
+/// learning gives. Both values must be finite: a missing value (a renamed key read as
+/// NaN) would fail every bound and pass as a control that failed.
 pub fn learned(what: &str, trained: f64, untrained: f64, passes: impl Fn(f64) -> bool) {
     println!("{what}: trained {trained}, untrained {untrained}");
+    assert!(
+        trained.is_finite() && untrained.is_finite(),
+        "{what}: trained {trained}, untrained {untrained}: both must be finite numbers"
+    );
     assert!(
         passes(trained),
         "{what}: the trained model's {trained} misses the bound (untrained: {untrained})"
@@ -213,6 +249,63 @@ pub fn learned(what: &str, trained: f64, untrained: f64, passes: impl Fn(f64) ->
     );
 }
 
+/// A trivial predictor's test error, the control of bounds on a model's: every test
+/// image of the embedded sample predicted by the mean training image, as squared
+/// error per pixel (0.087).
+pub fn mean_image_mse() -> f64 {
+    mean_image_mse_of(&ae_data::sample::load().expect("the embedded sample"))
+}
+
+/// [`mean_image_mse`] of another data set.
+pub fn mean_image_mse_of(data: &ae_data::Dataset) -> f64 {
+    let rows = |split: &ae_data::Split| {
+        let mut out = Vec::new();
+        split.gather(&(0..split.len()).collect::<Vec<_>>(), &mut out);
+        out
+    };
+    let (train, test) = (rows(&data.train), rows(&data.test));
+    let width = data.train.features();
+    let mut mean = vec![0.0f64; width];
+    for row in train.chunks(width) {
+        for (m, &v) in mean.iter_mut().zip(row) {
+            *m += f64::from(v);
+        }
+    }
+    let n = data.train.len() as f64;
+    mean.iter_mut().for_each(|m| *m /= n);
+    let squared: f64 = test
+        .chunks(width)
+        .flat_map(|row| {
+            row.iter()
+                .zip(&mean)
+                .map(|(&v, m)| (f64::from(v) - m).powi(2))
+        })
+        .sum();
+    squared / test.len() as f64
+}
+
+/// The model of an artifact, on the CPU.
+pub fn model(dir: &Path) -> ae_models::AnyAutoencoder {
+    #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
+    let device = burn::prelude::Device::ndarray();
+    trainer::artifact::Artifact::open(dir)
+        .expect("artifact")
+        .load_model(&device)
+        .expect("weights")
+}
+
+/// The weights of a model's first dense layer.
+pub fn first_layer(model: &ae_models::AnyAutoencoder) -> Vec<f32> {
+    model
+        .first_dense_layer()
+        .expect("a dense first layer")
+        .weight
+        .val()
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("weights")
+}
+
 /// Width and height of a PNG file.
 pub fn png_size(path: &Path) -> (u32, u32) {
     let file = std::fs::File::open(path).expect("png written");
@@ -220,4 +313,18 @@ pub fn png_size(path: &Path) -> (u32, u32) {
         .read_info()
         .expect("valid png");
     (reader.info().width, reader.info().height)
+}
+
+#[test]
+fn learned_refuses_missing_values_and_a_control_that_passes() {
+    let fails = |trained: f64, untrained: f64| {
+        std::panic::catch_unwind(|| learned("a loss", trained, untrained, |v| v < 0.5)).is_err()
+    };
+    assert!(!fails(0.1, 0.9), "a bound between the two");
+    assert!(fails(0.7, 0.9), "the trained model misses the bound");
+    assert!(fails(0.1, 0.2), "the control meets the bound too");
+    for missing in [f64::NAN, f64::INFINITY] {
+        assert!(fails(missing, 0.9), "trained {missing}");
+        assert!(fails(0.1, missing), "untrained {missing}");
+    }
 }

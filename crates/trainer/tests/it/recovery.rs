@@ -237,24 +237,48 @@ fn a_run_without_a_complete_checkpoint_starts_over_cleanly() {
     assert_nothing_corrupt(&stopped);
 }
 
+/// A seed fixes a run: the same seed repeats its losses, test error and weights
+/// exactly; another seed (another start and batch order) gives other losses and
+/// other weights.
 #[test]
-fn the_same_seed_gives_the_same_losses() {
+fn one_seed_repeats_a_run_exactly_and_another_changes_it() {
     let home = tempfile::tempdir().expect("temp dir");
-    let losses = |name: &str| {
+    let outcome = |name: &str, seed: &str| {
         let dir = home.path().join(name);
         let args = [
             &SMALL[..],
-            &["--epochs", "2", "--limit", "1024", "--seed", "5"],
+            &["--epochs", "2", "--limit", "1024", "--seed", seed],
         ]
         .concat();
         let out = train_cli(home.path(), &dir, &args);
         assert!(out.status.success(), "{}", stderr(&out));
         let m = metrics(&dir);
-        (m["epochs"].clone(), m["test"]["mse_per_pixel"].clone())
+        let losses: Vec<f64> = (0..2)
+            .map(|e| epoch_value(&m, e, "train", "Loss"))
+            .collect();
+        assert!(losses.iter().all(|l| l.is_finite()), "{losses:?}");
+        (
+            m["epochs"].clone(),
+            m["test"]["mse_per_pixel"].clone(),
+            losses,
+            first_layer(&model(&dir)),
+        )
     };
-    let (a, b) = (losses("first"), losses("second"));
+    let (a, b) = (outcome("first", "5"), outcome("second", "5"));
     assert_eq!(a, b, "two runs with seed 5 differ");
-    assert!(a.0[1]["train"]["Loss"].as_f64().is_some());
+    let other = outcome("other", "6");
+    assert!(
+        a.2.iter().zip(&other.2).all(|(x, y)| x != y),
+        "seeds 5 and 6 give the same losses: {:?} and {:?}",
+        a.2,
+        other.2
+    );
+    let moved = a.3.iter().zip(&other.3).filter(|(x, y)| x != y).count();
+    assert!(
+        moved > a.3.len() / 2,
+        "seeds 5 and 6: {moved} of {} first-layer weights differ",
+        a.3.len()
+    );
 }
 
 /// The files of a finished run, with no temporary file beside them.

@@ -2,11 +2,6 @@
 
 use super::*;
 
-/// The breast-cancer table shipped in the repository (569 rows, 30 features).
-fn breast_cancer() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/tables/breast-cancer.csv")
-}
-
 /// Runs `trainer ARGS --backend flex` and parses its JSON output.
 fn json(home: &Path, args: &[&str]) -> serde_json::Value {
     let out = run(trainer(home)
