@@ -266,6 +266,28 @@ fn beats_pca(test: &str, patches: &str, rest: &[&str], split: &str) {
     );
 }
 
+/// The README's colour walk-through's flags with its `[channels, latent, epochs]`.
+fn walk_through([channels, latent, epochs]: [&str; 3]) -> [&str; 16] {
+    [
+        "--model",
+        "conv",
+        "--channels",
+        channels,
+        "--activation",
+        "leaky-relu:0.2",
+        "--latent",
+        latent,
+        "--batch-size",
+        "32",
+        "--schedule",
+        "cosine",
+        "--lr",
+        "3e-3",
+        "--epochs",
+        epochs,
+    ]
+}
+
 /// The README's colour walk-through, whole: on 32×32 patches every 8 pixels of the two
 /// photographs (6,160 to train on, 1,540 held out), the three-stage conv autoencoder
 /// with a 32-d code passes PCA with 32 components after 15 epochs (17.6 against 18.8);
@@ -274,24 +296,7 @@ fn beats_pca(test: &str, patches: &str, rest: &[&str], split: &str) {
 #[test]
 #[ignore = "the README's figure at full size, eight minutes: run with --ignored"]
 fn a_colour_conv_autoencoder_beats_pca_on_patches_of_real_photographs() {
-    let rest = [
-        "--model",
-        "conv",
-        "--channels",
-        "64,128,256",
-        "--activation",
-        "leaky-relu:0.2",
-        "--latent",
-        "32",
-        "--batch-size",
-        "32",
-        "--schedule",
-        "cosine",
-        "--lr",
-        "3e-3",
-        "--epochs",
-        "15",
-    ];
+    let rest = walk_through(["64,128,256", "32", "15"]);
     let test = "a_colour_conv_autoencoder_beats_pca_on_patches_of_real_photographs";
     beats_pca(test, "32:8", &rest, "6160 train / 1540 test");
 }
@@ -303,24 +308,7 @@ fn a_colour_conv_autoencoder_beats_pca_on_patches_of_real_photographs() {
 /// epochs), which is why the README's run cuts four times as many.
 #[test]
 fn a_small_colour_conv_autoencoder_beats_pca_on_fewer_patches() {
-    let rest = [
-        "--model",
-        "conv",
-        "--channels",
-        "32,64,128",
-        "--activation",
-        "leaky-relu:0.2",
-        "--latent",
-        "8",
-        "--batch-size",
-        "32",
-        "--schedule",
-        "cosine",
-        "--lr",
-        "3e-3",
-        "--epochs",
-        "20",
-    ];
+    let rest = walk_through(["32,64,128", "8", "20"]);
     let test = "a_small_colour_conv_autoencoder_beats_pca_on_fewer_patches";
     beats_pca(test, "32:16", &rest, "1560 train / 390 test");
 }
