@@ -51,8 +51,11 @@ pub mod table;
 mod tar;
 #[cfg(test)]
 mod testing;
+mod text;
 
-pub use atomic::{AtomicFile, write_atomic};
+pub use atomic::{
+    AtomicFile, Prepared, commit_all, remove_stale_temps_of, write_atomic, writer_gone,
+};
 pub use batch::{DeviceBatcher, HostBatcher, IndexDataset};
 pub use catalogue::{ArchiveSpec, DatasetName, FILE_NAMES, FileSpec, Layout};
 pub use dataset::{DataSpec, Dataset};
@@ -65,6 +68,7 @@ pub use places::{DATA_DIR_ENV, IMAGE_CACHE_ENV, IMAGE_MEMORY_ENV, MIRROR_ENV, SY
 pub use split::{Samples, Split};
 pub use stored::StoredImages;
 pub use table::{NpyWriter, Standardizer, Table, TableSpec, WindowStream, Windows};
+pub use text::{BoundedLines, MAX_LINE, MAX_NAME, clip};
 
 /// Environment variable that turns every skipped test into a failure (set in CI).
 pub const REQUIRE_ALL_ENV: &str = "AE_REQUIRE_ALL";

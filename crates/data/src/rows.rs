@@ -123,7 +123,7 @@ enum Source {
         next: usize,
     },
     Csv {
-        records: csv::StringRecordsIntoIter<File>,
+        records: csv::StringRecordsIntoIter<crate::BoundedLines<File>>,
         /// For each column of the file, the feature it fills (`None`: left out).
         map: Vec<Option<usize>>,
         /// The 1-based line of the next record.
@@ -354,13 +354,16 @@ impl RowReader {
         let mut records = csv::ReaderBuilder::new()
             .has_headers(false)
             .trim(csv::Trim::All)
-            .from_reader(file)
+            .from_reader(crate::BoundedLines::new(file, crate::MAX_LINE))
             .into_records();
         let first = match records.next() {
             None => return Err(error(&path, "empty: no header and no rows".into())),
             Some(r) => r.map_err(|e| error(&path, e.to_string()))?,
         };
         let is_header = first.iter().any(|f| parse_number(f).is_none());
+        if is_header {
+            crate::table::check_header(&path, &first)?;
+        }
         let width = first.len();
         // The label and time columns, which new files may hold and are left out.
         let left_out: Vec<&str> = [want.label, want.time].into_iter().flatten().collect();
@@ -371,8 +374,9 @@ impl RowReader {
                     return Err(error(
                         &path,
                         format!(
-                            "column {j} '{name}' is not one of the model's columns ({}); \
+                            "column {j} '{}' is not one of the model's columns ({}); \
                              remove it",
+                            crate::clip(name),
                             want.names.join(", ")
                         ),
                     ));
@@ -451,13 +455,24 @@ impl RowReader {
         let n = match &mut self.source {
             Source::Idx(reader) => {
                 let mut bytes = vec![0u8; limit * features];
-                reader
-                    .read_exact(&mut bytes)
-                    .map_err(|_| DataError::Truncated {
+                // Read to the end of what is there, so that a file cut short is named
+                // with the bytes it has (after the 16 of the header).
+                let mut got = 0;
+                while got < bytes.len() {
+                    match reader.read(&mut bytes[got..]) {
+                        Ok(0) => break,
+                        Ok(n) => got += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(io(&path)(e)),
+                    }
+                }
+                if got < bytes.len() {
+                    return Err(DataError::Truncated {
                         path: path.clone(),
                         expected: (self.total.unwrap_or(0) * features) as u64,
-                        actual: (self.done * features) as u64,
-                    })?;
+                        actual: (self.done * features + got) as u64,
+                    });
+                }
                 out.extend(bytes.iter().map(|&b| f32::from(b) / 255.0));
                 limit
             }
@@ -525,16 +540,18 @@ impl RowReader {
                     }
                     for (j, (field, slot)) in record.iter().zip(map.iter()).enumerate() {
                         let Some(k) = slot else { continue };
-                        row[*k] = parse_number(field).filter(|v| v.is_finite()).ok_or_else(
-                            || {
-                                error(
-                                    &path,
-                                    format!(
-                                        "line {line}, column {j}: '{field}' is not a finite number"
-                                    ),
-                                )
-                            },
-                        )?;
+                        row[*k] =
+                            parse_number(field)
+                                .filter(|v| v.is_finite())
+                                .ok_or_else(|| {
+                                    error(
+                                        &path,
+                                        format!(
+                                            "line {line}, column {j}: '{}' is not a finite number",
+                                            crate::clip(field)
+                                        ),
+                                    )
+                                })?;
                     }
                     out.extend_from_slice(&row);
                     *line += 1;
@@ -725,9 +742,12 @@ mod tests {
         assert!(err.to_string().contains("2×2 = 4 pixels"), "{err}");
         std::fs::write(&plain, &raw[..raw.len() - 3]).expect("write");
         let mut reader = RowReader::open(&plain, &Columns::unnamed(4)).expect("open");
-        assert!(matches!(
-            all(&mut reader, 2),
-            Err(DataError::Truncated { .. })
-        ));
+        // The bytes the file has are named, not those read before the cut.
+        match all(&mut reader, 2) {
+            Err(DataError::Truncated {
+                expected, actual, ..
+            }) => assert_eq!(actual + 3, expected),
+            other => panic!("{other:?}"),
+        }
     }
 }

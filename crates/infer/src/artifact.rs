@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use ae_data::rows::Columns;
 use ae_data::{Colour, DataSpec, FolderSpec, Standardizer};
 use ae_models::{AnyAutoencoder, ModelConfig};
+use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use serde::Deserialize;
@@ -98,6 +99,33 @@ impl Artifact {
         } else {
             None
         };
+        if let Some(t) = &threshold {
+            // A squared error is never negative: a negative threshold flags everything.
+            let floor = match t.score {
+                Score::Reconstruction => 0.0,
+                _ => f64::NEG_INFINITY,
+            };
+            if !t.value.is_finite() || t.value < floor {
+                return Err(artifact_error(
+                    &path,
+                    format!(
+                        "a threshold of {} for the {}: expected a finite number{}",
+                        t.value,
+                        t.score,
+                        if floor == 0.0 { " of 0 or more" } else { "" }
+                    ),
+                ));
+            }
+            if !(t.target_fpr > 0.0 && t.target_fpr < 1.0) {
+                return Err(artifact_error(
+                    &path,
+                    format!(
+                        "a false-positive rate of {}: expected one in (0, 1)",
+                        t.target_fpr
+                    ),
+                ));
+            }
+        }
         if let Some(t) = threshold.as_ref().filter(|t| t.score == Score::Density) {
             let want = saved.model.latent() + 2;
             match &t.density {
@@ -223,21 +251,54 @@ impl Artifact {
 }
 
 /// The model of `config` with the weights of `path` (a final model or a checkpoint)
-/// on `device`.
+/// on `device`, checked as [`load_module`] checks.
 pub fn load_weights(
     config: &ModelConfig,
     path: &Path,
     device: &Device,
 ) -> Result<AnyAutoencoder, InferError> {
-    let model = config.init(device)?;
+    load_module(config.init(device)?, path)
+}
+
+/// `module` with the weights of `path`: the file is checked against its checksum
+/// ([`crate::verify_checksum`]) when one is kept, and weights that are not all finite
+/// are refused, naming the tensor.
+pub fn load_module<M: Module>(module: M, path: &Path) -> Result<M, InferError> {
+    crate::verify_checksum(path)?;
     let record = ModuleRecord::load(path)
-        .map_err(|e| artifact_error(path, format!("cannot read weights: {e:?}")))?;
-    model.try_load_record(record).map_err(|e| {
+        .map_err(|e| artifact_error(path, format!("cannot read weights: {e}")))?;
+    let module = module.try_load_record(record).map_err(|e| {
         artifact_error(
             path,
-            format!("the weights do not fit the model of the configuration: {e:?}"),
+            format!("the weights do not fit the model of the configuration: {e}"),
         )
-    })
+    })?;
+    match ae_models::first_non_finite(&module) {
+        None => Ok(module),
+        Some(what) => Err(artifact_error(
+            path,
+            format!("the weights are not all finite numbers: {what}"),
+        )),
+    }
+}
+
+/// Writes the weights of `module` to `path` (burnpack, whole or not at all) with their
+/// checksum beside them ([`crate::write_checksum`]); weights that are not all finite
+/// are refused, naming the tensor, and nothing is written.
+pub fn save_module<M: Module>(module: &M, path: &Path) -> Result<(), InferError> {
+    if let Some(what) = ae_models::first_non_finite(module) {
+        return Err(artifact_error(
+            path,
+            format!("not written: the weights are not all finite numbers: {what}"),
+        ));
+    }
+    module
+        .clone()
+        .into_record()
+        .save(path)
+        .map_err(|e| artifact_error(path, format!("cannot write weights: {e}")))?;
+    crate::write_checksum(path)?;
+    Ok(())
 }
 
 /// The image shape `[channels, rows, columns]` of `model` trained on `data`: a
@@ -246,4 +307,49 @@ pub fn load_weights(
 pub fn image_shape(model: &ModelConfig, data: &DataSpec) -> Option<[usize; 3]> {
     let from_data = data.image_shape(model.input_size());
     from_data.and(model.image_shape()).or(from_data)
+}
+
+#[cfg(test)]
+mod tests {
+    use ae_models::{MlpAutoencoderConfig, ModelConfig};
+    use burn::module::{Module, ModuleMapper, Param};
+    use burn::prelude::*;
+
+    /// Every weight NaN.
+    struct Spoil;
+
+    impl ModuleMapper for Spoil {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|t| t.ones_like().mul_scalar(f32::NAN))
+        }
+    }
+
+    #[test]
+    fn weights_that_are_not_finite_are_neither_written_nor_loaded() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let device = Device::flex();
+        let config = ModelConfig::Mlp(MlpAutoencoderConfig::new(4, vec![], 2));
+        let good = config.init(&device).expect("an MLP");
+        let path = dir.path().join("model.bpk");
+        super::save_module(&good, &path).expect("finite weights are written");
+        assert!(crate::checksum_path(&path).is_file(), "with their checksum");
+        super::load_weights(&config, &path, &device).expect("and load back");
+
+        let spoilt = good.map(&mut Spoil);
+        let other = dir.path().join("nan.bpk");
+        let err = super::save_module(&spoilt, &other)
+            .expect_err("NaN weights")
+            .to_string();
+        assert!(err.contains("not written") && err.contains("NaN"), "{err}");
+        assert!(!other.exists());
+        // Written past the check (by another tool), they are refused on loading.
+        spoilt.into_record().save(&other).expect("saved raw");
+        let err = super::load_weights(&config, &other, &device)
+            .expect_err("NaN weights")
+            .to_string();
+        assert!(
+            err.contains("nan.bpk: the weights are not all finite numbers") && err.contains("NaN"),
+            "{err}"
+        );
+    }
 }

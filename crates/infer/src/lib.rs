@@ -48,9 +48,11 @@
 #![warn(missing_docs)]
 
 mod artifact;
+mod checksum;
 mod predictor;
 
-pub use artifact::{Artifact, image_shape, load_weights};
+pub use artifact::{Artifact, image_shape, load_module, load_weights, save_module};
+pub use checksum::{checksum_path, sha256_of, verify_checksum, write_checksum};
 pub use predictor::{Predictor, Scores};
 
 use ae_models::{AnyAutoencoder, Autoencoder};
@@ -59,7 +61,8 @@ use serde::{Deserialize, Serialize};
 
 /// The whole training configuration, reusable with `trainer train --config`.
 pub const CONFIG_FILE: &str = "config.json";
-/// Final weights (burn's burnpack format).
+/// Final weights (burn's burnpack format), with their SHA-256 beside them
+/// ([`checksum_path`]).
 pub const MODEL_FILE: &str = "model.bpk";
 /// A table's standardisation statistics and column names, applied to every row the
 /// model sees.
@@ -115,7 +118,8 @@ impl std::fmt::Display for Score {
     }
 }
 
-/// The anomaly threshold of an artifact: scores above it are anomalous.
+/// The anomaly threshold of an artifact: scores above it are anomalous, and so is a
+/// score that is not a finite number ([`Threshold::flags`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Threshold {
     /// The score it applies to.
@@ -132,6 +136,15 @@ pub struct Threshold {
     /// [`density_features`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub density: Option<ae_analysis::Density>,
+}
+
+impl Threshold {
+    /// Whether `score` is anomalous: above the threshold, or not a number at all (an
+    /// input far outside anything the model saw can overflow its score to infinity or
+    /// NaN; such a sample is flagged, never passed as normal).
+    pub fn flags(&self, score: f64) -> bool {
+        score.is_nan() || score > self.value
+    }
 }
 
 /// What [`Score::Density`] measures of each sample: its code, then the relative

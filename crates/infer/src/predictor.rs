@@ -17,7 +17,8 @@ pub struct Scores {
     /// The squared reconstruction error of every feature, `features` per sample, in
     /// the model's units (standardised values for a table, pixels for images).
     pub errors: Vec<f32>,
-    /// Whether each sample's score is above the saved threshold (none saved: `None`).
+    /// Whether each sample's score is above the saved threshold, or not finite
+    /// ([`Threshold::flags`]; none saved: `None`).
     pub anomalous: Option<Vec<bool>>,
 }
 
@@ -143,7 +144,7 @@ impl Predictor {
         let anomalous = self
             .threshold
             .as_ref()
-            .map(|t| scores.iter().map(|&s| s > t.value).collect());
+            .map(|t| scores.iter().map(|&s| t.flags(s)).collect());
         Ok(Scores {
             kind,
             scores,
@@ -215,6 +216,16 @@ mod tests {
             samples: 10,
             density: None,
         }
+    }
+
+    #[test]
+    fn a_score_that_is_not_a_number_is_anomalous() {
+        let t = threshold(Score::Reconstruction, 2.0);
+        assert!(!t.flags(1.0) && !t.flags(2.0));
+        assert!(t.flags(2.5));
+        // Not numbers: flagged, never passed as normal.
+        assert!(t.flags(f64::NAN) && t.flags(f64::INFINITY));
+        assert!(!t.flags(f64::NEG_INFINITY), "below every threshold");
     }
 
     #[test]

@@ -35,6 +35,7 @@ mod classifier;
 mod code_prior;
 mod conv;
 mod family;
+mod finite;
 mod loss;
 mod masked;
 mod mlp;
@@ -61,6 +62,7 @@ pub use conv::{
     ConvAutoencoder, ConvAutoencoderConfig, ConvDecoder, ConvEncoder, ConvStackConfig, Norm,
 };
 pub use family::{Family, InputShape, UnknownFamily};
+pub use finite::first_non_finite;
 pub use loss::Reconstruction;
 pub use masked::{MaskedAutoencoder, MaskedAutoencoderConfig};
 pub use mlp::{MlpAutoencoder, MlpAutoencoderConfig};

@@ -27,17 +27,18 @@ pub fn scores(
     indices: &[usize],
     device: &Device,
 ) -> Result<Vec<f64>> {
+    let wide = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<f64>>();
     let values = match (score, model.as_vae()) {
-        (Score::Reconstruction, _) => {
+        (Score::Reconstruction, _) => wide(
             map_images(split, indices, 256, device, |x| {
                 (model.decode(model.encode(x.clone())) - x)
                     .powi_scalar(2)
                     .sum_dim(1)
             })
-            .0
-        }
+            .0,
+        ),
         (Score::Elbo, Some(vae)) => {
-            map_images(split, indices, 256, device, |x| vae.negative_elbo(x)).0
+            wide(map_images(split, indices, 256, device, |x| vae.negative_elbo(x)).0)
         }
         (Score::Elbo, None) => {
             bail!("--score elbo needs a variational autoencoder, and this model is not one")
@@ -47,10 +48,20 @@ pub fn scores(
                 bail!("the density score needs the density of the normal training images")
             };
             let (features, _) = density_features(model, split, indices, device);
-            return Ok(density.negative_log_density(&features)?);
+            density.negative_log_density(&features)?
         }
     };
-    Ok(values.into_iter().map(f64::from).collect())
+    // A score that is not a number would sort anywhere and set the threshold at
+    // random: refused, with the sample that has it.
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        bail!(
+            "the {} of sample {} is {}: a threshold and rates need finite scores",
+            score,
+            indices[i],
+            values[i]
+        );
+    }
+    Ok(values)
 }
 
 /// What the density score measures of `split`'s images at `indices`

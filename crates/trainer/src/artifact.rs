@@ -3,6 +3,7 @@
 //! ```text
 //! DIR/config.json           the whole TrainConfig (reusable with --config)
 //! DIR/model.bpk             final weights (burnpack)
+//! DIR/model.bpk.sha256      their SHA-256, checked whenever they are loaded
 //! DIR/metrics.json          train/valid metrics of every epoch, and the test report
 //! DIR/standardize.json      a table's per-column mean and std (training rows), names
 //! DIR/threshold.json        the anomaly threshold `trainer anomaly` chose last
@@ -212,13 +213,10 @@ impl Artifact {
     }
 }
 
-/// Saves `model`'s weights to `path` (burn's format, as `model.bpk` and checkpoints).
+/// Saves `model`'s weights to `path` (burn's format) with their SHA-256 beside them;
+/// weights that are not all finite (a run that diverged) are refused.
 pub fn save_model(model: &AnyAutoencoder, path: &Path) -> Result<()> {
-    model
-        .clone()
-        .into_record()
-        .save(path)
-        .map_err(|e| anyhow::anyhow!("saving {}: {e:?}", path.display()))
+    Ok(ae_infer::save_module(model, path)?)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename
@@ -258,19 +256,8 @@ fn is_stale_temp(name: &str) -> bool {
     if name.starts_with(".tmp") {
         return true;
     }
-    let Some(stem) = name.strip_suffix(".tmp") else {
-        return false;
-    };
-    // `….<pid>-<n>`: keep the file while process <pid> runs (Linux tells).
-    let pid = stem
-        .rsplit('.')
-        .next()
-        .and_then(|tail| tail.split('-').next())
-        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    match pid {
-        Some(pid) => !Path::new("/proc").join(pid).exists(),
-        None => false,
-    }
+    // `….<pid>-<n>.tmp`: kept while process <pid> runs.
+    ae_data::writer_gone(name)
 }
 
 /// Whether the run in `dir` finished and wrote every file: [`METRICS_FILE`], the

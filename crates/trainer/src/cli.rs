@@ -191,16 +191,8 @@ impl NewData {
     /// Applies the artifact's model to the input for `task`, writing `outputs`, and
     /// prints what was done.
     pub fn run(&self, task: apply::Task, outputs: apply::Outputs) -> Result<()> {
-        let images = ae_data::rows::InputKind::of(&self.input) == ae_data::rows::InputKind::Images;
-        let list = (images && task != apply::Task::Score).then(|| apply::files_list(&outputs.out));
-        let files = [
-            Some(&outputs.out),
-            outputs.errors.as_ref(),
-            outputs.png.as_ref(),
-            outputs.points.as_ref(),
-            list.as_ref(),
-        ];
-        for path in files.into_iter().flatten() {
+        outputs.check_apart(&self.input, task)?;
+        for (_, path) in outputs.files(&self.input, task) {
             if path.exists() && !self.force {
                 anyhow::bail!(
                     "{}: already exists; choose another name, or pass --force to replace it",
@@ -301,5 +293,40 @@ pub fn non_negative(s: &str) -> Result<f64, String> {
         Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
         Ok(_) => Err("expected a finite number of at least 0".into()),
         Err(_) => Err(format!("'{s}' is not a number")),
+    }
+}
+
+/// An error and its causes on one line, `outer: inner: …`, each cause left out when the
+/// text before it already says it (a file error that names its operating-system error
+/// is not followed by that error again).
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cause_already_said_is_not_said_again() {
+        let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let said = io.to_string();
+        let err = anyhow::Error::new(ae_data::DataError::Io {
+            path: "in.csv".into(),
+            source: io,
+        })
+        .context("reading the samples");
+        let text = super::error_text(&err);
+        assert_eq!(text, format!("reading the samples: in.csv: {said}"));
+        assert_eq!(text.matches(&said).count(), 1, "{text}");
     }
 }

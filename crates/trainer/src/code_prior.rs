@@ -9,7 +9,6 @@ use ae_models::{AnyAutoencoder, Autoencoder, PixelCnnPrior, PixelCnnPriorConfig,
 use anyhow::{Context, Result, bail};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use burn::store::ModuleRecord;
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::write_atomic;
@@ -170,11 +169,7 @@ fn frequency_bits(train: &Tensor<2, Int>, test: &Tensor<2, Int>, entries: usize)
 /// Writes the prior into the artifact folder `dir`.
 pub fn save(dir: &Path, config: &PixelCnnPriorConfig, prior: &PixelCnnPrior) -> Result<()> {
     let json = serde_json::to_vec_pretty(config)?;
-    prior
-        .clone()
-        .into_record()
-        .save(dir.join(PRIOR_WEIGHTS))
-        .map_err(|e| anyhow::anyhow!("saving {}: {e:?}", dir.join(PRIOR_WEIGHTS).display()))?;
+    ae_infer::save_module(prior, &dir.join(PRIOR_WEIGHTS))?;
     write_atomic(&dir.join(PRIOR_CONFIG), &json)
 }
 
@@ -187,15 +182,8 @@ pub fn load(dir: &Path, device: &Device) -> Result<Option<PixelCnnPrior>> {
     let text = std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?;
     let config: PixelCnnPriorConfig = serde_json::from_slice(&text)
         .with_context(|| format!("{}: not a prior's configuration", json.display()))?;
-    let record = ModuleRecord::load(&weights)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read weights: {e:?}", weights.display()))?;
-    let prior = config.init(device)?.try_load_record(record).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: the weights do not fit {}: {e:?}",
-            weights.display(),
-            json.display()
-        )
-    })?;
+    let prior = ae_infer::load_module(config.init(device)?, &weights)
+        .with_context(|| format!("the prior of {}", json.display()))?;
     Ok(Some(prior))
 }
 

@@ -20,11 +20,20 @@ pub struct Exposure {
 impl Exposure {
     /// Refuses a server that any machine able to reach the port could use (to do
     /// `risk`): an address other than loopback needs a token (`--token`, or the
-    /// environment variable `token_env`), unless the opt-out says otherwise. An empty
-    /// token is refused too.
+    /// environment variable `token_env`), unless the opt-out says otherwise. A token
+    /// that is empty, has spaces at either end or is made of spaces (no client could
+    /// send it in a header as it is) is refused too.
     pub fn check(&self, risk: &str, token_env: &str) -> Result<()> {
-        if self.token.as_deref() == Some("") {
-            bail!("--token: the token is empty");
+        if let Some(token) = self.token.as_deref() {
+            if token.trim().is_empty() {
+                bail!("--token: the token is empty or only spaces");
+            }
+            if token.trim() != token || token.chars().any(char::is_control) {
+                bail!(
+                    "--token: the token starts or ends with spaces, or holds control \
+                     characters, which an Authorization header cannot carry"
+                );
+            }
         }
         if !self.bind.is_loopback() && self.token.is_none() && !self.insecure_no_token {
             bail!(
@@ -91,8 +100,15 @@ mod tests {
             assert!(check(exposure(open, Some("secret"), false)).is_ok());
             assert!(check(exposure(open, None, true)).is_ok());
         }
-        let empty = check(exposure("127.0.0.1", Some(""), false));
-        assert!(empty.is_err_and(|e| e.to_string().contains("empty")));
+        for blank in ["", " ", "\t \n"] {
+            let empty = check(exposure("127.0.0.1", Some(blank), false));
+            assert!(
+                empty.is_err_and(|e| e.to_string().contains("empty or only spaces")),
+                "{blank:?}"
+            );
+        }
+        let padded = check(exposure("127.0.0.1", Some(" s3cret"), false));
+        assert!(padded.is_err_and(|e| e.to_string().contains("starts or ends with spaces")));
     }
 
     #[test]

@@ -103,9 +103,19 @@ fn pytorch_name(path: &[(String, String)]) -> (String, bool) {
 
 /// `model` with every parameter replaced by the tensor of its PyTorch name in
 /// `tensors` (PyTorch's layouts, as [`state_dict`] gives them). A parameter without
-/// its tensor, a tensor of another shape and a tensor no parameter takes are errors,
-/// each named.
+/// its tensor, a tensor of another shape, a tensor no parameter takes and a tensor
+/// holding NaN or an infinity are errors, each named.
 pub fn load_state_dict(model: AnyAutoencoder, tensors: &[NamedTensor]) -> Result<AnyAutoencoder> {
+    for t in tensors {
+        if let Some(i) = t.values.iter().position(|v| !v.is_finite()) {
+            bail!(
+                "tensor {}: value {i} of {} is {}: the weights must be finite numbers",
+                t.name,
+                t.values.len(),
+                t.values[i]
+            );
+        }
+    }
     let mut loader = Loader {
         path: Vec::new(),
         tensors: tensors.iter().map(|t| (t.name.as_str(), t)).collect(),
@@ -356,6 +366,18 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("extra.weight: no parameter"), "{err}");
+
+        // A weight that is not a finite number is named, and nothing loads.
+        let mut broken = dict.clone();
+        broken[1].values[2] = f32::NAN;
+        let fresh = config.init(&device).expect("valid");
+        let err = load_state_dict(fresh, &broken)
+            .expect_err("NaN")
+            .to_string();
+        assert!(
+            err.contains(&format!("tensor {}: value 2 of", broken[1].name)) && err.contains("NaN"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -12,17 +12,21 @@ pub(super) fn read_csv(
     label_column: Option<&str>,
     skip_column: Option<&str>,
 ) -> Result<Parsed, DataError> {
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| table_error(path, e.to_string()))?;
+        .from_reader(crate::BoundedLines::new(file, crate::MAX_LINE));
     let mut records = reader.records();
     let mut header: Option<Vec<String>> = None;
     let mut rows: Vec<csv::StringRecord> = Vec::new();
     if let Some(first) = records.next() {
         let first = first.map_err(|e| table_error(path, e.to_string()))?;
         if first.iter().any(|f| parse_number(f).is_none()) {
+            check_header(path, &first)?;
             header = Some(first.iter().map(str::to_string).collect());
         } else {
             rows.push(first);
@@ -99,8 +103,9 @@ pub(super) fn read_csv(
                     table_error(
                         path,
                         format!(
-                            "line {}, {column}: '{field}' is not a finite number{hint}",
-                            line_of(i)
+                            "line {}, {column}: '{}' is not a finite number{hint}",
+                            line_of(i),
+                            crate::clip(field)
                         ),
                     )
                 })?;
@@ -125,6 +130,33 @@ pub(super) fn read_csv(
         labels,
         names,
     })
+}
+
+/// Refuses a header row whose names are too long or come twice.
+pub(crate) fn check_header(path: &Path, header: &csv::StringRecord) -> Result<(), DataError> {
+    for (j, name) in header.iter().enumerate() {
+        if name.len() > crate::MAX_NAME {
+            return Err(table_error(
+                path,
+                format!(
+                    "column {j}: a name of {} bytes ('{}'): at most {} bytes",
+                    name.len(),
+                    crate::clip(name),
+                    crate::MAX_NAME
+                ),
+            ));
+        }
+        if let Some(k) = header.iter().take(j).position(|other| other == name) {
+            return Err(table_error(
+                path,
+                format!(
+                    "columns {k} and {j} are both named '{}': each column needs its own name",
+                    crate::clip(name)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn parse_number(field: &str) -> Option<f32> {

@@ -27,8 +27,8 @@ mod csv;
 mod npy;
 mod series;
 
-pub(crate) use csv::parse_number;
 use csv::read_csv;
+pub(crate) use csv::{check_header, parse_number};
 use npy::read_npy_table;
 pub use npy::{NpyArray, NpyWriter, parse_npy, read_npy};
 pub(crate) use npy::{NpyHeader, fortran_to_c};

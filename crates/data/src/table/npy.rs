@@ -355,7 +355,13 @@ impl NpyWriter {
     }
 
     /// Writes the header with the number of rows and puts the file in place.
-    pub fn finish(mut self) -> Result<std::path::PathBuf, DataError> {
+    pub fn finish(self) -> Result<std::path::PathBuf, DataError> {
+        self.prepare()?.commit()
+    }
+
+    /// Writes the header with the number of rows; the file is put in place by
+    /// [`crate::Prepared::commit`].
+    pub fn prepare(mut self) -> Result<crate::Prepared, DataError> {
         use std::io::{Seek, SeekFrom, Write};
         let header = Self::header(self.rows, self.columns);
         let rewritten = self
@@ -365,6 +371,6 @@ impl NpyWriter {
         if let Err(e) = rewritten {
             return Err(self.io(e));
         }
-        self.file.finish()
+        self.file.prepare()
     }
 }

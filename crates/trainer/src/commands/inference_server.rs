@@ -55,6 +55,22 @@ pub struct Args {
     /// Seconds a request may take (longer: 504).
     #[arg(long, default_value_t = 30.0)]
     timeout_s: f64,
+    /// Seconds a client may take to send a request's headers, and a connection may
+    /// sit idle between requests; then it is closed.
+    #[arg(long, default_value_t = 10.0)]
+    header_timeout_s: f64,
+    /// Connections open at once at most (fewer when the process may open fewer
+    /// files); more are answered 503 and closed.
+    #[arg(long, default_value_t = 512, value_parser = positive)]
+    max_connections: usize,
+    /// Request bytes each model holds in memory at most, in MiB; a request that would
+    /// pass it is answered 503 with Retry-After.
+    #[arg(long, default_value_t = 256, value_parser = positive)]
+    max_in_flight_mib: usize,
+    /// Seconds the requests in hand may take after SIGTERM or Ctrl+C; then the
+    /// connections still open are closed and the server exits.
+    #[arg(long, default_value_t = 10.0)]
+    shutdown_timeout_s: f64,
     #[command(flatten)]
     device: DeviceArgs,
 }
@@ -98,6 +114,10 @@ pub fn run(args: Args) -> Result<()> {
         max_body: args.max_body_mib << 20,
         queue: args.queue,
         timeout: duration("timeout-s", args.timeout_s)?,
+        header_timeout: duration("header-timeout-s", args.header_timeout_s)?,
+        max_connections: args.max_connections,
+        max_in_flight: args.max_in_flight_mib << 20,
+        shutdown_timeout: duration("shutdown-timeout-s", args.shutdown_timeout_s)?,
     };
     let models = args
         .artifact

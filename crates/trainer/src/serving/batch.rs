@@ -26,6 +26,43 @@ pub enum Answer {
     },
 }
 
+impl Answer {
+    /// This answer followed by `next`'s, of the samples after.
+    fn append(self, next: Answer) -> Answer {
+        match (self, next) {
+            (Answer::Rows(mut a), Answer::Rows(b)) => {
+                a.extend(b);
+                Answer::Rows(a)
+            }
+            (
+                Answer::Scores {
+                    mut scores,
+                    anomalous,
+                    mut errors,
+                },
+                Answer::Scores {
+                    scores: s,
+                    anomalous: a,
+                    errors: e,
+                },
+            ) => {
+                scores.extend(s);
+                errors.extend(e);
+                Answer::Scores {
+                    scores,
+                    anomalous: anomalous.zip(a).map(|(mut x, y)| {
+                        x.extend(y);
+                        x
+                    }),
+                    errors,
+                }
+            }
+            // One task's parts are all of one kind.
+            (first, _) => first,
+        }
+    }
+}
+
 /// One request's samples, and where its answer goes.
 pub struct Job {
     pub task: Task,
@@ -38,7 +75,7 @@ pub struct Job {
 /// How jobs are gathered.
 #[derive(Clone, Copy, Debug)]
 pub struct Gathering {
-    /// Samples per model call at most (a larger request goes alone).
+    /// Samples per model call at most (a larger request is answered in several).
     pub max_batch: usize,
     /// The longest a job waits for others after it arrives.
     pub max_wait: Duration,
@@ -77,18 +114,30 @@ pub fn work(
                 batch.into_iter().partition(|j| j.task == task);
             batch = rest;
             if !group.is_empty() {
-                metrics.batch(group.iter().map(|j| j.n).sum());
-                answer(&predictor, task, group);
+                answer(&predictor, task, group, gathering.max_batch, &metrics);
             }
         }
     }
 }
 
-/// Runs the jobs of one task as one call; when it fails, each job alone, so that one
-/// request's bad sample fails only that request.
-fn answer(predictor: &Predictor, task: Task, group: Vec<Job>) {
+/// Runs the jobs of one task together, in calls of at most `max_batch` samples; when
+/// it fails, each job alone, so that one request's bad sample fails only that request.
+fn answer(predictor: &Predictor, task: Task, group: Vec<Job>, max_batch: usize, metrics: &Metrics) {
     let rows: Vec<f32> = group.iter().flat_map(|j| j.rows.iter().copied()).collect();
-    match run(predictor, task, &rows) {
+    let in_calls = |rows: &[f32]| -> Result<Answer, String> {
+        let features = predictor.features().max(1);
+        let mut whole: Option<Answer> = None;
+        for chunk in rows.chunks(max_batch.max(1) * features) {
+            metrics.batch(chunk.len() / features);
+            let part = run(predictor, task, chunk)?;
+            whole = Some(match whole {
+                None => part,
+                Some(w) => w.append(part),
+            });
+        }
+        whole.ok_or_else(|| "no samples".to_string())
+    };
+    match in_calls(&rows) {
         Ok(answer) => {
             let mut parts = split(answer, &group, predictor);
             for job in group.into_iter().rev() {
@@ -98,7 +147,7 @@ fn answer(predictor: &Predictor, task: Task, group: Vec<Job>) {
         }
         Err(_) if group.len() > 1 => {
             for job in group {
-                let result = run(predictor, task, &job.rows);
+                let result = in_calls(&job.rows);
                 let _ = job.reply.send(result);
             }
         }

@@ -1,69 +1,23 @@
 //! The routes: requests parsed and checked, answers as JSON (or `.npy`), every refusal
 //! a JSON error with its status code.
 
-use std::collections::BTreeMap;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::mpsc::TrySendError;
 use std::time::Instant;
 
-use axum::body::{Body, HttpBody};
+use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::oneshot;
 
 use super::batch::{Answer, Job};
+use super::body::{InFlight, NPY, Samples, parse, read_body};
+use super::refusal::{Refusal, refuse};
 use super::{AppState, ModelHandle};
 use crate::apply::Task;
-
-/// The media type of `.npy` bodies.
-pub const NPY: &str = "application/x-npy";
-
-/// A refusal: its status and what was wrong.
-pub struct Refusal(pub StatusCode, pub String);
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        (self.0, axum::Json(json!({ "error": self.1 }))).into_response()
-    }
-}
-
-fn refuse<T>(status: StatusCode, message: impl Into<String>) -> Result<T, Refusal> {
-    Err(Refusal(status, message.into()))
-}
-
-/// How much of a body over the limit is still read, and dropped, before the refusal.
-const DRAIN: usize = 64 << 20;
-
-/// The body, or `None` when it is longer than `limit` bytes. The rest of a longer body
-/// is read to its end and dropped (up to [`DRAIN`] bytes more), so that a client that
-/// sends the whole body before it reads receives the 413 instead of a reset connection.
-async fn read_body(mut body: Body, limit: usize) -> Result<Option<Vec<u8>>, Refusal> {
-    let mut kept = Vec::new();
-    let mut length = 0usize;
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|e| {
-            Refusal(
-                StatusCode::BAD_REQUEST,
-                format!("the body could not be read: {e}"),
-            )
-        })?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        length = length.saturating_add(data.len());
-        if length <= limit {
-            kept.extend_from_slice(&data);
-        } else if length > limit.saturating_add(DRAIN) {
-            break;
-        }
-    }
-    Ok((length <= limit).then_some(kept))
-}
 
 /// Counts every request by route and status, and times it.
 pub async fn track(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
@@ -149,31 +103,6 @@ pub async fn not_found() -> Response {
     .into_response()
 }
 
-/// A JSON request: rows as arrays of numbers, or objects of column name → number.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JsonRequest {
-    inputs: Vec<JsonRow>,
-    /// With score: each feature's squared error too.
-    #[serde(default)]
-    errors: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum JsonRow {
-    Values(Vec<f32>),
-    Named(BTreeMap<String, f32>),
-}
-
-/// The samples of a request, checked.
-struct Samples {
-    rows: Vec<f32>,
-    n: usize,
-    errors: bool,
-    npy: bool,
-}
-
 pub async fn infer(
     State(state): State<Arc<AppState>>,
     Path((name, action)): Path<(String, String)>,
@@ -227,8 +156,31 @@ async fn answer(
             );
         }
     };
+    if let Some(encoding) = headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|e| e != "identity")
+    {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "content encoding '{}': send the body uncompressed",
+                ae_data::clip(&encoding)
+            ),
+        );
+    }
     let limit = state.limits.max_body;
-    let Some(bytes) = read_body(body, limit).await? else {
+    let mut held = InFlight {
+        model,
+        metrics: &state.metrics,
+        limit: state.limits.max_in_flight,
+        held: 0,
+    };
+    let Some(bytes) = read_body(body, limit, &mut held).await? else {
         return refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("the body is larger than the limit of {limit} bytes"),
@@ -280,132 +232,27 @@ fn action_name(task: Task) -> &'static str {
     }
 }
 
-/// The samples of a JSON or `.npy` body.
-fn parse(headers: &HeaderMap, bytes: &[u8], model: &ModelHandle) -> Result<Samples, Refusal> {
-    let kind = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
-    let features = model.features;
-    let (rows, errors, npy) = match kind.as_deref() {
-        None | Some("application/json") => {
-            let request: JsonRequest = serde_json::from_slice(bytes).map_err(|e| {
-                Refusal(
-                    StatusCode::BAD_REQUEST,
-                    format!(
-                        "not a valid request ({e}): expected {{\"inputs\": [[number, …], …]}} \
-                         or rows as objects of column: number"
-                    ),
-                )
-            })?;
-            let mut rows = Vec::with_capacity(request.inputs.len() * features);
-            for (i, row) in request.inputs.iter().enumerate() {
-                match row {
-                    JsonRow::Values(v) if v.len() == features => rows.extend_from_slice(v),
-                    JsonRow::Values(v) => {
-                        return refuse(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            format!(
-                                "input {i} has {} values; the model takes {features}",
-                                v.len()
-                            ),
-                        );
-                    }
-                    JsonRow::Named(map) => rows.extend(named_row(i, map, model)?),
-                }
-            }
-            (rows, request.errors, false)
-        }
-        Some(NPY) | Some("application/octet-stream") => {
-            let array = ae_data::table::parse_npy(bytes).map_err(|e| {
-                Refusal(
-                    StatusCode::BAD_REQUEST,
-                    format!("not a valid .npy body: {e}"),
-                )
-            })?;
-            if array.shape.len() != 2 || array.shape[1] != features {
-                return refuse(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!(
-                        "an array of shape {:?}: expected [samples, {features}]",
-                        array.shape
-                    ),
-                );
-            }
-            let rows = array.values.iter().map(|&v| v as f32).collect();
-            (rows, false, true)
-        }
-        Some(other) => {
-            return refuse(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!(
-                    "content type {other}: expected application/json or {NPY} (with curl: -H 'Content-Type: application/json')"
-                ),
-            );
-        }
-    };
-    let n = rows.len() / features.max(1);
-    if n == 0 {
-        return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "no samples: inputs is empty",
-        );
+/// A number as JSON: finite ones as numbers; NaN and the infinities, which JSON has no
+/// numbers for, as the strings `"NaN"`, `"Infinity"` and `"-Infinity"` (the tokens
+/// JavaScript, Python and Jackson print), never as `null`.
+pub fn json_number(v: f64) -> serde_json::Value {
+    match serde_json::Number::from_f64(v) {
+        Some(n) => serde_json::Value::Number(n),
+        None if v.is_nan() => "NaN".into(),
+        None if v > 0.0 => "Infinity".into(),
+        None => "-Infinity".into(),
     }
-    if let Some(i) = rows.iter().position(|v| !v.is_finite()) {
-        return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "input {}, feature {}: {} is not a finite number",
-                i / features,
-                i % features,
-                rows[i]
-            ),
-        );
-    }
-    Ok(Samples {
-        rows,
-        n,
-        errors,
-        npy,
-    })
 }
 
-/// A row given by column names, in the model's column order.
-fn named_row(
-    i: usize,
-    map: &BTreeMap<String, f32>,
-    model: &ModelHandle,
-) -> Result<Vec<f32>, Refusal> {
-    if model.columns.is_empty() {
-        return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "input {i} names its columns, and this model's columns have no names: send arrays"
-            ),
-        );
-    }
-    if let Some(extra) = map.keys().find(|k| !model.columns.contains(k)) {
-        return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("input {i}: '{extra}' is not one of the model's columns"),
-        );
-    }
-    model
-        .columns
-        .iter()
-        .map(|c| {
-            map.get(c).copied().ok_or_else(|| {
-                Refusal(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("input {i}: the model's column '{c}' is missing"),
-                )
-            })
+/// Rows of `values`, `n` of them, as JSON arrays ([`json_number`]).
+fn json_rows(values: &[f32], n: usize) -> serde_json::Value {
+    let width = values.len() / n.max(1);
+    values
+        .chunks(width.max(1))
+        .map(|row| {
+            row.iter()
+                .map(|&v| json_number(f64::from(v)))
+                .collect::<serde_json::Value>()
         })
         .collect()
 }
@@ -419,10 +266,6 @@ fn respond(
     samples: &Samples,
 ) -> Response {
     let n = samples.n;
-    fn rows(values: &[f32], n: usize) -> Vec<&[f32]> {
-        let width = values.len() / n.max(1);
-        values.chunks(width.max(1)).collect()
-    }
     match answer {
         Answer::Rows(values) if samples.npy => {
             let width = values.len() / n.max(1);
@@ -436,13 +279,14 @@ fn respond(
                 Task::Encode => "codes",
                 _ => "reconstructions",
             };
-            axum::Json(json!({ "model": name, key: rows(&values, n) })).into_response()
+            axum::Json(json!({ "model": name, key: json_rows(&values, n) })).into_response()
         }
         Answer::Scores {
             scores,
             anomalous,
             errors: squared,
         } => {
+            let scores: Vec<serde_json::Value> = scores.into_iter().map(json_number).collect();
             let mut body = json!({
                 "model": name,
                 "score": model.threshold.as_ref().map(|t| t.score).unwrap_or_default(),
@@ -451,9 +295,25 @@ fn respond(
                 "anomalous": anomalous,
             });
             if samples.errors {
-                body["errors"] = json!(rows(&squared, n));
+                body["errors"] = json_rows(&squared, n);
             }
             axum::Json(body).into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_number;
+
+    #[test]
+    fn json_tells_nan_from_the_infinities() {
+        assert_eq!(json_number(1.5), serde_json::json!(1.5));
+        assert_eq!(json_number(f64::NAN), serde_json::json!("NaN"));
+        assert_eq!(json_number(f64::INFINITY), serde_json::json!("Infinity"));
+        assert_eq!(
+            json_number(f64::NEG_INFINITY),
+            serde_json::json!("-Infinity")
+        );
     }
 }

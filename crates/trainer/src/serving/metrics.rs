@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Upper bounds of the latency histogram, in seconds.
@@ -57,16 +58,54 @@ struct Inner {
     batches: Histogram,
 }
 
-/// Requests, errors, latency and batch sizes since the server started.
+/// Requests, errors, latency and batch sizes since the server started; connections
+/// open, refused over the limit and closed for want of headers.
 #[derive(Debug, Default)]
-pub struct Metrics(Mutex<Inner>);
+pub struct Metrics {
+    inner: Mutex<Inner>,
+    open: AtomicI64,
+    refused: AtomicU64,
+    timed_out: AtomicU64,
+    /// Request bytes held for answers, over every model.
+    in_flight: AtomicI64,
+}
+
+/// An open connection, counted while it lives.
+pub struct Open<'a>(&'a AtomicI64);
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 impl Metrics {
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves counters that are still counters.
-        self.0
+        self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A connection opened; it counts as open until the guard is dropped.
+    pub fn connection_opened(&self) -> Open<'_> {
+        self.open.fetch_add(1, Ordering::Relaxed);
+        Open(&self.open)
+    }
+
+    /// A connection refused over the limit.
+    pub fn connection_refused(&self) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection closed because its request's headers did not come in time.
+    pub fn connection_timed_out(&self) {
+        self.timed_out.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Request bytes taken into memory (`bytes` > 0) or released (< 0).
+    pub fn in_flight(&self, bytes: i64) {
+        self.in_flight.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// One request to `route`, answered with `status` after `elapsed`.
@@ -129,6 +168,39 @@ impl Metrics {
         );
         out.push_str("# TYPE ae_batch_size histogram\n");
         m.batches.render(&mut out, "ae_batch_size", &BATCH_BUCKETS);
+        let gauges = [
+            (
+                "ae_open_connections",
+                "gauge",
+                "Connections open now.",
+                self.open.load(Ordering::Relaxed),
+            ),
+            (
+                "ae_connections_refused_total",
+                "counter",
+                "Connections answered 503 because the limit of open ones was reached.",
+                self.refused.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "ae_connections_timed_out_total",
+                "counter",
+                "Connections closed because a request's headers did not come in time \
+                 (idle ones included).",
+                self.timed_out.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "ae_in_flight_bytes",
+                "gauge",
+                "Request bytes held in memory for answers now.",
+                self.in_flight.load(Ordering::Relaxed),
+            ),
+        ];
+        for (name, kind, help, value) in gauges {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
         out
     }
 }
@@ -158,5 +230,14 @@ mod tests {
         assert!(text.contains("ae_request_duration_seconds_count 3"));
         assert!(text.contains("ae_batch_size_bucket{le=\"2\"} 0"));
         assert!(text.contains("ae_batch_size_bucket{le=\"4\"} 1"));
+        {
+            let _a = m.connection_opened();
+            let _b = m.connection_opened();
+            m.connection_refused();
+            assert!(m.render().contains("ae_open_connections 2"));
+        }
+        let text = m.render();
+        assert!(text.contains("ae_open_connections 0"), "{text}");
+        assert!(text.contains("ae_connections_refused_total 1"), "{text}");
     }
 }

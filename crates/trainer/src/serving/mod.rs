@@ -19,16 +19,26 @@
 //! gathers the samples of concurrent requests into one call of the model. Limits on
 //! the body, the samples per request, the queue and the time to answer; every refusal
 //! is a JSON `{"error": …}` with a 4xx (5xx when busy or out of time), and the server
-//! goes on serving. SIGTERM or Ctrl+C stops it gracefully: it stops accepting, answers
-//! the requests it holds, then exits.
+//! goes on serving. Every client is bounded ([`listen`]): connections open at once,
+//! the time to send a request's headers (which also closes idle connections), the
+//! request bytes each model holds in memory (beyond them 503 with `Retry-After`). A
+//! request larger than `--max-batch` samples is answered in model calls of at most
+//! that many. Scores that are not finite numbers are flagged anomalous and written as
+//! the strings `"NaN"`, `"Infinity"`, `"-Infinity"`. SIGTERM or Ctrl+C stops it
+//! gracefully: it stops accepting, answers the requests it holds, and closes the
+//! connections still open after a deadline.
 
 mod batch;
+mod body;
 mod handlers;
+mod listen;
 mod metrics;
+mod refusal;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
@@ -60,6 +70,18 @@ pub struct Limits {
     pub queue: usize,
     /// The longest a request may take, reading its body included.
     pub timeout: Duration,
+    /// The longest a client may take to send a request's headers, and the longest a
+    /// connection may sit idle between requests.
+    pub header_timeout: Duration,
+    /// Connections open at once at most (fewer when the process may open fewer
+    /// files); more are answered 503 and closed.
+    pub max_connections: usize,
+    /// Request bytes each model holds in memory at most; a request that would pass
+    /// it is answered 503 with `Retry-After`.
+    pub max_in_flight: usize,
+    /// After SIGTERM, how long the requests in hand may take before the connections
+    /// still open are closed.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -73,6 +95,10 @@ impl Default for Limits {
             max_body: 32 << 20,
             queue: 1024,
             timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            max_connections: 512,
+            max_in_flight: 256 << 20,
+            shutdown_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -85,6 +111,8 @@ struct ModelHandle {
     columns: Vec<String>,
     threshold: Option<Threshold>,
     jobs: SyncSender<batch::Job>,
+    /// Request bytes held for its answers now.
+    in_flight: AtomicUsize,
 }
 
 /// What every request sees.
@@ -213,6 +241,7 @@ fn spawn_model(
         columns: artifact.columns().names.to_vec(),
         threshold: artifact.threshold.clone(),
         jobs,
+        in_flight: AtomicUsize::new(0),
     })
 }
 
@@ -227,20 +256,23 @@ fn serve(
         .thread_name("http-worker")
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener =
             tokio::net::TcpListener::from_std(listener).context("registering the socket")?;
+        let (limits, metrics) = (state.limits, state.metrics.clone());
         let app = router(state);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    _ = stopped => {}
-                    _ = signalled() => {}
-                }
-            })
-            .await
-            .context("serving HTTP")
-    })
+        listen::serve(listener, app, limits, metrics, async move {
+            tokio::select! {
+                _ = stopped => {}
+                _ = signalled() => {}
+            }
+        })
+        .await;
+        anyhow::Ok(())
+    });
+    // Tasks still running (a connection closed at the deadline) are not waited for.
+    runtime.shutdown_background();
+    served
 }
 
 /// The routes.

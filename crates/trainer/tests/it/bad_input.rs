@@ -344,15 +344,26 @@ fn weights_that_do_not_fit_the_config_are_an_error() {
         err.contains("weights do not fit") && !err.contains("panicked"),
         "{err}"
     );
-    // Truncated weights are named too.
+    // Truncated weights are named too: by their checksum, and without one (an
+    // artifact of an older version) by what cannot be read.
     let weights = dir.join("model.bpk");
     let bytes = std::fs::read(&weights).expect("weights");
     std::fs::write(&weights, &bytes[..bytes.len() / 2]).expect("truncate");
     std::fs::write(&path, text).expect("restore config");
-    let out = run(trainer(home.path())
-        .args(["eval", "--backend", "ndarray", "--artifact"])
-        .arg(&dir));
-    let err = stderr(&out);
+    let eval = || {
+        let out = run(trainer(home.path())
+            .args(["eval", "--backend", "ndarray", "--artifact"])
+            .arg(&dir));
+        assert_eq!(out.status.code(), Some(1));
+        stderr(&out)
+    };
+    let err = eval();
+    assert!(
+        err.contains("model.bpk: the weights are damaged") && !err.contains("panicked"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.join("model.bpk.sha256")).expect("no checksum");
+    let err = eval();
     assert!(
         err.contains("cannot read weights") && !err.contains("panicked"),
         "{err}"

@@ -8,6 +8,7 @@ mod controls;
 mod export;
 mod families;
 mod folders;
+mod hardening;
 mod help;
 mod masked;
 mod pca;

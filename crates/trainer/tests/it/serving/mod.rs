@@ -495,4 +495,5 @@ fn the_inference_server_answers_refuses_and_stops_cleanly() {
     assert!(status.success(), "SIGTERM: {status:?}");
 }
 
+mod clients;
 mod routes;

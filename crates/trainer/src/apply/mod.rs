@@ -13,12 +13,15 @@
 use std::path::{Path, PathBuf};
 
 use ae_data::rows::{InputKind, RowReader};
-use ae_data::{AtomicFile, NpyWriter, WindowStream, Windows};
+use ae_data::{WindowStream, Windows};
 use ae_infer::{Artifact, Predictor, Score};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::image::Grid;
+use files::{CsvFile, MatrixFile};
+
+mod files;
 use crate::series_plot::SeriesPicture;
 
 /// What to compute.
@@ -80,9 +83,15 @@ pub struct Summary {
     /// With scores and a saved threshold: its value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
-    /// With scores and a saved threshold: the samples above it.
+    /// With scores and a saved threshold: the samples above it, and those whose score
+    /// is not a finite number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anomalous: Option<usize>,
+    /// With scores: the samples whose score is not a finite number (NaN or an
+    /// infinity: an input far outside what the model saw); they are flagged anomalous
+    /// and left out of the mean.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_finite: Option<usize>,
 }
 
 impl std::fmt::Display for Summary {
@@ -103,79 +112,22 @@ impl std::fmt::Display for Summary {
             )?,
             _ => {}
         }
+        if let Some(n) = self.not_finite.filter(|&n| n > 0) {
+            write!(
+                f,
+                "\nwarning: {n} samples have a score that is not a finite number: written as \
+                 NaN or inf{}, and left out of the mean",
+                if self.threshold.is_some() {
+                    ", counted anomalous"
+                } else {
+                    ""
+                }
+            )?;
+        }
         for path in &self.written {
             write!(f, "\nwrote {}", path.display())?;
         }
         Ok(())
-    }
-}
-
-/// A matrix written row batch by row batch, as `.npy` or CSV.
-enum MatrixFile {
-    Npy(NpyWriter),
-    Csv(Box<CsvFile>),
-}
-
-impl MatrixFile {
-    /// `path` (`.npy` or `.csv`, by its name) with a CSV header of `names`.
-    fn create(path: &Path, names: &[String]) -> Result<Self> {
-        let name = path.to_string_lossy().to_ascii_lowercase();
-        if name.ends_with(".npy") {
-            Ok(Self::Npy(NpyWriter::create(path, names.len())?))
-        } else if name.ends_with(".csv") {
-            let mut file = CsvFile::create(path)?;
-            file.row(names.iter().map(String::as_str))?;
-            Ok(Self::Csv(Box::new(file)))
-        } else {
-            bail!("{}: expected a name ending in .npy or .csv", path.display())
-        }
-    }
-
-    fn push(&mut self, values: &[f32], columns: usize) -> Result<()> {
-        match self {
-            Self::Npy(w) => Ok(w.push(values)?),
-            Self::Csv(w) => {
-                for row in values.chunks(columns) {
-                    w.row(row.iter().map(|v| v.to_string()))?;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    fn finish(self) -> Result<PathBuf> {
-        match self {
-            Self::Npy(w) => Ok(w.finish()?),
-            Self::Csv(w) => w.finish(),
-        }
-    }
-}
-
-/// A CSV file that appears whole or not at all ([`AtomicFile`]).
-struct CsvFile(csv::Writer<AtomicFile>);
-
-impl CsvFile {
-    fn create(path: &Path) -> Result<Self> {
-        Ok(Self(csv::Writer::from_writer(AtomicFile::create(path)?)))
-    }
-
-    fn row<I, T>(&mut self, fields: I) -> Result<()>
-    where
-        I: IntoIterator<Item = T>,
-        T: AsRef<[u8]>,
-    {
-        let path = self.0.get_ref().path().display().to_string();
-        self.0
-            .write_record(fields)
-            .with_context(|| format!("writing {path}"))
-    }
-
-    fn finish(self) -> Result<PathBuf> {
-        let file = self
-            .0
-            .into_inner()
-            .map_err(|e| anyhow::anyhow!("writing: {}", e.error()))?;
-        Ok(file.finish()?)
     }
 }
 
@@ -282,6 +234,7 @@ struct Sinks {
     kind: Option<Score>,
     sum: f64,
     flagged: usize,
+    not_finite: usize,
     /// With points asked for: where they go, the windows, and every window's score.
     points: Option<(PathBuf, Windows, Vec<f32>)>,
 }
@@ -362,6 +315,7 @@ impl Sinks {
             kind: None,
             sum: 0.0,
             flagged: 0,
+            not_finite: 0,
             points,
         })
     }
@@ -403,7 +357,11 @@ impl Sinks {
                     bail!("scores are written as CSV");
                 };
                 for (i, score) in s.scores.iter().enumerate() {
-                    self.sum += score;
+                    if score.is_finite() {
+                        self.sum += score;
+                    } else {
+                        self.not_finite += 1;
+                    }
                     let mut fields = vec![(first + i).to_string()];
                     if let Some(names) = &names {
                         fields.push(names[i].clone());
@@ -430,9 +388,18 @@ impl Sinks {
     }
 
     /// Puts every output in place; returns the files. `steps`: the steps of a series
-    /// read.
+    /// read. The pictures go first; the tables of results are then renamed into place
+    /// together, once all are written whole, so that a kill leaves none of them or
+    /// every one, never scores beside the errors of another run.
     fn finish(self, steps: usize) -> Result<Vec<PathBuf>> {
-        let mut written = vec![self.main.finish()?];
+        let mut written = Vec::new();
+        if let Some(p) = self.picture {
+            written.push(p.save(self.kind.is_some())?);
+        }
+        if let Some(p) = self.series {
+            written.push(p.save()?);
+        }
+        let mut ready = vec![self.main.prepare()?];
         if let Some((path, windows, scores)) = self.points {
             let mut file = CsvFile::create(&path)?;
             file.row(["step", "score"])?;
@@ -442,21 +409,17 @@ impl Sinks {
                     score.map_or(String::new(), |s| s.to_string()),
                 ])?;
             }
-            written.push(file.finish()?);
+            ready.push(file.prepare()?);
         }
         if let Some(list) = self.files {
-            written.push(list.finish()?);
+            ready.push(list.prepare()?);
         }
         if let Some(e) = self.errors {
-            written.push(e.finish()?);
+            ready.push(e.prepare()?);
         }
-        if let Some(p) = self.picture {
-            written.push(p.save(self.kind.is_some())?);
-        }
-        if let Some(p) = self.series {
-            written.push(p.save()?);
-        }
-        Ok(written)
+        let mut tables = ae_data::commit_all(ready)?;
+        tables.append(&mut written);
+        Ok(tables)
     }
 }
 
@@ -516,8 +479,9 @@ pub fn apply(
     if samples == 0 {
         bail!("{}: no samples", input.display());
     }
-    let (kind, mean) = (sinks.kind, sinks.sum / samples as f64);
-    let flagged = sinks.flagged;
+    let finite = samples - sinks.not_finite;
+    let (kind, mean) = (sinks.kind, sinks.sum / finite.max(1) as f64);
+    let (flagged, not_finite) = (sinks.flagged, sinks.not_finite);
     let threshold = predictor.threshold().filter(|_| task == Task::Score);
     Ok(Summary {
         input: input.to_path_buf(),
@@ -527,6 +491,7 @@ pub fn apply(
         mean_score: kind.map(|_| mean),
         threshold: threshold.map(|t| t.value),
         anomalous: threshold.map(|_| flagged),
+        not_finite: kind.map(|_| not_finite),
     })
 }
 
