@@ -10,6 +10,9 @@
 //! - `bench-runs`: whole `trainer train` runs beside the same runs in PyTorch: wall
 //!   time and the test error each reached.
 //! - `photos [DIR]`: two real colour photographs (CC BY) from scikit-learn's wheel.
+//!
+//! Its tests check the repository itself: `tidy` its layout and rules, and
+//! `vendored` that `patches/` holds published crates with their patches only.
 
 mod bench;
 mod ci;
@@ -18,6 +21,8 @@ mod photos;
 mod runs;
 #[cfg(test)]
 mod tidy;
+#[cfg(test)]
+mod vendored;
 
 use std::process::ExitCode;
 

@@ -262,6 +262,13 @@ impl Family {
         !self.takes_images_only() && !self.is_sequential()
     }
 
+    /// Whether the family has a continuous prior over its codes (a standard normal, or
+    /// the AAE's), whose quantiles `sample --manifold` decodes. A VQ-VAE samples (its
+    /// prior is learned over discrete codes) but has no quantiles to decode.
+    pub fn has_continuous_prior(self) -> bool {
+        matches!(self, Self::Vae | Self::ConvVae | Self::Aae)
+    }
+
     /// Whether the family has a prior over its codes to sample images from.
     pub fn is_generative(self) -> bool {
         match self {
@@ -510,6 +517,22 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "unknown model family 'capsnet': expected one of mlp, conv, vae, conv-vae, aae, conv1d, lstm, gru, transformer, mae, topk-sae, vq-vae, capsule"
+        );
+    }
+
+    #[test]
+    fn a_continuous_prior_is_one_kind_of_generative_model() {
+        for family in Family::ALL {
+            assert!(
+                !family.has_continuous_prior() || family.is_generative(),
+                "{family}"
+            );
+        }
+        // The VQ-VAE samples through a prior learned over its discrete codes.
+        assert!(Family::VqVae.is_generative() && !Family::VqVae.has_continuous_prior());
+        assert_eq!(
+            Family::listed(Family::has_continuous_prior),
+            "vae, conv-vae, aae"
         );
     }
 

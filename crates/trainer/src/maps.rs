@@ -127,9 +127,9 @@ pub fn manifold(
 ) -> Result<Grid> {
     if !model.can_sample() || latent != 2 {
         bail!(
-            "the manifold grid needs a generative model ({}) with a 2-d code; this one's \
-             code has {latent} units",
-            generative_families()
+            "the manifold grid needs a model with a continuous prior ({}) and a 2-d \
+             code; this one's code has {latent} units",
+            manifold_families()
         );
     }
     if side < 2 {
@@ -154,9 +154,9 @@ pub fn manifold(
     Ok(Grid::of(shape, &images, side))
 }
 
-/// The generative families' names, comma-separated.
-pub fn generative_families() -> String {
-    Family::listed(Family::is_generative)
+/// The names of the families whose continuous prior `--manifold` decodes.
+pub fn manifold_families() -> String {
+    Family::listed(Family::has_continuous_prior)
 }
 
 /// The standard normal's quantile function (Acklam's rational approximation,

@@ -2,7 +2,7 @@ use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
 use trainer::artifact::Artifact;
 use trainer::{code_prior, generate};
-use trainer::maps::{self, generative_families};
+use trainer::maps;
 
 use crate::cli::{PngArg, Source, positive};
 
@@ -46,11 +46,11 @@ pub fn run(args: Args) -> Result<()> {
     let (model, device) = args.source.model(&artifact, false)?;
     device.seed(args.seed);
     if let Some(side) = args.manifold {
-        if !family.is_generative() {
+        if !family.has_continuous_prior() {
             bail!(
-                "--manifold decodes the quantiles of a prior ({}); {} holds an autoencoder \
-                 of family {family}, which has none",
-                generative_families(),
+                "--manifold decodes the quantiles of a continuous prior ({}); {} holds an \
+                 autoencoder of family {family}, which has none",
+                maps::manifold_families(),
                 artifact.dir.display()
             );
         }

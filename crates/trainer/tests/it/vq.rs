@@ -127,6 +127,24 @@ fn a_vq_vae_reconstructs_from_its_codebook_and_samples_through_a_learned_prior()
         "the saved prior is used: {again}"
     );
     assert!(dir.join("sample-1.png").is_file());
+    // It samples, but has no quantiles to decode: --manifold is refused at once, by a
+    // message that lists only the families it applies to.
+    let out = run(trainer(home)
+        .args([
+            "sample",
+            "--backend",
+            "flex",
+            "--manifold",
+            "4",
+            "--artifact",
+        ])
+        .arg(&dir));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("continuous prior (vae, conv-vae, aae);") && err.contains("has none"),
+        "{err}"
+    );
 }
 
 #[test]
