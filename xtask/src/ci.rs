@@ -17,8 +17,9 @@ fn skip_log() -> PathBuf {
 /// The pinned packages of the tests' Python.
 const REQUIREMENTS: &str = include_str!("../python-requirements.txt");
 
-/// A Python with NumPy and safetensors for the export test and TensorBoard for the
-/// read-back of the event files (`AE_PYTHON`): a venv under `target/python` with the
+/// A Python with NumPy and safetensors for the export test, TensorBoard for the
+/// read-back of the event files and tritonclient for the inference protocol
+/// (`AE_PYTHON`): a venv under `target/python` with the
 /// pinned packages of `python-requirements.txt`, made with pip from PyPI when it is
 /// missing or holds other versions. `None` when python3 or pip cannot make one; the
 /// tests then skip, and say so.
@@ -37,21 +38,24 @@ fn python_env() -> Option<PathBuf> {
         venv.display(),
         requirements.display()
     );
-    let made =
-        succeeds(
-            Command::new("python3")
-                .args(["-m", "venv", "--clear"])
-                .arg(&venv),
-        ) && succeeds(
-            Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet", "--no-deps", "-r"])
-                .arg(&requirements),
-        ) && succeeds(Command::new(&python).args(["-c", "import numpy, safetensors, tensorboard"]));
+    let made = succeeds(
+        Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv),
+    ) && succeeds(
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--no-deps", "-r"])
+            .arg(&requirements),
+    ) && succeeds(Command::new(&python).args([
+        "-c",
+        "import numpy, safetensors, tensorboard, tritonclient.http",
+    ]));
     if made && std::fs::write(&stamp, REQUIREMENTS).is_ok() {
         Some(python)
     } else {
         eprintln!(
-            "no Python with the pinned numpy, safetensors and tensorboard: the export and TensorBoard tests will skip"
+            "no Python with the pinned numpy, safetensors, tensorboard and tritonclient: the \
+             export, TensorBoard and inference-protocol tests will skip"
         );
         None
     }

@@ -28,6 +28,8 @@ pub async fn track(State(state): State<Arc<AppState>>, request: Request, next: N
         "/metrics" => "metrics",
         "/v1/models" => "models",
         p if p.starts_with("/v1/models/") => "infer",
+        p if p.starts_with("/v2/models/") && p.ends_with("/infer") => "v2_infer",
+        p if p.starts_with("/v2") => "v2",
         _ => "other",
     };
     let response = next.run(request).await;
@@ -97,7 +99,8 @@ pub async fn not_found() -> Response {
     Refusal(
         StatusCode::NOT_FOUND,
         "no such route: POST /v1/models/NAME/{encode,reconstruct,score}, GET /v1/models, \
-         /health, /metrics"
+         /health, /metrics; the Open Inference Protocol's /v2/health/{live,ready}, /v2, \
+         /v2/models/NAME[/ready], POST /v2/models/NAME/infer"
             .into(),
     )
     .into_response()
@@ -109,6 +112,14 @@ pub async fn infer(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    within_deadline(&state, answer(&state, &name, &action, &headers, body)).await
+}
+
+/// The answer of `work`, or a 504 once the server's time for a request has passed.
+pub(super) async fn within_deadline(
+    state: &AppState,
+    work: impl Future<Output = Result<Response, Refusal>>,
+) -> Response {
     let timeout = state.limits.timeout;
     // An answer that comes after the deadline is a 504 even when it is ready by then
     // (with a limit of 0 s, every answer): the timer alone fires on its next tick.
@@ -116,9 +127,7 @@ pub async fn infer(
     let answered = tokio::select! {
         biased;
         () = tokio::time::sleep(timeout) => None,
-        answer = answer(&state, &name, &action, &headers, body) => {
-            (start.elapsed() < timeout).then_some(answer)
-        }
+        answer = work => (start.elapsed() < timeout).then_some(answer),
     };
     match answered {
         Some(Ok(response)) => response,
@@ -131,31 +140,25 @@ pub async fn infer(
     }
 }
 
-async fn answer(
-    state: &AppState,
-    name: &str,
-    action: &str,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Response, Refusal> {
-    let Some(model) = state.models.get(name) else {
+/// The model served as `name`, or a 404 naming those there are.
+pub(super) fn model_named<'a>(state: &'a AppState, name: &str) -> Result<&'a ModelHandle, Refusal> {
+    state.models.get(name).ok_or_else(|| {
         let known: Vec<&str> = state.models.keys().map(String::as_str).collect();
-        return refuse(
+        Refusal(
             StatusCode::NOT_FOUND,
             format!("no model '{name}': this server has {}", known.join(", ")),
-        );
-    };
-    let task = match action {
-        "encode" => Task::Encode,
-        "reconstruct" => Task::Reconstruct,
-        "score" => Task::Score,
-        _ => {
-            return refuse(
-                StatusCode::NOT_FOUND,
-                format!("no action '{action}': expected encode, reconstruct or score"),
-            );
-        }
-    };
+        )
+    })
+}
+
+/// The body of a request to `model`, uncompressed and within the limits, with the
+/// bytes it holds of the model's allowance (given back when dropped).
+pub(super) async fn read_request<'a>(
+    state: &'a AppState,
+    model: &'a ModelHandle,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Vec<u8>, InFlight<'a>), Refusal> {
     if let Some(encoding) = headers
         .get(header::CONTENT_ENCODING)
         .map(|v| {
@@ -180,27 +183,40 @@ async fn answer(
         limit: state.limits.max_in_flight,
         held: 0,
     };
-    let Some(bytes) = read_body(body, limit, &mut held).await? else {
-        return refuse(
+    match read_body(body, limit, &mut held).await? {
+        Some(bytes) => Ok((bytes, held)),
+        None => refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("the body is larger than the limit of {limit} bytes"),
-        );
-    };
-    let mut samples = parse(headers, &bytes, model)?;
-    if samples.n > state.limits.max_rows {
+        ),
+    }
+}
+
+/// Refuses more samples than a request may hold.
+pub(super) fn check_rows(state: &AppState, n: usize) -> Result<(), Refusal> {
+    if n > state.limits.max_rows {
         return refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "{} samples: at most {} per request",
-                samples.n, state.limits.max_rows
-            ),
+            format!("{n} samples: at most {} per request", state.limits.max_rows),
         );
     }
+    Ok(())
+}
+
+/// `task` on `n` samples of `rows`, by the model's thread; counted in the metrics.
+pub(super) async fn submit(
+    state: &AppState,
+    name: &str,
+    model: &ModelHandle,
+    task: Task,
+    rows: Vec<f32>,
+    n: usize,
+) -> Result<Answer, Refusal> {
     let (reply, answer) = oneshot::channel();
     let job = Job {
         task,
-        rows: std::mem::take(&mut samples.rows),
-        n: samples.n,
+        rows,
+        n,
         reply,
     };
     match model.jobs.try_send(job) {
@@ -220,7 +236,34 @@ async fn answer(
         Ok(Err(message)) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message),
         Err(_) => return refuse(StatusCode::SERVICE_UNAVAILABLE, "the model stopped"),
     };
-    state.metrics.samples(name, action_name(task), samples.n);
+    state.metrics.samples(name, action_name(task), n);
+    Ok(answer)
+}
+
+async fn answer(
+    state: &AppState,
+    name: &str,
+    action: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, Refusal> {
+    let model = model_named(state, name)?;
+    let task = match action {
+        "encode" => Task::Encode,
+        "reconstruct" => Task::Reconstruct,
+        "score" => Task::Score,
+        _ => {
+            return refuse(
+                StatusCode::NOT_FOUND,
+                format!("no action '{action}': expected encode, reconstruct or score"),
+            );
+        }
+    };
+    let (bytes, _held) = read_request(state, model, headers, body).await?;
+    let mut samples = parse(headers, &bytes, model)?;
+    check_rows(state, samples.n)?;
+    let rows = std::mem::take(&mut samples.rows);
+    let answer = submit(state, name, model, task, rows, samples.n).await?;
     Ok(respond(name, model, task, answer, &samples))
 }
 
@@ -245,7 +288,7 @@ pub fn json_number(v: f64) -> serde_json::Value {
 }
 
 /// Rows of `values`, `n` of them, as JSON arrays ([`json_number`]).
-fn json_rows(values: &[f32], n: usize) -> serde_json::Value {
+pub(super) fn json_rows(values: &[f32], n: usize) -> serde_json::Value {
     let width = values.len() / n.max(1);
     values
         .chunks(width.max(1))

@@ -34,6 +34,7 @@ mod handlers;
 mod listen;
 mod metrics;
 mod refusal;
+mod v2;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
@@ -280,12 +281,30 @@ fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/models", get(handlers::models))
         .route("/v1/models/{name}/{action}", post(handlers::infer))
+        .route("/v2", get(v2::server))
+        .route("/v2/models/{name}", get(v2::metadata))
+        .route("/v2/models/{name}/ready", get(v2::model_ready))
+        .route("/v2/models/{name}/infer", post(v2::infer))
+        .route(
+            "/v2/models/{name}/versions/{version}",
+            get(v2::metadata_version),
+        )
+        .route(
+            "/v2/models/{name}/versions/{version}/ready",
+            get(v2::model_ready_version),
+        )
+        .route(
+            "/v2/models/{name}/versions/{version}/infer",
+            post(v2::infer_version),
+        )
         .route("/metrics", get(handlers::metrics))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             handlers::authorize,
         ))
         .route("/health", get(handlers::health))
+        .route("/v2/health/live", get(v2::live))
+        .route("/v2/health/ready", get(v2::ready))
         .fallback(handlers::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -496,4 +496,5 @@ fn the_inference_server_answers_refuses_and_stops_cleanly() {
 }
 
 mod clients;
+mod protocol;
 mod routes;
