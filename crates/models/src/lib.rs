@@ -34,6 +34,7 @@ mod capsule;
 mod classifier;
 mod code_prior;
 mod conv;
+mod error;
 mod family;
 mod finite;
 mod loss;
@@ -61,6 +62,7 @@ pub use code_prior::{MaskedConv, PixelCnnPrior, PixelCnnPriorConfig};
 pub use conv::{
     ConvAutoencoder, ConvAutoencoderConfig, ConvDecoder, ConvEncoder, ConvStackConfig, Norm,
 };
+pub use error::ConfigError;
 pub use family::{Family, InputShape, UnknownFamily};
 pub use finite::first_non_finite;
 pub use loss::Reconstruction;
@@ -74,26 +76,3 @@ pub use topk::{KAnneal, TopKSae, TopKSaeConfig};
 pub use transformer::{TransformerAutoencoder, TransformerAutoencoderConfig};
 pub use vae::{Gaussian, Vae, VaeConfig};
 pub use vq::{DiscreteCode, VqVae, VqVaeConfig};
-
-/// A configuration value that cannot build a model.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid model configuration: {field} = {value}, expected {expected}")]
-pub struct ConfigError {
-    /// The configuration field.
-    pub field: &'static str,
-    /// The value given.
-    pub value: String,
-    /// What would be valid.
-    pub expected: String,
-}
-
-impl ConfigError {
-    /// An error for `field`, which holds `value` where `expected` was required.
-    pub fn new(field: &'static str, value: impl Into<String>, expected: impl Into<String>) -> Self {
-        Self {
-            field,
-            value: value.into(),
-            expected: expected.into(),
-        }
-    }
-}

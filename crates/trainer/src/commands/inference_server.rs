@@ -10,6 +10,9 @@ use trainer::serving::{Gathering, Limits, Server};
 
 use crate::cli::{DeviceArgs, positive};
 
+/// The server's limits when no flag changes them: the library's, declared once there.
+const DEFAULT: Limits = Limits::DEFAULT;
+
 /// Serve trained models over HTTP: POST /v1/models/NAME/{encode,reconstruct,score}
 /// with JSON rows (or a .npy body), GET /health and /metrics (Prometheus), until
 /// SIGTERM or Ctrl+C, which finish the requests in hand. Not `serve`, which lends
@@ -37,39 +40,39 @@ pub struct Args {
     #[arg(long)]
     insecure_no_token: bool,
     /// Samples per model call at most: concurrent requests are gathered up to it.
-    #[arg(long, default_value_t = 256, value_parser = positive)]
+    #[arg(long, default_value_t = DEFAULT.gathering.max_batch, value_parser = positive)]
     max_batch: usize,
     /// Milliseconds a request waits for others to share its model call. At 0 the
     /// requests that queued while the model was busy still share the next call.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = DEFAULT.gathering.max_wait.as_secs_f64() * 1000.0)]
     max_wait_ms: f64,
     /// Samples per request at most (larger: 413).
-    #[arg(long, default_value_t = 4096, value_parser = positive)]
+    #[arg(long, default_value_t = DEFAULT.max_rows, value_parser = positive)]
     max_rows: usize,
     /// Request body size at most, in MiB (larger: 413).
-    #[arg(long, default_value_t = 32, value_parser = positive)]
+    #[arg(long, default_value_t = DEFAULT.max_body >> 20, value_parser = positive)]
     max_body_mib: usize,
     /// Requests waiting per model at most (more: 503).
-    #[arg(long, default_value_t = 1024, value_parser = positive)]
+    #[arg(long, default_value_t = DEFAULT.queue, value_parser = positive)]
     queue: usize,
     /// Seconds a request may take (longer: 504).
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = DEFAULT.timeout.as_secs_f64())]
     timeout_s: f64,
     /// Seconds a client may take to send a request's headers, and a connection may
     /// sit idle between requests; then it is closed.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = DEFAULT.header_timeout.as_secs_f64())]
     header_timeout_s: f64,
     /// Connections open at once at most (fewer when the process may open fewer
     /// files); more are answered 503 and closed.
-    #[arg(long, default_value_t = 512, value_parser = positive)]
+    #[arg(long, default_value_t = DEFAULT.max_connections, value_parser = positive)]
     max_connections: usize,
     /// Request bytes each model holds in memory at most, in MiB; a request that would
     /// pass it is answered 503 with Retry-After.
-    #[arg(long, default_value_t = 256, value_parser = positive)]
+    #[arg(long, default_value_t = DEFAULT.max_in_flight >> 20, value_parser = positive)]
     max_in_flight_mib: usize,
     /// Seconds the requests in hand may take after SIGTERM or Ctrl+C; then the
     /// connections still open are closed and the server exits.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = DEFAULT.shutdown_timeout.as_secs_f64())]
     shutdown_timeout_s: f64,
     #[command(flatten)]
     device: DeviceArgs,

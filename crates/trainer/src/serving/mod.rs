@@ -85,22 +85,27 @@ pub struct Limits {
     pub shutdown_timeout: Duration,
 }
 
+impl Limits {
+    /// The limits when none is changed (the command's flags default to them).
+    pub const DEFAULT: Self = Self {
+        gathering: Gathering {
+            max_batch: 256,
+            max_wait: Duration::ZERO,
+        },
+        max_rows: 4096,
+        max_body: 32 << 20,
+        queue: 1024,
+        timeout: Duration::from_secs(30),
+        header_timeout: Duration::from_secs(10),
+        max_connections: 512,
+        max_in_flight: 256 << 20,
+        shutdown_timeout: Duration::from_secs(10),
+    };
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            gathering: Gathering {
-                max_batch: 256,
-                max_wait: Duration::ZERO,
-            },
-            max_rows: 4096,
-            max_body: 32 << 20,
-            queue: 1024,
-            timeout: Duration::from_secs(30),
-            header_timeout: Duration::from_secs(10),
-            max_connections: 512,
-            max_in_flight: 256 << 20,
-            shutdown_timeout: Duration::from_secs(10),
-        }
+        Self::DEFAULT
     }
 }
 
