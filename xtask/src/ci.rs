@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::cmd::{cargo, cargo_with, target_dir};
 
-/// Where the tests record their skips (read by `ae_data::skip` from `AE_SKIP_LOG`).
+/// Where the tests record their skips (read by `ae_test_support::skip` from `AE_SKIP_LOG`).
 fn skip_log() -> PathBuf {
     target_dir().join("skipped-tests.txt")
 }

@@ -297,7 +297,7 @@ fn functions(text: &str) -> Vec<(String, usize)> {
             if !opened && l.trim_end().ends_with(';') {
                 break;
             }
-            for c in l.chars() {
+            for c in code_chars(l) {
                 match c {
                     '{' => {
                         depth += 1;
@@ -312,6 +312,30 @@ fn functions(text: &str) -> Vec<(String, usize)> {
                 break;
             }
         }
+    }
+    out
+}
+
+/// The characters of a line that are code: string and character literals and a
+/// trailing comment left out, so that a `'{'` is no brace.
+fn code_chars(line: &str) -> Vec<char> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '"' => {
+                i += 1;
+                while i < chars.len() && chars[i] != '"' {
+                    i += if chars[i] == '\\' { 2 } else { 1 };
+                }
+            }
+            '\'' if chars.get(i + 2) == Some(&'\'') => i += 2,
+            '\'' if chars.get(i + 1) == Some(&'\\') && chars.get(i + 3) == Some(&'\'') => i += 3,
+            '/' if chars.get(i + 1) == Some(&'/') => break,
+            c => out.push(c),
+        }
+        i += 1;
     }
     out
 }
@@ -341,19 +365,25 @@ fn crates() -> Vec<(String, PathBuf)> {
     out
 }
 
-/// The family names as the models crate spells them (`Self::Mlp => "mlp"`).
+/// The family names as the models crate declares them: the `name` of each
+/// `FamilySpec`, each in its family's file.
 fn family_names() -> Vec<String> {
-    let source =
-        std::fs::read_to_string(root().join("crates/models/src/family.rs")).unwrap_or_default();
-    let body = source
-        .split("pub fn name(self)")
-        .nth(1)
-        .and_then(|s| s.split("\n    }\n").next())
-        .unwrap_or_default();
-    body.lines()
-        .filter(|l| l.contains("=>"))
-        .filter_map(|l| l.split('"').nth(1).map(str::to_string))
-        .collect()
+    let mut names = Vec::new();
+    for file in rust_files(&root().join("crates/models/src")) {
+        let text = strip_comments(&std::fs::read_to_string(&file).unwrap_or_default());
+        for spec in text.split("FamilySpec {").skip(1) {
+            let name = spec
+                .lines()
+                .map(str::trim)
+                .find_map(|l| l.strip_prefix("name: \""))
+                .and_then(|l| l.split('"').next());
+            // `FamilySpec::ORDINARY`, the settings a family starts from, names none.
+            if let Some(name) = name.filter(|n| !n.is_empty()) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
 }
 
 /// The features of each package in a build, as `cargo tree ARGS` resolves them
@@ -454,28 +484,59 @@ mod tests {
         }
     }
 
+    /// No function of the workspace's own code — its crates, benchmarks and examples,
+    /// tests aside — is longer than 100 lines.
+    #[test]
+    fn no_function_is_longer_than_a_hundred_lines() {
+        let root = root();
+        let mut dirs: Vec<PathBuf> = crates().into_iter().map(|(_, src)| src).collect();
+        dirs.push(root.join("crates/trainer/benches"));
+        let mut long = Vec::new();
+        for file in dirs.iter().flat_map(|d| rust_files(d)) {
+            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let code: Vec<&str> = outside_tests(&text).into_iter().map(|(_, l)| l).collect();
+            for (function, length) in functions(&code.join("\n")) {
+                if length > 100 {
+                    let rel = file
+                        .strip_prefix(&root)
+                        .unwrap_or(&file)
+                        .display()
+                        .to_string();
+                    long.push(format!("{rel}: fn {function} has {length} lines"));
+                }
+            }
+        }
+        assert!(
+            long.is_empty(),
+            "functions over 100 lines:\n{}",
+            long.join("\n")
+        );
+    }
+
     /// Outside the models crate no code matches on the families or spells their names,
     /// but the one step that applies each family's flags (`trainer::overrides`).
     #[test]
     fn families_are_known_by_the_models_crate_alone() {
         let names = family_names();
+        // Each `Family` constant is one `FamilySpec`, and one line of the table.
+        let table =
+            std::fs::read_to_string(root().join("crates/models/src/lib.rs")).unwrap_or_default();
+        let declared = table
+            .split("families! {")
+            .nth(1)
+            .and_then(|t| t.split("\n}").next())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once('[').map(|(_, rest)| rest.split(',').count()))
+            .sum::<usize>();
+        assert!(
+            names.len() >= 13 && names.contains(&"mlp".to_string()),
+            "{names:?}"
+        );
         assert_eq!(
-            names,
-            [
-                "mlp",
-                "conv",
-                "vae",
-                "conv-vae",
-                "aae",
-                "conv1d",
-                "lstm",
-                "gru",
-                "transformer",
-                "mae",
-                "topk-sae",
-                "vq-vae",
-                "capsule"
-            ]
+            names.len(),
+            declared,
+            "{names:?}: one name per family of the table"
         );
         let root = root();
         let mut found = Vec::new();
@@ -538,5 +599,7 @@ mod tests {
         assert_eq!(code_lines(text).len(), 6);
         let with_tests = "fn a() {}\n#[cfg(test)]\nmod tests {\n    fn t() {}\n}\n";
         assert_eq!(code_lines(with_tests), ["fn a() {}"]);
+        let braces = "fn b() {\n    let c = '{';\n    let s = \"}}\"; // }\n}\n";
+        assert_eq!(functions(braces), [("b".to_string(), 4)]);
     }
 }

@@ -275,7 +275,7 @@ mod tests {
     fn an_archive_is_checked_extracted_and_removed() {
         let work = tempfile::tempdir().expect("temp dir");
         let Some(archive) = cifar_archive(work.path()) else {
-            crate::skip(
+            ae_test_support::skip(
                 "an_archive_is_checked_extracted_and_removed",
                 "no tar program",
             );

@@ -535,7 +535,7 @@ mod tests {
         // offline and is reported as skipped.
         let system = Path::new(SYSTEM_DIR).join("fashion-mnist");
         if !system.join(FILE_NAMES[0]).is_file() {
-            crate::skip(
+            ae_test_support::skip(
                 "download of full Fashion-MNIST from a loopback mirror",
                 "package dataset-fashion-mnist is not installed",
             );

@@ -52,6 +52,72 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<
     serde_json::from_str(&text).map_err(|e| artifact_error(path, format!("not valid {what}: {e}")))
 }
 
+/// The anomaly threshold saved in `dir`, when there is one, checked: a finite value
+/// (of 0 or more for a squared error), a rate in (0, 1), and for the density score a
+/// valid density of the code's `latent` values and two of the reconstruction.
+fn read_threshold(dir: &Path, latent: usize) -> Result<Option<Threshold>, InferError> {
+    let path = dir.join(THRESHOLD_FILE);
+    let threshold: Option<Threshold> = if path.is_file() {
+        Some(read_json(&path, "an anomaly threshold")?)
+    } else {
+        None
+    };
+    if let Some(t) = &threshold {
+        // A squared error is never negative: a negative threshold flags everything.
+        let floor = match t.score {
+            Score::Reconstruction => 0.0,
+            _ => f64::NEG_INFINITY,
+        };
+        if !t.value.is_finite() || t.value < floor {
+            return Err(artifact_error(
+                &path,
+                format!(
+                    "a threshold of {} for the {}: expected a finite number{}",
+                    t.value,
+                    t.score,
+                    if floor == 0.0 { " of 0 or more" } else { "" }
+                ),
+            ));
+        }
+        if !(t.target_fpr > 0.0 && t.target_fpr < 1.0) {
+            return Err(artifact_error(
+                &path,
+                format!(
+                    "a false-positive rate of {}: expected one in (0, 1)",
+                    t.target_fpr
+                ),
+            ));
+        }
+    }
+    if let Some(t) = threshold.as_ref().filter(|t| t.score == Score::Density) {
+        let want = latent + 2;
+        match &t.density {
+            None => {
+                return Err(artifact_error(
+                    &path,
+                    "the score is the code's density, but no fitted density is saved \
+                     (run `trainer anomaly --score density` again)",
+                ));
+            }
+            Some(d) if d.validate().is_err() || d.dim != want => {
+                return Err(artifact_error(
+                    &path,
+                    format!(
+                        "a density of {} features in {} components ({}): expected a \
+                         valid one of {want} features (the code and two of the \
+                         reconstruction)",
+                        d.dim,
+                        d.weights.len(),
+                        d.validate().err().map_or("valid".into(), |e| e.to_string())
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(threshold)
+}
+
 impl Artifact {
     /// Opens the artifact in `dir`.
     pub fn open(dir: &Path) -> Result<Self, InferError> {
@@ -93,65 +159,7 @@ impl Artifact {
                 Some(s)
             }
         };
-        let path = dir.join(THRESHOLD_FILE);
-        let threshold: Option<Threshold> = if path.is_file() {
-            Some(read_json(&path, "an anomaly threshold")?)
-        } else {
-            None
-        };
-        if let Some(t) = &threshold {
-            // A squared error is never negative: a negative threshold flags everything.
-            let floor = match t.score {
-                Score::Reconstruction => 0.0,
-                _ => f64::NEG_INFINITY,
-            };
-            if !t.value.is_finite() || t.value < floor {
-                return Err(artifact_error(
-                    &path,
-                    format!(
-                        "a threshold of {} for the {}: expected a finite number{}",
-                        t.value,
-                        t.score,
-                        if floor == 0.0 { " of 0 or more" } else { "" }
-                    ),
-                ));
-            }
-            if !(t.target_fpr > 0.0 && t.target_fpr < 1.0) {
-                return Err(artifact_error(
-                    &path,
-                    format!(
-                        "a false-positive rate of {}: expected one in (0, 1)",
-                        t.target_fpr
-                    ),
-                ));
-            }
-        }
-        if let Some(t) = threshold.as_ref().filter(|t| t.score == Score::Density) {
-            let want = saved.model.latent() + 2;
-            match &t.density {
-                None => {
-                    return Err(artifact_error(
-                        &path,
-                        "the score is the code's density, but no fitted density is saved \
-                         (run `trainer anomaly --score density` again)",
-                    ));
-                }
-                Some(d) if d.validate().is_err() || d.dim != want => {
-                    return Err(artifact_error(
-                        &path,
-                        format!(
-                            "a density of {} features in {} components ({}): expected a \
-                             valid one of {want} features (the code and two of the \
-                             reconstruction)",
-                            d.dim,
-                            d.weights.len(),
-                            d.validate().err().map_or("valid".into(), |e| e.to_string())
-                        ),
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
+        let threshold = read_threshold(dir, saved.model.latent())?;
         Ok(Self {
             dir: dir.to_path_buf(),
             model: saved.model,

@@ -20,8 +20,12 @@ use burn::prelude::*;
 use burn::tensor::{Distribution, activation};
 use serde::{Deserialize, Serialize};
 
+use crate::any::{FamilyConfig, FamilyModel};
+use crate::family::{FamilySpec, Sampling};
+use crate::size::{self, ModelSize};
 use crate::{
-    Autoencoder, AutoencoderOutput, ConfigError, LossTerm, MlpAutoencoder, MlpAutoencoderConfig,
+    Autoencoder, AutoencoderOutput, ConfigError, Family, LossTerm, MlpAutoencoder,
+    MlpAutoencoderConfig,
 };
 
 /// The distribution the codes are matched to.
@@ -312,6 +316,63 @@ impl Autoencoder for Aae {
             value: generator * self.adversarial_weight,
         });
         AutoencoderOutput::from_terms(reconstruction, code, terms)
+    }
+}
+
+impl Family {
+    /// Adversarial autoencoder.
+    pub const AAE: Family = Family::new(&FamilySpec {
+        name: "aae",
+        description: "Adversarial autoencoder: an MLP autoencoder whose codes a discriminator matches to a prior",
+        sampling: Sampling::ContinuousPrior,
+        // As is usual for adversarial training (Radford et al., 2016).
+        beta1: 0.5,
+        // The MLP's default, with a code of 8 for images.
+        defaults: |shape| Some(AaeConfig::new(MlpAutoencoderConfig::for_shape(shape, 8)).into()),
+        ..FamilySpec::ORDINARY
+    });
+}
+
+impl FamilyConfig for AaeConfig {
+    fn family(&self) -> Family {
+        Family::AAE
+    }
+
+    fn input_size(&self) -> usize {
+        self.autoencoder.input_size
+    }
+
+    fn latent(&self) -> usize {
+        self.autoencoder.latent
+    }
+
+    fn size(&self) -> Result<ModelSize, ConfigError> {
+        let mut discriminator = vec![self.autoencoder.latent];
+        discriminator.extend(&self.discriminator);
+        discriminator.push(1);
+        let autoencoder = &self.autoencoder;
+        Ok(size::mlp(&autoencoder.encoder_widths(), autoencoder.bias)
+            .add(size::dense(&discriminator, true)))
+    }
+
+    fn loss_terms(&self) -> Vec<&'static str> {
+        let mut names = self.autoencoder.regularization.loss_terms();
+        names.extend(["discriminator", "generator"]);
+        names
+    }
+
+    fn first_layer_is_code(&self) -> bool {
+        self.autoencoder.hidden.is_empty()
+    }
+}
+
+impl FamilyModel for Aae {
+    fn sample(&self, n: usize, device: &Device) -> Option<Tensor<2>> {
+        Some(Aae::sample(self, n, device))
+    }
+
+    fn first_dense_layer(&self) -> Option<&Linear> {
+        self.autoencoder.encoder.first()
     }
 }
 

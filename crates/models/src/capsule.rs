@@ -22,8 +22,11 @@ use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid, softmax};
 
+use crate::any::{FamilyConfig, FamilyModel};
+use crate::family::{FamilySpec, Reads};
 use crate::output::LossTerm;
-use crate::{Autoencoder, AutoencoderOutput, ConfigError};
+use crate::size::{self, ModelSize, mul};
+use crate::{AnyAutoencoder, Autoencoder, AutoencoderOutput, ConfigError, Family};
 
 /// What the decoder sees in training.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -388,6 +391,100 @@ impl Autoencoder for CapsuleAutoencoder {
             value: mse,
         }];
         AutoencoderOutput::from_terms(reconstruction, code, terms)
+    }
+}
+
+impl Family {
+    /// Capsule autoencoder.
+    pub const CAPSULE: Family = Family::new(&FamilySpec {
+        name: "capsule",
+        description: "Capsule autoencoder (Sabour et al. 2017): primary capsules, dynamic routing to one capsule per class, a decoder from the longest",
+        reads: Reads::Images,
+        // The paper's architecture, for any image size its kernels fit.
+        defaults: |shape| {
+            Some(CapsuleAutoencoderConfig::new(shape.image()?).into())
+        },
+        ..FamilySpec::ORDINARY
+    });
+}
+
+impl FamilyConfig for CapsuleAutoencoderConfig {
+    fn family(&self) -> Family {
+        Family::CAPSULE
+    }
+
+    fn input_size(&self) -> usize {
+        self.image.iter().product()
+    }
+
+    fn latent(&self) -> usize {
+        self.classes * self.capsule_dim
+    }
+
+    fn image_shape(&self) -> Option<[usize; 3]> {
+        Some(self.image)
+    }
+
+    fn size(&self) -> Result<ModelSize, ConfigError> {
+        let [channels, h, w] = self.image;
+        let (k, n) = (self.kernel, self.primary_capsules()?);
+        let [gh, gw] = self.primary_grid()?;
+        let (h1, w1) = (h + 1 - k, w + 1 - k);
+        let primary = self.primary_maps * self.primary_dim;
+        let (j, d) = (self.classes, self.capsule_dim);
+        let mut decoder = vec![j * d];
+        decoder.extend(&self.decoder);
+        decoder.push(channels * h * w);
+        let kernel = mul(k, k);
+        let first = kernel.saturating_mul(mul(channels, self.conv_channels));
+        let second = kernel.saturating_mul(mul(self.conv_channels, primary));
+        let transforms = mul(n, j * d).saturating_mul(self.primary_dim as u64);
+        // The convolution (each output position), the primary capsules' convolution
+        // (each of its positions), the transforms of every primary capsule to every
+        // class capsule; routing's sums are left out.
+        Ok(ModelSize {
+            parameters: first
+                .saturating_add(self.conv_channels as u64)
+                .saturating_add(second)
+                .saturating_add(primary as u64)
+                .saturating_add(transforms),
+            activations: mul(self.conv_channels, h1 * w1)
+                .saturating_add(mul(primary, gh * gw))
+                .saturating_add(mul(n, j * d))
+                .saturating_add((j * d) as u64),
+            multiply_adds: first
+                .saturating_mul(mul(h1, w1))
+                .saturating_add(second.saturating_mul(mul(gh, gw)))
+                .saturating_add(transforms),
+        }
+        .add(size::dense(&decoder, true)))
+    }
+
+    fn loss_terms(&self) -> Vec<&'static str> {
+        match self.mask {
+            CapsuleMask::Label => vec!["margin", "reconstruction"],
+            CapsuleMask::Longest => vec!["reconstruction"],
+        }
+    }
+}
+
+impl AnyAutoencoder {
+    /// The capsule autoencoder, when the model is one: its capsules' lengths classify.
+    pub fn as_capsule(&self) -> Option<&CapsuleAutoencoder> {
+        match self {
+            Self::Capsule(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+impl FamilyModel for CapsuleAutoencoder {
+    fn forward_labelled(&self, input: Tensor<2>, labels: Tensor<1, Int>) -> AutoencoderOutput {
+        if self.masks_by_label() {
+            CapsuleAutoencoder::forward_labelled(self, input, labels)
+        } else {
+            self.forward(input)
+        }
     }
 }
 

@@ -1,19 +1,16 @@
 //! The model families as data: their names, what each is, and each one's default
 //! architecture for an input shape.
 //!
-//! Everything outside this crate asks these questions here instead of matching on
-//! [`ModelConfig`]'s variants or comparing names, so that a new family is added in
-//! this crate and nowhere else is a list of families to keep in step.
+//! Each family declares itself in its own file as a [`Family`] constant; the table in
+//! `lib.rs` lists them. Everything outside this crate asks these questions here instead
+//! of matching on [`ModelConfig`]'s variants or comparing names, so that a new family
+//! is its file and a line of the table, and nowhere else is a list of families to keep
+//! in step.
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{
-    AaeConfig, Activation, CapsuleAutoencoderConfig, Cell, ConfigError, ConvAutoencoderConfig,
-    ConvStackConfig, MaskedAutoencoderConfig, MlpAutoencoderConfig, ModelConfig, Reconstruction,
-    RecurrentAutoencoderConfig, TopKSaeConfig, TransformerAutoencoderConfig, VaeConfig,
-    VqVaeConfig,
-};
+use crate::{ConfigError, ModelConfig};
 
 /// The shape of one input sample as a model sees it (a plain shape, not a data set:
 /// this crate knows no data types).
@@ -83,247 +80,158 @@ impl fmt::Display for InputShape {
     }
 }
 
-/// A model family, as `--model` names it and as a [`ModelConfig`] reports it. The
-/// default is the MLP autoencoder.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Family {
-    /// Multi-layer perceptron autoencoder.
-    #[default]
-    Mlp,
-    /// Convolutional autoencoder.
-    Conv,
-    /// Variational autoencoder with MLP encoder and decoder.
-    Vae,
-    /// Variational autoencoder with a convolutional encoder and decoder.
-    ConvVae,
-    /// Adversarial autoencoder.
-    Aae,
-    /// One-dimensional convolutional autoencoder along the steps of sequences.
-    Conv1d,
-    /// LSTM sequence-to-sequence autoencoder.
-    Lstm,
-    /// GRU sequence-to-sequence autoencoder.
-    Gru,
-    /// Transformer autoencoder over the steps of sequences.
-    Transformer,
-    /// Masked autoencoder over image patches.
-    Mae,
-    /// TopK sparse autoencoder.
-    TopKSae,
-    /// Vector-quantised autoencoder.
-    VqVae,
-    /// Capsule autoencoder.
-    Capsule,
+/// What a family is, declared in its own file as a [`Family`] constant: everything the
+/// rest of the workspace asks about a family before a model exists.
+#[derive(Debug)]
+pub(crate) struct FamilySpec {
+    /// The name on the command line and in messages.
+    pub name: &'static str,
+    /// One line saying what the family is.
+    pub description: &'static str,
+    /// How it reads a sample.
+    pub reads: Reads,
+    /// Whether and how it samples.
+    pub sampling: Sampling,
+    /// Adam's β₁ it trains with by default.
+    pub beta1: f64,
+    /// Its default architecture for inputs of a shape; `None` for the shapes it does
+    /// not take.
+    pub defaults: fn(InputShape) -> Option<ModelConfig>,
 }
 
+impl FamilySpec {
+    /// What a family is unless it says otherwise (`..FamilySpec::ORDINARY`): it reads
+    /// flat vectors, does not sample, and trains with PyTorch's β₁ of 0.9; no name and
+    /// no default architecture, which each family gives.
+    pub const ORDINARY: FamilySpec = FamilySpec {
+        name: "",
+        description: "",
+        reads: Reads::Vectors,
+        sampling: Sampling::None,
+        beta1: 0.9,
+        defaults: |_| None,
+    };
+}
+
+/// How a family reads a sample, which decides the inputs it takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reads {
+    /// As a flat vector: tables, and images or sequences flattened.
+    Vectors,
+    /// By convolutions over images.
+    Images,
+    /// In patches of images.
+    Patches,
+    /// Step by step along sequences.
+    Sequences,
+}
+
+/// Whether a family samples new data, and from what.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sampling {
+    /// It has no prior over its codes.
+    None,
+    /// A continuous prior of its own (a standard normal, the AAE's), whose quantiles
+    /// `sample --manifold` decodes.
+    ContinuousPrior,
+    /// A prior learned over its discrete codes after training (the VQ-VAE's).
+    LearnedPrior,
+}
+
+/// A model family, as `--model` names it and as a [`ModelConfig`] reports it: one of
+/// [`Family::ALL`], each declared in its family's file. The default is the first of
+/// the table, the MLP autoencoder.
+#[derive(Clone, Copy)]
+pub struct Family(&'static FamilySpec);
+
 impl Family {
-    /// Every family, in the order they are listed to users.
-    pub const ALL: [Family; 13] = [
-        Self::Mlp,
-        Self::Conv,
-        Self::Vae,
-        Self::ConvVae,
-        Self::Aae,
-        Self::Conv1d,
-        Self::Lstm,
-        Self::Gru,
-        Self::Transformer,
-        Self::Mae,
-        Self::TopKSae,
-        Self::VqVae,
-        Self::Capsule,
-    ];
+    pub(crate) const fn new(spec: &'static FamilySpec) -> Self {
+        Self(spec)
+    }
 
     /// The names of the families for which `keep` holds, comma-separated, for messages
     /// such as "one of mlp, vae, aae".
     pub fn listed(keep: impl Fn(Family) -> bool) -> String {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|&f| keep(f))
             .map(Self::name)
             .collect::<Vec<_>>()
             .join(", ")
     }
 
-    /// The family's name on the command line and in `config.json`.
+    /// The family's name on the command line and in messages.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Mlp => "mlp",
-            Self::Conv => "conv",
-            Self::Vae => "vae",
-            Self::ConvVae => "conv-vae",
-            Self::Aae => "aae",
-            Self::Conv1d => "conv1d",
-            Self::Lstm => "lstm",
-            Self::Gru => "gru",
-            Self::Transformer => "transformer",
-            Self::Mae => "mae",
-            Self::TopKSae => "topk-sae",
-            Self::VqVae => "vq-vae",
-            Self::Capsule => "capsule",
-        }
+        self.0.name
     }
 
     /// One line saying what the family is.
     pub fn description(self) -> &'static str {
-        match self {
-            Self::Mlp => {
-                "Multi-layer perceptron autoencoder (vanilla, undercomplete, overcomplete, deep)"
-            }
-            Self::Conv => {
-                "Convolutional autoencoder: strided convolutions, transposed convolutions"
-            }
-            Self::Vae => "Variational autoencoder (MLP encoder and decoder)",
-            Self::ConvVae => "Variational autoencoder with a convolutional encoder and decoder",
-            Self::Aae => {
-                "Adversarial autoencoder: an MLP autoencoder whose codes a discriminator matches to a prior"
-            }
-            Self::Conv1d => {
-                "One-dimensional convolutional autoencoder along the steps of sequences (windows of a series)"
-            }
-            Self::Lstm => {
-                "LSTM sequence-to-sequence autoencoder: the code is the encoder's last state, the decoder unrolls it"
-            }
-            Self::Gru => "GRU sequence-to-sequence autoencoder, as lstm with gated recurrent units",
-            Self::Transformer => {
-                "Transformer autoencoder: self-attention over the steps of sequences, each way"
-            }
-            Self::Mae => {
-                "Masked autoencoder: self-attention over the visible patches of images, the hidden ones predicted"
-            }
-            Self::TopKSae => {
-                "TopK sparse autoencoder (Gao et al. 2024): an overcomplete dictionary, k latents active per sample"
-            }
-            Self::VqVae => {
-                "Vector-quantised autoencoder (VQ-VAE): convolutions to a grid of vectors, each the nearest entry of a learned codebook"
-            }
-            Self::Capsule => {
-                "Capsule autoencoder (Sabour et al. 2017): primary capsules, dynamic routing to one capsule per class, a decoder from the longest"
-            }
-        }
+        self.0.description
     }
 
     /// Whether the family convolves images (and so takes no other input).
     pub fn is_convolutional(self) -> bool {
-        match self {
-            Self::Conv | Self::ConvVae | Self::VqVae | Self::Capsule => true,
-            Self::Mae
-            | Self::Mlp
-            | Self::Vae
-            | Self::Aae
-            | Self::Conv1d
-            | Self::Lstm
-            | Self::Gru
-            | Self::Transformer
-            | Self::TopKSae => false,
-        }
+        self.0.reads == Reads::Images
     }
 
     /// Whether the family reads sequences step by step — one-dimensional convolutions,
     /// a recurrent cell or attention over the steps — and so takes no other input.
     pub fn is_sequential(self) -> bool {
-        match self {
-            Self::Conv1d | Self::Lstm | Self::Gru | Self::Transformer => true,
-            Self::Mlp
-            | Self::Conv
-            | Self::Vae
-            | Self::ConvVae
-            | Self::Aae
-            | Self::Mae
-            | Self::TopKSae
-            | Self::VqVae
-            | Self::Capsule => false,
-        }
+        self.0.reads == Reads::Sequences
     }
 
     /// Whether the family reads images as such — convolutions or patches — and so
     /// takes no other input.
     pub fn takes_images_only(self) -> bool {
-        self.is_convolutional() || self == Self::Mae
+        matches!(self.0.reads, Reads::Images | Reads::Patches)
     }
 
     /// What the family reads, for messages that refuse an input: "convolves images",
     /// "reads sequences", …
     pub fn reads(self) -> &'static str {
-        if self.is_sequential() {
-            "reads sequences"
-        } else if self == Self::Mae {
-            "reads images in patches"
-        } else if self.is_convolutional() {
-            "convolves images"
-        } else {
-            "flattens its input"
+        match self.0.reads {
+            Reads::Sequences => "reads sequences",
+            Reads::Patches => "reads images in patches",
+            Reads::Images => "convolves images",
+            Reads::Vectors => "flattens its input",
         }
     }
 
     /// Whether the family takes any sample as a flat vector (tables, and images or
     /// sequences flattened).
     pub fn takes_vectors(self) -> bool {
-        !self.takes_images_only() && !self.is_sequential()
+        self.0.reads == Reads::Vectors
     }
 
     /// Whether the family has a continuous prior over its codes (a standard normal, or
-    /// the AAE's), whose quantiles `sample --manifold` decodes. A VQ-VAE samples (its
-    /// prior is learned over discrete codes) but has no quantiles to decode.
+    /// the AAE's), whose quantiles `sample --manifold` decodes and from which the model
+    /// samples itself ([`AnyAutoencoder::sample`](crate::AnyAutoencoder::sample)).
     pub fn has_continuous_prior(self) -> bool {
-        matches!(self, Self::Vae | Self::ConvVae | Self::Aae)
+        self.0.sampling == Sampling::ContinuousPrior
     }
 
-    /// Whether the family has a prior over its codes to sample images from.
+    /// Whether the family samples images: from a continuous prior of its own, or (a
+    /// VQ-VAE) from a prior learned over its discrete codes after training.
     pub fn is_generative(self) -> bool {
-        match self {
-            // A VQ-VAE's prior is learned over its codes after training.
-            Self::Vae | Self::ConvVae | Self::Aae | Self::VqVae => true,
-            Self::Mlp
-            | Self::Conv
-            | Self::Conv1d
-            | Self::Lstm
-            | Self::Gru
-            | Self::Transformer
-            | Self::Mae
-            | Self::TopKSae
-            | Self::Capsule => false,
-        }
+        self.0.sampling != Sampling::None
     }
 
     /// Adam's β₁ the family trains with by default: 0.5 for adversarial training, as
     /// is usual for GANs (Radford et al., 2016); PyTorch's 0.9 otherwise.
     pub fn default_beta1(self) -> f64 {
-        match self {
-            Self::Aae => 0.5,
-            Self::Mlp
-            | Self::Conv
-            | Self::Vae
-            | Self::ConvVae
-            | Self::Conv1d
-            | Self::Lstm
-            | Self::Gru
-            | Self::Transformer
-            | Self::Mae
-            | Self::TopKSae
-            | Self::VqVae
-            | Self::Capsule => 0.9,
-        }
+        self.0.beta1
     }
 
-    /// The family's default architecture for inputs of `shape`.
-    ///
-    /// For images, the architectures of the literature: a 784-512-256-32 MLP, two
-    /// strided convolutions of 32 and 64 channels and a code of 32, a VAE with one
-    /// hidden layer of 400 and a code of 20 (a conv VAE: the convolutions, then the
-    /// code), an AAE on the MLP with a code of 8, a masked autoencoder on patches of
-    /// 4×4 with a code of 32 (see [`MaskedAutoencoderConfig`]). For a vector of `d` values (a
-    /// table), one hidden layer of 64 units, a code of `d / 4` (2 to 16), a linear
-    /// output trained with MSE on the standardised values; the convolutional families
-    /// are refused. For sequences (windows of a series), the vector default on the
-    /// flattened window, or for `conv1d` one-dimensional convolutions of 32 and 64
-    /// channels (kernel 5, stride 2) and the same code size, for `lstm` and `gru` one
-    /// recurrent layer of 64 units each way and the same code size; the image
-    /// convolutions are refused. A sequence family takes sequences only. A TopK sparse
-    /// autoencoder takes any input as a vector of `d` values: a dictionary of `4d`
-    /// latents (16 to 1024), `1/32` of them active per sample.
+    /// The family's default architecture for inputs of `shape`: each family's file
+    /// says its own (the architectures of the literature for images; for a vector of
+    /// `d` values, a table row, one hidden layer of 64 units and a code of `d / 4`, 2 to
+    /// 16, with a linear output trained with MSE on the standardised values; for
+    /// sequences, the same code size). A family refuses the shapes it does not take,
+    /// naming those that would do.
     pub fn default_config(self, shape: InputShape) -> Result<ModelConfig, ConfigError> {
-        let config = self.defaults(shape);
+        let config = (self.0.defaults)(shape);
         debug_assert_eq!(config.is_some(), self.accepts(shape), "{self} on {shape}");
         config.ok_or_else(|| {
             let takes = if self.is_sequential() {
@@ -342,86 +250,9 @@ impl Family {
         })
     }
 
-    /// [`Self::default_config`], `None` for the shapes the family does not take.
-    fn defaults(self, shape: InputShape) -> Option<ModelConfig> {
-        let features = shape.features();
-        let code = code_size(features);
-        let recurrent = |steps, channels, cell| {
-            ModelConfig::Recurrent(RecurrentAutoencoderConfig::new(
-                steps, channels, cell, 64, code,
-            ))
-        };
-        Some(match (self, shape) {
-            (Self::TopKSae, _) => {
-                // An overcomplete dictionary, four latents a value up to 1024.
-                let latent = (4 * features).clamp(16, 1024);
-                let k = TopKSaeConfig::default_k(latent);
-                ModelConfig::TopK(TopKSaeConfig::new(features, latent, k))
-            }
-            (
-                Self::Mlp | Self::Aae | Self::Vae,
-                InputShape::Vector { .. } | InputShape::Sequence { .. },
-            ) => vector_default(self, features),
-            (Self::Lstm, InputShape::Sequence { steps, channels }) => {
-                recurrent(steps, channels, Cell::Lstm)
-            }
-            (Self::Gru, InputShape::Sequence { steps, channels }) => {
-                recurrent(steps, channels, Cell::Gru)
-            }
-            (Self::Transformer, InputShape::Sequence { steps, channels }) => {
-                ModelConfig::Transformer(TransformerAutoencoderConfig::new(steps, channels, code))
-            }
-            (Self::Conv1d, InputShape::Sequence { steps, channels }) => {
-                let stack = ConvStackConfig::for_sequences(steps, channels, vec![32, 64])
-                    .with_kernel(5)
-                    .with_padding(2);
-                ModelConfig::Conv(
-                    ConvAutoencoderConfig::new(stack, code)
-                        .with_output_activation(Activation::Identity),
-                )
-            }
-            (
-                Self::Mlp
-                | Self::Conv
-                | Self::Vae
-                | Self::ConvVae
-                | Self::Aae
-                | Self::Mae
-                | Self::VqVae
-                | Self::Capsule,
-                InputShape::Image {
-                    channels,
-                    height,
-                    width,
-                },
-            ) => {
-                let conv = || ConvStackConfig::new([channels, height, width], vec![32, 64]);
-                let mlp = |latent| MlpAutoencoderConfig::new(features, vec![512, 256], latent);
-                match self {
-                    Self::Conv => ModelConfig::Conv(ConvAutoencoderConfig::new(conv(), 32)),
-                    Self::VqVae => ModelConfig::VqVae(VqVaeConfig::new(conv())),
-                    Self::Capsule => ModelConfig::Capsule(CapsuleAutoencoderConfig::new([
-                        channels, height, width,
-                    ])),
-                    Self::Vae => ModelConfig::Vae(VaeConfig::new(features, vec![400], 20)),
-                    Self::ConvVae => ModelConfig::Vae(
-                        VaeConfig::new(features, vec![], 20).with_conv(Some(conv())),
-                    ),
-                    Self::Aae => ModelConfig::Aae(AaeConfig::new(mlp(8))),
-                    Self::Mae => ModelConfig::Masked(MaskedAutoencoderConfig::new(
-                        [channels, height, width],
-                        32,
-                    )),
-                    _ => ModelConfig::Mlp(mlp(32)),
-                }
-            }
-            _ => return None,
-        })
-    }
-
     /// Whether the family takes samples of `shape`: images all but the sequence
-    /// families, sequences all but the image convolutions, vectors the families that
-    /// flatten their input.
+    /// families, sequences all but those that read images as such, vectors the
+    /// families that flatten their input.
     pub fn accepts(self, shape: InputShape) -> bool {
         match shape {
             InputShape::Image { .. } => !self.is_sequential(),
@@ -431,48 +262,57 @@ impl Family {
     }
 }
 
-/// The default for a table row or a flattened window of `features` values: one
-/// hidden layer of 64, a linear output trained with MSE (`family` is one of the
-/// families that flatten their input).
-fn vector_default(family: Family, features: usize) -> ModelConfig {
-    let latent = code_size(features);
-    let mlp = MlpAutoencoderConfig::new(features, vec![64], latent)
-        .with_output_activation(Activation::Identity);
-    match family {
-        Family::Aae => ModelConfig::Aae(AaeConfig::new(mlp)),
-        Family::Vae => ModelConfig::Vae(
-            VaeConfig::new(features, vec![64], latent).with_reconstruction(Reconstruction::Mse),
-        ),
-        _ => ModelConfig::Mlp(mlp),
+impl InputShape {
+    /// `[channels, height, width]` of an image; `None` for other samples.
+    pub(crate) fn image(&self) -> Option<[usize; 3]> {
+        match *self {
+            Self::Image {
+                channels,
+                height,
+                width,
+            } => Some([channels, height, width]),
+            Self::Vector { .. } | Self::Sequence { .. } => None,
+        }
+    }
+
+    /// `(steps, channels)` of a sequence; `None` for other samples.
+    pub(crate) fn sequence(&self) -> Option<(usize, usize)> {
+        match *self {
+            Self::Sequence { steps, channels } => Some((steps, channels)),
+            Self::Image { .. } | Self::Vector { .. } => None,
+        }
+    }
+
+    /// The default code of a table row or a series window: a quarter of its values,
+    /// 2 to 16.
+    pub(crate) fn code_size(&self) -> usize {
+        (self.features() / 4).clamp(2, 16)
     }
 }
 
-/// The default code of a table row or a series window of `features` values: a
-/// quarter of them, 2 to 16.
-fn code_size(features: usize) -> usize {
-    (features / 4).clamp(2, 16)
+impl Default for Family {
+    fn default() -> Self {
+        Self::ALL[0]
+    }
 }
 
-impl ModelConfig {
-    /// The family this configuration builds.
-    pub fn family(&self) -> Family {
-        match self {
-            Self::Mlp(_) => Family::Mlp,
-            Self::Conv(c) if c.conv.is_sequence() => Family::Conv1d,
-            Self::Conv(_) => Family::Conv,
-            Self::Vae(c) if c.conv.is_some() => Family::ConvVae,
-            Self::Vae(_) => Family::Vae,
-            Self::Aae(_) => Family::Aae,
-            Self::Recurrent(c) => match c.cell {
-                Cell::Lstm => Family::Lstm,
-                Cell::Gru => Family::Gru,
-            },
-            Self::Transformer(_) => Family::Transformer,
-            Self::Masked(_) => Family::Mae,
-            Self::TopK(_) => Family::TopKSae,
-            Self::VqVae(_) => Family::VqVae,
-            Self::Capsule(_) => Family::Capsule,
-        }
+impl PartialEq for Family {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.name == other.0.name
+    }
+}
+
+impl Eq for Family {}
+
+impl std::hash::Hash for Family {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.name.hash(state);
+    }
+}
+
+impl fmt::Debug for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -495,7 +335,8 @@ impl FromStr for Family {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|f| f.name() == s)
             .ok_or_else(|| UnknownFamily {
                 name: s.to_string(),
@@ -509,27 +350,27 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_unknown_names_list_the_families() {
-        for family in Family::ALL {
+        for &family in Family::ALL {
             assert_eq!(family.name().parse::<Family>(), Ok(family));
             assert_eq!(family.to_string(), family.name());
         }
         let err = "capsnet".parse::<Family>().expect_err("unknown");
         assert_eq!(
             err.to_string(),
-            "unknown model family 'capsnet': expected one of mlp, conv, vae, conv-vae, aae, conv1d, lstm, gru, transformer, mae, topk-sae, vq-vae, capsule"
+            "unknown model family 'capsnet': expected one of mlp, conv, conv1d, vae, conv-vae, aae, lstm, gru, transformer, mae, topk-sae, vq-vae, capsule"
         );
     }
 
     #[test]
     fn a_continuous_prior_is_one_kind_of_generative_model() {
-        for family in Family::ALL {
+        for &family in Family::ALL {
             assert!(
                 !family.has_continuous_prior() || family.is_generative(),
                 "{family}"
             );
         }
         // The VQ-VAE samples through a prior learned over its discrete codes.
-        assert!(Family::VqVae.is_generative() && !Family::VqVae.has_continuous_prior());
+        assert!(Family::VQ_VAE.is_generative() && !Family::VQ_VAE.has_continuous_prior());
         assert_eq!(
             Family::listed(Family::has_continuous_prior),
             "vae, conv-vae, aae"
@@ -544,7 +385,7 @@ mod tests {
             steps: 24,
             channels: 2,
         };
-        for family in Family::ALL {
+        for &family in Family::ALL {
             for shape in [image, table, window] {
                 let Ok(config) = family.default_config(shape) else {
                     assert!(!family.accepts(shape), "{family} on {shape}");
@@ -573,7 +414,7 @@ mod tests {
             match family.default_config(table) {
                 Ok(config) => {
                     assert!(family.takes_vectors());
-                    let latent = if family == Family::TopKSae { 120 } else { 7 };
+                    let latent = if family == Family::TOPK_SAE { 120 } else { 7 };
                     assert_eq!(config.latent(), latent, "30 / 4 values, or 4 × 30 latents");
                 }
                 Err(err) => {
@@ -594,18 +435,18 @@ mod tests {
         );
         assert_eq!(
             on(window),
-            "mlp, vae, aae, conv1d, lstm, gru, transformer, topk-sae"
+            "mlp, conv1d, vae, aae, lstm, gru, transformer, topk-sae"
         );
-        let err = Family::Conv1d.default_config(image).expect_err("images");
+        let err = Family::CONV1D.default_config(image).expect_err("images");
         assert!(err.to_string().contains("conv1d reads sequences"), "{err}");
-        let err = Family::Conv.default_config(window).expect_err("windows");
+        let err = Family::CONV.default_config(window).expect_err("windows");
         assert!(
             err.to_string()
-                .contains("one of mlp, vae, aae, conv1d, lstm, gru, transformer, topk-sae"),
+                .contains("one of mlp, conv1d, vae, aae, lstm, gru, transformer, topk-sae"),
             "{err}"
         );
         // A window's conv1d: one row of 24 steps, two channels, no image shape.
-        let ModelConfig::Conv(c) = Family::Conv1d.default_config(window).expect("windows") else {
+        let ModelConfig::Conv(c) = Family::CONV1D.default_config(window).expect("windows") else {
             panic!("a convolutional config")
         };
         assert_eq!((c.conv.image, c.latent), ([2, 1, 24], 12));
@@ -620,14 +461,14 @@ mod tests {
                 .ok()
         };
         assert_eq!(
-            Family::ALL.map(latent),
+            Family::ALL.iter().map(|&f| latent(f)).collect::<Vec<_>>(),
             [
                 Some(32),
                 Some(32),
+                None,
                 Some(20),
                 Some(20),
                 Some(8),
-                None,
                 None,
                 None,
                 None,
@@ -637,15 +478,15 @@ mod tests {
                 Some(10 * 16)
             ]
         );
-        assert_eq!(Family::Aae.default_beta1(), 0.5);
-        assert_eq!(Family::Vae.default_beta1(), 0.9);
+        assert_eq!(Family::AAE.default_beta1(), 0.5);
+        assert_eq!(Family::VAE.default_beta1(), 0.9);
         assert_eq!(
             InputShape::Vector { features: 3 }.to_string(),
             "vectors of 3 values"
         );
         // A tiny table still gets a code of at least 2 and a large one at most 16.
         let code = |d| {
-            Family::Mlp
+            Family::MLP
                 .default_config(InputShape::Vector { features: d })
                 .map(|c| c.latent())
                 .ok()

@@ -14,9 +14,11 @@
 //! [`MaskedAutoencoder`] over image patches, and the [`TopKSae`], a TopK sparse
 //! autoencoder for decomposing network activations.
 //! [`Family`] describes them as data — names, each one's default architecture for an
-//! [`InputShape`] — and [`ModelConfig`] / [`AnyAutoencoder`] answer what a model can
-//! do (sample, its first dense layer, a linear decoder's basis, its [`ModelSize`]),
-//! so no caller needs to match on the families.
+//! [`InputShape`], declared in each family's own file and listed in one table (the
+//! `families!` invocation in this file's source) — and [`ModelConfig`] /
+//! [`AnyAutoencoder`] answer what a model can do (sample, its first dense layer, a
+//! linear decoder's basis, its [`ModelSize`]), so no caller needs to match on the
+//! families.
 //! Objectives are apart from architectures: [`Regularization`] (L1 and KL sparsity,
 //! k-sparse, contractive, weight penalties) and [`Noise`] (denoising) apply to the MLP
 //! and convolutional models alike (and to the autoencoder inside an [`Aae`]). Losses
@@ -27,52 +29,64 @@
 //! take `[batch, features]` tensors. It selects no backend: callers pass a `Device`.
 #![warn(missing_docs)]
 
-mod activation;
-mod adversarial;
+#[macro_use]
 mod any;
-mod capsule;
+mod activation;
 mod classifier;
 mod code_prior;
-mod conv;
+mod conv_stack;
 mod error;
 mod family;
 mod finite;
 mod loss;
-mod masked;
-mod mlp;
 mod output;
-mod recurrent;
 pub mod regularize;
 mod size;
 #[cfg(test)]
 mod testing;
-mod topk;
 #[cfg(feature = "train")]
 pub mod train;
-mod transformer;
-mod vae;
-mod vq;
+
+// The families, one line each: the variant of `ModelConfig` and `AnyAutoencoder` (and
+// the `kind` tag of `config.json`), the family's file, its configuration and model,
+// and the names it answers to on the command line (its `Family` constants). A family
+// declares everything else in its file.
+families! {
+    /// A multi-layer perceptron autoencoder.
+    Mlp("mlp") => mlp: MlpAutoencoderConfig, MlpAutoencoder, [MLP];
+    /// A convolutional autoencoder, over images or along sequences.
+    Conv("conv") => conv: ConvAutoencoderConfig, ConvAutoencoder, [CONV, CONV1D];
+    /// A variational autoencoder.
+    Vae("vae") => vae: VaeConfig, Vae, [VAE, CONV_VAE];
+    /// An adversarial autoencoder.
+    Aae("aae") => adversarial: AaeConfig, Aae, [AAE];
+    /// A recurrent (LSTM or GRU) sequence-to-sequence autoencoder.
+    Recurrent("recurrent") => recurrent: RecurrentAutoencoderConfig, RecurrentAutoencoder, [LSTM, GRU];
+    /// A transformer autoencoder over the steps of sequences.
+    Transformer("transformer") => transformer: TransformerAutoencoderConfig, TransformerAutoencoder, [TRANSFORMER];
+    /// A masked autoencoder over image patches.
+    Masked("masked") => masked: MaskedAutoencoderConfig, MaskedAutoencoder, [MAE];
+    /// A TopK sparse autoencoder.
+    TopK("topk-sae") => topk: TopKSaeConfig, TopKSae, [TOPK_SAE];
+    /// A vector-quantised autoencoder.
+    VqVae("vq-vae") => vq: VqVaeConfig, VqVae, [VQ_VAE];
+    /// A capsule autoencoder.
+    Capsule("capsule") => capsule: CapsuleAutoencoderConfig, CapsuleAutoencoder, [CAPSULE];
+}
 
 pub use activation::Activation;
-pub use adversarial::{Aae, AaeConfig, Prior};
-pub use any::{AnyAutoencoder, ModelConfig};
-pub use capsule::{CapsuleAutoencoder, CapsuleAutoencoderConfig, CapsuleMask};
+pub use adversarial::Prior;
+pub use capsule::CapsuleMask;
 pub use classifier::Classifier;
 pub use code_prior::{MaskedConv, PixelCnnPrior, PixelCnnPriorConfig};
-pub use conv::{
-    ConvAutoencoder, ConvAutoencoderConfig, ConvDecoder, ConvEncoder, ConvStackConfig, Norm,
-};
+pub use conv_stack::{ConvDecoder, ConvEncoder, ConvStackConfig, Norm};
 pub use error::ConfigError;
 pub use family::{Family, InputShape, UnknownFamily};
 pub use finite::first_non_finite;
 pub use loss::Reconstruction;
-pub use masked::{MaskedAutoencoder, MaskedAutoencoderConfig};
-pub use mlp::{MlpAutoencoder, MlpAutoencoderConfig};
-pub use output::{Autoencoder, AutoencoderOutput, LossTerm};
-pub use recurrent::{Cell, Recurrent, RecurrentAutoencoder, RecurrentAutoencoderConfig};
+pub use output::{Autoencoder, AutoencoderOutput, DiscreteCode, LossTerm};
+pub use recurrent::{Cell, Recurrent};
 pub use regularize::{KlSparsity, Noise, Regularization};
 pub use size::ModelSize;
-pub use topk::{KAnneal, TopKSae, TopKSaeConfig};
-pub use transformer::{TransformerAutoencoder, TransformerAutoencoderConfig};
-pub use vae::{Gaussian, Vae, VaeConfig};
-pub use vq::{DiscreteCode, VqVae, VqVaeConfig};
+pub use topk::KAnneal;
+pub use vae::Gaussian;

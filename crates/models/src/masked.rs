@@ -21,8 +21,14 @@ use burn::nn::{Linear, LinearConfig, PositionalEncoding, PositionalEncodingConfi
 use burn::prelude::*;
 use burn::tensor::{Distribution, Int};
 
+use crate::any::{FamilyConfig, FamilyModel};
+use crate::family::{FamilySpec, Reads};
 use crate::output::LossTerm;
-use crate::{Activation, Autoencoder, AutoencoderOutput, ConfigError, Reconstruction};
+use crate::size::{self, ModelSize};
+use crate::{
+    Activation, Autoencoder, AutoencoderOutput, ConfigError, Family,
+    Reconstruction,
+};
 
 /// Configuration of a [`MaskedAutoencoder`].
 ///
@@ -365,6 +371,62 @@ impl Autoencoder for MaskedAutoencoder {
         AutoencoderOutput::from_terms(reconstruction, code, terms)
     }
 }
+
+impl Family {
+    /// Masked autoencoder over image patches.
+    pub const MAE: Family = Family::new(&FamilySpec {
+        name: "mae",
+        description: "Masked autoencoder: self-attention over the visible patches of images, the hidden ones predicted",
+        reads: Reads::Patches,
+        // Patches of 4×4 and a code of 32 (see `MaskedAutoencoderConfig`).
+        defaults: |shape| {
+            Some(MaskedAutoencoderConfig::new(shape.image()?, 32).into())
+        },
+        ..FamilySpec::ORDINARY
+    });
+}
+
+impl FamilyConfig for MaskedAutoencoderConfig {
+    fn family(&self) -> Family {
+        Family::MAE
+    }
+
+    fn input_size(&self) -> usize {
+        MaskedAutoencoderConfig::input_size(self)
+    }
+
+    fn latent(&self) -> usize {
+        self.latent
+    }
+
+    fn image_shape(&self) -> Option<[usize; 3]> {
+        Some(self.image)
+    }
+
+    fn size(&self) -> Result<ModelSize, ConfigError> {
+        let (n, d, w, dw) = (self.patches(), self.patch_size(), self.width, self.decoder_width);
+        let ff = Self::feed_forward;
+        // Counted as `encode` and `decode` run: every patch through the encoder, the
+        // global token and every patch through the decoder (the mask token, one
+        // vector, with the decoder's projection).
+        Ok(size::per_step(&[d, w], n)
+            .add(size::attention(self.layers, w, ff(w), n))
+            .add(size::dense(&[w, self.latent, dw], true))
+            .add(size::dense(&[w, dw], true))
+            .add(ModelSize {
+                parameters: dw as u64,
+                ..ModelSize::default()
+            })
+            .add(size::attention(self.decoder_layers, dw, ff(dw), n + 1))
+            .add(size::per_step(&[dw, d], n)))
+    }
+
+    fn loss_terms(&self) -> Vec<&'static str> {
+        vec!["reconstruction"]
+    }
+}
+
+impl FamilyModel for MaskedAutoencoder {}
 
 #[cfg(test)]
 #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.

@@ -8,10 +8,13 @@
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::any::{FamilyConfig, FamilyModel};
+use crate::family::FamilySpec;
 use crate::regularize::contractive_penalty;
+use crate::size::{self, ModelSize};
 use crate::{
-    Activation, Autoencoder, AutoencoderOutput, ConfigError, LossTerm, Noise, Reconstruction,
-    Regularization,
+    Activation, AnyAutoencoder, Autoencoder, AutoencoderOutput, ConfigError, Family, InputShape,
+    LossTerm, Noise, Reconstruction, Regularization,
 };
 
 /// Configuration of an [`MlpAutoencoder`].
@@ -274,6 +277,85 @@ impl Autoencoder for MlpAutoencoder {
             });
         }
         AutoencoderOutput::from_terms(reconstruction, code, terms)
+    }
+}
+
+impl Family {
+    /// Multi-layer perceptron autoencoder.
+    pub const MLP: Family = Family::new(&FamilySpec {
+        name: "mlp",
+        description: "Multi-layer perceptron autoencoder (vanilla, undercomplete, overcomplete, deep)",
+        defaults: |shape| Some(MlpAutoencoderConfig::for_shape(shape, 32).into()),
+        ..FamilySpec::ORDINARY
+    });
+}
+
+impl MlpAutoencoderConfig {
+    /// The default MLP for inputs of `shape`: for images the 784-512-256-`image_code`
+    /// of the literature; for a table row or a flattened window of `d` values one
+    /// hidden layer of 64 units, a code of `d / 4` (2 to 16) and a linear output trained
+    /// with MSE on the standardised values.
+    pub(crate) fn for_shape(shape: InputShape, image_code: usize) -> Self {
+        let features = shape.features();
+        match shape {
+            InputShape::Image { .. } => Self::new(features, vec![512, 256], image_code),
+            InputShape::Vector { .. } | InputShape::Sequence { .. } => {
+                Self::new(features, vec![64], shape.code_size())
+                    .with_output_activation(Activation::Identity)
+            }
+        }
+    }
+}
+
+impl FamilyConfig for MlpAutoencoderConfig {
+    fn family(&self) -> Family {
+        Family::MLP
+    }
+
+    fn input_size(&self) -> usize {
+        self.input_size
+    }
+
+    fn latent(&self) -> usize {
+        self.latent
+    }
+
+    fn size(&self) -> Result<ModelSize, ConfigError> {
+        Ok(size::mlp(&self.encoder_widths(), self.bias))
+    }
+
+    fn loss_terms(&self) -> Vec<&'static str> {
+        self.regularization.loss_terms()
+    }
+
+    fn is_stacked(&self) -> bool {
+        !self.hidden.is_empty()
+    }
+
+    fn first_layer_is_code(&self) -> bool {
+        self.hidden.is_empty()
+    }
+}
+
+impl AnyAutoencoder {
+    /// The MLP autoencoder, when the model is one (layer-wise pretraining works on it).
+    pub fn into_mlp(self) -> Option<MlpAutoencoder> {
+        match self {
+            Self::Mlp(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+impl FamilyModel for MlpAutoencoder {
+    fn first_dense_layer(&self) -> Option<&Linear> {
+        self.encoder.first()
+    }
+
+    fn linear_decoder_basis(&self) -> Option<Tensor<2>> {
+        // burn's Linear weight is [d_input, d_output] = [latent, features].
+        (self.decoder.len() == 1 && self.output_activation() == Activation::Identity)
+            .then(|| self.decoder[0].weight.val())
     }
 }
 

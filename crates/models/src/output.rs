@@ -90,3 +90,20 @@ pub trait Autoencoder {
     /// `[batch, features]` → reconstruction `[batch, features]`, code `[batch, latent]`.
     fn forward(&self, input: Tensor<2>) -> AutoencoderOutput;
 }
+
+/// A code of `symbols` symbols, each one of `alphabet` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiscreteCode {
+    /// Symbols per sample (a VQ-VAE's grid positions).
+    pub symbols: usize,
+    /// Values each symbol takes (a VQ-VAE's codebook entries).
+    pub alphabet: usize,
+}
+
+impl DiscreteCode {
+    /// Bits that store one sample's code exactly, symbols × log₂ alphabet (without
+    /// entropy coding).
+    pub fn bits(&self) -> f64 {
+        self.symbols as f64 * (self.alphabet as f64).log2()
+    }
+}

@@ -9,8 +9,14 @@ use burn::nn::{Gru, GruConfig, Linear, LinearConfig, Lstm, LstmConfig, LstmState
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::any::{FamilyConfig, FamilyModel};
+use crate::family::{FamilySpec, Reads};
 use crate::output::reconstruction_only;
-use crate::{Activation, Autoencoder, AutoencoderOutput, ConfigError, Noise, Reconstruction};
+use crate::size::{self, ModelSize};
+use crate::{
+    Activation, Autoencoder, AutoencoderOutput, ConfigError, Family, InputShape,
+    ModelConfig, Noise, Reconstruction,
+};
 
 /// The recurrent cell of a [`RecurrentAutoencoder`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,6 +227,65 @@ impl Autoencoder for RecurrentAutoencoder {
         )
     }
 }
+
+/// A recurrent family's default for windows of a series: one layer of 64 units each
+/// way and a window's code size.
+fn recurrent_defaults(shape: InputShape, cell: Cell) -> Option<ModelConfig> {
+    let (steps, channels) = shape.sequence()?;
+    let config = RecurrentAutoencoderConfig::new(steps, channels, cell, 64, shape.code_size());
+    Some(config.into())
+}
+
+impl Family {
+    /// LSTM sequence-to-sequence autoencoder.
+    pub const LSTM: Family = Family::new(&FamilySpec {
+        name: "lstm",
+        description: "LSTM sequence-to-sequence autoencoder: the code is the encoder's last state, the decoder unrolls it",
+        reads: Reads::Sequences,
+        defaults: |shape| recurrent_defaults(shape, Cell::Lstm),
+        ..FamilySpec::ORDINARY
+    });
+
+    /// GRU sequence-to-sequence autoencoder.
+    pub const GRU: Family = Family::new(&FamilySpec {
+        name: "gru",
+        description: "GRU sequence-to-sequence autoencoder, as lstm with gated recurrent units",
+        reads: Reads::Sequences,
+        defaults: |shape| recurrent_defaults(shape, Cell::Gru),
+        ..FamilySpec::ORDINARY
+    });
+}
+
+impl FamilyConfig for RecurrentAutoencoderConfig {
+    fn family(&self) -> Family {
+        match self.cell {
+            Cell::Lstm => Family::LSTM,
+            Cell::Gru => Family::GRU,
+        }
+    }
+
+    fn input_size(&self) -> usize {
+        RecurrentAutoencoderConfig::input_size(self)
+    }
+
+    fn latent(&self) -> usize {
+        self.latent
+    }
+
+    fn size(&self) -> Result<ModelSize, ConfigError> {
+        let (gates, h) = (self.cell.gates(), self.hidden);
+        Ok(size::recurrent(gates, self.channels, h, self.steps)
+            .add(size::dense(&[h, self.latent, h], true))
+            .add(size::recurrent(gates, self.latent, h, self.steps))
+            .add(size::per_step(&[h, self.channels], self.steps)))
+    }
+
+    fn loss_terms(&self) -> Vec<&'static str> {
+        vec!["reconstruction"]
+    }
+}
+
+impl FamilyModel for RecurrentAutoencoder {}
 
 #[cfg(test)]
 #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.

@@ -41,6 +41,24 @@ pub struct Regularization {
 }
 
 impl Regularization {
+    /// The names of the loss terms a model with these penalties reports: the
+    /// reconstruction, then each penalty that is on.
+    pub(crate) fn loss_terms(&self) -> Vec<&'static str> {
+        let mut names = vec!["reconstruction"];
+        for (on, name) in [
+            (self.code_l1 > 0.0, "sparsity"),
+            (self.kl_sparsity.is_some(), "sparsity-kl"),
+            (self.contractive > 0.0, "contractive"),
+            (self.weight_l1 > 0.0, "weight-l1"),
+            (self.weight_l2 > 0.0, "weight-l2"),
+        ] {
+            if on {
+                names.push(name);
+            }
+        }
+        names
+    }
+
     /// Checks the values against the code size and the code activation.
     pub fn validate(&self, latent: usize, code_activation: Activation) -> Result<(), ConfigError> {
         for (field, v) in [

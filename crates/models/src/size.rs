@@ -4,9 +4,10 @@
 //! before allocating it; the benchmarks turn the multiply-adds into GFLOP/s.
 //!
 //! Counts saturate at `u64::MAX` instead of overflowing: a width of four billion is a
-//! configuration to refuse, not a panic.
+//! configuration to refuse, not a panic. The layers' counts are here; each family adds
+//! them up for its architecture in its own file.
 
-use crate::{ConfigError, ConvStackConfig, MaskedAutoencoderConfig, ModelConfig};
+use crate::{ConfigError, ConvStackConfig};
 
 /// Parameters and per-sample activations of a configuration.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,7 +25,7 @@ pub struct ModelSize {
 }
 
 impl ModelSize {
-    fn add(self, other: ModelSize) -> ModelSize {
+    pub(crate) fn add(self, other: ModelSize) -> ModelSize {
         ModelSize {
             parameters: self.parameters.saturating_add(other.parameters),
             activations: self.activations.saturating_add(other.activations),
@@ -33,12 +34,12 @@ impl ModelSize {
     }
 }
 
-fn mul(a: usize, b: usize) -> u64 {
+pub(crate) fn mul(a: usize, b: usize) -> u64 {
     (a as u64).saturating_mul(b as u64)
 }
 
 /// Fully connected layers through `widths` (`[in, …, out]`), with or without biases.
-fn dense(widths: &[usize], bias: bool) -> ModelSize {
+pub(crate) fn dense(widths: &[usize], bias: bool) -> ModelSize {
     widths
         .windows(2)
         .map(|w| ModelSize {
@@ -51,7 +52,7 @@ fn dense(widths: &[usize], bias: bool) -> ModelSize {
 
 /// The convolutions and their mirror (biases included), and the flattened size of the
 /// innermost feature map.
-fn conv_stack(conv: &ConvStackConfig) -> Result<(ModelSize, usize), ConfigError> {
+pub(crate) fn conv_stack(conv: &ConvStackConfig) -> Result<(ModelSize, usize), ConfigError> {
     let (sizes, _) = conv.plan()?;
     let [[kh, kw], _, _] = conv.geometry();
     let kernel = mul(kh, kw);
@@ -76,7 +77,7 @@ fn conv_stack(conv: &ConvStackConfig) -> Result<(ModelSize, usize), ConfigError>
 
 /// A recurrent layer of `hidden` units over `steps` steps of `inputs` values: each
 /// gate an input and a hidden transform, both with biases.
-fn recurrent(gates: usize, inputs: usize, hidden: usize, steps: usize) -> ModelSize {
+pub(crate) fn recurrent(gates: usize, inputs: usize, hidden: usize, steps: usize) -> ModelSize {
     let per_gate = dense(&[inputs, hidden], true).add(dense(&[hidden, hidden], true));
     ModelSize {
         parameters: per_gate.parameters.saturating_mul(gates as u64),
@@ -90,7 +91,7 @@ fn recurrent(gates: usize, inputs: usize, hidden: usize, steps: usize) -> ModelS
 
 /// Fully connected layers through `widths` applied to each of `steps` steps (the same
 /// weights at every step).
-fn per_step(widths: &[usize], steps: usize) -> ModelSize {
+pub(crate) fn per_step(widths: &[usize], steps: usize) -> ModelSize {
     let one = dense(widths, true);
     ModelSize {
         parameters: one.parameters,
@@ -102,7 +103,7 @@ fn per_step(widths: &[usize], steps: usize) -> ModelSize {
 /// A stack of `layers` self-attention layers of width `d` (each: the query, key,
 /// value and output projections, two layer norms, a feed-forward part of `ff` inner
 /// units) over `steps` steps.
-fn attention(layers: usize, d: usize, ff: usize, steps: usize) -> ModelSize {
+pub(crate) fn attention(layers: usize, d: usize, ff: usize, steps: usize) -> ModelSize {
     let projections = dense(&[d, d], true);
     let feed_forward = dense(&[d, ff, d], true);
     let per_step = ModelSize {
@@ -127,151 +128,8 @@ fn attention(layers: usize, d: usize, ff: usize, steps: usize) -> ModelSize {
     }
 }
 
-impl ModelConfig {
-    /// The configuration's parameters and per-sample activations, without building it.
-    pub fn size(&self) -> Result<ModelSize, ConfigError> {
-        let input = ModelSize {
-            parameters: 0,
-            activations: self.input_size() as u64,
-            multiply_adds: 0,
-        };
-        let body = match self {
-            Self::Mlp(c) => mlp(&c.encoder_widths(), c.bias),
-            Self::Aae(c) => {
-                let mut discriminator = vec![c.autoencoder.latent];
-                discriminator.extend(&c.discriminator);
-                discriminator.push(1);
-                mlp(&c.autoencoder.encoder_widths(), c.autoencoder.bias)
-                    .add(dense(&discriminator, true))
-            }
-            Self::Conv(c) => {
-                let (stack, flat) = conv_stack(&c.conv)?;
-                stack.add(dense(&[flat, c.latent, flat], true))
-            }
-            Self::Recurrent(c) => {
-                let (gates, h) = (c.cell.gates(), c.hidden);
-                recurrent(gates, c.channels, h, c.steps)
-                    .add(dense(&[h, c.latent, h], true))
-                    .add(recurrent(gates, c.latent, h, c.steps))
-                    .add(per_step(&[h, c.channels], c.steps))
-            }
-            Self::Transformer(c) => {
-                let (d, steps) = (c.width, c.steps);
-                let stack = attention(c.layers, d, c.feed_forward(), steps);
-                per_step(&[c.channels, d], steps)
-                    .add(stack)
-                    .add(dense(&[steps * d, c.latent, steps * d], true))
-                    .add(stack)
-                    .add(per_step(&[d, c.channels], steps))
-            }
-            Self::Masked(c) => {
-                let (n, d, w, dw) = (c.patches(), c.patch_size(), c.width, c.decoder_width);
-                let ff = MaskedAutoencoderConfig::feed_forward;
-                // Counted as `encode` and `decode` run: every patch through the
-                // encoder, the global token and every patch through the decoder (the
-                // mask token, one vector, with the decoder's projection).
-                per_step(&[d, w], n)
-                    .add(attention(c.layers, w, ff(w), n))
-                    .add(dense(&[w, c.latent, dw], true))
-                    .add(dense(&[w, dw], true))
-                    .add(ModelSize {
-                        parameters: dw as u64,
-                        ..ModelSize::default()
-                    })
-                    .add(attention(c.decoder_layers, dw, ff(dw), n + 1))
-                    .add(per_step(&[dw, d], n))
-            }
-            Self::TopK(c) => {
-                // b_pre, the encoder with its bias, the atoms; and the counters of
-                // the samples since each latent fired and of those seen (stored with
-                // the weights, as burn counts them, though not trained).
-                let (d, n) = (c.input_size, c.latent);
-                dense(&[d, n], true)
-                    .add(dense(&[n, d], false))
-                    .add(ModelSize {
-                        parameters: (d + n + 1) as u64,
-                        ..ModelSize::default()
-                    })
-            }
-            Self::VqVae(c) => {
-                let (stack, flat) = conv_stack(&c.conv)?;
-                let positions = c.positions()?;
-                let (k, d) = (c.codebook_size, c.code_dim);
-                let channels = flat / positions.max(1);
-                // The 1 × 1 convolutions to the code and back at each position; the
-                // codebook, and the states saved with it (the EMA averages, where
-                // restarts moved each entry, each entry's idle count); the distances
-                // of each position's vector to every entry.
-                stack
-                    .add(per_step(&[channels, d, channels], positions))
-                    .add(ModelSize {
-                        parameters: mul(k, d).saturating_mul(3).saturating_add(2 * k as u64),
-                        activations: mul(positions, k),
-                        multiply_adds: mul(positions, k).saturating_mul(d as u64),
-                    })
-            }
-            Self::Capsule(c) => {
-                let [channels, h, w] = c.image;
-                let (k, n) = (c.kernel, c.primary_capsules()?);
-                let [gh, gw] = c.primary_grid()?;
-                let (h1, w1) = (h + 1 - k, w + 1 - k);
-                let primary = c.primary_maps * c.primary_dim;
-                let (j, d) = (c.classes, c.capsule_dim);
-                let mut decoder = vec![j * d];
-                decoder.extend(&c.decoder);
-                decoder.push(channels * h * w);
-                let kernel = mul(k, k);
-                // The convolution (each output position), the primary capsules'
-                // convolution (each of its positions), the transforms of every
-                // primary capsule to every class capsule; routing's sums are left out.
-                ModelSize {
-                    parameters: kernel
-                        .saturating_mul(mul(channels, c.conv_channels))
-                        .saturating_add(c.conv_channels as u64)
-                        .saturating_add(kernel.saturating_mul(mul(c.conv_channels, primary)))
-                        .saturating_add(primary as u64)
-                        .saturating_add(mul(n, j * d).saturating_mul(c.primary_dim as u64)),
-                    activations: mul(c.conv_channels, h1 * w1)
-                        .saturating_add(mul(primary, gh * gw))
-                        .saturating_add(mul(n, j * d))
-                        .saturating_add((j * d) as u64),
-                    multiply_adds: kernel
-                        .saturating_mul(mul(channels, c.conv_channels))
-                        .saturating_mul(mul(h1, w1))
-                        .saturating_add(
-                            kernel
-                                .saturating_mul(mul(c.conv_channels, primary))
-                                .saturating_mul(mul(gh, gw)),
-                        )
-                        .saturating_add(mul(n, j * d).saturating_mul(c.primary_dim as u64)),
-                }
-                .add(dense(&decoder, true))
-            }
-            Self::Vae(c) => {
-                let (stack, outer) = match &c.conv {
-                    Some(conv) => conv_stack(conv)?,
-                    None => (ModelSize::default(), c.input_size),
-                };
-                let mut down = vec![outer];
-                down.extend(&c.hidden);
-                let last = down.last().copied().unwrap_or(outer);
-                let mut up = vec![c.latent];
-                up.extend(c.hidden.iter().rev());
-                up.push(outer);
-                // Encoder trunk, the mean and log-variance heads, the decoder.
-                stack
-                    .add(dense(&down, true))
-                    .add(dense(&[last, c.latent], true))
-                    .add(dense(&[last, c.latent], true))
-                    .add(dense(&up, true))
-            }
-        };
-        Ok(input.add(body))
-    }
-}
-
 /// An MLP encoder through `widths` and its mirrored decoder.
-fn mlp(widths: &[usize], bias: bool) -> ModelSize {
+pub(crate) fn mlp(widths: &[usize], bias: bool) -> ModelSize {
     let mut up = widths.to_vec();
     up.reverse();
     dense(widths, bias).add(dense(&up, bias))
@@ -289,7 +147,7 @@ mod tests {
     #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
     fn parameter_counts_match_the_built_models() {
         let device = Device::ndarray();
-        for family in Family::ALL {
+        for &family in Family::ALL {
             let shape = if family.is_sequential() {
                 InputShape::Sequence {
                     steps: 24,

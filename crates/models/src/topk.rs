@@ -25,9 +25,12 @@ use burn::tensor::Distribution;
 use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
 
+use crate::any::{FamilyConfig, FamilyModel};
+use crate::family::FamilySpec;
 use crate::output::LossTerm;
 use crate::regularize::k_sparse;
-use crate::{Autoencoder, AutoencoderOutput, ConfigError};
+use crate::size::{self, ModelSize};
+use crate::{AnyAutoencoder, Autoencoder, AutoencoderOutput, ConfigError, Family};
 
 /// k lowered linearly from `start` to the configured k over the first `samples`
 /// training samples.
@@ -326,6 +329,80 @@ impl Autoencoder for TopKSae {
             },
         ];
         AutoencoderOutput::from_terms(reconstruction, code, terms).with_measures(measures)
+    }
+}
+
+impl Family {
+    /// TopK sparse autoencoder.
+    pub const TOPK_SAE: Family = Family::new(&FamilySpec {
+        name: "topk-sae",
+        description: "TopK sparse autoencoder (Gao et al. 2024): an overcomplete dictionary, k latents active per sample",
+        // Any input as a vector of d values: a dictionary of 4d latents (16 to 1024),
+        // 1/32 of them active per sample.
+        defaults: |shape| {
+            let features = shape.features();
+            let latent = (4 * features).clamp(16, 1024);
+            let k = TopKSaeConfig::default_k(latent);
+            Some(TopKSaeConfig::new(features, latent, k).into())
+        },
+        ..FamilySpec::ORDINARY
+    });
+}
+
+impl FamilyConfig for TopKSaeConfig {
+    fn family(&self) -> Family {
+        Family::TOPK_SAE
+    }
+
+    fn input_size(&self) -> usize {
+        self.input_size
+    }
+
+    fn latent(&self) -> usize {
+        self.latent
+    }
+
+    fn size(&self) -> Result<ModelSize, ConfigError> {
+        // b_pre, the encoder with its bias, the atoms; and the counters of the samples
+        // since each latent fired and of those seen (stored with the weights, as burn
+        // counts them, though not trained).
+        let (d, n) = (self.input_size, self.latent);
+        Ok(size::dense(&[d, n], true)
+            .add(size::dense(&[n, d], false))
+            .add(ModelSize {
+                parameters: (d + n + 1) as u64,
+                ..ModelSize::default()
+            }))
+    }
+
+    fn loss_terms(&self) -> Vec<&'static str> {
+        vec!["reconstruction", "auxiliary"]
+    }
+
+    fn measures(&self) -> Vec<&'static str> {
+        vec!["l0", "fvu", "dead"]
+    }
+
+    fn first_layer_is_code(&self) -> bool {
+        true
+    }
+}
+
+impl FamilyModel for TopKSae {
+    fn first_dense_layer(&self) -> Option<&Linear> {
+        Some(&self.encoder)
+    }
+
+    fn linear_decoder_basis(&self) -> Option<Tensor<2>> {
+        Some(self.atoms())
+    }
+
+    fn initialised_from(&self, samples: Tensor<2>) -> Option<AnyAutoencoder> {
+        Some(self.clone().centred_on(samples).into())
+    }
+
+    fn initialises_from_data(&self) -> bool {
+        true
     }
 }
 

@@ -17,11 +17,7 @@ use burn::train::metric::{
 };
 use burn::train::{InferenceStep, TrainOutput, TrainStep};
 
-use crate::{
-    Aae, AnyAutoencoder, Autoencoder, AutoencoderOutput, CapsuleAutoencoder, ConvAutoencoder,
-    MaskedAutoencoder, MlpAutoencoder, RecurrentAutoencoder, TopKSae, TransformerAutoencoder, Vae,
-    VqVae,
-};
+use crate::{AnyAutoencoder, AutoencoderOutput, MlpAutoencoder};
 
 /// One batch as the trainer feeds it: the clean inputs, `[batch, features]`, and
 /// their class labels, `[batch]`, when the data set has them. Only a model that
@@ -270,41 +266,38 @@ mean_metric_numeric!(LossTermMetric, PixelMseMetric);
 /// the model type, hence this macro rather than a blanket implementation.)
 macro_rules! reconstruction_steps {
     ($($model:ty),* $(,)?) => {$(
-        impl TrainStep for $model {
-            type Input = Tensor<2>;
-            type Output = ReconstructionOutput;
+        impl burn::train::TrainStep for $model {
+            type Input = burn::tensor::Tensor<2>;
+            type Output = $crate::train::ReconstructionOutput;
 
-            fn step(&self, input: Tensor<2>) -> TrainOutput<ReconstructionOutput> {
-                let output = Autoencoder::forward(self, input.clone());
+            fn step(
+                &self,
+                input: burn::tensor::Tensor<2>,
+            ) -> burn::train::TrainOutput<$crate::train::ReconstructionOutput> {
+                let output = $crate::Autoencoder::forward(self, input.clone());
                 let grads = output.loss.backward();
-                TrainOutput::new(self, grads, ReconstructionOutput::new(&output, input))
+                burn::train::TrainOutput::new(
+                    self,
+                    grads,
+                    $crate::train::ReconstructionOutput::new(&output, input),
+                )
             }
         }
 
-        impl InferenceStep for $model {
-            type Input = Tensor<2>;
-            type Output = ReconstructionOutput;
+        impl burn::train::InferenceStep for $model {
+            type Input = burn::tensor::Tensor<2>;
+            type Output = $crate::train::ReconstructionOutput;
 
-            fn step(&self, input: Tensor<2>) -> ReconstructionOutput {
-                let output = Autoencoder::forward(self, input.clone());
-                ReconstructionOutput::new(&output, input)
+            fn step(&self, input: burn::tensor::Tensor<2>) -> $crate::train::ReconstructionOutput {
+                let output = $crate::Autoencoder::forward(self, input.clone());
+                $crate::train::ReconstructionOutput::new(&output, input)
             }
         }
     )*};
 }
 
-reconstruction_steps!(
-    MlpAutoencoder,
-    ConvAutoencoder,
-    Vae,
-    Aae,
-    RecurrentAutoencoder,
-    TransformerAutoencoder,
-    MaskedAutoencoder,
-    TopKSae,
-    VqVae,
-    CapsuleAutoencoder
-);
+// Every family's model, from the table in `lib.rs`.
+pub(crate) use reconstruction_steps;
 
 impl TrainStep for AnyAutoencoder {
     type Input = Batch;

@@ -11,8 +11,14 @@ use burn::nn::transformer::{
 use burn::nn::{Linear, LinearConfig, PositionalEncoding, PositionalEncodingConfig};
 use burn::prelude::*;
 
+use crate::any::{FamilyConfig, FamilyModel};
+use crate::family::{FamilySpec, Reads};
 use crate::output::reconstruction_only;
-use crate::{Activation, Autoencoder, AutoencoderOutput, ConfigError, Noise, Reconstruction};
+use crate::size::{self, ModelSize};
+use crate::{
+    Activation, Autoencoder, AutoencoderOutput, ConfigError, Family,
+    Noise, Reconstruction,
+};
 
 /// Configuration of a [`TransformerAutoencoder`].
 ///
@@ -206,6 +212,51 @@ impl Autoencoder for TransformerAutoencoder {
         )
     }
 }
+
+impl Family {
+    /// Transformer autoencoder over the steps of sequences.
+    pub const TRANSFORMER: Family = Family::new(&FamilySpec {
+        name: "transformer",
+        description: "Transformer autoencoder: self-attention over the steps of sequences, each way",
+        reads: Reads::Sequences,
+        defaults: |shape| {
+            let (steps, channels) = shape.sequence()?;
+            let config = TransformerAutoencoderConfig::new(steps, channels, shape.code_size());
+            Some(config.into())
+        },
+        ..FamilySpec::ORDINARY
+    });
+}
+
+impl FamilyConfig for TransformerAutoencoderConfig {
+    fn family(&self) -> Family {
+        Family::TRANSFORMER
+    }
+
+    fn input_size(&self) -> usize {
+        TransformerAutoencoderConfig::input_size(self)
+    }
+
+    fn latent(&self) -> usize {
+        self.latent
+    }
+
+    fn size(&self) -> Result<ModelSize, ConfigError> {
+        let (d, steps) = (self.width, self.steps);
+        let stack = size::attention(self.layers, d, self.feed_forward(), steps);
+        Ok(size::per_step(&[self.channels, d], steps)
+            .add(stack)
+            .add(size::dense(&[steps * d, self.latent, steps * d], true))
+            .add(stack)
+            .add(size::per_step(&[d, self.channels], steps)))
+    }
+
+    fn loss_terms(&self) -> Vec<&'static str> {
+        vec!["reconstruction"]
+    }
+}
+
+impl FamilyModel for TransformerAutoencoder {}
 
 #[cfg(test)]
 #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.

@@ -5,9 +5,12 @@ use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
+use crate::any::{FamilyConfig, FamilyModel};
+use crate::family::{FamilySpec, Reads, Sampling};
+use crate::size::{self, ModelSize};
 use crate::{
-    Activation, Autoencoder, AutoencoderOutput, ConfigError, ConvDecoder, ConvEncoder,
-    ConvStackConfig, LossTerm, Reconstruction,
+    Activation, AnyAutoencoder, Autoencoder, AutoencoderOutput, ConfigError, ConvDecoder,
+    ConvEncoder, ConvStackConfig, Family, InputShape, LossTerm, Reconstruction,
 };
 
 /// A diagonal Gaussian over codes: the VAE encoder's output.
@@ -312,6 +315,116 @@ impl Autoencoder for Vae {
             },
         ];
         AutoencoderOutput::from_terms(reconstruction, q.mean, terms)
+    }
+}
+
+impl Family {
+    /// Variational autoencoder with MLP encoder and decoder.
+    pub const VAE: Family = Family::new(&FamilySpec {
+        name: "vae",
+        description: "Variational autoencoder (MLP encoder and decoder)",
+        sampling: Sampling::ContinuousPrior,
+        // For images one hidden layer of 400 and a code of 20 (Kingma & Welling); for
+        // vectors the MLP's default, with a Gaussian likelihood.
+        defaults: |shape| {
+            let features = shape.features();
+            Some(match shape {
+                InputShape::Image { .. } => VaeConfig::new(features, vec![400], 20),
+                InputShape::Vector { .. } | InputShape::Sequence { .. } => {
+                    VaeConfig::new(features, vec![64], shape.code_size())
+                        .with_reconstruction(Reconstruction::Mse)
+                }
+            }
+            .into())
+        },
+        ..FamilySpec::ORDINARY
+    });
+
+    /// Variational autoencoder with a convolutional encoder and decoder.
+    pub const CONV_VAE: Family = Family::new(&FamilySpec {
+        name: "conv-vae",
+        description: "Variational autoencoder with a convolutional encoder and decoder",
+        reads: Reads::Images,
+        sampling: Sampling::ContinuousPrior,
+        // The convolutional autoencoder's convolutions, then a code of 20.
+        defaults: |shape| {
+            let stack = ConvStackConfig::new(shape.image()?, vec![32, 64]);
+            let config = VaeConfig::new(shape.features(), vec![], 20).with_conv(Some(stack));
+            Some(config.into())
+        },
+        ..FamilySpec::ORDINARY
+    });
+}
+
+impl FamilyConfig for VaeConfig {
+    fn family(&self) -> Family {
+        if self.conv.is_some() {
+            Family::CONV_VAE
+        } else {
+            Family::VAE
+        }
+    }
+
+    fn input_size(&self) -> usize {
+        self.input_size
+    }
+
+    fn latent(&self) -> usize {
+        self.latent
+    }
+
+    fn image_shape(&self) -> Option<[usize; 3]> {
+        self.conv
+            .as_ref()
+            .filter(|c| !c.is_sequence())
+            .map(|c| c.image)
+    }
+
+    fn size(&self) -> Result<ModelSize, ConfigError> {
+        let (stack, outer) = match &self.conv {
+            Some(conv) => size::conv_stack(conv)?,
+            None => (ModelSize::default(), self.input_size),
+        };
+        let mut down = vec![outer];
+        down.extend(&self.hidden);
+        let last = down.last().copied().unwrap_or(outer);
+        let mut up = vec![self.latent];
+        up.extend(self.hidden.iter().rev());
+        up.push(outer);
+        // Encoder trunk, the mean and log-variance heads, the decoder.
+        Ok(stack
+            .add(size::dense(&down, true))
+            .add(size::dense(&[last, self.latent], true))
+            .add(size::dense(&[last, self.latent], true))
+            .add(size::dense(&up, true)))
+    }
+
+    fn loss_terms(&self) -> Vec<&'static str> {
+        vec!["reconstruction", "kl"]
+    }
+}
+
+impl AnyAutoencoder {
+    /// The variational autoencoder, when the model is one: its posterior, ELBO and
+    /// likelihood estimate.
+    pub fn as_vae(&self) -> Option<&Vae> {
+        match self {
+            Self::Vae(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+impl FamilyModel for Vae {
+    fn sample(&self, n: usize, device: &Device) -> Option<Tensor<2>> {
+        Some(Vae::sample(self, n, device))
+    }
+
+    fn first_dense_layer(&self) -> Option<&Linear> {
+        if self.conv_encoder.is_some() {
+            return None;
+        }
+        self.encoder.first().or(Some(&self.mean))
     }
 }
 

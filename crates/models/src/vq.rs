@@ -14,26 +14,14 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
-use crate::conv::{ConvDecoder, ConvEncoder, ConvStackConfig};
+use crate::any::{FamilyConfig, FamilyModel};
+use crate::family::{FamilySpec, Reads, Sampling};
 use crate::output::LossTerm;
-use crate::{Activation, Autoencoder, AutoencoderOutput, ConfigError, Reconstruction};
-
-/// A code of `symbols` symbols, each one of `alphabet` values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DiscreteCode {
-    /// Symbols per sample (a VQ-VAE's grid positions).
-    pub symbols: usize,
-    /// Values each symbol takes (a VQ-VAE's codebook entries).
-    pub alphabet: usize,
-}
-
-impl DiscreteCode {
-    /// Bits that store one sample's code exactly, symbols × log₂ alphabet (without
-    /// entropy coding).
-    pub fn bits(&self) -> f64 {
-        self.symbols as f64 * (self.alphabet as f64).log2()
-    }
-}
+use crate::size::{self, ModelSize};
+use crate::{
+    Activation, AnyAutoencoder, Autoencoder, AutoencoderOutput, ConfigError, ConvDecoder,
+    ConvEncoder, ConvStackConfig, DiscreteCode, Family, Reconstruction,
+};
 
 /// Configuration of a [`VqVae`].
 #[derive(Config, Debug)]
@@ -395,6 +383,86 @@ impl Autoencoder for VqVae {
             },
         ];
         AutoencoderOutput::from_terms(reconstruction, code, terms).with_measures(measures)
+    }
+}
+
+impl Family {
+    /// Vector-quantised autoencoder.
+    pub const VQ_VAE: Family = Family::new(&FamilySpec {
+        name: "vq-vae",
+        description: "Vector-quantised autoencoder (VQ-VAE): convolutions to a grid of vectors, each the nearest entry of a learned codebook",
+        reads: Reads::Images,
+        // A prior learned over its codes after training (`PixelCnnPrior`).
+        sampling: Sampling::LearnedPrior,
+        // The convolutional autoencoder's convolutions, to a 7×7 grid of 16-wide
+        // vectors for 28×28 images.
+        defaults: |shape| {
+            let stack = ConvStackConfig::new(shape.image()?, vec![32, 64]);
+            Some(VqVaeConfig::new(stack).into())
+        },
+        ..FamilySpec::ORDINARY
+    });
+}
+
+impl FamilyConfig for VqVaeConfig {
+    fn family(&self) -> Family {
+        Family::VQ_VAE
+    }
+
+    fn input_size(&self) -> usize {
+        self.conv.image.iter().product()
+    }
+
+    fn latent(&self) -> usize {
+        VqVaeConfig::latent(self)
+    }
+
+    fn image_shape(&self) -> Option<[usize; 3]> {
+        (!self.conv.is_sequence()).then_some(self.conv.image)
+    }
+
+    fn size(&self) -> Result<ModelSize, ConfigError> {
+        let (stack, flat) = size::conv_stack(&self.conv)?;
+        let positions = self.positions()?;
+        let (k, d) = (self.codebook_size, self.code_dim);
+        let channels = flat / positions.max(1);
+        // The 1 × 1 convolutions to the code and back at each position; the codebook,
+        // and the states saved with it (the EMA averages, where restarts moved each
+        // entry, each entry's idle count); the distances of each position's vector to
+        // every entry.
+        Ok(stack
+            .add(size::per_step(&[channels, d, channels], positions))
+            .add(ModelSize {
+                parameters: size::mul(k, d)
+                    .saturating_mul(3)
+                    .saturating_add(2 * k as u64),
+                activations: size::mul(positions, k),
+                multiply_adds: size::mul(positions, k).saturating_mul(d as u64),
+            }))
+    }
+
+    fn loss_terms(&self) -> Vec<&'static str> {
+        vec!["reconstruction", "codebook", "commitment"]
+    }
+
+    fn measures(&self) -> Vec<&'static str> {
+        vec!["perplexity", "used"]
+    }
+}
+
+impl AnyAutoencoder {
+    /// The VQ-VAE, when the model is one: its discrete codes and their entries.
+    pub fn as_vq(&self) -> Option<&VqVae> {
+        match self {
+            Self::VqVae(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+impl FamilyModel for VqVae {
+    fn discrete_code(&self) -> Option<DiscreteCode> {
+        Some(VqVae::discrete_code(self))
     }
 }
 

@@ -20,9 +20,10 @@
 //! products and convolutions (`6 × multiply-adds`), for the roofline beside the machine's attainable
 //! GFLOP/s (`cargo bench -p trainer --bench matmul -- --peak`).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ae_data::{DatasetName, HostBatcher, Locator};
+use ae_data::{DatasetName, HostBatcher, Locator, Split};
 use ae_models::{Autoencoder, Family, InputShape, ModelConfig};
 use anyhow::{Context, Result, bail};
 use burn::optim::{AdamConfig, GradientsParams};
@@ -125,6 +126,27 @@ fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// Samples per second `model` encodes, over 20 batches of 512 training images (after
+/// one to warm up).
+fn encode_rate(model: &ae_models::AnyAutoencoder, train: Arc<Split>, device: &Device) -> f64 {
+    let chunks: Vec<Vec<usize>> = (0..20)
+        .map(|i| (i * 512..(i + 1) * 512).collect())
+        .collect();
+    let enc = HostBatcher::new(train);
+    let _ = model
+        .encode(enc.images(&chunks[0], device))
+        .sum()
+        .into_scalar::<f32>();
+    let start = Instant::now();
+    for c in &chunks {
+        let _ = model
+            .encode(enc.images(c, device))
+            .sum()
+            .into_scalar::<f32>();
+    }
+    (20 * 512) as f64 / start.elapsed().as_secs_f64()
+}
+
 fn main() -> Result<()> {
     let mut a = args()?;
     let config = architecture(&a.family, std::mem::take(&mut a.overrides))?;
@@ -190,23 +212,7 @@ fn main() -> Result<()> {
     }
     let train_time = start.elapsed().as_secs_f64();
 
-    let model = model.valid();
-    let chunks: Vec<Vec<usize>> = (0..20)
-        .map(|i| (i * 512..(i + 1) * 512).collect())
-        .collect();
-    let enc = HostBatcher::new(data.train);
-    let _ = model
-        .encode(enc.images(&chunks[0], &device))
-        .sum()
-        .into_scalar::<f32>();
-    let start = Instant::now();
-    for c in &chunks {
-        let _ = model
-            .encode(enc.images(c, &device))
-            .sum()
-            .into_scalar::<f32>();
-    }
-    let encode = (20 * 512) as f64 / start.elapsed().as_secs_f64();
+    let encode = encode_rate(&model.valid(), data.train, &device);
 
     let report = serde_json::json!({
         "family": a.family,

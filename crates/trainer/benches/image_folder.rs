@@ -144,7 +144,8 @@ fn step_seconds(split: &Split) -> Result<f64> {
         width: SIDE,
     };
     let conv = Family::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .find(|f| f.is_convolutional() && !f.is_generative())
         .context("a convolutional autoencoder family")?;
     let config = conv.default_config(shape)?;

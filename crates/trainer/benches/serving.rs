@@ -69,10 +69,9 @@ fn row(what: &str, clients: usize, mut latencies: Vec<Duration>, wall: Duration,
     );
 }
 
-fn main() -> Result<()> {
-    let a = args()?;
-    let home = tempfile::tempdir()?;
-    let dir = home.path().join("default-model");
+/// Trains the model the benchmark serves into `dir`: the default MLP, one epoch of
+/// 512 images.
+fn train(dir: &std::path::Path) -> Result<()> {
     let trained = std::process::Command::new(env!("CARGO_BIN_EXE_trainer"))
         .args([
             "train",
@@ -84,7 +83,7 @@ fn main() -> Result<()> {
             "512",
         ])
         .args(["--backend", "flex", "--out"])
-        .arg(&dir)
+        .arg(dir)
         .output()
         .context("running the trainer")?;
     if !trained.status.success() {
@@ -93,6 +92,55 @@ fn main() -> Result<()> {
             String::from_utf8_lossy(&trained.stderr)
         );
     }
+    Ok(())
+}
+
+/// The latencies of `clients` threads posting `body` to `url` until `limit` requests
+/// are sent or `seconds` have passed.
+fn post_from(
+    clients: usize,
+    url: &str,
+    body: &Arc<String>,
+    (limit, seconds): (usize, f64),
+) -> Result<Vec<Duration>> {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|_| {
+            let (url, body, sent) = (url.to_string(), body.clone(), sent.clone());
+            std::thread::spawn(move || -> Result<Vec<Duration>> {
+                let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+                let mut latencies = Vec::new();
+                while sent.fetch_add(1, Ordering::Relaxed) < limit
+                    && start.elapsed().as_secs_f64() < seconds
+                {
+                    let t = Instant::now();
+                    let mut response = agent
+                        .post(&url)
+                        .header("Content-Type", "application/json")
+                        .send(body.as_bytes())?;
+                    let _ = response.body_mut().read_to_vec()?;
+                    latencies.push(t.elapsed());
+                }
+                Ok(latencies)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for t in threads {
+        latencies.extend(
+            t.join()
+                .map_err(|_| anyhow::anyhow!("a client panicked"))??,
+        );
+    }
+    Ok(latencies)
+}
+
+fn main() -> Result<()> {
+    let a = args()?;
+    let home = tempfile::tempdir()?;
+    let dir = home.path().join("default-model");
+    train(&dir)?;
     let selected = select(a.backend)?;
     println!("device: {}", selected.description);
     let image: Vec<f32> = ae_data::sample::load()?
@@ -145,37 +193,8 @@ fn main() -> Result<()> {
     let url = format!("http://{}/v1/models/m/encode", server.addr());
     let body = Arc::new(serde_json::json!({ "inputs": [image] }).to_string());
     for clients in [1usize, 8, 64] {
-        let sent = Arc::new(AtomicUsize::new(0));
         let start = Instant::now();
-        let threads: Vec<_> = (0..clients)
-            .map(|_| {
-                let (url, body, sent) = (url.clone(), body.clone(), sent.clone());
-                let (limit, seconds) = (a.requests, a.seconds);
-                std::thread::spawn(move || -> Result<Vec<Duration>> {
-                    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
-                    let mut latencies = Vec::new();
-                    while sent.fetch_add(1, Ordering::Relaxed) < limit
-                        && start.elapsed().as_secs_f64() < seconds
-                    {
-                        let t = Instant::now();
-                        let mut response = agent
-                            .post(&url)
-                            .header("Content-Type", "application/json")
-                            .send(body.as_bytes())?;
-                        let _ = response.body_mut().read_to_vec()?;
-                        latencies.push(t.elapsed());
-                    }
-                    Ok(latencies)
-                })
-            })
-            .collect();
-        let mut latencies = Vec::new();
-        for t in threads {
-            latencies.extend(
-                t.join()
-                    .map_err(|_| anyhow::anyhow!("a client panicked"))??,
-            );
-        }
+        let latencies = post_from(clients, &url, &body, (a.requests, a.seconds))?;
         row(
             "HTTP, 1 per request",
             clients,

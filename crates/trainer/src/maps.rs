@@ -2,7 +2,7 @@
 //! manifold of a 2-D generative model, the first layer's filters, the loss curves.
 
 use ae_analysis::{TsneOptions, UmapOptions};
-use ae_models::{AnyAutoencoder, Autoencoder, Family};
+use ae_models::{AnyAutoencoder, Autoencoder, Family, ModelConfig};
 use anyhow::{Result, bail};
 use burn::prelude::*;
 
@@ -120,15 +120,16 @@ pub fn latent_map(
 /// at the standard normal's quantiles (Kingma & Welling, 2014, figure 4).
 pub fn manifold(
     model: &AnyAutoencoder,
-    latent: usize,
+    config: &ModelConfig,
     side: usize,
     shape: [usize; 3],
     device: &Device,
 ) -> Result<Grid> {
-    if !model.can_sample() || latent != 2 {
+    let (family, latent) = (config.family(), config.latent());
+    if !family.has_continuous_prior() || latent != 2 {
         bail!(
             "the manifold grid needs a model with a continuous prior ({}) and a 2-d \
-             code; this one's code has {latent} units",
+             code; this one is a {family} whose code has {latent} units",
             manifold_families()
         );
     }
@@ -365,20 +366,19 @@ mod tests {
     #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
     fn manifold_needs_a_2d_generative_model() {
         let device = Device::ndarray();
-        let vae = |latent| {
-            ae_models::ModelConfig::Vae(ae_models::VaeConfig::new(784, vec![16], latent))
-                .init(&device)
-                .expect("valid")
-        };
-        let grid = manifold(&vae(2), 2, 3, [1, 28, 28], &device).expect("2-d VAE");
+        let vae_config =
+            |latent| ae_models::ModelConfig::Vae(ae_models::VaeConfig::new(784, vec![16], latent));
+        let vae = |latent| vae_config(latent).init(&device).expect("valid");
+        let grid = manifold(&vae(2), &vae_config(2), 3, [1, 28, 28], &device).expect("2-d VAE");
         assert_eq!(grid.rows.len(), 3);
         assert!(grid.rows.iter().all(|r| r.len() == 3 && r[0].len() == 784));
-        let err = manifold(&vae(5), 5, 3, [1, 28, 28], &device).expect_err("5-d");
+        let err = manifold(&vae(5), &vae_config(5), 3, [1, 28, 28], &device).expect_err("5-d");
         assert!(err.to_string().contains("2-d code"), "{err}");
-        let mlp = ae_models::ModelConfig::Mlp(ae_models::MlpAutoencoderConfig::new(784, vec![], 2))
-            .init(&device)
-            .expect("valid");
-        assert!(manifold(&mlp, 2, 3, [1, 28, 28], &device).is_err());
+        let mlp_config =
+            ae_models::ModelConfig::Mlp(ae_models::MlpAutoencoderConfig::new(784, vec![], 2));
+        let mlp = mlp_config.init(&device).expect("valid");
+        let err = manifold(&mlp, &mlp_config, 3, [1, 28, 28], &device).expect_err("no prior");
+        assert!(err.to_string().contains("this one is a mlp"), "{err}");
         // Filters: one image per first-layer unit, each spanning [0, 1].
         let grid = filters(&vae(2), Units::First(100), [1, 28, 28]).expect("linear first layer");
         let all: Vec<&Vec<f32>> = grid.rows.iter().flatten().collect();

@@ -129,7 +129,7 @@ mod tests {
     #[test]
     fn the_default_model_fits_and_absurd_widths_are_refused_with_the_figure() {
         let default = TrainConfig::new(
-            Family::Mlp
+            Family::MLP
                 .default_config(InputShape::grey(28, 28))
                 .expect("valid"),
             DataSpec::Named(DatasetName::FashionMnistSample),

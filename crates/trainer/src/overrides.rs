@@ -8,9 +8,9 @@
 //! each — the models crate for architectures, [`TrainConfig::new`] for the run — and
 //! `train --print-config` shows what a run will use.
 //!
-//! Each family's branch of [`ModelOverrides::apply`] destructures the overrides
-//! without `..`: a new flag does not compile until every family applies it or
-//! refuses it with "`--x` does not apply to `--model y`".
+//! Each family's step of [`ModelOverrides::apply`] takes the flags it applies; a
+//! flag left untaken is refused with "`--x` does not apply to `--model y`", so a new
+//! flag is refused by every family until one takes it.
 
 use std::str::FromStr;
 
@@ -53,15 +53,6 @@ macro_rules! given {
     }};
 }
 
-/// Refuses, by name, the first of `fields` that was given.
-macro_rules! refuse {
-    ($family:expr; $($field:ident),* $(,)?) => {
-        if let Some(name) = given!($($field),*).into_iter().next() {
-            bail!("{name} does not apply to --model {}", $family);
-        }
-    };
-}
-
 /// Overwrites `slot` with the flag's value when it was given.
 fn set<T: Clone>(slot: &mut T, value: &Option<T>) {
     if let Some(v) = value {
@@ -69,23 +60,17 @@ fn set<T: Clone>(slot: &mut T, value: &Option<T>) {
     }
 }
 
-mod capsule;
 mod images;
 mod model;
 mod own;
 mod run;
-mod sae;
 mod table;
-mod vq;
 
-pub use capsule::CapsuleOverrides;
 pub use images::ImageOverrides;
 pub use model::ModelOverrides;
-pub use own::OwnFlags;
+pub use own::{CapsuleOverrides, OwnFlags, SaeOverrides, VqOverrides};
 pub use run::{RunOverrides, resume};
-pub use sae::SaeOverrides;
 pub use table::TableOverrides;
-pub use vq::VqOverrides;
 
 /// Layer widths, comma-separated on the command line; `none` (or nothing) for none.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -127,7 +112,9 @@ fn parse_kl(s: &str) -> Result<KlSparsity, String> {
 /// The `--model` values: every [`Family`], each with its description.
 pub fn family_parser() -> impl TypedValueParser<Value = Family> {
     PossibleValuesParser::new(
-        Family::ALL.map(|f| PossibleValue::new(f.name()).help(f.description())),
+        Family::ALL
+            .iter()
+            .map(|f| PossibleValue::new(f.name()).help(f.description())),
     )
     .try_map(|name| name.parse::<Family>())
 }

@@ -363,26 +363,8 @@ impl RowReader {
         };
         let n = match &mut self.source {
             Source::Idx(reader) => {
-                let mut bytes = vec![0u8; limit * features];
-                // Read to the end of what is there, so that a file cut short is named
-                // with the bytes it has (after the 16 of the header).
-                let mut got = 0;
-                while got < bytes.len() {
-                    match reader.read(&mut bytes[got..]) {
-                        Ok(0) => break,
-                        Ok(n) => got += n,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(io(&path)(e)),
-                    }
-                }
-                if got < bytes.len() {
-                    return Err(DataError::Truncated {
-                        path: path.clone(),
-                        expected: (self.total.unwrap_or(0) * features) as u64,
-                        actual: (self.done * features + got) as u64,
-                    });
-                }
-                out.extend(bytes.iter().map(|&b| f32::from(b) / 255.0));
+                let at = (self.done * features, self.total.unwrap_or(0) * features);
+                read_idx(reader, limit * features, at, &path, out)?;
                 limit
             }
             Source::Npy { reader, header } => {
@@ -427,50 +409,109 @@ impl RowReader {
                 line,
                 pending,
             } => {
-                let mut n = 0;
-                let mut row = vec![0f32; features];
-                while n < limit {
-                    let record = match pending.take() {
-                        Some(r) => r,
-                        None => match records.next() {
-                            None => break,
-                            Some(r) => r.map_err(|e| error(&path, e.to_string()))?,
-                        },
-                    };
-                    if record.len() != map.len() {
-                        return Err(error(
-                            &path,
-                            format!(
-                                "line {line}: {} fields, where the first line has {}",
-                                record.len(),
-                                map.len()
-                            ),
-                        ));
-                    }
-                    for (j, (field, slot)) in record.iter().zip(map.iter()).enumerate() {
-                        let Some(k) = slot else { continue };
-                        row[*k] =
-                            parse_number(field)
-                                .filter(|v| v.is_finite())
-                                .ok_or_else(|| {
-                                    error(
-                                        &path,
-                                        format!(
-                                            "line {line}, column {j}: '{}' is not a finite number",
-                                            crate::clip(field)
-                                        ),
-                                    )
-                                })?;
-                    }
-                    out.extend_from_slice(&row);
-                    *line += 1;
-                    n += 1;
-                }
-                n
+                let mut rows = CsvRows {
+                    records,
+                    map,
+                    line,
+                    pending,
+                };
+                rows.read(limit, features, &path, out)?
             }
             Source::Images(stream) => stream.next_batch(limit, out)?,
         };
         self.done += n;
+        Ok(n)
+    }
+}
+
+/// `values` pixels of an IDX file's images into `out`, scaled to [0, 1]; `at`: the
+/// values read before and the file's whole count, to name a file cut short with the
+/// bytes it has (after the 16 of the header).
+fn read_idx(
+    reader: &mut Box<dyn Read + Send>,
+    values: usize,
+    (before, total): (usize, usize),
+    path: &Path,
+    out: &mut Vec<f32>,
+) -> Result<(), DataError> {
+    let mut bytes = vec![0u8; values];
+    // Read to the end of what is there.
+    let mut got = 0;
+    while got < bytes.len() {
+        match reader.read(&mut bytes[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(path)(e)),
+        }
+    }
+    if got < bytes.len() {
+        return Err(DataError::Truncated {
+            path: path.to_path_buf(),
+            expected: total as u64,
+            actual: (before + got) as u64,
+        });
+    }
+    out.extend(bytes.iter().map(|&b| f32::from(b) / 255.0));
+    Ok(())
+}
+
+/// The state of a CSV file's records as [`RowReader::next_batch`] reads them.
+struct CsvRows<'a> {
+    records: &'a mut csv::StringRecordsIntoIter<crate::BoundedLines<File>>,
+    map: &'a [Option<usize>],
+    line: &'a mut usize,
+    pending: &'a mut Option<csv::StringRecord>,
+}
+
+impl CsvRows<'_> {
+    /// Up to `limit` rows of `features` values into `out`; the rows read.
+    fn read(
+        &mut self,
+        limit: usize,
+        features: usize,
+        path: &Path,
+        out: &mut Vec<f32>,
+    ) -> Result<usize, DataError> {
+        let mut n = 0;
+        let mut row = vec![0f32; features];
+        while n < limit {
+            let record = match self.pending.take() {
+                Some(r) => r,
+                None => match self.records.next() {
+                    None => break,
+                    Some(r) => r.map_err(|e| error(path, e.to_string()))?,
+                },
+            };
+            let line = *self.line;
+            if record.len() != self.map.len() {
+                return Err(error(
+                    path,
+                    format!(
+                        "line {line}: {} fields, where the first line has {}",
+                        record.len(),
+                        self.map.len()
+                    ),
+                ));
+            }
+            for (j, (field, slot)) in record.iter().zip(self.map.iter()).enumerate() {
+                let Some(k) = slot else { continue };
+                row[*k] = parse_number(field)
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| {
+                        error(
+                            path,
+                            format!(
+                                "line {line}, column {j}: '{}' is not a finite number",
+                                crate::clip(field)
+                            ),
+                        )
+                    })?;
+            }
+            out.extend_from_slice(&row);
+            *self.line += 1;
+            n += 1;
+        }
         Ok(n)
     }
 }

@@ -12,51 +12,14 @@ pub(super) fn read_csv(
     label_column: Option<&str>,
     skip_column: Option<&str>,
 ) -> Result<Parsed, DataError> {
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .trim(csv::Trim::All)
-        .from_reader(crate::BoundedLines::new(file, crate::MAX_LINE));
-    let mut records = reader.records();
-    let mut header: Option<Vec<String>> = None;
-    let mut rows: Vec<csv::StringRecord> = Vec::new();
-    if let Some(first) = records.next() {
-        let first = first.map_err(|e| table_error(path, e.to_string()))?;
-        if first.iter().any(|f| parse_number(f).is_none()) {
-            check_header(path, &first)?;
-            header = Some(first.iter().map(str::to_string).collect());
-        } else {
-            rows.push(first);
-        }
-    }
-    for record in records {
-        rows.push(record.map_err(|e| table_error(path, e.to_string()))?);
-    }
+    let (header, rows) = read_records(path)?;
     let width = header
         .as_ref()
         .map(Vec::len)
         .or_else(|| rows.first().map(csv::StringRecord::len))
         .unwrap_or(0);
     let line_of = |i: usize| i + 1 + usize::from(header.is_some());
-    let find = |what: &str, name: &str| {
-        header
-            .as_ref()
-            .and_then(|h| h.iter().position(|c| c == name))
-            .or_else(|| name.parse::<usize>().ok().filter(|&i| i < width))
-            .ok_or_else(|| {
-                let columns = match &header {
-                    Some(h) => format!("the header has {}", h.join(", ")),
-                    None => format!(
-                        "no header row, {width} columns (indices 0 to {})",
-                        width.saturating_sub(1)
-                    ),
-                };
-                table_error(path, format!("no {what} column '{name}': {columns}"))
-            })
-    };
+    let find = |what: &str, name: &str| column_index(path, header.as_deref(), width, what, name);
     let label = label_column.map(|name| find("label", name)).transpose()?;
     let skip = skip_column.map(|name| find("time", name)).transpose()?;
     if skip.is_some() && skip == label {
@@ -130,6 +93,61 @@ pub(super) fn read_csv(
         labels,
         names,
     })
+}
+
+/// The header (when the first line is not numbers) and the data records of a CSV file.
+type Records = (Option<Vec<String>>, Vec<csv::StringRecord>);
+
+/// Reads the records of the CSV file at `path`, lines bounded, the header checked.
+fn read_records(path: &Path) -> Result<Records, DataError> {
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .from_reader(crate::BoundedLines::new(file, crate::MAX_LINE));
+    let mut records = reader.records();
+    let mut header: Option<Vec<String>> = None;
+    let mut rows: Vec<csv::StringRecord> = Vec::new();
+    if let Some(first) = records.next() {
+        let first = first.map_err(|e| table_error(path, e.to_string()))?;
+        if first.iter().any(|f| parse_number(f).is_none()) {
+            check_header(path, &first)?;
+            header = Some(first.iter().map(str::to_string).collect());
+        } else {
+            rows.push(first);
+        }
+    }
+    for record in records {
+        rows.push(record.map_err(|e| table_error(path, e.to_string()))?);
+    }
+    Ok((header, rows))
+}
+
+/// The index of the `what` column `name` (a header name or a 0-based index below
+/// `width`), or an error that lists the columns there are.
+fn column_index(
+    path: &Path,
+    header: Option<&[String]>,
+    width: usize,
+    what: &str,
+    name: &str,
+) -> Result<usize, DataError> {
+    header
+        .and_then(|h| h.iter().position(|c| c == name))
+        .or_else(|| name.parse::<usize>().ok().filter(|&i| i < width))
+        .ok_or_else(|| {
+            let columns = match header {
+                Some(h) => format!("the header has {}", h.join(", ")),
+                None => format!(
+                    "no header row, {width} columns (indices 0 to {})",
+                    width.saturating_sub(1)
+                ),
+            };
+            table_error(path, format!("no {what} column '{name}': {columns}"))
+        })
 }
 
 /// Refuses a header row whose names are too long or come twice.

@@ -376,39 +376,7 @@ impl TableSpec {
             None if self.window.is_some() => self.split_by_time(train)?,
             None => self.hold_out(train)?,
         };
-        // Labels: numbers as they are, names numbered in sorted order over both parts.
-        let names: BTreeSet<&String> = [&train.labels, &test.labels]
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|l| match l {
-                Label::Name(n) => Some(n),
-                Label::Number(_) => None,
-            })
-            .collect();
-        let numbers = [&train.labels, &test.labels]
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|l| match l {
-                Label::Number(n) => Some(*n),
-                Label::Name(_) => None,
-            })
-            .max();
-        let classes: Vec<String> = if names.is_empty() {
-            (0..=numbers.unwrap_or(0)).map(|n| n.to_string()).collect()
-        } else {
-            names.iter().map(|n| n.to_string()).collect()
-        };
-        if classes.len() > 256 {
-            return Err(DataError::Table {
-                path: self.path.clone(),
-                message: format!(
-                    "{} distinct labels; at most 256 classes are supported",
-                    classes.len()
-                ),
-            });
-        }
+        let classes = self.classes(&train, &test)?;
         let number = |l: &Label| match l {
             Label::Number(n) => *n,
             Label::Name(name) => classes.iter().position(|c| c == name).unwrap_or(0) as u8,
@@ -453,6 +421,44 @@ impl TableSpec {
             classes,
             standardizer,
         })
+    }
+
+    /// The classes of the labels of both parts: numbers as they are (0 to the largest),
+    /// names numbered in sorted order; at most 256.
+    fn classes(&self, train: &Parsed, test: &Parsed) -> Result<Vec<String>, DataError> {
+        let names: BTreeSet<&String> = [&train.labels, &test.labels]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|l| match l {
+                Label::Name(n) => Some(n),
+                Label::Number(_) => None,
+            })
+            .collect();
+        let numbers = [&train.labels, &test.labels]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|l| match l {
+                Label::Number(n) => Some(*n),
+                Label::Name(_) => None,
+            })
+            .max();
+        let classes: Vec<String> = if names.is_empty() {
+            (0..=numbers.unwrap_or(0)).map(|n| n.to_string()).collect()
+        } else {
+            names.iter().map(|n| n.to_string()).collect()
+        };
+        if classes.len() > 256 {
+            return Err(DataError::Table {
+                path: self.path.clone(),
+                message: format!(
+                    "{} distinct labels; at most 256 classes are supported",
+                    classes.len()
+                ),
+            });
+        }
+        Ok(classes)
     }
 
     /// The windows of one part of a series, with their labels; an error when the part

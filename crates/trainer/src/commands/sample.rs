@@ -54,8 +54,7 @@ pub fn run(args: Args) -> Result<()> {
                 artifact.dir.display()
             );
         }
-        let latent = artifact.config.model.latent();
-        let grid = maps::manifold(&model, latent, side, shape, &device)?;
+        let grid = maps::manifold(&model, &artifact.config.model, side, shape, &device)?;
         let png = args.png.path(&artifact.dir, "manifold.png")?;
         grid.save_png(&png)?;
         println!("wrote {} ({side} × {side} decoded codes)", png.display());

@@ -1,13 +1,14 @@
 //! The model's flags, and the rule of each family: apply the flag, or refuse it.
 
 use ae_models::{
-    Activation, ConvAutoencoderConfig, Family, KlSparsity, MlpAutoencoderConfig, ModelConfig,
-    Noise, Norm, Prior, Reconstruction, Regularization, VaeConfig,
+    AaeConfig, Activation, ConvAutoencoderConfig, ConvStackConfig, Family, KlSparsity,
+    MlpAutoencoderConfig, ModelConfig, Noise, Norm, Prior, Reconstruction, Regularization,
+    VaeConfig,
 };
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{Given, OwnFlags, Widths, flag, parse_kl, set};
+use super::{Given, OwnFlags, Widths, flag, parse_kl};
 
 /// Flags that shape the model. Which apply depends on the family; those that do not
 /// are refused by name.
@@ -115,35 +116,10 @@ struct TokenModel<'a> {
     patches: Option<(&'a mut usize, &'a mut f64)>,
 }
 
-/// The code and weight penalties, as given.
-struct Objective {
-    code_l1: Option<f64>,
-    kl_sparsity: Option<KlSparsity>,
-    k_sparse: Option<usize>,
-    contractive: Option<f64>,
-    weight_l1: Option<f64>,
-    weight_l2: Option<f64>,
-}
-
-impl Objective {
-    fn apply(self, reg: &mut Regularization) {
-        set(&mut reg.code_l1, &self.code_l1);
-        if self.kl_sparsity.is_some() {
-            reg.kl_sparsity = self.kl_sparsity;
-        }
-        if self.k_sparse.is_some() {
-            reg.k_sparse = self.k_sparse;
-        }
-        set(&mut reg.contractive, &self.contractive);
-        set(&mut reg.weight_l1, &self.weight_l1);
-        set(&mut reg.weight_l2, &self.weight_l2);
-    }
-}
-
 /// The output activation after `--loss` and `--output-activation`: Poisson counts
 /// need a positive rate, so `--loss poisson` brings `exp` unless the output
 /// activation is given too.
-pub(super) fn output(
+fn output(
     current: Activation,
     loss: Option<Reconstruction>,
     given: Option<Activation>,
@@ -215,26 +191,20 @@ impl ModelOverrides {
 
     /// Applies the flags to `model`, or refuses the first that does not apply to its
     /// family.
+    ///
+    /// One rule for every family: the family's own step takes the flags it applies
+    /// (a flag taken is `None` again), and whatever it left is refused by name. So a
+    /// family's flags are its own business — no family names another's — and a new
+    /// flag is refused by every family that does not take it.
     pub fn apply(&self, model: &mut ModelConfig) -> Result<()> {
         let family = model.family();
+        let mut flags = self.clone();
         match model {
-            ModelConfig::Mlp(m) => self.apply_mlp(m, family),
-            ModelConfig::Aae(a) => {
-                // The adversary's own flags; the rest shape its MLP autoencoder.
-                let mut rest = self.clone();
-                set(&mut a.prior, &rest.prior.take());
-                set(&mut a.adversarial_weight, &rest.adversarial_weight.take());
-                if let Some(w) = rest.discriminator.take() {
-                    a.discriminator = w.0;
-                }
-                rest.apply_mlp(&mut a.autoencoder, family)
-            }
-            ModelConfig::Conv(c) => self.apply_conv(c, family),
-            ModelConfig::TopK(c) => self.apply_topk(c, family),
-            ModelConfig::VqVae(c) => self.apply_vq(c, family),
-            ModelConfig::Capsule(c) => self.apply_capsule(c, family),
-            ModelConfig::Vae(v) => self.apply_vae(v, family),
-            ModelConfig::Recurrent(r) => self.apply_tokens(
+            ModelConfig::Mlp(m) => flags.take_mlp(m),
+            ModelConfig::Aae(a) => flags.take_aae(a),
+            ModelConfig::Conv(c) => flags.take_conv(c),
+            ModelConfig::Vae(v) => flags.take_vae(v),
+            ModelConfig::Recurrent(r) => flags.take_tokens(
                 family,
                 TokenModel {
                     latent: &mut r.latent,
@@ -244,8 +214,8 @@ impl ModelOverrides {
                     noise: Some(&mut r.noise),
                     patches: None,
                 },
-            ),
-            ModelConfig::Transformer(t) => self.apply_tokens(
+            )?,
+            ModelConfig::Transformer(t) => flags.take_tokens(
                 family,
                 TokenModel {
                     latent: &mut t.latent,
@@ -255,8 +225,8 @@ impl ModelOverrides {
                     noise: Some(&mut t.noise),
                     patches: None,
                 },
-            ),
-            ModelConfig::Masked(m) => self.apply_tokens(
+            )?,
+            ModelConfig::Masked(m) => flags.take_tokens(
                 family,
                 TokenModel {
                     latent: &mut m.latent,
@@ -266,49 +236,55 @@ impl ModelOverrides {
                     noise: None,
                     patches: Some((&mut m.patch, &mut m.mask_ratio)),
                 },
-            ),
+            )?,
+            ModelConfig::TopK(c) => flags.take_topk(c),
+            ModelConfig::VqVae(c) => flags.take_vq(c, family)?,
+            ModelConfig::Capsule(c) => flags.take_capsule(c, family)?,
+        }
+        if let Some(name) = flags.given().into_iter().next() {
+            bail!("{name} does not apply to --model {family}");
+        }
+        Ok(())
+    }
+
+    /// The penalties on the code and the weights, into `reg`; `kl_and_contractive`:
+    /// whether the model's code has an activation of its own and a closed-form
+    /// Jacobian (the MLP's), for the KL sparsity and the contractive penalty.
+    fn take_objective(&mut self, reg: &mut Regularization, kl_and_contractive: bool) {
+        take(&mut reg.code_l1, &mut self.code_l1);
+        if self.k_sparse.is_some() {
+            reg.k_sparse = self.k_sparse.take();
+        }
+        take(&mut reg.weight_l1, &mut self.weight_l1);
+        take(&mut reg.weight_l2, &mut self.weight_l2);
+        if kl_and_contractive {
+            if self.kl_sparsity.is_some() {
+                reg.kl_sparsity = self.kl_sparsity.take();
+            }
+            take(&mut reg.contractive, &mut self.contractive);
         }
     }
 
-    /// The flags of the families built of recurrent cells or attention — over the
-    /// steps of sequences, or the patches of images: the code size, the width of their
-    /// layers (`--hidden`, one value), the objective, and the patches and mask ratio
-    /// of the masked autoencoder.
-    fn apply_tokens(&self, family: Family, model: TokenModel<'_>) -> Result<()> {
-        let Self {
-            latent,
-            hidden,
-            activation,
-            code_activation,
-            output_activation,
-            loss,
-            no_bias,
-            channels,
-            batch_norm,
-            beta,
-            prior,
-            adversarial_weight,
-            discriminator,
-            noise,
-            code_l1,
-            kl_sparsity,
-            k_sparse,
-            contractive,
-            weight_l1,
-            weight_l2,
-            dropout,
-            patch,
-            mask_ratio,
-            own,
-        } = self;
-        // The cells' and the attention's own activations are fixed, the code is a
-        // linear layer, and the penalties are the feed-forward models'.
-        refuse!(family; activation, code_activation, no_bias, channels, batch_norm, beta, prior,
-            adversarial_weight, discriminator, code_l1, kl_sparsity, k_sparse, contractive,
-            weight_l1, weight_l2, dropout);
-        own.refuse(family)?;
-        set(model.latent, latent);
-        match hidden.as_ref().map(|w| &w.0[..]) {
+    /// The output activation and the loss: `--loss poisson` brings `exp` unless
+    /// `--output-activation` is given too.
+    pub(super) fn take_output(
+        &mut self,
+        activation: &mut Activation,
+        reconstruction: &mut Reconstruction,
+    ) {
+        *activation = output(*activation, self.loss, self.output_activation.take());
+        take(reconstruction, &mut self.loss);
+    }
+
+    /// The families built of recurrent cells or attention — over the steps of
+    /// sequences, or the patches of images: the code size, the width of their layers
+    /// (`--hidden`, one value), the output and loss, the noise of the sequence
+    /// families, and the patches and mask ratio of the masked autoencoder. The cells'
+    /// and the attention's own activations are fixed, the code is a linear layer, and
+    /// the penalties are the feed-forward models'.
+    fn take_tokens(&mut self, family: Family, model: TokenModel<'_>) -> Result<()> {
+        take(model.latent, &mut self.latent);
+        match self.hidden.take().as_ref().map(|w| &w.0[..]) {
             None => {}
             Some([units]) => *model.width = *units,
             Some(other) => bail!(
@@ -320,182 +296,86 @@ impl ModelOverrides {
                     .join(",")
             ),
         }
-        *model.output_activation = output(*model.output_activation, *loss, *output_activation);
-        set(model.reconstruction, loss);
-        match model.noise {
-            Some(slot) => set(slot, noise),
-            None => refuse!(family; noise),
+        self.take_output(model.output_activation, model.reconstruction);
+        if let Some(slot) = model.noise {
+            take(slot, &mut self.noise);
         }
-        match model.patches {
-            Some((side, ratio)) => {
-                set(side, patch);
-                set(ratio, mask_ratio);
-            }
-            None => refuse!(family; patch, mask_ratio),
+        if let Some((side, ratio)) = model.patches {
+            take(side, &mut self.patch);
+            take(ratio, &mut self.mask_ratio);
         }
         Ok(())
     }
 
-    fn apply_mlp(&self, m: &mut MlpAutoencoderConfig, family: Family) -> Result<()> {
-        let Self {
-            latent,
-            hidden,
-            activation,
-            code_activation,
-            output_activation,
-            loss,
-            no_bias,
-            channels,
-            batch_norm,
-            beta,
-            prior,
-            adversarial_weight,
-            discriminator,
-            noise,
-            code_l1,
-            kl_sparsity,
-            k_sparse,
-            contractive,
-            weight_l1,
-            weight_l2,
-            dropout,
-            patch,
-            mask_ratio,
-            own,
-        } = self;
-        refuse!(family; channels, batch_norm, beta, prior, adversarial_weight, discriminator,
-            patch, mask_ratio);
-        own.refuse(family)?;
-        set(&mut m.latent, latent);
-        if let Some(w) = hidden {
-            m.hidden = w.0.clone();
+    fn take_mlp(&mut self, m: &mut MlpAutoencoderConfig) {
+        take(&mut m.latent, &mut self.latent);
+        if let Some(w) = self.hidden.take() {
+            m.hidden = w.0;
         }
-        set(&mut m.activation, activation);
-        set(&mut m.code_activation, code_activation);
-        m.output_activation = output(m.output_activation, *loss, *output_activation);
-        set(&mut m.reconstruction, loss);
-        set(&mut m.noise, noise);
-        set(&mut m.dropout, dropout);
-        m.bias &= !no_bias;
-        Objective {
-            code_l1: *code_l1,
-            kl_sparsity: *kl_sparsity,
-            k_sparse: *k_sparse,
-            contractive: *contractive,
-            weight_l1: *weight_l1,
-            weight_l2: *weight_l2,
-        }
-        .apply(&mut m.regularization);
-        Ok(())
+        take(&mut m.activation, &mut self.activation);
+        take(&mut m.code_activation, &mut self.code_activation);
+        self.take_output(&mut m.output_activation, &mut m.reconstruction);
+        take(&mut m.noise, &mut self.noise);
+        take(&mut m.dropout, &mut self.dropout);
+        m.bias &= !std::mem::take(&mut self.no_bias);
+        self.take_objective(&mut m.regularization, true);
     }
 
-    fn apply_conv(&self, c: &mut ConvAutoencoderConfig, family: Family) -> Result<()> {
-        let Self {
-            latent,
-            hidden,
-            activation,
-            code_activation,
-            output_activation,
-            loss,
-            no_bias,
-            channels,
-            batch_norm,
-            beta,
-            prior,
-            adversarial_weight,
-            discriminator,
-            noise,
-            code_l1,
-            kl_sparsity,
-            k_sparse,
-            contractive,
-            weight_l1,
-            weight_l2,
-            dropout,
-            patch,
-            mask_ratio,
-            own,
-        } = self;
-        // The code is the linear layer after the convolutions: no activation of its
-        // own (so no KL sparsity) and no closed-form Jacobian.
-        refuse!(family; hidden, code_activation, no_bias, beta, prior, adversarial_weight,
-            discriminator, kl_sparsity, contractive, dropout, patch, mask_ratio);
-        own.refuse(family)?;
-        set(&mut c.latent, latent);
-        if let Some(w) = channels {
-            c.conv.channels = w.0.clone();
+    /// The adversary's own flags; the rest shape its MLP autoencoder.
+    fn take_aae(&mut self, a: &mut AaeConfig) {
+        take(&mut a.prior, &mut self.prior);
+        take(&mut a.adversarial_weight, &mut self.adversarial_weight);
+        if let Some(w) = self.discriminator.take() {
+            a.discriminator = w.0;
         }
-        set(&mut c.conv.activation, activation);
-        if *batch_norm {
-            c.conv.norm = Some(Norm::Batch);
-        }
-        c.output_activation = output(c.output_activation, *loss, *output_activation);
-        set(&mut c.reconstruction, loss);
-        set(&mut c.noise, noise);
-        Objective {
-            code_l1: *code_l1,
-            kl_sparsity: None,
-            k_sparse: *k_sparse,
-            contractive: None,
-            weight_l1: *weight_l1,
-            weight_l2: *weight_l2,
-        }
-        .apply(&mut c.regularization);
-        Ok(())
+        self.take_mlp(&mut a.autoencoder);
     }
 
-    fn apply_vae(&self, v: &mut VaeConfig, family: Family) -> Result<()> {
-        let Self {
-            latent,
-            hidden,
-            activation,
-            code_activation,
-            output_activation,
-            loss,
-            no_bias,
-            channels,
-            batch_norm,
-            beta,
-            prior,
-            adversarial_weight,
-            discriminator,
-            noise,
-            code_l1,
-            kl_sparsity,
-            k_sparse,
-            contractive,
-            weight_l1,
-            weight_l2,
-            dropout,
-            patch,
-            mask_ratio,
-            own,
-        } = self;
-        // The code is a Gaussian sample and the output a likelihood's parameter: the
-        // deterministic autoencoders' code, output and penalty flags have no meaning.
-        refuse!(family; code_activation, output_activation, no_bias, prior, adversarial_weight,
-            discriminator, noise, code_l1, kl_sparsity, k_sparse, contractive, weight_l1,
-            weight_l2, dropout, patch, mask_ratio);
-        own.refuse(family)?;
-        set(&mut v.latent, latent);
-        if let Some(w) = hidden {
-            v.hidden = w.0.clone();
+    /// The convolutional autoencoder: the code is the linear layer after the
+    /// convolutions, with no activation of its own (so no KL sparsity) and no
+    /// closed-form Jacobian.
+    fn take_conv(&mut self, c: &mut ConvAutoencoderConfig) {
+        take(&mut c.latent, &mut self.latent);
+        self.take_stack(&mut c.conv);
+        self.take_output(&mut c.output_activation, &mut c.reconstruction);
+        take(&mut c.noise, &mut self.noise);
+        self.take_objective(&mut c.regularization, false);
+    }
+
+    /// The convolutions' channels, activation and batch normalisation.
+    pub(super) fn take_stack(&mut self, conv: &mut ConvStackConfig) {
+        if let Some(w) = self.channels.take() {
+            conv.channels = w.0;
         }
-        set(&mut v.activation, activation);
-        set(&mut v.reconstruction, loss);
-        set(&mut v.beta, beta);
+        take(&mut conv.activation, &mut self.activation);
+        if std::mem::take(&mut self.batch_norm) {
+            conv.norm = Some(Norm::Batch);
+        }
+    }
+
+    /// The VAE: the code is a Gaussian sample and the output a likelihood's parameter,
+    /// so the deterministic autoencoders' code, output and penalty flags have no
+    /// meaning; the convolutions' flags apply to a convolutional VAE.
+    fn take_vae(&mut self, v: &mut VaeConfig) {
+        take(&mut v.latent, &mut self.latent);
+        if let Some(w) = self.hidden.take() {
+            v.hidden = w.0;
+        }
+        if let Some(a) = self.activation {
+            v.activation = a;
+        }
         match &mut v.conv {
-            Some(conv) => {
-                if let Some(w) = channels {
-                    conv.channels = w.0.clone();
-                }
-                set(&mut conv.activation, activation);
-                if *batch_norm {
-                    conv.norm = Some(Norm::Batch);
-                }
-            }
-            None => refuse!(family; channels, batch_norm),
+            Some(conv) => self.take_stack(conv),
+            None => self.activation = None,
         }
-        Ok(())
+        take(&mut v.reconstruction, &mut self.loss);
+        take(&mut v.beta, &mut self.beta);
+    }
+}
+
+/// Moves a flag's value, when it was given, into `slot`; the flag is taken.
+pub(super) fn take<T>(slot: &mut T, flag: &mut Option<T>) {
+    if let Some(v) = flag.take() {
+        *slot = v;
     }
 }

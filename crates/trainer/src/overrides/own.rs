@@ -1,11 +1,15 @@
-//! The flags that belong to one family alone, as one group: every other family
-//! refuses them all at once.
+//! The flags that belong to one family alone, as one group. Only the family's own
+//! rule takes them; every other family leaves them, and so refuses them.
 
-use ae_models::Family;
-use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{CapsuleOverrides, SaeOverrides, VqOverrides};
+mod capsule;
+mod sae;
+mod vq;
+
+pub use capsule::CapsuleOverrides;
+pub use sae::SaeOverrides;
+pub use vq::VqOverrides;
 
 /// Flags of one family alone.
 #[derive(Args, Clone, Debug, Default)]
@@ -29,17 +33,4 @@ impl OwnFlags {
         names.extend(self.capsule.given());
         names
     }
-
-    /// Refuses the first flag given: each applies to its own family alone.
-    pub fn refuse(&self, family: Family) -> Result<()> {
-        refuse_first(self.given(), family)
-    }
-}
-
-/// Refuses the first of the flags `given` for `family`.
-pub(super) fn refuse_first(given: Vec<String>, family: Family) -> Result<()> {
-    if let Some(name) = given.into_iter().next() {
-        bail!("{name} does not apply to --model {family}");
-    }
-    Ok(())
 }

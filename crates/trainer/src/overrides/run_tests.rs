@@ -18,14 +18,14 @@ fn configure_starts_from_the_family_defaults_or_the_file_and_applies_run_flags()
     };
     let none = ModelOverrides::default();
     let config = configure(None, None, &none, &run, &data).expect("defaults");
-    assert_eq!(config.model.family(), Family::Mlp);
+    assert_eq!(config.model.family(), Family::MLP);
     assert_eq!(
         (config.epochs, config.classes.clone()),
         (3, Some(vec![1, 7]))
     );
     // The family's defaults: the AAE's β₁ is 0.5.
-    let aae = configure(None, Some(Family::Aae), &none, &run, &data).expect("aae");
-    assert_eq!((aae.model.family(), aae.beta1), (Family::Aae, 0.5));
+    let aae = configure(None, Some(Family::AAE), &none, &run, &data).expect("aae");
+    assert_eq!((aae.model.family(), aae.beta1), (Family::AAE, 0.5));
     // A --model other than the file's starts from that family's defaults; the same
     // family keeps the file's architecture.
     let mut file = config.clone();
@@ -41,12 +41,12 @@ fn configure_starts_from_the_family_defaults_or_the_file_and_applies_run_flags()
     )
     .expect("latent 5")
     .model;
-    let same = configure(Some(file.clone()), Some(Family::Mlp), &none, &run, &data).expect("mlp");
+    let same = configure(Some(file.clone()), Some(Family::MLP), &none, &run, &data).expect("mlp");
     assert_eq!(same.model.latent(), 5);
-    let other = configure(Some(file), Some(Family::Vae), &none, &run, &data).expect("vae");
+    let other = configure(Some(file), Some(Family::VAE), &none, &run, &data).expect("vae");
     assert_eq!(
         (other.model.family(), other.model.latent()),
-        (Family::Vae, 20)
+        (Family::VAE, 20)
     );
     // A class the data set does not have.
     let bad = RunOverrides {
@@ -68,7 +68,7 @@ fn a_config_file_for_other_inputs_is_refused() {
         &data,
     )
     .expect("defaults");
-    config.model = Family::Mlp
+    config.model = Family::MLP
         .default_config(ae_models::InputShape::Vector { features: 30 })
         .expect("vector");
     let err = configure(
@@ -95,7 +95,7 @@ fn resume_changes_only_epochs_and_workers() {
         workers: Some(2),
         ..Default::default()
     };
-    let resumed = resume(saved.clone(), Some(Family::Mlp), &none, &more).expect("allowed");
+    let resumed = resume(saved.clone(), Some(Family::MLP), &none, &more).expect("allowed");
     assert_eq!((resumed.epochs, resumed.num_workers), (20, 2));
     let mut expected = saved.clone();
     (expected.epochs, expected.num_workers) = (20, 2);
@@ -111,7 +111,7 @@ fn resume_changes_only_epochs_and_workers() {
         latent: Some(4),
         ..Default::default()
     };
-    let err = resume(saved.clone(), Some(Family::Vae), &latent, &lr).expect_err("refused");
+    let err = resume(saved.clone(), Some(Family::VAE), &latent, &lr).expect_err("refused");
     assert_eq!(
         err.to_string(),
         "--resume continues the run as its config.json says: only --epochs and --workers may \

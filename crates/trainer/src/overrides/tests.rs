@@ -109,164 +109,6 @@ fn settings() -> Vec<(&'static str, Setting)> {
     ]
 }
 
-/// The TopK sparse autoencoder's own flags.
-const SAE: &[&str] = &["--k-anneal", "--aux-k", "--aux-weight", "--dead-after"];
-
-/// The vector-quantised autoencoder's own flags.
-const VQ: &[&str] = &[
-    "--codebook-size",
-    "--code-dim",
-    "--commitment",
-    "--ema-decay",
-    "--restart-after",
-    "--no-restarts",
-];
-
-/// The capsule autoencoder's own flags.
-const CAPSULE: &[&str] = &[
-    "--primary-maps",
-    "--primary-dim",
-    "--capsules",
-    "--capsule-dim",
-    "--routing",
-    "--mask-by",
-];
-
-/// The flags each family refuses; every other model flag applies.
-fn refused(family: Family) -> Vec<&'static str> {
-    match family.name() {
-        // Attention over patches: the transformer's flags, and no noise (its masking is
-        // its corruption).
-        "mae" => [
-            refused_of_any(Family::Transformer),
-            &["--noise"],
-            SAE,
-            VQ,
-            CAPSULE,
-        ]
-        .concat(),
-        // A dictionary and its k, and its own flags: nothing else.
-        "topk-sae" => settings()
-            .into_iter()
-            .map(|(name, _)| name)
-            .filter(|name| !["--latent", "--k-sparse"].contains(name) && !SAE.contains(name))
-            .collect(),
-        // Its convolution's channels, its decoder's widths and its capsules.
-        "capsule" => settings()
-            .into_iter()
-            .map(|(name, _)| name)
-            .filter(|name| !["--channels", "--hidden"].contains(name) && !CAPSULE.contains(name))
-            .collect(),
-        // The convolutions, the output and the codebook: the code is the grid.
-        "vq-vae" => [
-            refused_of_any(Family::Conv),
-            &[
-                "--latent",
-                "--noise",
-                "--code-l1",
-                "--k-sparse",
-                "--weight-l1",
-                "--weight-l2",
-                "--patch",
-                "--mask-ratio",
-            ],
-            SAE,
-            CAPSULE,
-        ]
-        .concat(),
-        // The patches and the mask ratio are the masked autoencoder's alone.
-        _ => [
-            refused_of_any(family),
-            &["--patch", "--mask-ratio"],
-            SAE,
-            VQ,
-            CAPSULE,
-        ]
-        .concat(),
-    }
-}
-
-/// The flags `family` refuses but the masked autoencoder's own.
-fn refused_of_any(family: Family) -> &'static [&'static str] {
-    const VAE: &[&str] = &[
-        "--code-activation",
-        "--output-activation",
-        "--no-bias",
-        "--prior",
-        "--adversarial-weight",
-        "--discriminator",
-        "--noise",
-        "--code-l1",
-        "--kl-sparsity",
-        "--k-sparse",
-        "--contractive",
-        "--weight-l1",
-        "--weight-l2",
-        "--dropout",
-    ];
-    match family.name() {
-        "mlp" => &[
-            "--channels",
-            "--batch-norm",
-            "--beta",
-            "--prior",
-            "--adversarial-weight",
-            "--discriminator",
-        ],
-        "aae" => &["--channels", "--batch-norm", "--beta"],
-        "conv" | "conv1d" => &[
-            "--hidden",
-            "--code-activation",
-            "--no-bias",
-            "--beta",
-            "--prior",
-            "--adversarial-weight",
-            "--discriminator",
-            "--kl-sparsity",
-            "--contractive",
-            "--dropout",
-        ],
-        "vae" => &[
-            "--code-activation",
-            "--output-activation",
-            "--no-bias",
-            "--prior",
-            "--adversarial-weight",
-            "--discriminator",
-            "--noise",
-            "--code-l1",
-            "--kl-sparsity",
-            "--k-sparse",
-            "--contractive",
-            "--weight-l1",
-            "--weight-l2",
-            "--dropout",
-            "--channels",
-            "--batch-norm",
-        ],
-        "conv-vae" => VAE,
-        "lstm" | "gru" | "transformer" => &[
-            "--activation",
-            "--code-activation",
-            "--no-bias",
-            "--channels",
-            "--batch-norm",
-            "--beta",
-            "--prior",
-            "--adversarial-weight",
-            "--discriminator",
-            "--code-l1",
-            "--kl-sparsity",
-            "--k-sparse",
-            "--contractive",
-            "--weight-l1",
-            "--weight-l2",
-            "--dropout",
-        ],
-        other => panic!("family {other} has no row in this table: add it"),
-    }
-}
-
 #[test]
 fn the_table_names_every_model_flag_the_command_line_has() {
     #[derive(Parser)]
@@ -290,31 +132,89 @@ fn the_table_names_every_model_flag_the_command_line_has() {
     }
 }
 
-#[test]
-fn every_family_applies_or_refuses_each_model_flag_by_name() {
-    for family in Family::ALL {
-        for (name, setting) in settings() {
-            let mut o = ModelOverrides::default();
-            setting(&mut o);
-            let mut model = defaults(family);
-            let result = o.apply(&mut model);
-            if refused(family).contains(&name) {
-                let err = result.expect_err(name).to_string();
-                // Some refusals go on to say what to give instead.
-                assert!(
-                    err.starts_with(&format!("{name} does not apply to --model {family}")),
-                    "{err}"
-                );
-            } else {
-                result.unwrap_or_else(|e| panic!("{name} on {family}: {e}"));
+/// The flags `family`'s defaults take (apply), by name; the others it refuses, each
+/// by name. A flag taken changes the configuration.
+fn taken_by(family: Family) -> Vec<&'static str> {
+    let mut taken = Vec::new();
+    for (name, setting) in settings() {
+        let mut o = ModelOverrides::default();
+        setting(&mut o);
+        let mut model = defaults(family);
+        match o.apply(&mut model) {
+            Ok(()) => {
                 assert_ne!(
                     serde_json::to_string(&model).ok(),
                     serde_json::to_string(&defaults(family)).ok(),
                     "{name} was accepted by {family} but changed nothing"
                 );
+                taken.push(name);
             }
+            // Some refusals go on to say what to give instead.
+            Err(err) => assert!(
+                err.to_string()
+                    .starts_with(&format!("{name} does not apply to --model {family}")),
+                "{name} on {family}: {err}"
+            ),
         }
     }
+    taken
+}
+
+#[test]
+fn every_family_applies_or_refuses_each_model_flag_by_name() {
+    let taken: Vec<(Family, Vec<&str>)> = Family::ALL.iter().map(|&f| (f, taken_by(f))).collect();
+    let takers = |flag: &str| -> Vec<String> {
+        taken
+            .iter()
+            .filter(|(_, names)| names.contains(&flag))
+            .map(|(f, _)| f.to_string())
+            .collect()
+    };
+    // Every flag shapes some family, and a family's own flags that family alone.
+    for (name, setting) in settings() {
+        let mut o = ModelOverrides::default();
+        setting(&mut o);
+        let by = takers(name);
+        assert!(!by.is_empty(), "{name} applies to no family");
+        if !o.own.given().is_empty() {
+            assert_eq!(by.len(), 1, "{name}, a family's own flag, taken by {by:?}");
+        }
+    }
+    // The rules, as the README's table of flags states them.
+    let of = |family: Family| &taken.iter().find(|(f, _)| *f == family).expect("listed").1;
+    for (family, flag, applies) in [
+        (Family::MLP, "--contractive", true),
+        (Family::MLP, "--channels", false),
+        (Family::AAE, "--prior", true),
+        (Family::CONV, "--contractive", false),
+        (Family::CONV, "--batch-norm", true),
+        (Family::VAE, "--beta", true),
+        (Family::VAE, "--batch-norm", false),
+        (Family::CONV_VAE, "--batch-norm", true),
+        (Family::CONV_VAE, "--noise", false),
+        (Family::LSTM, "--noise", true),
+        (Family::TRANSFORMER, "--activation", false),
+        (Family::MAE, "--noise", false),
+        (Family::MAE, "--mask-ratio", true),
+        (Family::VQ_VAE, "--latent", false),
+        (Family::VQ_VAE, "--channels", true),
+        (Family::CAPSULE, "--latent", false),
+    ] {
+        assert_eq!(of(family).contains(&flag), applies, "{flag} on {family}");
+    }
+    let mut topk = of(Family::TOPK_SAE).clone();
+    topk.sort();
+    assert_eq!(
+        topk,
+        [
+            "--aux-k",
+            "--aux-weight",
+            "--dead-after",
+            "--k-anneal",
+            "--k-sparse",
+            "--latent"
+        ]
+    );
 }
 
 #[test]
@@ -326,7 +226,7 @@ fn applied_flags_land_in_the_family_config() {
         loss: Some(Reconstruction::Poisson),
         ..Default::default()
     };
-    let mut mlp = defaults(Family::Mlp);
+    let mut mlp = defaults(Family::MLP);
     o.apply(&mut mlp).expect("applies");
     let ModelConfig::Mlp(m) = &mlp else {
         panic!("still an MLP")
@@ -338,12 +238,12 @@ fn applied_flags_land_in_the_family_config() {
         output_activation: Some(Activation::Softplus),
         ..o.clone()
     };
-    let mut mlp = defaults(Family::Mlp);
+    let mut mlp = defaults(Family::MLP);
     given.apply(&mut mlp).expect("applies");
     assert!(matches!(&mlp, ModelConfig::Mlp(m) if m.output_activation == Activation::Softplus));
 
     // The adversary's flags reach the AAE, the rest its autoencoder.
-    let mut aae = defaults(Family::Aae);
+    let mut aae = defaults(Family::AAE);
     ModelOverrides {
         latent: Some(2),
         adversarial_weight: Some(0.5),
@@ -365,7 +265,7 @@ fn applied_flags_land_in_the_family_config() {
     );
 
     // A conv VAE's channels, activation and batch norm reach its convolutions.
-    let mut conv_vae = defaults(Family::ConvVae);
+    let mut conv_vae = defaults(Family::CONV_VAE);
     ModelOverrides {
         channels: Some(Widths(vec![4])),
         activation: Some(Activation::Gelu),
@@ -402,7 +302,7 @@ fn widths_and_kl_sparsity_parse() {
 #[test]
 fn a_new_dictionary_size_keeps_the_default_share_of_active_latents() {
     let apply = |o: ModelOverrides| {
-        let mut model = defaults(Family::TopKSae);
+        let mut model = defaults(Family::TOPK_SAE);
         o.apply(&mut model).expect("applies");
         let ModelConfig::TopK(c) = model else {
             panic!("still a TopK SAE")

@@ -13,7 +13,7 @@ fn vulkan_driver_present() -> bool {
 #[test]
 fn wgpu_trains_and_loss_falls() {
     if !vulkan_driver_present() {
-        ae_data::skip(
+        ae_test_support::skip(
             "wgpu training",
             "no Vulkan driver installed (apt-get install mesa-vulkan-drivers)",
         );

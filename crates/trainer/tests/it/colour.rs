@@ -13,7 +13,7 @@ use super::*;
 /// there.
 fn on_photos(test: &str, patches: &str, rest: &[&str]) -> Option<(tempfile::TempDir, Vec<String>)> {
     let Some(src) = std::env::var_os("AE_PHOTOS").map(PathBuf::from) else {
-        ae_data::skip(
+        ae_test_support::skip(
             test,
             "AE_PHOTOS is not set (cargo xtask photos DIR fetches them)",
         );

@@ -188,7 +188,7 @@ pub fn full_fashion_mnist(what: &str) -> bool {
     let system = Path::new(ae_data::SYSTEM_DIR).join("fashion-mnist");
     let present = system.join(ae_data::FILE_NAMES[0]).is_file();
     if !present {
-        ae_data::skip(what, "package dataset-fashion-mnist is not installed");
+        ae_test_support::skip(what, "package dataset-fashion-mnist is not installed");
     }
     present
 }
@@ -202,7 +202,7 @@ pub fn python_with(modules: &str, what: &str) -> Option<std::ffi::OsString> {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ready {
-        ae_data::skip(
+        ae_test_support::skip(
             what,
             &format!("no Python with {modules} (set AE_PYTHON, or run cargo xtask ci)"),
         );

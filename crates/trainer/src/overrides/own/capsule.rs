@@ -6,7 +6,8 @@ use ae_models::{CapsuleAutoencoderConfig, CapsuleMask, Family};
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{Given, ModelOverrides, OwnFlags, flag, set};
+use crate::overrides::model::take;
+use crate::overrides::{Given, ModelOverrides, flag};
 
 /// Flags of `--model capsule`.
 #[derive(Args, Clone, Debug, Default)]
@@ -56,51 +57,20 @@ impl CapsuleOverrides {
 }
 
 impl ModelOverrides {
-    /// The capsule autoencoder's flags.
-    pub(super) fn apply_capsule(
-        &self,
+    /// The capsule autoencoder's flags: the first convolution's channels, the
+    /// decoder's widths and its capsules' own.
+    pub(in crate::overrides) fn take_capsule(
+        &mut self,
         c: &mut CapsuleAutoencoderConfig,
         family: Family,
     ) -> Result<()> {
-        let Self {
-            latent,
-            hidden,
-            activation,
-            code_activation,
-            output_activation,
-            loss,
-            no_bias,
-            channels,
-            batch_norm,
-            beta,
-            prior,
-            adversarial_weight,
-            discriminator,
-            noise,
-            code_l1,
-            kl_sparsity,
-            k_sparse,
-            contractive,
-            weight_l1,
-            weight_l2,
-            dropout,
-            patch,
-            mask_ratio,
-            own: OwnFlags { sae, vq, capsule },
-        } = self;
-        if latent.is_some() {
+        if self.latent.is_some() {
             bail!(
                 "--latent does not apply to --model {family}: its code is the class capsules, \
                  --capsules of --capsule-dim values"
             );
         }
-        refuse!(family; activation, code_activation, output_activation, loss, no_bias,
-            batch_norm, beta, prior, adversarial_weight, discriminator, noise, code_l1,
-            kl_sparsity, k_sparse, contractive, weight_l1, weight_l2, dropout, patch,
-            mask_ratio);
-        super::own::refuse_first(sae.given(), family)?;
-        super::own::refuse_first(vq.given(), family)?;
-        match channels.as_ref().map(|w| &w.0[..]) {
+        match self.channels.take().as_ref().map(|w| &w.0[..]) {
             None => {}
             Some([n]) => c.conv_channels = *n,
             Some(_) => bail!(
@@ -108,23 +78,16 @@ impl ModelOverrides {
                  its channels as one value"
             ),
         }
-        if let Some(w) = hidden {
-            c.decoder = w.0.clone();
+        if let Some(w) = self.hidden.take() {
+            c.decoder = w.0;
         }
-        let CapsuleOverrides {
-            primary_maps,
-            primary_dim,
-            capsules,
-            capsule_dim,
-            routing,
-            mask_by,
-        } = capsule;
-        set(&mut c.primary_maps, primary_maps);
-        set(&mut c.primary_dim, primary_dim);
-        set(&mut c.classes, capsules);
-        set(&mut c.capsule_dim, capsule_dim);
-        set(&mut c.routing, routing);
-        set(&mut c.mask, mask_by);
+        let own = &mut self.own.capsule;
+        take(&mut c.primary_maps, &mut own.primary_maps);
+        take(&mut c.primary_dim, &mut own.primary_dim);
+        take(&mut c.classes, &mut own.capsules);
+        take(&mut c.capsule_dim, &mut own.capsule_dim);
+        take(&mut c.routing, &mut own.routing);
+        take(&mut c.mask, &mut own.mask_by);
         Ok(())
     }
 }

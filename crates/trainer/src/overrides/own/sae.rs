@@ -2,11 +2,12 @@
 //! its annealing, the auxiliary loss and the dead window; the other model flags are
 //! refused.
 
-use ae_models::{Family, KAnneal, TopKSaeConfig};
-use anyhow::{Result, bail};
+use ae_models::{KAnneal, TopKSaeConfig};
+use anyhow::Result;
 use clap::Args;
 
-use super::{Given, ModelOverrides, OwnFlags, flag, set};
+use crate::overrides::model::take;
+use crate::overrides::{Given, ModelOverrides, flag};
 
 /// Flags of `--model topk-sae` (its k is `--k-sparse`, its dictionary `--latent`).
 #[derive(Args, Clone, Debug, Default)]
@@ -59,62 +60,25 @@ impl ModelOverrides {
     /// The TopK sparse autoencoder's flags: `--latent` (the dictionary), `--k-sparse`
     /// (its k) and its own; it has no hidden layers, activations of choice, noise or
     /// penalties.
-    pub(super) fn apply_topk(&self, c: &mut TopKSaeConfig, family: Family) -> Result<()> {
-        let Self {
-            latent,
-            hidden,
-            activation,
-            code_activation,
-            output_activation,
-            loss,
-            no_bias,
-            channels,
-            batch_norm,
-            beta,
-            prior,
-            adversarial_weight,
-            discriminator,
-            noise,
-            code_l1,
-            kl_sparsity,
-            k_sparse,
-            contractive,
-            weight_l1,
-            weight_l2,
-            dropout,
-            patch,
-            mask_ratio,
-            own: OwnFlags { sae, vq, capsule },
-        } = self;
-        refuse!(family; hidden, activation, code_activation, output_activation, loss, no_bias,
-            channels, batch_norm, beta, prior, adversarial_weight, discriminator, noise, code_l1,
-            kl_sparsity, contractive, weight_l1, weight_l2, dropout, patch, mask_ratio);
-        super::own::refuse_first(vq.given(), family)?;
-        super::own::refuse_first(capsule.given(), family)?;
-        let SaeOverrides {
-            k_anneal,
-            aux_k,
-            aux_weight,
-            dead_after,
-        } = sae;
+    pub(in crate::overrides) fn take_topk(&mut self, c: &mut TopKSaeConfig) {
         // A new dictionary size keeps k at its share of the code when k was the
         // default and is not given.
-        if let Some(n) = latent
-            && k_sparse.is_none()
+        if let Some(n) = self.latent
+            && self.k_sparse.is_none()
             && c.k == TopKSaeConfig::default_k(c.latent)
         {
-            c.k = TopKSaeConfig::default_k(*n);
+            c.k = TopKSaeConfig::default_k(n);
         }
-        set(&mut c.latent, latent);
-        set(&mut c.k, k_sparse);
-        if k_anneal.is_some() {
-            c.k_anneal = *k_anneal;
+        take(&mut c.latent, &mut self.latent);
+        take(&mut c.k, &mut self.k_sparse);
+        let own = &mut self.own.sae;
+        if own.k_anneal.is_some() {
+            c.k_anneal = own.k_anneal.take();
         }
-        if aux_k.is_some() {
-            c.aux_k = *aux_k;
+        if own.aux_k.is_some() {
+            c.aux_k = own.aux_k.take();
         }
-        set(&mut c.aux_weight, aux_weight);
-        set(&mut c.dead_after, dead_after);
-        Ok(())
+        take(&mut c.aux_weight, &mut own.aux_weight);
+        take(&mut c.dead_after, &mut own.dead_after);
     }
 }

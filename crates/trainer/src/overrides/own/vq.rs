@@ -3,11 +3,12 @@
 //! codebook entries, so `--latent` is refused (the grid comes from the convolutions,
 //! the width of its vectors from `--code-dim`).
 
-use ae_models::{Family, Norm, VqVaeConfig};
+use ae_models::{Family, VqVaeConfig};
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{Given, ModelOverrides, OwnFlags, flag, set};
+use crate::overrides::model::take;
+use crate::overrides::{Given, ModelOverrides, flag};
 
 /// Flags of `--model vq-vae`.
 #[derive(Args, Clone, Debug, Default)]
@@ -60,72 +61,31 @@ impl VqOverrides {
 impl ModelOverrides {
     /// The vector-quantised autoencoder's flags: the convolutions, the output and the
     /// loss as for `conv`, and its codebook's.
-    pub(super) fn apply_vq(&self, c: &mut VqVaeConfig, family: Family) -> Result<()> {
-        let Self {
-            latent,
-            hidden,
-            activation,
-            code_activation,
-            output_activation,
-            loss,
-            no_bias,
-            channels,
-            batch_norm,
-            beta,
-            prior,
-            adversarial_weight,
-            discriminator,
-            noise,
-            code_l1,
-            kl_sparsity,
-            k_sparse,
-            contractive,
-            weight_l1,
-            weight_l2,
-            dropout,
-            patch,
-            mask_ratio,
-            own: OwnFlags { sae, vq, capsule },
-        } = self;
-        if latent.is_some() {
+    pub(in crate::overrides) fn take_vq(
+        &mut self,
+        c: &mut VqVaeConfig,
+        family: Family,
+    ) -> Result<()> {
+        if self.latent.is_some() {
             bail!(
                 "--latent does not apply to --model {family}: its code is a grid of codebook \
                  entries, as many as the convolutions leave positions; --code-dim sets their \
                  width, --codebook-size their number"
             );
         }
-        refuse!(family; hidden, code_activation, no_bias, beta, prior, adversarial_weight,
-            discriminator, noise, code_l1, kl_sparsity, k_sparse, contractive, weight_l1,
-            weight_l2, dropout, patch, mask_ratio);
-        super::own::refuse_first(sae.given(), family)?;
-        super::own::refuse_first(capsule.given(), family)?;
-        if let Some(w) = channels {
-            c.conv.channels = w.0.clone();
+        self.take_stack(&mut c.conv);
+        self.take_output(&mut c.output_activation, &mut c.reconstruction);
+        let own = &mut self.own.vq;
+        take(&mut c.codebook_size, &mut own.codebook_size);
+        take(&mut c.code_dim, &mut own.code_dim);
+        take(&mut c.commitment, &mut own.commitment);
+        if own.ema_decay.is_some() {
+            c.ema_decay = own.ema_decay.take();
         }
-        set(&mut c.conv.activation, activation);
-        if *batch_norm {
-            c.conv.norm = Some(Norm::Batch);
+        if own.restart_after.is_some() {
+            c.restart_after = own.restart_after.take();
         }
-        c.output_activation = super::model::output(c.output_activation, *loss, *output_activation);
-        set(&mut c.reconstruction, loss);
-        let VqOverrides {
-            codebook_size,
-            code_dim,
-            commitment,
-            ema_decay,
-            restart_after,
-            no_restarts,
-        } = vq;
-        set(&mut c.codebook_size, codebook_size);
-        set(&mut c.code_dim, code_dim);
-        set(&mut c.commitment, commitment);
-        if ema_decay.is_some() {
-            c.ema_decay = *ema_decay;
-        }
-        if restart_after.is_some() {
-            c.restart_after = *restart_after;
-        }
-        if *no_restarts {
+        if std::mem::take(&mut own.no_restarts) {
             c.restart_after = None;
         }
         Ok(())
