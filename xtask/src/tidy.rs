@@ -547,7 +547,7 @@ mod tests {
                     .unwrap_or(&file)
                     .display()
                     .to_string();
-                if rel.contains("trainer/src/overrides") {
+                if rel.contains("trainer/src/run/overrides") {
                     continue;
                 }
                 let text = strip_comments(&std::fs::read_to_string(&file).unwrap_or_default());

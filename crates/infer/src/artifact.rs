@@ -47,9 +47,23 @@ fn artifact_error(path: &Path, message: impl Into<String>) -> InferError {
 
 /// Reads and parses the JSON file `path`.
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, InferError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| artifact_error(path, format!("cannot read {what}: {e}")))?;
-    serde_json::from_str(&text).map_err(|e| artifact_error(path, format!("not valid {what}: {e}")))
+    parse_json(path, &read_text(path, what)?, what)
+}
+
+/// Reads the text file `path`, `what` naming it in the error.
+fn read_text(path: &Path, what: &str) -> Result<String, InferError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| artifact_error(path, format!("cannot read {what}: {e}")))
+}
+
+/// Parses `text`, the JSON of the file `path`.
+fn parse_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    what: &str,
+) -> Result<T, InferError> {
+    serde_json::from_str(text)
+        .map_err(|e| artifact_error(path, format!("not valid JSON for {what}: {e}")))
 }
 
 /// The anomaly threshold saved in `dir`, when there is one, checked: a finite value
@@ -121,6 +135,13 @@ fn read_threshold(dir: &Path, latent: usize) -> Result<Option<Threshold>, InferE
 impl Artifact {
     /// Opens the artifact in `dir`.
     pub fn open(dir: &Path) -> Result<Self, InferError> {
+        Self::open_with::<serde::de::IgnoredAny>(dir).map(|(artifact, _)| artifact)
+    }
+
+    /// Opens the artifact in `dir` and reads its whole configuration as `T` besides:
+    /// an application's own settings beside the model's and the data's (the trainer's
+    /// run). The folder is read and checked once, here.
+    pub fn open_with<T: serde::de::DeserializeOwned>(dir: &Path) -> Result<(Self, T), InferError> {
         if !dir.is_dir() {
             return Err(artifact_error(
                 dir,
@@ -134,7 +155,10 @@ impl Artifact {
                 format!("not an artifact folder ({CONFIG_FILE} is missing)"),
             ));
         }
-        let saved: Saved = read_json(&config, "a training configuration")?;
+        let what = "a training configuration";
+        let text = read_text(&config, what)?;
+        let saved: Saved = parse_json(&config, &text, what)?;
+        let whole: T = parse_json(&config, &text, what)?;
         saved.model.validate()?;
         let standardizer = match &saved.dataset {
             DataSpec::Named(_) | DataSpec::Folder(_) => None,
@@ -160,13 +184,14 @@ impl Artifact {
             }
         };
         let threshold = read_threshold(dir, saved.model.latent())?;
-        Ok(Self {
+        let artifact = Self {
             dir: dir.to_path_buf(),
             model: saved.model,
             dataset: saved.dataset,
             standardizer,
             threshold,
-        })
+        };
+        Ok((artifact, whole))
     }
 
     /// Features per sample.

@@ -29,7 +29,7 @@ use anyhow::{Context, Result, bail};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use trainer::device::{Backend, select};
-use trainer::overrides::{ModelOverrides, Widths};
+use trainer::run::overrides::{ModelOverrides, Widths};
 
 /// The benchmarked model: the family's default for 28×28 images with the overrides.
 fn architecture(family: &str, overrides: ModelOverrides) -> Result<ModelConfig> {

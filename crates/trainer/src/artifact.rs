@@ -28,7 +28,7 @@ use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 
-use crate::config::TrainConfig;
+use crate::run::config::TrainConfig;
 
 /// The files inference reads, named where the inference library owns them.
 pub use ae_infer::{CONFIG_FILE, MODEL_FILE, STANDARDIZER_FILE, THRESHOLD_FILE};
@@ -105,35 +105,28 @@ pub fn clear_attempt(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A finished training run on disk.
+/// A finished training run on disk: the inference library's reading of the folder
+/// (the model, the data, a table's standardisation, the anomaly threshold, each
+/// checked) and the run's whole configuration.
 #[derive(Clone, Debug)]
 pub struct Artifact {
     /// Its folder.
     pub dir: PathBuf,
     /// The run's configuration.
     pub config: TrainConfig,
+    /// The folder as the inference library reads it.
+    inference: ae_infer::Artifact,
 }
 
 impl Artifact {
-    /// Opens the artifact in `dir`, checking that its files are there.
+    /// Opens the artifact in `dir`: the inference library's checks of its files, and
+    /// the run's configuration from the same reading.
     pub fn open(dir: &Path) -> Result<Self> {
-        if !dir.is_dir() {
-            bail!(
-                "{}: no such artifact folder (train one with `trainer train --out DIR`)",
-                dir.display()
-            );
-        }
-        let config_path = dir.join(CONFIG_FILE);
-        if !config_path.is_file() {
-            bail!(
-                "{}: not an artifact folder ({CONFIG_FILE} is missing)",
-                dir.display()
-            );
-        }
-        let config = TrainConfig::load(&config_path)?;
+        let (inference, config) = ae_infer::Artifact::open_with::<TrainConfig>(dir)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             config,
+            inference,
         })
     }
 
@@ -161,7 +154,7 @@ impl Artifact {
         let spec = &self.config.dataset;
         let standardizer = match spec {
             DataSpec::Named(_) | DataSpec::Folder(_) => None,
-            DataSpec::Table(_) => self.inference()?.standardizer,
+            DataSpec::Table(_) => self.inference.standardizer.clone(),
         };
         spec.load(locator, standardizer.as_ref()).with_context(|| {
             format!(
@@ -208,8 +201,8 @@ impl Artifact {
 
     /// The artifact as the inference library reads it: the model's configuration,
     /// a table's standardisation, the anomaly threshold.
-    pub fn inference(&self) -> Result<ae_infer::Artifact> {
-        Ok(ae_infer::Artifact::open(&self.dir)?)
+    pub fn inference(&self) -> &ae_infer::Artifact {
+        &self.inference
     }
 }
 

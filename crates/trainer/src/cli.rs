@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use burn::prelude::Device;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use trainer::apply;
+use trainer::applications::apply;
 use trainer::artifact::Artifact;
 use trainer::device::{self, Backend, Selected};
 

@@ -13,7 +13,7 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset as _;
 use burn::prelude::{Device, Int, Tensor, TensorData};
 
-use crate::config::TrainConfig;
+use crate::run::config::TrainConfig;
 
 /// The images of `split` (read into memory when they are on disk), or an error saying
 /// that what was asked draws or encodes images and a table has none.

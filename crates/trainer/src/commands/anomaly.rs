@@ -1,6 +1,6 @@
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
-use trainer::anomaly::{self, Score};
+use trainer::applications::anomaly::{self, Score};
 use trainer::dataset::class_label;
 
 use crate::cli::{JsonArg, Source, positive};

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
 use trainer::artifact::Artifact;
-use trainer::compress;
+use trainer::applications::compress;
 use trainer::dataset::image_shape_of;
 
 use crate::cli::{DataDirArg, DeviceArgs, JsonArg, PngArg};
@@ -58,7 +58,7 @@ pub fn run(args: Args) -> Result<()> {
     sizes.sort_unstable();
     sizes.dedup();
     let largest = sizes.last().copied().unwrap_or(1);
-    let pca = trainer::compare::fit_pca(&data, largest)?;
+    let pca = trainer::applications::compare::fit_pca(&data, largest)?;
     points.extend(compress::pca_points(&pca, &data.train, &data.test, &sizes)?);
     points.extend(compress::jpeg_points(&data.test, &args.jpeg)?);
     points.push(compress::png_point(&data.test)?);

@@ -1,7 +1,7 @@
 use ae_models::Noise;
 use anyhow::Result;
 use clap::Args as ClapArgs;
-use trainer::generate;
+use trainer::applications::generate;
 
 use crate::cli::{JsonArg, PngArg, Source, positive};
 

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
-use trainer::embed::Embedding;
+use trainer::applications::embed::Embedding;
 
 use crate::cli::{Source, SplitName};
 

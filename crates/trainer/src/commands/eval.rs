@@ -1,6 +1,6 @@
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
-use trainer::evaluate::{self, evaluate};
+use trainer::applications::evaluate::{self, evaluate};
 
 use crate::cli::{JsonArg, Loaded, Source, positive};
 

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
-use trainer::safetensors::{self, NamedTensor};
+use trainer::applications::safetensors::{self, NamedTensor};
 
 use crate::cli::{ArtifactArg, DeviceArgs, to_json};
 

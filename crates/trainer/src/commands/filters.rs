@@ -1,8 +1,8 @@
 use ae_models::Autoencoder;
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
-use trainer::evaluate::map_images;
-use trainer::maps::{self, Units};
+use trainer::applications::evaluate::map_images;
+use trainer::drawing::maps::{self, Units};
 
 use crate::cli::{PngArg, Source, positive};
 

@@ -1,6 +1,6 @@
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
-use trainer::finetune::{self, FinetuneOptions, FinetuneRow, Start};
+use trainer::applications::finetune::{self, FinetuneOptions, FinetuneRow, Start};
 
 use crate::cli::{JsonArg, Source, positive, to_json};
 

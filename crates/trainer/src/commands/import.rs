@@ -5,8 +5,8 @@ use clap::Args as ClapArgs;
 use trainer::artifact::{
     self, Artifact, CONFIG_FILE, METRICS_FILE, MODEL_FILE, STANDARDIZER_FILE, write_atomic,
 };
-use trainer::evaluate::evaluate;
-use trainer::safetensors;
+use trainer::applications::evaluate::evaluate;
+use trainer::applications::safetensors;
 
 use crate::cli::{DataDirArg, DeviceArgs, to_json};
 

@@ -1,6 +1,6 @@
 use anyhow::Result;
 use clap::Args as ClapArgs;
-use trainer::generate;
+use trainer::applications::generate;
 
 use crate::cli::{PngArg, Source};
 

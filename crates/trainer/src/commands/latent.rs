@@ -2,9 +2,9 @@ use ae_analysis::{TsneOptions, UmapOptions};
 use ae_models::Autoencoder;
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
-use trainer::embed::Embedding;
-use trainer::evaluate::map_images;
-use trainer::maps::{self, Method, Projection};
+use trainer::applications::embed::Embedding;
+use trainer::applications::evaluate::map_images;
+use trainer::drawing::maps::{self, Method, Projection};
 
 use crate::cli::{PngArg, Source, non_negative, positive};
 

@@ -4,9 +4,9 @@ use ae_data::DataSpec;
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
 use trainer::artifact::Artifact;
-use trainer::compare::{self, Row};
-use trainer::evaluate::evaluate;
-use trainer::overrides::Widths;
+use trainer::applications::compare::{self, Row};
+use trainer::applications::evaluate::evaluate;
+use trainer::run::overrides::Widths;
 
 use crate::cli::{DataDirArg, DeviceArgs, JsonArg};
 

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args as ClapArgs;
-use trainer::apply::{Outputs, Task};
+use trainer::applications::apply::{Outputs, Task};
 
 use crate::cli::NewData;
 

@@ -1,8 +1,8 @@
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
 use trainer::artifact::Artifact;
-use trainer::{code_prior, generate};
-use trainer::maps;
+use trainer::applications::{code_prior, generate};
+use trainer::drawing::maps;
 
 use crate::cli::{PngArg, Source, positive};
 
@@ -70,7 +70,7 @@ pub fn run(args: Args) -> Result<()> {
             let images = code_prior::samples(vq, &prior, args.n, &device)?;
             let pixels = images.into_data().try_to_vec::<f32>().unwrap_or_default();
             (
-                trainer::image::Grid::of(shape, &pixels, per_row),
+                trainer::drawing::image::Grid::of(shape, &pixels, per_row),
                 "codes drawn from the learned prior".to_string(),
             )
         }
@@ -88,7 +88,7 @@ pub fn run(args: Args) -> Result<()> {
                 drawn.codes, drawn.log_likelihood
             );
             (
-                trainer::image::Grid::of(shape, &drawn.images, per_row),
+                trainer::drawing::image::Grid::of(shape, &drawn.images, per_row),
                 format!("codes drawn from the mixture of {k}"),
             )
         }
@@ -115,7 +115,7 @@ fn learned_prior(
         return Ok(prior);
     }
     let data = artifact.load_data(&args.source.data_dir.locator())?;
-    let bar = trainer::progress::bar(0, "fitting the prior, steps");
+    let bar = trainer::run::progress::bar(0, "fitting the prior, steps");
     let (config, prior, report) = code_prior::fit(
         vq,
         &data.train,

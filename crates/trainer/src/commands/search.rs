@@ -6,9 +6,9 @@ use ae_models::Autoencoder;
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
 use serde::Serialize;
-use trainer::embed::{self, Embedding, Neighbour};
-use trainer::evaluate::map_images;
-use trainer::image::Grid;
+use trainer::applications::embed::{self, Embedding, Neighbour};
+use trainer::applications::evaluate::map_images;
+use trainer::drawing::image::Grid;
 
 use crate::cli::{JsonArg, PngArg, Source, positive};
 

@@ -7,10 +7,10 @@ use burn::prelude::Device;
 use clap::Args as ClapArgs;
 use trainer::artifact::{self, Artifact};
 use trainer::device::Parallelism;
-use trainer::fit::{DataPath, Run};
-use trainer::memory;
-use trainer::overrides::{ModelOverrides, RunOverrides, TableOverrides, family_parser};
-use trainer::request::{Plan, Request, Resume};
+use trainer::run::fit::{DataPath, Run};
+use trainer::run::memory;
+use trainer::run::overrides::{ModelOverrides, RunOverrides, TableOverrides, family_parser};
+use trainer::run::request::{Plan, Request, Resume};
 
 use crate::cli::{DataDirArg, DeviceArgs};
 
@@ -210,7 +210,7 @@ fn run_in<'a>(
 }
 
 /// Says which epoch's weights an early-stopped run kept.
-fn report_best(outcome: &trainer::fit::Outcome) {
+fn report_best(outcome: &trainer::run::fit::Outcome) {
     if let Some(best) = outcome.best_epoch {
         println!(
             "kept the weights of epoch {best} of {}, the lowest validation loss",

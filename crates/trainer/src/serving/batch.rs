@@ -11,7 +11,7 @@ use ae_infer::Predictor;
 use tokio::sync::oneshot;
 
 use super::metrics::Metrics;
-use crate::apply::Task;
+use crate::applications::apply::Task;
 
 /// What a model answers.
 #[derive(Debug)]

@@ -17,7 +17,7 @@ use super::batch::{Answer, Job};
 use super::body::{InFlight, NPY, Samples, parse, read_body};
 use super::refusal::{Refusal, refuse};
 use super::{AppState, ModelHandle};
-use crate::apply::Task;
+use crate::applications::apply::Task;
 
 /// Counts every request by route and status, and times it.
 pub async fn track(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
@@ -312,7 +312,7 @@ fn respond(
     match answer {
         Answer::Rows(values) if samples.npy => {
             let width = values.len() / n.max(1);
-            match crate::export::npy_bytes(&values, &[n, width]) {
+            match crate::applications::export::npy_bytes(&values, &[n, width]) {
                 Ok(bytes) => ([(header::CONTENT_TYPE, NPY)], bytes).into_response(),
                 Err(e) => Refusal(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
             }

@@ -35,7 +35,7 @@ use super::handlers::{
 };
 use super::refusal::{Refusal, refuse};
 use super::{AppState, ModelHandle};
-use crate::apply::Task;
+use crate::applications::apply::Task;
 
 /// The only version of each model.
 const VERSION: &str = "1";

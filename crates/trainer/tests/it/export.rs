@@ -23,7 +23,8 @@ fn an_exported_mlp_reconstructs_alike_in_numpy() {
     assert!(out.status.success(), "{}", stderr(&out));
 
     // PyTorch's names and layouts: Linear(784, 16) holds a [16, 784] weight.
-    let tensors = trainer::safetensors::read(&dir.join("model.safetensors")).expect("reads");
+    let tensors =
+        trainer::applications::safetensors::read(&dir.join("model.safetensors")).expect("reads");
     let shapes: Vec<(&str, &[usize])> = tensors
         .iter()
         .map(|t| (t.name.as_str(), t.shape.as_slice()))
@@ -118,7 +119,7 @@ fn an_exported_mlp_reconstructs_alike_in_numpy() {
     let (x, y) = (values(x), values(y));
     let npy = |name: &str, v: &[f32]| {
         let path = home.path().join(name);
-        trainer::export::write_npy(&path, v, &[16, 784]).expect("npy");
+        trainer::applications::export::write_npy(&path, v, &[16, 784]).expect("npy");
         path
     };
     let (inputs, expected) = (npy("x.npy", &x), npy("y.npy", &y));

@@ -9,8 +9,8 @@ use ae_models::{
     MlpAutoencoderConfig, ModelConfig, Reconstruction, Regularization, VaeConfig,
 };
 use burn::prelude::*;
-use trainer::config::TrainConfig;
-use trainer::fit::{DataPath, Outcome, train};
+use trainer::run::config::TrainConfig;
+use trainer::run::fit::{DataPath, Outcome, train};
 
 #[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
 fn cpu() -> Device {
@@ -73,8 +73,13 @@ fn conv_autoencoder_trains_and_reloads() {
         mean_image_mse(),
         |mse| mse < 0.07,
     );
-    let again =
-        trainer::evaluate::evaluate(&reload(home.path()), &sample().test, "test", 256, &cpu());
+    let again = trainer::applications::evaluate::evaluate(
+        &reload(home.path()),
+        &sample().test,
+        "test",
+        256,
+        &cpu(),
+    );
     assert!((again.mse_per_pixel - o.test.mse_per_pixel).abs() < 1e-6);
 }
 
@@ -102,7 +107,8 @@ fn vae_trains_reports_kl_and_reloads() {
     // The reloaded model reconstructs as the trained one did, within the noise of
     // the sampled codes (0.6 % here; the untrained model scores 0.17, 3.6× more).
     let model = reload(home.path());
-    let again = trainer::evaluate::evaluate(&model, &sample().test, "test", 256, &cpu());
+    let again =
+        trainer::applications::evaluate::evaluate(&model, &sample().test, "test", 256, &cpu());
     assert!(
         (again.mse_per_pixel - o.test.mse_per_pixel).abs() < 0.03 * o.test.mse_per_pixel,
         "reloaded {} vs trained {}",
@@ -355,7 +361,8 @@ fn conv_vae_trains_from_the_command_line_and_writes_samples() {
     // The reloaded model reproduces the trained one's reconstruction error, up to the
     // sampling of the codes (reconstructions decode a sample of the posterior).
     let again = reload(&dir);
-    let report = trainer::evaluate::evaluate(&again, &sample().test, "test", 256, &cpu());
+    let report =
+        trainer::applications::evaluate::evaluate(&again, &sample().test, "test", 256, &cpu());
     let trained = m["test"]["mse_per_pixel"].as_f64().expect("test mse");
     assert!(
         (report.mse_per_pixel - trained).abs() < 0.03 * trained,

@@ -28,8 +28,9 @@ fn nearest_test_image_mse(dir: &Path) -> f64 {
         .load_model(&device)
         .expect("weights");
     let data = ae_data::sample::load().expect("the embedded sample");
-    let drawn = trainer::generate::mixture_samples(&model, &data.train, 10, 64, 0, &device)
-        .expect("samples");
+    let drawn =
+        trainer::applications::generate::mixture_samples(&model, &data.train, 10, 64, 0, &device)
+            .expect("samples");
     assert_eq!((drawn.codes, drawn.mixture.dim), (data.train.len(), 16));
     let idx: Vec<usize> = (0..500).collect();
     let test = data

@@ -453,7 +453,7 @@ fn a_npy_series_trains_as_the_same_csv_series() {
         .collect();
     assert_eq!(values.len(), 732, "every month");
     let npy = home.path().join("elnino.npy");
-    trainer::export::write_npy(&npy, &values, &[values.len(), 1]).expect("writes");
+    trainer::applications::export::write_npy(&npy, &values, &[values.len(), 1]).expect("writes");
     let losses = |data: &[&str], name: &str| {
         let dir = home.path().join(name);
         let rest = ["--window", "24", "--batch-size", "32", "--epochs", "3"];

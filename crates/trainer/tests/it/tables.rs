@@ -250,8 +250,10 @@ fn an_npy_table_with_labels_trains_and_separates_its_clusters() {
         }
         y.push(label);
     }
-    trainer::export::write_npy(&home.path().join("x.npy"), &x, &[n, d]).expect("write x");
-    trainer::export::write_npy(&home.path().join("y.npy"), &y, &[n]).expect("write y");
+    trainer::applications::export::write_npy(&home.path().join("x.npy"), &x, &[n, d])
+        .expect("write x");
+    trainer::applications::export::write_npy(&home.path().join("y.npy"), &y, &[n])
+        .expect("write y");
     let dir = home.path().join("npy");
     let args = [
         "--dataset",

@@ -88,10 +88,11 @@ fn a_vq_vae_reconstructs_from_its_codebook_and_samples_through_a_learned_prior()
     let data = Locator::only("unused")
         .load(DatasetName::FashionMnistSample)
         .expect("embedded sample");
-    let vq = trainer::code_prior::vq(&model).expect("a VQ-VAE");
+    let vq = trainer::applications::code_prior::vq(&model).expect("a VQ-VAE");
     device.seed(5);
     let (_, _, report) =
-        trainer::code_prior::fit(vq, &data.train, &data.test, 3, &device, |_, _| {}).expect("fits");
+        trainer::applications::code_prior::fit(vq, &data.train, &data.test, 3, &device, |_, _| {})
+            .expect("fits");
     println!("{report}");
     assert_eq!(report.uniform_bits, 294.0);
     learned(

@@ -19,7 +19,9 @@ const FROZEN_BOUND: f64 = 0.4;
 fn finetuning_moves_the_encoder_and_freezing_keeps_it() {
     use ae_models::Autoencoder;
     use burn::prelude::*;
-    use trainer::finetune::{FinetuneOptions, Start, labelled_subset, train_classifier};
+    use trainer::applications::finetune::{
+        FinetuneOptions, Start, labelled_subset, train_classifier,
+    };
 
     let home = tempfile::tempdir().expect("temp dir");
     let dir = sample_mlp(home.path(), &[]);

@@ -215,7 +215,7 @@ fn the_inference_server_answers_refuses_and_stops_cleanly() {
         );
     }
     assert_eq!(flags, expected_flags);
-    let npy_body = trainer::export::npy_bytes(
+    let npy_body = trainer::applications::export::npy_bytes(
         &rows.iter().flatten().copied().collect::<Vec<f32>>(),
         &[rows.len(), rows[0].len()],
     )
@@ -280,7 +280,7 @@ fn the_inference_server_answers_refuses_and_stops_cleanly() {
     };
     let mut nan_row = rows[0].clone();
     nan_row[3] = f32::NAN;
-    let nan_npy = trainer::export::npy_bytes(&nan_row, &[1, 30]).expect("npy");
+    let nan_npy = trainer::applications::export::npy_bytes(&nan_row, &[1, 30]).expect("npy");
     let mut huge = rows[0].iter().map(|v| v.to_string()).collect::<Vec<_>>();
     huge[7] = "1e39".into();
     let big_body = vec![b' '; 2 << 20];

@@ -75,7 +75,7 @@ fn the_inference_server_lists_reconstructs_and_sheds_load() {
             "server {a}, command line {b}"
         );
     }
-    let npy = trainer::export::npy_bytes(
+    let npy = trainer::applications::export::npy_bytes(
         &rows.iter().flatten().copied().collect::<Vec<f32>>(),
         &[rows.len(), 30],
     )
@@ -96,7 +96,7 @@ fn the_inference_server_lists_reconstructs_and_sheds_load() {
     // A burst of large requests against a queue of one: those that find it full are
     // refused at once with 503, the others answered. Which ones is a matter of timing,
     // so bursts repeat until one sees a 503 (the first does, in practice).
-    let big = trainer::export::npy_bytes(
+    let big = trainer::applications::export::npy_bytes(
         &rows
             .iter()
             .cycle()

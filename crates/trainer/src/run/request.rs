@@ -8,9 +8,9 @@ use ae_models::Family;
 use anyhow::{Result, bail};
 
 use crate::artifact::{self, Artifact};
-use crate::config::TrainConfig;
 use crate::dataset::{describe, load_dataset};
-use crate::overrides::{self, ModelOverrides, RunOverrides, TableOverrides};
+use crate::run::config::TrainConfig;
+use crate::run::overrides::{self, ModelOverrides, RunOverrides, TableOverrides};
 
 /// A `train` command's flags, as plain data.
 #[derive(Clone, Debug, Default)]

@@ -27,20 +27,20 @@ use burn::train::{
     SupervisedTraining, TrainingStrategy,
 };
 
+use crate::applications::evaluate::{EvalReport, evaluate};
 use crate::artifact::{
     self, CONFIG_FILE, LOSS_FILE, METRICS_FILE, MODEL_FILE, PRETRAIN_FILE, RECONSTRUCTIONS_FILE,
     SAMPLES_FILE,
 };
-use crate::config::{Schedule, TrainConfig};
 use crate::dataset::{Labelled, training_samples};
 use crate::device::Parallelism;
-use crate::evaluate::{EvalReport, evaluate};
-use crate::guard::DivergenceGuard;
-use crate::history::{EpochMetrics, read_history};
-use crate::image::Grid;
-use crate::live_log::LiveLogger;
-use crate::pretrain;
-use crate::progress::with_renderer;
+use crate::drawing::image::Grid;
+use crate::run::config::{Schedule, TrainConfig};
+use crate::run::guard::DivergenceGuard;
+use crate::run::history::{EpochMetrics, read_history};
+use crate::run::live_log::LiveLogger;
+use crate::run::pretrain;
+use crate::run::progress::with_renderer;
 
 /// Names of the metrics every run records, as burn logs them (the learning rate in
 /// training only).
@@ -416,7 +416,7 @@ fn finish(run: &Run<'_>, model: AnyAutoencoder) -> Result<Outcome> {
         model
     };
     let mut test = evaluate(&model, &data.test, "test", config.batch_size, device);
-    test.class_accuracy = crate::evaluate::class_accuracy(&model, &data.test, device);
+    test.class_accuracy = crate::applications::evaluate::class_accuracy(&model, &data.test, device);
     if let Some(shape) = data.image_shape() {
         reconstruction_grid(&model, &data.test, shape, device)
             .save_png(&dir.join(RECONSTRUCTIONS_FILE))?;
@@ -425,7 +425,11 @@ fn finish(run: &Run<'_>, model: AnyAutoencoder) -> Result<Outcome> {
         }
     }
     let title = format!("{} on {}", config.model.family(), data.spec.short_name());
-    crate::maps::loss_curves(&history, &title, &terms).save_png(&dir.join(LOSS_FILE), 720, 400)?;
+    crate::drawing::maps::loss_curves(&history, &title, &terms).save_png(
+        &dir.join(LOSS_FILE),
+        720,
+        400,
+    )?;
     let mut metrics = serde_json::json!({ "epochs": history, "test": test });
     if let Some(best) = best_epoch {
         metrics["best_epoch"] = best.into();

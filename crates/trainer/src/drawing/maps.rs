@@ -6,10 +6,10 @@ use ae_models::{AnyAutoencoder, Autoencoder, Family, ModelConfig};
 use anyhow::{Result, bail};
 use burn::prelude::*;
 
-use crate::embed::Embedding;
-use crate::history::EpochMetrics;
-use crate::image::Grid;
-use crate::plot::{Chart, Series, Style};
+use crate::applications::embed::Embedding;
+use crate::drawing::image::Grid;
+use crate::drawing::plot::{Chart, Series, Style};
+use crate::run::history::EpochMetrics;
 
 /// How the codes were brought to two dimensions.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -47,7 +47,7 @@ pub fn latent_map(
     let (xy, projection) = match method {
         _ if dim == 2 => (codes.to_vec(), Projection::Direct),
         Method::Tsne(options) => {
-            let bar = crate::progress::bar(options.iterations, "t-SNE iterations");
+            let bar = crate::run::progress::bar(options.iterations, "t-SNE iterations");
             let xy = ae_analysis::tsne_with_progress(codes, dim, options, |done| {
                 bar.set_position(done as u64)
             })?;
@@ -55,7 +55,7 @@ pub fn latent_map(
             (xy, Projection::Mapped(method))
         }
         Method::Umap(options) => {
-            let bar = crate::progress::bar(options.epochs_for(n), "UMAP epochs");
+            let bar = crate::run::progress::bar(options.epochs_for(n), "UMAP epochs");
             let xy = ae_analysis::umap_with_progress(codes, dim, options, |done| {
                 bar.set_position(done as u64)
             })?;

@@ -10,8 +10,8 @@ use anyhow::{Result, bail};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::evaluate::codes;
-use crate::export::{codes_csv, write_npy};
+use crate::applications::evaluate::codes;
+use crate::applications::export::{codes_csv, write_npy};
 
 /// The codes of a split and their labels.
 #[derive(Clone, Debug, PartialEq)]

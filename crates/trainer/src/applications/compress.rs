@@ -9,10 +9,10 @@ use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use serde::Serialize;
 
-use crate::compare::pixels;
+use crate::applications::compare::pixels;
+use crate::applications::evaluate::map_images;
 use crate::dataset::images_of;
-use crate::evaluate::map_images;
-use crate::plot::{Chart, Series, Style};
+use crate::drawing::plot::{Chart, Series, Style};
 
 /// One codec at one setting.
 #[derive(Clone, Debug, PartialEq, Serialize)]

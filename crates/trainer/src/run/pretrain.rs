@@ -12,9 +12,9 @@ use burn::prelude::*;
 use burn::train::metric::LossMetric;
 use burn::train::{Learner, SupervisedTraining};
 
-use crate::config::{Pretrain, TrainConfig};
-use crate::history::read_history;
-use crate::progress::with_renderer;
+use crate::run::config::{Pretrain, TrainConfig};
+use crate::run::history::read_history;
+use crate::run::progress::with_renderer;
 
 /// Pretrains `model` when `config` asks for it: each layer pair of the MLP, from the
 /// outside in, trained through burn's `Learner` as a shallow autoencoder, logged under

@@ -9,10 +9,10 @@ use burn::data::dataset::Dataset as _;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::applications::evaluate::map_images;
 use crate::artifact::{THRESHOLD_FILE, write_atomic};
-use crate::config::TrainConfig;
 use crate::dataset::training_samples;
-use crate::evaluate::map_images;
+use crate::run::config::TrainConfig;
 
 pub use ae_infer::Score;
 
@@ -339,7 +339,7 @@ pub fn pca_auroc(
     let mut rows = Vec::new();
     samples.try_gather(&indices, &mut rows)?;
     let pca = ae_analysis::Pca::fit(&rows, data.features(), components)?;
-    let scores = pca.sq_errors(&crate::compare::pixels(&data.test))?;
+    let scores = pca.sq_errors(&crate::applications::compare::pixels(&data.test))?;
     let anomalous: Vec<bool> = data
         .test
         .labels

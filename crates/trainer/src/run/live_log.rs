@@ -2,7 +2,7 @@
 //! ends: `metrics.jsonl` in the artifact gets one line per split, the epoch's mean of
 //! every numeric metric (`{"epoch":1,"split":"train","Loss":0.042,…}`), appended and
 //! flushed at once; `tensorboard/train/` and `tensorboard/valid/` get the same values
-//! as TensorBoard scalars (see [`crate::tensorboard`]). burn's own logs, which resume
+//! as TensorBoard scalars (see [`crate::run::tensorboard`]). burn's own logs, which resume
 //! reads, are kept beside them. A resumed run appends the epochs it runs, so an epoch a
 //! kill interrupted may show twice: the later entry is the one that counts.
 
@@ -14,7 +14,7 @@ use burn::train::logger::MetricLogger;
 use burn::train::metric::store::{EpochSummary, MetricsUpdate, Split};
 use burn::train::metric::{MetricDefinition, NumericEntry};
 
-use crate::tensorboard::EventWriter;
+use crate::run::tensorboard::EventWriter;
 
 /// The file's name in the artifact.
 pub const LIVE_METRICS_FILE: &str = "metrics.jsonl";

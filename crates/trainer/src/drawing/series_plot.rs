@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use ae_data::Windows;
 use anyhow::Result;
 
-use crate::plot::{Canvas, Chart, Series, Style};
+use crate::drawing::plot::{Canvas, Chart, Series, Style};
 
 /// Pixels of each of the two panels.
 const WIDTH: usize = 1000;

@@ -6,7 +6,7 @@ use ae_models::Family;
 
 use super::tests::images;
 use super::*;
-use crate::config::Schedule;
+use crate::run::config::Schedule;
 
 #[test]
 fn configure_starts_from_the_family_defaults_or_the_file_and_applies_run_flags() {
@@ -121,12 +121,12 @@ fn resume_changes_only_epochs_and_workers() {
 
 #[test]
 fn gradient_controls_parse_and_bad_values_are_named() {
-    use crate::config::GradClip;
+    use crate::run::config::GradClip;
     assert_eq!("norm:1.5".parse::<GradClip>(), Ok(GradClip::Norm(1.5)));
     assert_eq!("value:0.1".parse::<GradClip>(), Ok(GradClip::Value(0.1)));
     let err = "max:1".parse::<GradClip>().expect_err("no such clipping");
     assert!(err.contains("norm:MAX or value:MAX"), "{err}");
-    use crate::config::Optimizer;
+    use crate::run::config::Optimizer;
     assert_eq!("adamw".parse::<Optimizer>(), Ok(Optimizer::AdamW));
     assert_eq!(
         "sgd:0.9".parse::<Optimizer>(),

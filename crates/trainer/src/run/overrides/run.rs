@@ -6,8 +6,8 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use super::{Given, ModelOverrides, flag, set};
-use crate::config::{GradClip, Optimizer, Pretrain, Schedule, TrainConfig};
 use crate::dataset::class_label;
+use crate::run::config::{GradClip, Optimizer, Pretrain, Schedule, TrainConfig};
 
 /// Flags of the training run itself, the same for every family.
 #[derive(Args, Clone, Debug, Default)]

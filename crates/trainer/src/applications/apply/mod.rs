@@ -18,11 +18,11 @@ use ae_infer::{Artifact, Predictor, Score};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use crate::image::Grid;
+use crate::drawing::image::Grid;
 use files::{CsvFile, MatrixFile};
 
 mod files;
-use crate::series_plot::SeriesPicture;
+use crate::drawing::series_plot::SeriesPicture;
 
 /// What to compute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

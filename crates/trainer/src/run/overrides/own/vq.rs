@@ -7,8 +7,8 @@ use ae_models::{Family, VqVaeConfig};
 use anyhow::{Result, bail};
 use clap::Args;
 
-use crate::overrides::model::take;
-use crate::overrides::{Given, ModelOverrides, flag};
+use crate::run::overrides::model::take;
+use crate::run::overrides::{Given, ModelOverrides, flag};
 
 /// Flags of `--model vq-vae`.
 #[derive(Args, Clone, Debug, Default)]
@@ -61,7 +61,7 @@ impl VqOverrides {
 impl ModelOverrides {
     /// The vector-quantised autoencoder's flags: the convolutions, the output and the
     /// loss as for `conv`, and its codebook's.
-    pub(in crate::overrides) fn take_vq(
+    pub(in crate::run::overrides) fn take_vq(
         &mut self,
         c: &mut VqVaeConfig,
         family: Family,

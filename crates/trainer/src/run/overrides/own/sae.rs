@@ -6,8 +6,8 @@ use ae_models::{KAnneal, TopKSaeConfig};
 use anyhow::Result;
 use clap::Args;
 
-use crate::overrides::model::take;
-use crate::overrides::{Given, ModelOverrides, flag};
+use crate::run::overrides::model::take;
+use crate::run::overrides::{Given, ModelOverrides, flag};
 
 /// Flags of `--model topk-sae` (its k is `--k-sparse`, its dictionary `--latent`).
 #[derive(Args, Clone, Debug, Default)]
@@ -60,7 +60,7 @@ impl ModelOverrides {
     /// The TopK sparse autoencoder's flags: `--latent` (the dictionary), `--k-sparse`
     /// (its k) and its own; it has no hidden layers, activations of choice, noise or
     /// penalties.
-    pub(in crate::overrides) fn take_topk(&mut self, c: &mut TopKSaeConfig) {
+    pub(in crate::run::overrides) fn take_topk(&mut self, c: &mut TopKSaeConfig) {
         // A new dictionary size keeps k at its share of the code when k was the
         // default and is not given.
         if let Some(n) = self.latent

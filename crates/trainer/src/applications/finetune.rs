@@ -115,7 +115,7 @@ pub fn train_classifier(
     let classes = usize::from(train.labels.iter().copied().max().unwrap_or(0)) + 1;
     let mut model = Classifier::new(encoder, config.latent(), classes, &ad);
     let frozen = start == Start::Frozen;
-    let mut optim = crate::config::pytorch_adam().init();
+    let mut optim = crate::run::config::pytorch_adam().init();
     let batch = options.batch_size.clamp(1, subset.len().max(1));
     let mut order = subset.to_vec();
     let mut state = options.seed ^ 0x2545_F491_4F6C_DD1D;

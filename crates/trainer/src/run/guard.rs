@@ -37,7 +37,7 @@ pub struct DivergenceGuard {
 }
 
 impl DivergenceGuard {
-    /// Prefix of the reason the guard gives; [`fit`](crate::fit) recognises it.
+    /// Prefix of the reason the guard gives; [`fit`](crate::run::fit) recognises it.
     pub const REASON: &'static str = "the loss diverged";
 
     /// A guard that stops through `interrupter`, counting epochs from `first_epoch`.

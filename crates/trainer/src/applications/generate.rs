@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::image::Grid;
+use crate::drawing::image::Grid;
 
 /// Corrupted and denoised test samples measured against the clean ones.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -276,7 +276,8 @@ pub fn mixture_samples(
     device: &Device,
 ) -> Result<MixtureSamples> {
     let first: Vec<usize> = (0..train.len().min(MIXTURE_CODES)).collect();
-    let (codes, dim) = crate::evaluate::map_images(train, &first, 256, device, |x| model.encode(x));
+    let (codes, dim) =
+        crate::applications::evaluate::map_images(train, &first, 256, device, |x| model.encode(x));
     let mixture = ae_analysis::GaussianMixture::fit(&codes, dim, components, 100, seed)
         .context("fitting the mixture to the training codes")?;
     let log_likelihood = mixture.mean_log_likelihood(&codes)?;

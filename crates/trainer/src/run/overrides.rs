@@ -19,8 +19,8 @@ use ae_models::{Family, KlSparsity};
 use anyhow::{Context, Result, bail};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
-use crate::config::TrainConfig;
 use crate::dataset::input_shape;
+use crate::run::config::TrainConfig;
 
 /// Whether a flag was given: an `Option` that is `Some`, a switch that is on.
 pub(crate) trait Given {
@@ -68,7 +68,8 @@ mod table;
 
 pub use images::ImageOverrides;
 pub use model::ModelOverrides;
-pub use own::{CapsuleOverrides, OwnFlags, SaeOverrides, VqOverrides};
+// `OwnFlags` and each family's group of flags.
+pub use own::*;
 pub use run::{RunOverrides, resume};
 pub use table::TableOverrides;
 

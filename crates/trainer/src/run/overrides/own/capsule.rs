@@ -6,8 +6,8 @@ use ae_models::{CapsuleAutoencoderConfig, CapsuleMask, Family};
 use anyhow::{Result, bail};
 use clap::Args;
 
-use crate::overrides::model::take;
-use crate::overrides::{Given, ModelOverrides, flag};
+use crate::run::overrides::model::take;
+use crate::run::overrides::{Given, ModelOverrides, flag};
 
 /// Flags of `--model capsule`.
 #[derive(Args, Clone, Debug, Default)]
@@ -59,7 +59,7 @@ impl CapsuleOverrides {
 impl ModelOverrides {
     /// The capsule autoencoder's flags: the first convolution's channels, the
     /// decoder's widths and its capsules' own.
-    pub(in crate::overrides) fn take_capsule(
+    pub(in crate::run::overrides) fn take_capsule(
         &mut self,
         c: &mut CapsuleAutoencoderConfig,
         family: Family,

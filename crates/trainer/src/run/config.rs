@@ -109,7 +109,7 @@ fn default_beta1() -> f64 {
     0.9
 }
 
-pub use crate::optimizer::{GradClip, Optimizer, pytorch_adam};
+pub use crate::run::optimizer::{GradClip, Optimizer, pytorch_adam};
 
 /// A learning-rate schedule.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -311,7 +311,7 @@ impl TrainConfig {
     /// PyTorch's defaults otherwise (β₂ = 0.999, ε = 1e-8, so that runs compare one to
     /// one with PyTorch references; burn's own ε is 1e-5).
     pub fn optimizer(&self) -> ModuleOptimizer {
-        self.optimizer.build(crate::optimizer::Settings {
+        self.optimizer.build(crate::run::optimizer::Settings {
             beta1: self.beta1,
             weight_decay: self.weight_decay,
             clip: self.grad_clip,

@@ -148,8 +148,14 @@ pub fn knn<M: Autoencoder>(
     let (test_codes, _) = codes(model, test, 256, device);
     let accuracy = |d| -> anyhow::Result<f64> {
         if on_device {
-            let near =
-                crate::neighbours::nearest_on_device(&train_codes, &test_codes, dim, k, d, device)?;
+            let near = crate::applications::neighbours::nearest_on_device(
+                &train_codes,
+                &test_codes,
+                dim,
+                k,
+                d,
+                device,
+            )?;
             Ok(ae_analysis::vote_accuracy(
                 &near,
                 k,
@@ -157,7 +163,7 @@ pub fn knn<M: Autoencoder>(
                 &test.labels,
             )?)
         } else {
-            let bar = crate::progress::bar(test.len(), &format!("{k}-NN ({d:?}), queries"));
+            let bar = crate::run::progress::bar(test.len(), &format!("{k}-NN ({d:?}), queries"));
             let accuracy = ae_analysis::knn_accuracy_with_progress(
                 (&train_codes, &train.labels),
                 (&test_codes, &test.labels),
@@ -221,7 +227,7 @@ pub fn linear_probe<M: Autoencoder>(
         ProbeFit::Converged(_) => (PROBE_MAX_ITER, "linear probe, L-BFGS iterations (at most)"),
         ProbeFit::Adam => (options.epochs, "linear probe, epochs"),
     };
-    let bar = crate::progress::bar(steps, what);
+    let bar = crate::run::progress::bar(steps, what);
     let progress = |done: usize| bar.set_position(done as u64);
     let (x, labels) = (&train_codes, &train.labels);
     let probe = match fit {

@@ -4,7 +4,7 @@
 
 use anyhow::{Result, bail};
 
-use crate::config::TrainConfig;
+use crate::run::config::TrainConfig;
 
 /// Bytes per value (`f32`).
 const VALUE: u64 = 4;
