@@ -44,7 +44,8 @@ mod csv_file;
 use crate::DataError;
 use crate::folder::{FolderSpec, ImageStream};
 use crate::idx::IMAGES_MAGIC;
-use crate::table::{NpyHeader, parse_number};
+use crate::npy::{NpyHeader, fortran_to_c};
+use crate::table::parse_number;
 
 /// The columns a model takes: their number, their names when it was trained on
 /// a CSV file with a header, and how image files become its samples.
@@ -296,7 +297,7 @@ impl RowReader {
         reader
             .read_exact(&mut prefix)
             .map_err(|_| error(&path, "not a .npy file (shorter than its header)".into()))?;
-        let start = npy_header_end(&prefix).map_err(|m| error(&path, m))?;
+        let start = NpyHeader::declared_len(&prefix).map_err(|m| error(&path, m))?;
         prefix.resize(start.max(12), 0);
         if start > 12 {
             reader
@@ -345,7 +346,7 @@ impl RowReader {
                 .chunks_exact(header.size)
                 .map(|c| header.value(c))
                 .collect();
-            let values = crate::table::fortran_to_c(&column_major, &header.shape);
+            let values = fortran_to_c(&column_major, &header.shape);
             return Ok(Source::NpyWhole { values, next: 0 });
         }
         Ok(Source::Npy { reader, header })
@@ -516,25 +517,6 @@ impl CsvRows<'_> {
     }
 }
 
-/// The end of a `.npy` header from its first 12 bytes.
-fn npy_header_end(prefix: &[u8]) -> Result<usize, String> {
-    if !prefix.starts_with(b"\x93NUMPY") {
-        return Err("not a .npy file (it does not start with \\x93NUMPY)".into());
-    }
-    let len = match prefix.get(6) {
-        Some(1) => (10, usize::from(u16::from_le_bytes([prefix[8], prefix[9]]))),
-        Some(2 | 3) => (
-            12,
-            u32::from_le_bytes([prefix[8], prefix[9], prefix[10], prefix[11]]) as usize,
-        ),
-        _ => return Err("not a .npy file".into()),
-    };
-    if len.1 > 1 << 20 {
-        return Err(format!("a header of {} bytes: not a .npy file", len.1));
-    }
-    Ok(len.0 + len.1)
-}
-
 /// Peeks at the first bytes of a buffered reader without consuming them.
 trait Peek {
     fn fill_buf_peek<'a>(&mut self, into: &'a mut [u8; 2]) -> std::io::Result<&'a [u8; 2]>;
@@ -628,7 +610,7 @@ mod tests {
         writer.push(&[4., 5., 6., 7., 8., 9.]).expect("push");
         assert!(!path.exists(), "an unfinished array is not under its name");
         writer.finish().expect("finish");
-        let array = crate::table::read_npy(&path).expect("a .npy file");
+        let array = crate::npy::read(&path).expect("a .npy file");
         assert_eq!(array.shape, [3, 3]);
         let mut reader = RowReader::open(&path, &Columns::unnamed(3)).expect("open");
         assert_eq!(reader.total(), Some(3));

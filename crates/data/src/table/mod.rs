@@ -30,8 +30,6 @@ mod series;
 use csv::read_csv;
 pub(crate) use csv::{check_header, parse_number};
 use npy::read_npy_table;
-pub use npy::{NpyArray, NpyWriter, parse_npy, read_npy};
-pub(crate) use npy::{NpyHeader, fortran_to_c};
 pub use series::{WindowStream, Windows};
 
 /// Rows of `f32` features in one contiguous buffer.
@@ -633,34 +631,35 @@ mod tests {
             .iter()
             .flat_map(|v| v.to_le_bytes())
             .collect();
-        let a = parse_npy(&npy("<f4", false, "(2, 3)", &f32s)).expect("parses");
+        let a = crate::npy::parse(&npy("<f4", false, "(2, 3)", &f32s)).expect("parses");
         assert_eq!(a.shape, vec![2, 3]);
         assert_eq!(a.values, vec![1.5, -2.0, 3.0, 4.0, 5.0, 6.0]);
         // The same bytes in Fortran order are the transpose's memory.
-        let f = parse_npy(&npy("<f4", true, "(3, 2)", &f32s)).expect("parses");
+        let f = crate::npy::parse(&npy("<f4", true, "(3, 2)", &f32s)).expect("parses");
         assert_eq!(f.values, vec![1.5, 4.0, -2.0, 5.0, 3.0, 6.0]);
         let i16s: Vec<u8> = [-3i16, 7].iter().flat_map(|v| v.to_le_bytes()).collect();
         assert_eq!(
-            parse_npy(&npy("<i2", false, "(2,)", &i16s))
+            crate::npy::parse(&npy("<i2", false, "(2,)", &i16s))
                 .expect("i2")
                 .values,
             vec![-3.0, 7.0]
         );
         let be: Vec<u8> = 2.5f64.to_be_bytes().to_vec();
         assert_eq!(
-            parse_npy(&npy(">f8", false, "(1,)", &be))
+            crate::npy::parse(&npy(">f8", false, "(1,)", &be))
                 .expect("f8")
                 .values,
             vec![2.5]
         );
-        let short = parse_npy(&npy("<f4", false, "(2, 3)", &f32s[..20])).expect_err("short");
+        let short =
+            crate::npy::parse(&npy("<f4", false, "(2, 3)", &f32s[..20])).expect_err("short");
         assert!(
             short.contains("20 bytes") && short.contains("needs 24"),
             "{short}"
         );
-        let complex = parse_npy(&npy("<c8", false, "(1,)", &[0; 8])).expect_err("complex");
+        let complex = crate::npy::parse(&npy("<c8", false, "(1,)", &[0; 8])).expect_err("complex");
         assert!(complex.contains("c8"), "{complex}");
-        assert!(parse_npy(b"PK\x03\x04 not npy").is_err());
+        assert!(crate::npy::parse(b"PK\x03\x04 not npy").is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::applications::evaluate::codes;
-use crate::applications::export::{codes_csv, write_npy};
+use crate::applications::export::codes_csv;
 
 /// The codes of a split and their labels.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,8 +59,8 @@ impl Embedding {
             dir.join(format!("{stem}.csv")),
         ];
         let csv = codes_csv(&self.codes, self.dim, &self.labels)?;
-        write_npy(&paths[0], &self.codes, &[self.len(), self.dim])?;
-        write_npy(&paths[1], &self.labels, &[self.len()])?;
+        ae_data::npy::write(&paths[0], &self.codes, &[self.len(), self.dim])?;
+        ae_data::npy::write(&paths[1], &self.labels, &[self.len()])?;
         crate::artifact::write_atomic(&paths[2], csv.as_bytes())?;
         Ok(paths.to_vec())
     }

@@ -214,7 +214,7 @@ pub(super) fn parse(
             (rows, request.errors, false)
         }
         Some(NPY) | Some("application/octet-stream") => {
-            let array = ae_data::table::parse_npy(bytes).map_err(|e| {
+            let array = ae_data::npy::parse(bytes).map_err(|e| {
                 Refusal(
                     StatusCode::BAD_REQUEST,
                     format!("not a valid .npy body: {e}"),

@@ -312,9 +312,9 @@ fn respond(
     match answer {
         Answer::Rows(values) if samples.npy => {
             let width = values.len() / n.max(1);
-            match crate::applications::export::npy_bytes(&values, &[n, width]) {
+            match ae_data::npy::to_bytes(&values, &[n, width]) {
                 Ok(bytes) => ([(header::CONTENT_TYPE, NPY)], bytes).into_response(),
-                Err(e) => Refusal(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+                Err(e) => Refusal(StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
             }
         }
         Answer::Rows(values) => {

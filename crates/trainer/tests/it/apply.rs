@@ -24,8 +24,8 @@ fn cmd<'a>(what: &'a str, artifact: &'a str, input: &'a Path, out: &'a str) -> V
     vec![what, "--artifact", artifact, "--input", input, "--out", out]
 }
 
-fn npy(path: &Path) -> ae_data::table::NpyArray {
-    ae_data::table::read_npy(path).expect("a .npy file")
+fn npy(path: &Path) -> ae_data::npy::NpyArray {
+    ae_data::npy::read(path).expect("a .npy file")
 }
 
 fn close(a: &[f64], b: &[f64], tol: f64, what: &str) {

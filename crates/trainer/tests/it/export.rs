@@ -119,7 +119,7 @@ fn an_exported_mlp_reconstructs_alike_in_numpy() {
     let (x, y) = (values(x), values(y));
     let npy = |name: &str, v: &[f32]| {
         let path = home.path().join(name);
-        trainer::applications::export::write_npy(&path, v, &[16, 784]).expect("npy");
+        ae_data::npy::write(&path, v, &[16, 784]).expect("npy");
         path
     };
     let (inputs, expected) = (npy("x.npy", &x), npy("y.npy", &y));

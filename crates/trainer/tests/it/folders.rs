@@ -97,7 +97,7 @@ fn a_folder_of_real_png_images_trains_as_the_idx_files_do() {
         "--out",
         "codes.npy",
     ]);
-    let read = |p: &Path| ae_data::table::read_npy(p).expect("a .npy file");
+    let read = |p: &Path| ae_data::npy::read(p).expect("a .npy file");
     let (embedded, encoded) = (
         read(&folder.join("test-codes.npy")),
         read(&h.join("codes.npy")),

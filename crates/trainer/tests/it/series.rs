@@ -118,7 +118,7 @@ fn a_real_series_trains_in_windows_and_scores_a_new_series_window_by_window() {
     assert_eq!((&png[1..4], size(16), size(20)), (&b"PNG"[..], 1000, 640));
     let out = apply(&["reconstruct", "--out", "rec.npy"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let rec = ae_data::table::read_npy(&home.path().join("rec.npy")).expect("reconstructions");
+    let rec = ae_data::npy::read(&home.path().join("rec.npy")).expect("reconstructions");
     assert_eq!(rec.shape, vec![709, 24]);
     // In degrees again: the Niño 1+2 region lies between 18 and 30 °C.
     let mean = rec.values.iter().sum::<f64>() / rec.values.len() as f64;
@@ -453,7 +453,7 @@ fn a_npy_series_trains_as_the_same_csv_series() {
         .collect();
     assert_eq!(values.len(), 732, "every month");
     let npy = home.path().join("elnino.npy");
-    trainer::applications::export::write_npy(&npy, &values, &[values.len(), 1]).expect("writes");
+    ae_data::npy::write(&npy, &values, &[values.len(), 1]).expect("writes");
     let losses = |data: &[&str], name: &str| {
         let dir = home.path().join(name);
         let rest = ["--window", "24", "--batch-size", "32", "--epochs", "3"];

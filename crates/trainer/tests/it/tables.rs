@@ -93,7 +93,7 @@ fn a_csv_table_trains_embeds_and_scores_anomalies() {
     assert!(out.status.success(), "{}", stderr(&out));
     let codes = std::fs::read_to_string(dir.join("test-codes.csv")).expect("CSV codes");
     assert_eq!(codes.lines().count(), 115, "a header and 114 rows");
-    let npy = ae_data::table::read_npy(&dir.join("test-codes.npy")).expect("codes .npy");
+    let npy = ae_data::npy::read(&dir.join("test-codes.npy")).expect("codes .npy");
     assert_eq!(npy.shape, vec![114, 7]);
 
     let report = json(home.path(), &["anomaly", "--artifact", dir_arg]);
@@ -250,10 +250,8 @@ fn an_npy_table_with_labels_trains_and_separates_its_clusters() {
         }
         y.push(label);
     }
-    trainer::applications::export::write_npy(&home.path().join("x.npy"), &x, &[n, d])
-        .expect("write x");
-    trainer::applications::export::write_npy(&home.path().join("y.npy"), &y, &[n])
-        .expect("write y");
+    ae_data::npy::write(&home.path().join("x.npy"), &x, &[n, d]).expect("write x");
+    ae_data::npy::write(&home.path().join("y.npy"), &y, &[n]).expect("write y");
     let dir = home.path().join("npy");
     let args = [
         "--dataset",

@@ -144,9 +144,9 @@ fn embed_search_and_interpolate_work_on_any_autoencoder() {
     assert!(distances.windows(2).all(|w| w[0] <= w[1]), "{distances:?}");
     let out = use_artifact(home.path(), "embed", &dir, &["--split", "train"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let train = ae_data::table::read_npy(&dir.join("train-codes.npy")).expect("train codes");
+    let train = ae_data::npy::read(&dir.join("train-codes.npy")).expect("train codes");
     let train_labels =
-        ae_data::table::read_npy(&dir.join("train-codes-labels.npy")).expect("train labels");
+        ae_data::npy::read(&dir.join("train-codes-labels.npy")).expect("train labels");
     let dim = train.shape[1];
     let query: Vec<f64> = npy_first_codes(&data, 4 * dim)[3 * dim..].to_vec();
     let cosine = |row: &[f64]| {

@@ -156,7 +156,7 @@ fn the_inference_server_answers_refuses_and_stops_cleanly() {
         expected_scores.push(record[1].parse::<f64>().expect("score"));
         expected_flags.push(&record[2] == "1");
     }
-    let expected_codes = ae_data::table::read_npy(&h.join("codes.npy")).expect("codes");
+    let expected_codes = ae_data::npy::read(&h.join("codes.npy")).expect("codes");
 
     // Beyond loopback without a token: refused before anything is loaded.
     let out = run(trainer(h).args([
@@ -215,7 +215,7 @@ fn the_inference_server_answers_refuses_and_stops_cleanly() {
         );
     }
     assert_eq!(flags, expected_flags);
-    let npy_body = trainer::applications::export::npy_bytes(
+    let npy_body = ae_data::npy::to_bytes(
         &rows.iter().flatten().copied().collect::<Vec<f32>>(),
         &[rows.len(), rows[0].len()],
     )
@@ -227,7 +227,7 @@ fn the_inference_server_answers_refuses_and_stops_cleanly() {
         &npy_body,
     );
     assert_eq!(status, 200);
-    let codes = ae_data::table::parse_npy(&body).expect("a .npy answer");
+    let codes = ae_data::npy::parse(&body).expect("a .npy answer");
     assert_eq!(codes.shape, expected_codes.shape);
     for (a, b) in codes.values.iter().zip(&expected_codes.values) {
         assert!(
@@ -280,7 +280,7 @@ fn the_inference_server_answers_refuses_and_stops_cleanly() {
     };
     let mut nan_row = rows[0].clone();
     nan_row[3] = f32::NAN;
-    let nan_npy = trainer::applications::export::npy_bytes(&nan_row, &[1, 30]).expect("npy");
+    let nan_npy = ae_data::npy::to_bytes(&nan_row, &[1, 30]).expect("npy");
     let mut huge = rows[0].iter().map(|v| v.to_string()).collect::<Vec<_>>();
     huge[7] = "1e39".into();
     let big_body = vec![b' '; 2 << 20];

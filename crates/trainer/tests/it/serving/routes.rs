@@ -29,7 +29,7 @@ fn the_inference_server_lists_reconstructs_and_sheds_load() {
         "flex",
     ]));
     assert!(o.status.success(), "{}", stderr(&o));
-    let expected = ae_data::table::read_npy(&h.join("rec.npy")).expect("reconstructions");
+    let expected = ae_data::npy::read(&h.join("rec.npy")).expect("reconstructions");
     assert_eq!(expected.shape, vec![20, 30]);
     let threshold: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join("threshold.json")).expect("threshold.json"),
@@ -75,14 +75,14 @@ fn the_inference_server_lists_reconstructs_and_sheds_load() {
             "server {a}, command line {b}"
         );
     }
-    let npy = trainer::applications::export::npy_bytes(
+    let npy = ae_data::npy::to_bytes(
         &rows.iter().flatten().copied().collect::<Vec<f32>>(),
         &[rows.len(), 30],
     )
     .expect("npy");
     let (status, reply) = post(&rec_url, None, "application/x-npy", &npy);
     assert_eq!(status, 200);
-    let array = ae_data::table::parse_npy(&reply).expect("a .npy answer");
+    let array = ae_data::npy::parse(&reply).expect("a .npy answer");
     assert_eq!(array.shape, expected.shape);
     // The same f32 values: JSON writes each as its shortest f64 text.
     assert_eq!(array.values.len(), answer.len());
@@ -96,7 +96,7 @@ fn the_inference_server_lists_reconstructs_and_sheds_load() {
     // A burst of large requests against a queue of one: those that find it full are
     // refused at once with 503, the others answered. Which ones is a matter of timing,
     // so bursts repeat until one sees a 503 (the first does, in practice).
-    let big = trainer::applications::export::npy_bytes(
+    let big = ae_data::npy::to_bytes(
         &rows
             .iter()
             .cycle()
