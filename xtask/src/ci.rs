@@ -18,8 +18,8 @@ fn skip_log() -> PathBuf {
 const REQUIREMENTS: &str = include_str!("../python-requirements.txt");
 
 /// A Python with NumPy and safetensors for the export test, TensorBoard for the
-/// read-back of the event files and tritonclient for the inference protocol
-/// (`AE_PYTHON`): a venv under `target/python` with the
+/// read-back of the event files, tritonclient for the inference protocol and
+/// openapi-spec-validator for the server's OpenAPI document (`AE_PYTHON`): a venv under `target/python` with the
 /// pinned packages of `python-requirements.txt`, made with pip from PyPI when it is
 /// missing or holds other versions. `None` when python3 or pip cannot make one; the
 /// tests then skip, and say so.
@@ -48,14 +48,15 @@ fn python_env() -> Option<PathBuf> {
             .arg(&requirements),
     ) && succeeds(Command::new(&python).args([
         "-c",
-        "import numpy, safetensors, tensorboard, tritonclient.http",
+        "import numpy, safetensors, tensorboard, tritonclient.http, openapi_spec_validator",
     ]));
     if made && std::fs::write(&stamp, REQUIREMENTS).is_ok() {
         Some(python)
     } else {
         eprintln!(
-            "no Python with the pinned numpy, safetensors, tensorboard and tritonclient: the \
-             export, TensorBoard and inference-protocol tests will skip"
+            "no Python with the pinned numpy, safetensors, tensorboard, tritonclient and \
+             openapi-spec-validator: the export, TensorBoard and inference-protocol tests \
+             will skip"
         );
         None
     }

@@ -70,6 +70,37 @@ pub const STANDARDIZER_FILE: &str = "standardize.json";
 /// The anomaly threshold `trainer anomaly` chose, with how it was chosen.
 pub const THRESHOLD_FILE: &str = "threshold.json";
 
+/// What a model computes of samples: the one list the command line's `encode`,
+/// `reconstruct` and `score` and a server's routes share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Task {
+    /// The codes.
+    Encode,
+    /// The reconstructions, in the input's units.
+    Reconstruct,
+    /// One score per sample, the threshold's decision, each feature's squared error.
+    Score,
+}
+
+impl Task {
+    /// Every task, in the order their answers are given.
+    pub const ALL: [Self; 3] = [Self::Encode, Self::Reconstruct, Self::Score];
+
+    /// Its name: the command's and the route's.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Encode => "encode",
+            Self::Reconstruct => "reconstruct",
+            Self::Score => "score",
+        }
+    }
+
+    /// The task named `name`, if there is one.
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
 /// What makes a sample anomalous.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -15,10 +15,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use ae_serve::{Exposure, Limits, Server, ServerConfig};
 use anyhow::{Context, Result, bail};
 use trainer::device::{Backend, select};
-use trainer::exposure::Exposure;
-use trainer::serving::{Limits, Server};
 
 struct Args {
     requests: usize,
@@ -178,18 +177,18 @@ fn main() -> Result<()> {
         );
     }
 
-    let exposure = Exposure {
-        bind: [127, 0, 0, 1].into(),
-        token: None,
-        insecure_no_token: false,
-    };
-    let models = [("m".to_string(), dir.clone())];
     let mut limits = Limits::default();
     if let Some(ms) = a.max_wait_ms {
         limits.gathering.max_wait = Duration::from_secs_f64(ms / 1000.0);
     }
     println!("gathering: {:?}", limits.gathering);
-    let server = Server::start(&models, &selected.device, exposure, 0, limits)?;
+    let config = ServerConfig {
+        models: vec![("m".to_string(), dir.clone())],
+        exposure: Exposure::local(),
+        port: 0,
+        limits,
+    };
+    let server = Server::start(config, &selected.device)?;
     let url = format!("http://{}/v1/models/m/encode", server.addr());
     let body = Arc::new(serde_json::json!({ "inputs": [image] }).to_string());
     for clients in [1usize, 8, 64] {
@@ -203,5 +202,5 @@ fn main() -> Result<()> {
             1,
         );
     }
-    server.stop()
+    Ok(server.stop()?)
 }

@@ -8,11 +8,13 @@
 //!   detection, embeddings and search, generation, baselines, transfer, export, and
 //!   new files through the inference library [`ae_infer`];
 //! - [`drawing`]: image grids, charts and latent maps;
-//! - [`serving`]: the HTTP inference server;
 //! - and what all of them share: the [`artifact`] folder a run writes and reads
-//!   back, the [`dataset`] a command works on, [`device::select`] (the one function
-//!   that picks a backend and device; [`remote`] lends and borrows devices across
-//!   machines) and [`exposure`] (who may reach a server).
+//!   back, the [`dataset`] a command works on, and [`device::select`] (the one
+//!   function that picks a backend and device; [`remote`] lends and borrows devices
+//!   across machines).
+//!
+//! The HTTP inference server is the library [`ae_serve`]; the command
+//! `inference-server` passes it its flags.
 #![warn(missing_docs)]
 
 pub mod applications;
@@ -20,8 +22,6 @@ pub mod artifact;
 pub mod dataset;
 pub mod device;
 pub mod drawing;
-pub mod exposure;
 #[cfg(feature = "remote")]
 pub mod remote;
 pub mod run;
-pub mod serving;

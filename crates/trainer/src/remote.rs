@@ -20,7 +20,7 @@ use burn::remote::{ConnectError, RemoteHost};
 use burn::server::{RemoteServer, TokenAuthorizer, WebSocketTransport};
 
 use crate::device::Parallelism;
-pub use crate::exposure::Exposure;
+pub use ae_serve::Exposure;
 
 /// What an open `trainer serve` lets strangers do, for the refusal.
 pub const RISK: &str = "run work on its devices";

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
-use trainer::exposure::Exposure;
-use trainer::serving::{Gathering, Limits, Server};
+use ae_serve::{Exposure, Gathering, Limits, Server, ServerConfig};
 
 use crate::cli::{DeviceArgs, positive};
 
@@ -14,9 +13,9 @@ use crate::cli::{DeviceArgs, positive};
 const DEFAULT: Limits = Limits::DEFAULT;
 
 /// Serve trained models over HTTP: POST /v1/models/NAME/{encode,reconstruct,score}
-/// with JSON rows (or a .npy body), GET /health and /metrics (Prometheus), until
-/// SIGTERM or Ctrl+C, which finish the requests in hand. Not `serve`, which lends
-/// devices for training.
+/// with JSON rows (or a .npy body), the Open Inference Protocol under /v2, GET
+/// /health, /metrics (Prometheus) and /openapi.json, until SIGTERM or Ctrl+C, which
+/// finish the requests in hand. Not `serve`, which lends devices for training.
 #[derive(ClapArgs)]
 pub struct Args {
     /// An artifact to serve, as DIR (named by its folder) or NAME=DIR; repeat for
@@ -78,9 +77,9 @@ pub struct Args {
     device: DeviceArgs,
 }
 
-/// `NAME=DIR` or `DIR` (named by its last component).
-fn named(spec: &str) -> Result<(String, PathBuf)> {
-    let (name, dir) = match spec.split_once('=') {
+/// `NAME=DIR` or `DIR` (named by its last component); the server checks the name.
+fn named(spec: &str) -> (String, PathBuf) {
+    match spec.split_once('=') {
         Some((name, dir)) => (name.to_string(), PathBuf::from(dir)),
         None => {
             let dir = PathBuf::from(spec);
@@ -90,57 +89,60 @@ fn named(spec: &str) -> Result<(String, PathBuf)> {
                 .unwrap_or_default();
             (name, dir)
         }
-    };
-    let valid = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
-    if name.is_empty() || !name.chars().all(valid) {
-        bail!("--artifact {spec}: the model's name '{name}' must be letters, digits, '-', '_' or '.'");
     }
-    Ok((name, dir))
+}
+
+impl Args {
+    /// The server's configuration, as the flags give it.
+    fn config(&self) -> Result<ServerConfig> {
+        let duration = |flag: &str, v: f64| match v {
+            v if (0.0..1e9).contains(&v) => Ok(Duration::from_secs_f64(v)),
+            _ => bail!("--{flag} {v}: expected a non-negative time"),
+        };
+        let limits = Limits {
+            gathering: Gathering {
+                max_batch: self.max_batch,
+                max_wait: duration("max-wait-ms", self.max_wait_ms / 1000.0)?,
+            },
+            max_rows: self.max_rows,
+            max_body: self.max_body_mib << 20,
+            queue: self.queue,
+            timeout: duration("timeout-s", self.timeout_s)?,
+            header_timeout: duration("header-timeout-s", self.header_timeout_s)?,
+            max_connections: self.max_connections,
+            max_in_flight: self.max_in_flight_mib << 20,
+            shutdown_timeout: duration("shutdown-timeout-s", self.shutdown_timeout_s)?,
+        };
+        Ok(ServerConfig {
+            models: self.artifact.iter().map(|s| named(s)).collect(),
+            exposure: Exposure {
+                bind: self.bind,
+                token: self.token.clone(),
+                insecure_no_token: self.insecure_no_token,
+            },
+            port: self.port,
+            limits,
+        })
+    }
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let exposure = Exposure {
-        bind: args.bind,
-        token: args.token,
-        insecure_no_token: args.insecure_no_token,
-    };
-    let duration = |flag: &str, v: f64| match v {
-        v if (0.0..1e9).contains(&v) => Ok(Duration::from_secs_f64(v)),
-        _ => bail!("--{flag} {v}: expected a non-negative time"),
-    };
-    let limits = Limits {
-        gathering: Gathering {
-            max_batch: args.max_batch,
-            max_wait: duration("max-wait-ms", args.max_wait_ms / 1000.0)?,
-        },
-        max_rows: args.max_rows,
-        max_body: args.max_body_mib << 20,
-        queue: args.queue,
-        timeout: duration("timeout-s", args.timeout_s)?,
-        header_timeout: duration("header-timeout-s", args.header_timeout_s)?,
-        max_connections: args.max_connections,
-        max_in_flight: args.max_in_flight_mib << 20,
-        shutdown_timeout: duration("shutdown-timeout-s", args.shutdown_timeout_s)?,
-    };
-    let models = args
-        .artifact
-        .iter()
-        .map(|s| named(s))
-        .collect::<Result<Vec<_>>>()?;
+    let config = args.config()?;
     // Refused before any device is taken.
-    exposure.check(trainer::serving::RISK, trainer::serving::TOKEN_ENV)?;
+    config.exposure.check(ae_serve::RISK, ae_serve::TOKEN_ENV)?;
     let selected = args.device.select()?;
     println!("device: {}", selected.description);
-    let server = Server::start(&models, &selected.device, exposure.clone(), args.port, limits)?;
+    let (models, guarded) = (config.models.clone(), config.exposure.token.is_some());
+    let server = Server::start(config, &selected.device)?;
     let addr = server.addr();
     for (name, dir) in &models {
         println!("model {name}: {}", dir.display());
     }
     println!(
         "listening on http://{addr}{}; SIGTERM or Ctrl+C stops",
-        if exposure.token.is_some() { ", token required" } else { "" }
+        if guarded { ", token required" } else { "" }
     );
-    if !addr.ip().is_loopback() && exposure.token.is_none() {
+    if !addr.ip().is_loopback() && !guarded {
         eprintln!(
             "warning: --insecure-no-token: any client that reaches {addr} can use these models"
         );

@@ -25,15 +25,7 @@ mod files;
 use crate::drawing::series_plot::SeriesPicture;
 
 /// What to compute.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Task {
-    /// The codes.
-    Encode,
-    /// The reconstructions, in the input's units.
-    Reconstruct,
-    /// One score per sample, the threshold's decision, each feature's squared error.
-    Score,
-}
+pub use ae_infer::Task;
 
 /// Where the results go.
 #[derive(Clone, Debug, Default)]

@@ -142,6 +142,8 @@ fn slow_idle_and_greedy_clients_are_bounded_and_sigterm_exits_in_time() {
         answer.to_ascii_lowercase().contains("retry-after: 1") && body.contains("too many"),
         "{answer}"
     );
+    let refusal: ae_serve::ApiError = serde_json::from_str(&body).expect("an error");
+    assert_eq!(refusal.kind, ae_serve::ErrorKind::Busy);
     std::thread::sleep(Duration::from_millis(1300));
     let (status, _) = exchange(
         &addr,
@@ -198,6 +200,8 @@ fn slow_idle_and_greedy_clients_are_bounded_and_sigterm_exits_in_time() {
     let (status, body) = exchange(&addr, &request(score, "", &second));
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("bytes of requests"), "{body}");
+    let refusal: ae_serve::ApiError = serde_json::from_str(&body).expect("an error");
+    assert_eq!(refusal.kind, ae_serve::ErrorKind::Busy);
     first.write_all(&first_request[cut..]).expect("sends");
     let mut answer = String::new();
     let _ = first.read_to_string(&mut answer);

@@ -417,6 +417,9 @@ fn the_inference_server_answers_refuses_and_stops_cleanly() {
             .to_string();
         assert_eq!(status, want, "{action} {kind}: {message}");
         assert!(message.contains(says), "{message:?} does not say {says:?}");
+        // Every refusal names its kind, and the kind its status.
+        let error: ae_serve::ApiError = serde_json::from_slice(&reply).expect("an error");
+        assert_eq!(error.kind.status().as_u16(), status, "{error:?}");
     }
     let (status, reply) = post(
         &format!("{url}/v1/models/nope/score"),

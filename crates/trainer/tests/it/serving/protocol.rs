@@ -1,7 +1,9 @@
 //! The Open Inference Protocol (v2) routes, called by an independent client of the
 //! protocol — Triton's Python client (`tritonclient[http]`, from PyPI) — and checked
 //! against the server's own routes on the same rows, which the other tests check
-//! against `trainer score` and `trainer encode`. About 3 s.
+//! against `trainer score` and `trainer encode`; and the server's OpenAPI document,
+//! read by an independent validator (`openapi-spec-validator`, from PyPI), every
+//! route it lists called and every answer checked against its schema. About 4 s.
 
 use super::*;
 
@@ -29,6 +31,67 @@ print(json.dumps({
     "scores": result.as_numpy("scores").tolist(),
     "anomalous": result.as_numpy("anomalous").tolist(),
 }))
+"#;
+
+/// Fetches the OpenAPI document of the server at `url`, validates it, then calls every
+/// operation it lists — a good request and one naming no model, or a malformed body —
+/// and checks each request against the document's schema of the body, and each
+/// answer's status and body against the responses the document lists for it. Prints
+/// what it checked as JSON.
+const OPENAPI_CLIENT: &str = r#"
+import json, sys, urllib.error, urllib.request
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+
+url, row = sys.argv[1], json.loads(sys.argv[2])
+doc = json.load(urllib.request.urlopen(url + "/openapi.json"))
+validate(doc)
+
+def check(schema, value, what):
+    errors = list(Draft202012Validator({**schema, "components": doc["components"]}).iter_errors(value))
+    assert not errors, f"{what}: {errors[0].message}"
+
+def call(method, path, body):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url + path, data=data, method=method.upper(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return answer.status, answer.headers.get_content_type(), answer.read()
+    except urllib.error.HTTPError as refusal:
+        return refusal.code, refusal.headers.get_content_type(), refusal.read()
+
+bodies = {
+    "RowsRequest": {"inputs": [row], "errors": True},
+    "InferRequest": {"id": "r2", "inputs": [{"name": "input", "datatype": "FP32",
+                                           "shape": [1, len(row)], "data": row}]},
+}
+checked = []
+for template, operations in doc["paths"].items():
+    for method, op in operations.items():
+        params = {p["name"]: p for p in op.get("parameters", [])}
+        actions = params.get("action", {}).get("schema", {}).get("enum", [None])
+        for action, model in [(a, "bc") for a in actions] + [(actions[0], "nope")]:
+            if "name" not in params and model == "nope":
+                continue
+            path = template.replace("{name}", model).replace("{version}", "1")
+            path = path.replace("{action}", action or "")
+            body = None
+            if "requestBody" in op:
+                schema = op["requestBody"]["content"]["application/json"]["schema"]
+                body = bodies[schema["$ref"].rsplit("/", 1)[1]]
+                check(schema, body, f"the request to {path}")
+            for sent in [body] + ([{"inputs": 5}] if body is not None and model == "bc" else []):
+                status, kind, raw = call(method, path, sent)
+                response = op["responses"].get(str(status))
+                assert response is not None, f"{method} {path}: {status} is not documented"
+                if "$ref" in response:
+                    response = doc["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+                assert kind in response["content"], f"{method} {path}: {kind} answer not documented"
+                if kind == "application/json":
+                    check(response["content"][kind]["schema"], json.loads(raw), f"{method} {path} {status}")
+                checked.append([method, path, status])
+print(json.dumps(checked))
 "#;
 
 #[test]
@@ -149,6 +212,43 @@ fn an_open_inference_protocol_client_gets_the_servers_own_answers() {
         .expect("scores")
         .clone();
     close(&scores["data"][0], &scored["scores"][0]);
+
+    // The OpenAPI document is valid, and the server answers as it says.
+    if let Some(python) = python_with("jsonschema, openapi_spec_validator", "the OpenAPI document")
+    {
+        let out = run(Command::new(&python)
+            .args(["-c", OPENAPI_CLIENT, &url])
+            .arg(serde_json::json!(rows[0]).to_string()));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let checked: Vec<(String, String, u16)> =
+            serde_json::from_slice(&out.stdout).expect("what the client checked");
+        let answered =
+            |path: &str, status: u16| checked.iter().any(|(_, p, s)| p == path && *s == status);
+        for action in ["encode", "reconstruct", "score"] {
+            let path = format!("/v1/models/bc/{action}");
+            assert!(
+                answered(&path, 200) && answered(&path, 400),
+                "{path}: {checked:?}"
+            );
+        }
+        for path in [
+            "/health",
+            "/openapi.json",
+            "/metrics",
+            "/v2",
+            "/v2/models/bc/infer",
+        ] {
+            assert!(answered(path, 200), "{path}: {checked:?}");
+        }
+        assert!(
+            answered("/v2/models/nope/versions/1/infer", 404),
+            "{checked:?}"
+        );
+        // 14 operations, 16 with the three actions, each called with a good request;
+        // 7 of them once more for a model that is not there (the three actions share
+        // one), the 5 with a body once more with a malformed one.
+        assert_eq!(checked.len(), 16 + 7 + 5, "every operation: {checked:?}");
+    }
 
     assert!(sigterm(&mut child).success());
 }

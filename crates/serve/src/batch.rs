@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use ae_infer::Predictor;
+use ae_infer::{InferError, Predictor, Task};
 use tokio::sync::oneshot;
 
-use super::metrics::Metrics;
-use crate::applications::apply::Task;
+use crate::error::{ApiError, ErrorKind};
+use crate::metrics::Metrics;
 
 /// What a model answers.
 #[derive(Debug)]
@@ -69,7 +69,7 @@ pub struct Job {
     /// `n` samples of the model's features, checked finite.
     pub rows: Vec<f32>,
     pub n: usize,
-    pub reply: oneshot::Sender<Result<Answer, String>>,
+    pub reply: oneshot::Sender<Result<Answer, ApiError>>,
 }
 
 /// How jobs are gathered.
@@ -109,7 +109,7 @@ pub fn work(
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
             }
         }
-        for task in [Task::Encode, Task::Reconstruct, Task::Score] {
+        for task in Task::ALL {
             let (group, rest): (Vec<Job>, Vec<Job>) =
                 batch.into_iter().partition(|j| j.task == task);
             batch = rest;
@@ -124,7 +124,7 @@ pub fn work(
 /// it fails, each job alone, so that one request's bad sample fails only that request.
 fn answer(predictor: &Predictor, task: Task, group: Vec<Job>, max_batch: usize, metrics: &Metrics) {
     let rows: Vec<f32> = group.iter().flat_map(|j| j.rows.iter().copied()).collect();
-    let in_calls = |rows: &[f32]| -> Result<Answer, String> {
+    let in_calls = |rows: &[f32]| -> Result<Answer, ApiError> {
         let features = predictor.features().max(1);
         let mut whole: Option<Answer> = None;
         for chunk in rows.chunks(max_batch.max(1) * features) {
@@ -135,7 +135,7 @@ fn answer(predictor: &Predictor, task: Task, group: Vec<Job>, max_batch: usize, 
                 Some(w) => w.append(part),
             });
         }
-        whole.ok_or_else(|| "no samples".to_string())
+        whole.ok_or_else(|| ErrorKind::InvalidInput.because("no samples"))
     };
     match in_calls(&rows) {
         Ok(answer) => {
@@ -159,12 +159,21 @@ fn answer(predictor: &Predictor, task: Task, group: Vec<Job>, max_batch: usize, 
     }
 }
 
-fn run(predictor: &Predictor, task: Task, rows: &[f32]) -> Result<Answer, String> {
+/// A model's error as a refusal: samples it cannot take are the client's to mend
+/// (422); anything else is the server's fault (500).
+fn refusal(error: InferError) -> ApiError {
+    match error {
+        InferError::Input(message) => ErrorKind::InvalidInput.because(message),
+        other => ErrorKind::Internal.because(other.to_string()),
+    }
+}
+
+fn run(predictor: &Predictor, task: Task, rows: &[f32]) -> Result<Answer, ApiError> {
     let out = match task {
-        Task::Encode => Answer::Rows(predictor.encode(rows).map_err(|e| e.to_string())?),
-        Task::Reconstruct => Answer::Rows(predictor.reconstruct(rows).map_err(|e| e.to_string())?),
+        Task::Encode => Answer::Rows(predictor.encode(rows).map_err(refusal)?),
+        Task::Reconstruct => Answer::Rows(predictor.reconstruct(rows).map_err(refusal)?),
         Task::Score => {
-            let s = predictor.score(rows).map_err(|e| e.to_string())?;
+            let s = predictor.score(rows).map_err(refusal)?;
             Answer::Scores {
                 scores: s.scores,
                 anomalous: s.anomalous,

@@ -6,11 +6,11 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering;
 
 use axum::body::{Body, HttpBody};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use serde::Deserialize;
 
-use super::ModelHandle;
-use super::refusal::{Refusal, refuse};
+use crate::error::{ApiError, ErrorKind, refuse};
+use crate::state::ModelHandle;
 
 /// The media type of `.npy` bodies.
 pub const NPY: &str = "application/x-npy";
@@ -20,9 +20,9 @@ const DRAIN: usize = 64 << 20;
 
 /// The request bytes a model holds in memory for one request, given back when the
 /// request is answered.
-pub(super) struct InFlight<'a> {
+pub(crate) struct InFlight<'a> {
     pub model: &'a ModelHandle,
-    pub metrics: &'a super::metrics::Metrics,
+    pub metrics: &'a crate::metrics::Metrics,
     pub limit: usize,
     pub held: usize,
 }
@@ -57,21 +57,18 @@ impl Drop for InFlight<'_> {
 /// is read to its end and dropped (up to [`DRAIN`] bytes more), so that a client that
 /// sends the whole body before it reads receives the 413 instead of a reset connection.
 /// The bytes kept are taken from the model's allowance (`held`); past it, 503.
-pub(super) async fn read_body(
+pub(crate) async fn read_body(
     mut body: Body,
     limit: usize,
     held: &mut InFlight<'_>,
-) -> Result<Option<Vec<u8>>, Refusal> {
+) -> Result<Option<Vec<u8>>, ApiError> {
     let mut kept = Vec::new();
     let mut length = 0usize;
     // Past the model's allowance the rest is read and dropped too, as past the limit.
     let mut busy = false;
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
         let frame = frame.map_err(|e| {
-            Refusal(
-                StatusCode::BAD_REQUEST,
-                format!("the body could not be read: {e}"),
-            )
+            ErrorKind::InvalidRequest.because(format!("the body could not be read: {e}"))
         })?;
         let Ok(data) = frame.into_data() else {
             continue;
@@ -90,7 +87,7 @@ pub(super) async fn read_body(
     }
     if busy {
         return refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Busy,
             format!(
                 "the model holds {} bytes of requests, its limit: try again",
                 held.limit
@@ -160,7 +157,7 @@ impl<'de> Deserialize<'de> for JsonRow {
 }
 
 /// The samples of a request, checked.
-pub(super) struct Samples {
+pub(crate) struct Samples {
     pub rows: Vec<f32>,
     pub n: usize,
     pub errors: bool,
@@ -168,11 +165,11 @@ pub(super) struct Samples {
 }
 
 /// The samples of a JSON or `.npy` body.
-pub(super) fn parse(
+pub(crate) fn parse(
     headers: &HeaderMap,
     bytes: &[u8],
     model: &ModelHandle,
-) -> Result<Samples, Refusal> {
+) -> Result<Samples, ApiError> {
     let kind = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -187,13 +184,10 @@ pub(super) fn parse(
     let (rows, errors, npy) = match kind.as_deref() {
         None | Some("application/json") => {
             let request: JsonRequest = serde_json::from_slice(bytes).map_err(|e| {
-                Refusal(
-                    StatusCode::BAD_REQUEST,
-                    format!(
-                        "not a valid request ({e}): expected {{\"inputs\": [[number, …], …]}} \
-                         or rows as objects of column: number"
-                    ),
-                )
+                ErrorKind::InvalidRequest.because(format!(
+                    "not a valid request ({e}): expected {{\"inputs\": [[number, …], …]}} \
+                     or rows as objects of column: number"
+                ))
             })?;
             let mut rows = Vec::with_capacity(request.inputs.len() * features);
             for (i, row) in request.inputs.iter().enumerate() {
@@ -201,7 +195,7 @@ pub(super) fn parse(
                     JsonRow::Values(v) if v.len() == features => rows.extend_from_slice(v),
                     JsonRow::Values(v) => {
                         return refuse(
-                            StatusCode::UNPROCESSABLE_ENTITY,
+                            ErrorKind::InvalidInput,
                             format!(
                                 "input {i} has {} values; the model takes {features}",
                                 v.len()
@@ -215,14 +209,11 @@ pub(super) fn parse(
         }
         Some(NPY) | Some("application/octet-stream") => {
             let array = ae_data::npy::parse(bytes).map_err(|e| {
-                Refusal(
-                    StatusCode::BAD_REQUEST,
-                    format!("not a valid .npy body: {e}"),
-                )
+                ErrorKind::InvalidRequest.because(format!("not a valid .npy body: {e}"))
             })?;
             if array.shape.len() != 2 || array.shape[1] != features {
                 return refuse(
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorKind::InvalidInput,
                     format!(
                         "an array of shape {:?}: expected [samples, {features}]",
                         array.shape
@@ -234,7 +225,7 @@ pub(super) fn parse(
         }
         Some(other) => {
             return refuse(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorKind::UnsupportedMediaType,
                 format!(
                     "content type {other}: expected application/json or {NPY} (with curl: -H 'Content-Type: application/json')"
                 ),
@@ -243,14 +234,11 @@ pub(super) fn parse(
     };
     let n = rows.len() / features.max(1);
     if n == 0 {
-        return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "no samples: inputs is empty",
-        );
+        return refuse(ErrorKind::InvalidInput, "no samples: inputs is empty");
     }
     if let Some(i) = rows.iter().position(|v| !v.is_finite()) {
         return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::InvalidInput,
             format!(
                 "input {}, feature {}: {} is not a finite number",
                 i / features,
@@ -272,10 +260,10 @@ fn named_row(
     i: usize,
     map: &BTreeMap<String, f32>,
     model: &ModelHandle,
-) -> Result<Vec<f32>, Refusal> {
+) -> Result<Vec<f32>, ApiError> {
     if model.columns.is_empty() {
         return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::InvalidInput,
             format!(
                 "input {i} names its columns, and this model's columns have no names: send arrays"
             ),
@@ -283,7 +271,7 @@ fn named_row(
     }
     if let Some(extra) = map.keys().find(|k| !model.columns.contains(k)) {
         return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::InvalidInput,
             format!("input {i}: '{extra}' is not one of the model's columns"),
         );
     }
@@ -292,10 +280,8 @@ fn named_row(
         .iter()
         .map(|c| {
             map.get(c).copied().ok_or_else(|| {
-                Refusal(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("input {i}: the model's column '{c}' is missing"),
-                )
+                ErrorKind::InvalidInput
+                    .because(format!("input {i}: the model's column '{c}' is missing"))
             })
         })
         .collect()

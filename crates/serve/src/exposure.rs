@@ -1,10 +1,38 @@
-//! Who may reach a server — `trainer serve`, which lends devices, and `trainer
-//! inference-server`, which answers requests to models: loopback unless an address is
-//! given, and beyond it only with a token (or an opt-out that says what it gives away).
+//! Who may reach a server — this crate's, which answers requests to models, or any
+//! other (the trainer's device server takes the same rules): loopback unless an
+//! address is given, and beyond it only with a token (or an opt-out that says what it
+//! gives away).
 
 use std::net::IpAddr;
 
-use anyhow::{Result, bail};
+/// A server that must not start as asked; the messages name the command line's flags
+/// (`--bind`, `--token`, `--insecure-no-token`), the fields of [`Exposure`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExposureError {
+    /// An empty token, or one of spaces only.
+    #[error("--token: the token is empty or only spaces")]
+    EmptyToken,
+    /// A token that no `Authorization` header could carry as it is.
+    #[error(
+        "--token: the token starts or ends with spaces, or holds control characters, \
+         which an Authorization header cannot carry"
+    )]
+    UnsendableToken,
+    /// An address beyond loopback without a token and without the opt-out.
+    #[error(
+        "--bind {bind}: listening beyond this machine without a token would let anyone who \
+         reaches the port {risk}; pass --token (or set {token_env}), which every client must \
+         then present, or --insecure-no-token to serve without one"
+    )]
+    Open {
+        /// The address.
+        bind: IpAddr,
+        /// What strangers could then do.
+        risk: String,
+        /// The environment variable that can hold the token.
+        token_env: String,
+    },
+}
 
 /// The address a server listens on and what a client must present.
 #[derive(Clone, Debug)]
@@ -18,30 +46,35 @@ pub struct Exposure {
 }
 
 impl Exposure {
+    /// This machine only (loopback), no token.
+    pub fn local() -> Self {
+        Self {
+            bind: std::net::Ipv4Addr::LOCALHOST.into(),
+            token: None,
+            insecure_no_token: false,
+        }
+    }
+
     /// Refuses a server that any machine able to reach the port could use (to do
     /// `risk`): an address other than loopback needs a token (`--token`, or the
     /// environment variable `token_env`), unless the opt-out says otherwise. A token
     /// that is empty, has spaces at either end or is made of spaces (no client could
     /// send it in a header as it is) is refused too.
-    pub fn check(&self, risk: &str, token_env: &str) -> Result<()> {
+    pub fn check(&self, risk: &str, token_env: &str) -> Result<(), ExposureError> {
         if let Some(token) = self.token.as_deref() {
             if token.trim().is_empty() {
-                bail!("--token: the token is empty or only spaces");
+                return Err(ExposureError::EmptyToken);
             }
             if token.trim() != token || token.chars().any(char::is_control) {
-                bail!(
-                    "--token: the token starts or ends with spaces, or holds control \
-                     characters, which an Authorization header cannot carry"
-                );
+                return Err(ExposureError::UnsendableToken);
             }
         }
         if !self.bind.is_loopback() && self.token.is_none() && !self.insecure_no_token {
-            bail!(
-                "--bind {}: listening beyond this machine without a token would let anyone \
-                 who reaches the port {risk}; pass --token (or set {token_env}), which every \
-                 client must then present, or --insecure-no-token to serve without one",
-                self.bind
-            );
+            return Err(ExposureError::Open {
+                bind: self.bind,
+                risk: risk.to_string(),
+                token_env: token_env.to_string(),
+            });
         }
         Ok(())
     }

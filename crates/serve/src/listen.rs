@@ -15,8 +15,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-use super::Limits;
-use super::metrics::Metrics;
+use crate::error::ErrorKind;
+use crate::limits::Limits;
+use crate::metrics::Metrics;
 
 /// File descriptors kept free of connections for the model files, logs and the
 /// listening socket.
@@ -28,7 +29,7 @@ const REFUSING: usize = 64;
 
 /// The open connections at most: `asked`, and fewer when the process may not open
 /// that many files (Linux's `/proc/self/limits` tells).
-pub fn connection_limit(asked: usize) -> usize {
+fn connection_limit(asked: usize) -> usize {
     let files = std::fs::read_to_string("/proc/self/limits")
         .ok()
         .and_then(|text| {
@@ -124,7 +125,9 @@ pub async fn serve(
 
 /// Answers a connection over the limit with a 503 and closes it.
 async fn refuse(mut stream: TcpStream) {
-    let body = r#"{"error":"too many open connections: try again"}"#;
+    let body = ErrorKind::Busy
+        .because("too many open connections: try again")
+        .to_json();
     let answer = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
          retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
