@@ -1,6 +1,6 @@
 //! `cargo xtask ci`: format, one build of every target that lints the workspace's
 //! crates as it compiles them, tests (with a Python for the export and TensorBoard
-//! tests), then the tests that skipped.
+//! tests), the tests that skipped, then the README's experiments at their quick size.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -180,6 +180,11 @@ pub fn run(args: &[String]) -> Result<()> {
     let skipped = std::fs::read_to_string(&log).unwrap_or_default();
     print!("{}", skip_report(&skipped));
     tests?;
+    // The README's figures: every experiment at its quick size, end to end, within
+    // its tolerances of the stored quick references.
+    timed("results (quick)", || {
+        crate::results::run_quick(&lints, python.as_deref())
+    })?;
     let required = std::env::var_os("AE_REQUIRE_ALL").is_some_and(|v| !v.is_empty() && v != "0");
     if required && !skipped.trim().is_empty() {
         bail!("tests skipped and AE_REQUIRE_ALL forbids skipping");
