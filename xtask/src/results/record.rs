@@ -285,6 +285,63 @@ mod tests {
         assert!(parse_output("no json", "trainer").is_err());
     }
 
+    fn results(figures: &[(&str, f64)]) -> Results {
+        Results {
+            experiment: "x".into(),
+            title: "t".into(),
+            size: "quick".into(),
+            date: today(),
+            machine: Machine::here(),
+            versions: BTreeMap::new(),
+            seeds: vec![42],
+            figures: figures
+                .iter()
+                .map(|(k, v)| (k.to_string(), Stats::of(vec![*v])))
+                .collect(),
+            runs: Vec::new(),
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_quick_run_drifts_beyond_its_tolerance_or_disagrees_with_its_reference() {
+        let e = crate::results::experiment::parse(
+            r#"
+title = "t"
+seeds = [42]
+quick = {}
+full = {}
+render = ""
+[[step]]
+command = ["a"]
+figures.ours = { pointer = "/a", tolerance = 0.01 }
+figures.theirs = { pointer = "/b", tolerance = 0.01 }
+[[agree]]
+figures = ["ours", "theirs"]
+within = 0.1
+"#,
+        )
+        .expect("parses");
+        let stored = results(&[("ours", 1.0), ("theirs", 1.05)]);
+        let near = results(&[("ours", 1.009), ("theirs", 1.05)]);
+        assert!(drift(&e, &near, &stored).is_empty());
+        assert!(disagreements(&e, &near.figures).is_empty());
+        let far = results(&[("ours", 1.02), ("theirs", 1.2)]);
+        let moved = drift(&e, &far, &stored);
+        assert_eq!(moved.len(), 2, "{moved:?}");
+        assert!(
+            moved[0].starts_with("ours: 1.02 against the stored 1"),
+            "{moved:?}"
+        );
+        assert_eq!(disagreements(&e, &far.figures).len(), 1);
+        let missing = results(&[("ours", 1.0)]);
+        assert_eq!(drift(&e, &missing, &stored), ["theirs: not measured"]);
+        assert_eq!(
+            drift(&e, &stored, &missing),
+            ["theirs: not in the stored reference (store it with --store)"]
+        );
+    }
+
     #[test]
     fn the_machine_is_described_without_paths() {
         let m = Machine::here();
