@@ -23,7 +23,8 @@
 //! ```
 //!
 //! Placeholders: `{trainer}` (the release trainer), `{python}` (a Python with the
-//! reference scripts' packages), `{work}` (the experiment's scratch folder), `{seed}`
+//! reference scripts' packages), `{torch}` (a Python with PyTorch, made under
+//! `target/bench/venv` as `cargo xtask bench` makes it), `{work}` (the experiment's scratch folder), `{seed}`
 //! and the size's `vars`. A figure is read from the step's standard output as JSON,
 //! or from the file `read` names, at a JSON pointer; a step that names `{seed}` runs
 //! once per seed and its figures collect a value per seed. `tolerance` bounds how far
@@ -88,6 +89,10 @@ pub struct Step {
     /// A figure of this name takes the step's wall time in seconds: reported, never
     /// checked against a reference (times belong to the machine).
     pub timed: Option<String>,
+    /// A step the quick size leaves out: an external reference whose software CI
+    /// does not install (PyTorch); its figures are in the full results only.
+    #[serde(default)]
+    pub full_only: bool,
     /// A seeded step run for the size's first seed only: a run too long to repeat
     /// (its figures then hold one value).
     #[serde(default)]
@@ -150,6 +155,8 @@ pub struct Planned {
 pub struct Places<'a> {
     pub trainer: &'a Path,
     pub python: &'a Path,
+    /// A Python with PyTorch, for the steps that name `{torch}`.
+    pub torch: Option<&'a Path>,
     /// The scratch folder, relative to the repository root (commands run there).
     pub work: &'a Path,
 }
@@ -222,11 +229,25 @@ pub fn parse(text: &str) -> Result<Experiment> {
 }
 
 impl Experiment {
-    /// The names of every figure: those read from outputs, then the timed ones.
-    pub fn figure_names(&self) -> Vec<&str> {
-        let read = self.steps.iter().flat_map(|s| s.figures.keys());
-        let timed = self.steps.iter().filter_map(|s| s.timed.as_ref());
+    /// The steps a size runs.
+    pub fn steps_of(&self, scale: Scale) -> impl Iterator<Item = &Step> {
+        self.steps
+            .iter()
+            .filter(move |s| scale == Scale::Full || !s.full_only)
+    }
+
+    /// The names of every figure of a size: those read from outputs, then the timed
+    /// ones.
+    pub fn figure_names(&self, scale: Scale) -> Vec<&str> {
+        let read = self.steps_of(scale).flat_map(|s| s.figures.keys());
+        let timed = self.steps_of(scale).filter_map(|s| s.timed.as_ref());
         read.chain(timed).map(String::as_str).collect()
+    }
+
+    /// Whether a size runs a command with `word` among its arguments.
+    pub fn uses(&self, scale: Scale, word: &str) -> bool {
+        self.steps_of(scale)
+            .any(|s| s.command.iter().any(|a| a.contains(word)))
     }
 
     /// The seeds of a size.
@@ -247,6 +268,9 @@ impl Experiment {
         let vars = &self.size(scale).vars;
         let mut out = Vec::new();
         for (i, step) in self.steps.iter().enumerate() {
+            if step.full_only && scale == Scale::Quick {
+                continue;
+            }
             let seeded = step
                 .command
                 .iter()
@@ -323,9 +347,14 @@ fn fill(
         let name = &rest[open + 1..open + close];
         let value = match name {
             "trainer" if shown => "trainer".to_string(),
-            "python" if shown => "python".to_string(),
+            "python" | "torch" if shown => "python".to_string(),
             "trainer" => cx.trainer.display().to_string(),
             "python" => cx.python.display().to_string(),
+            "torch" => cx
+                .torch
+                .with_context(|| format!("no Python with PyTorch for '{arg}'"))?
+                .display()
+                .to_string(),
             "work" => cx.work.display().to_string(),
             "seed" => seed
                 .map(|s| s.to_string())
@@ -376,6 +405,11 @@ command = ["{python}", "bench/experiments/x.py", "a b"]
 timed = "seconds"
 figures.reference = { pointer = "/mse", tolerance = 0.001 }
 
+[[step]]
+full_only = true
+command = ["{torch}", "bench/pytorch/train.py", "--seed", "{seed}"]
+figures.torch = { pointer = "/test", tolerance = 0.001 }
+
 [[agree]]
 figures = ["mse", "reference"]
 within = 0.01
@@ -385,6 +419,7 @@ within = 0.01
         Places {
             trainer: Path::new("/t/release/trainer"),
             python: Path::new("/v/bin/python"),
+            torch: None,
             work: Path::new("target/results/work/x"),
         }
     }
@@ -392,9 +427,25 @@ within = 0.01
     #[test]
     fn a_seeded_step_runs_once_per_seed_of_its_size() {
         let e = parse(EXAMPLE).expect("parses");
-        assert_eq!(e.figure_names(), ["mse", "reference", "seconds"]);
-        let full = e.plan(Scale::Full, &cx()).expect("plan");
-        assert_eq!(full.len(), 3);
+        assert_eq!(
+            e.figure_names(Scale::Quick),
+            ["mse", "reference", "seconds"]
+        );
+        assert_eq!(
+            e.figure_names(Scale::Full),
+            ["mse", "reference", "torch", "seconds"]
+        );
+        assert!(e.uses(Scale::Full, "{torch}") && !e.uses(Scale::Quick, "{torch}"));
+        let err = format!("{:#}", e.plan(Scale::Full, &cx()).expect_err("no torch"));
+        assert!(err.contains("no Python with PyTorch"), "{err}");
+        let torch = Places {
+            torch: Some(Path::new("/b/venv/bin/python")),
+            ..cx()
+        };
+        let full = e.plan(Scale::Full, &torch).expect("plan");
+        assert_eq!(full.len(), 5);
+        assert_eq!(full[4].argv[0], "/b/venv/bin/python");
+        assert_eq!(full[4].shown, "python bench/pytorch/train.py --seed 2");
         assert_eq!(
             full[1].argv,
             [
@@ -419,11 +470,19 @@ within = 0.01
         assert_eq!(full[2].seed, None);
         assert_eq!(full[2].shown, "python bench/experiments/x.py 'a b'");
         let quick = e.plan(Scale::Quick, &cx()).expect("plan");
-        assert_eq!(quick.len(), 2);
+        assert_eq!(quick.len(), 2, "the full-only step left out");
         assert_eq!(quick[0].argv[3..6], ["1", "--limit", "500"]);
         assert_eq!(quick[0].seed, Some(7));
         let once = parse(&EXAMPLE.replace("read = ", "once = true\nread = ")).expect("parses");
-        let planned = once.plan(Scale::Full, &cx()).expect("plan");
+        let planned = once.plan(Scale::Quick, &cx()).expect("plan");
+        assert_eq!(planned.len(), 2);
+        let quick_once = parse(
+            &EXAMPLE
+                .replace("quick = { seeds = [7],", "quick = { seeds = [1, 2],")
+                .replace("read = ", "once = true\nread = "),
+        )
+        .expect("parses");
+        let planned = quick_once.plan(Scale::Quick, &cx()).expect("plan");
         assert_eq!(planned.len(), 2, "the first seed only");
         assert_eq!(planned[0].seed, Some(1));
     }

@@ -77,7 +77,7 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("check") => check_readme(&root),
         Some("list") => {
             for (name, e) in experiment::load_all(&root)? {
-                let figures = e.figure_names().len();
+                let figures = e.figure_names(Scale::Full).len();
                 println!(
                     "{name:<24} {} seed(s), {figures:>2} figures  {}",
                     e.seeds.len(),
@@ -235,9 +235,15 @@ fn run_one(
     let _ = std::fs::remove_dir_all(root.join(&work));
     std::fs::create_dir_all(root.join(&work))
         .with_context(|| format!("creating {}", work.display()))?;
+    let torch = if e.uses(o.scale, "{torch}") {
+        Some(crate::bench::pytorch_venv(root)?)
+    } else {
+        None
+    };
     let cx = experiment::Places {
         trainer,
         python,
+        torch: torch.as_deref(),
         work: &work,
     };
     let plan = e.plan(o.scale, &cx)?;
@@ -245,7 +251,8 @@ fn run_one(
         .iter()
         .any(|p| p.argv[0] == python.display().to_string());
     // The versions as the runs start (a file edited while they run is not theirs).
-    let versions = record::versions(trainer, uses_python.then_some(python));
+    let mut versions = record::versions(trainer, uses_python.then_some(python));
+    versions.extend(torch.as_deref().and_then(record::torch_version));
     let start = Instant::now();
     let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut runs = Vec::new();
@@ -367,13 +374,14 @@ mod tests {
     fn every_experiment_has_its_results_and_quick_reference() {
         let root = root();
         for (name, e) in experiment::load_all(&root).expect("experiments load") {
-            let figures = e.figure_names();
             for quick in [false, true] {
+                let scale = if quick { Scale::Quick } else { Scale::Full };
+                let figures = e.figure_names(scale);
                 let path = results_path(&root, &name, quick);
                 let results = read_results(&path).unwrap_or_else(|err| panic!("{err:#}"));
                 assert_eq!(results.experiment, name, "{}", path.display());
                 let mut stored: Vec<&str> = results.figures.keys().map(String::as_str).collect();
-                let mut wanted = figures.clone();
+                let mut wanted = figures;
                 stored.sort();
                 wanted.sort();
                 assert_eq!(stored, wanted, "{}: figures", path.display());

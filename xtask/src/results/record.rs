@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::experiment::Experiment;
+use super::experiment::{Experiment, Scale};
 
 /// A results file.
 #[derive(Debug, Serialize, Deserialize)]
@@ -165,6 +165,17 @@ pub fn versions(trainer: &Path, python: Option<&Path>) -> BTreeMap<String, Strin
     out
 }
 
+/// The PyTorch a reference ran with, as `("pytorch", "2.x.y")`.
+pub fn torch_version(python: &Path) -> Option<(String, String)> {
+    let out = Command::new(python)
+        .args(["-c", "import torch; print(torch.__version__)"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    Some(("pytorch".to_string(), version))
+}
+
 /// Today (UTC) as `YYYY-MM-DD`.
 pub fn today() -> String {
     let secs = std::time::SystemTime::now()
@@ -215,7 +226,12 @@ pub fn parse_output(text: &str, what: &str) -> Result<Value> {
 /// reference. Returns one line per figure that moved too far.
 pub fn drift(experiment: &Experiment, now: &Results, reference: &Results) -> Vec<String> {
     let mut out = Vec::new();
-    for (name, figure) in experiment.steps.iter().flat_map(|s| &s.figures) {
+    let scale = if now.size == "full" {
+        Scale::Full
+    } else {
+        Scale::Quick
+    };
+    for (name, figure) in experiment.steps_of(scale).flat_map(|s| &s.figures) {
         match (now.figures.get(name), reference.figures.get(name)) {
             (Some(a), Some(b)) if (a.mean - b.mean).abs() <= figure.tolerance => {}
             (Some(a), Some(b)) => out.push(format!(

@@ -7,7 +7,8 @@
 //! smallest and largest value (`6.70–6.78`); `{a/b:.N}` the ratio of two means;
 //! `{figure:.N%}` the mean as a percentage; `{figure:n}` how many values it has;
 //! `{@seeds}` how many seeds (`3 seeds`);
-//! `{@date}`, `{@machine}`, `{@minutes}` (the experiment's wall time) and
+//! `{@date}`, `{@machine}`, `{@version:NAME}` (`pytorch`, `trainer`, …),
+//! `{@minutes}` (the experiment's wall time) and
 //! `{@command}` (the command that makes the file again).
 
 use anyhow::{Context, Result, bail};
@@ -44,6 +45,13 @@ fn placeholder(field: &str, name: &str, results: &Results) -> Result<String> {
         "@minutes" => return Ok(format!("{:.0}", (results.seconds / 60.0).ceil())),
         "@command" => return Ok(format!("cargo xtask results run {name}")),
         _ => {}
+    }
+    if let Some(key) = field.strip_prefix("@version:") {
+        return results
+            .versions
+            .get(key)
+            .cloned()
+            .with_context(|| format!("no version of '{key}' in the results file"));
     }
     if let Some(figure) = field.strip_suffix(":n") {
         let s = results
@@ -164,6 +172,13 @@ mod tests {
             fill(text, "x", &r).expect("fills"),
             "| 6.74 ± 0.04 | 6.70–6.78 | 0.57× | 97.2 % | 11.8716 | 3 | 3 seeds, 2 min, 2 cores of AMD EPYC, 24 GiB, 2026-12-07, `cargo xtask results run x` |"
         );
+        let mut r = r;
+        r.versions.insert("pytorch".into(), "2.15.0".into());
+        assert_eq!(
+            fill("PyTorch {@version:pytorch}", "x", &r).expect("fills"),
+            "PyTorch 2.15.0"
+        );
+        assert!(fill("{@version:numpy}", "x", &r).is_err());
         for bad in ["{nothing:.2}", "{ae}", "{ae:2}", "{ae:.2x}", "{ae:.2"] {
             assert!(fill(bad, "x", &r).is_err(), "{bad}");
         }
