@@ -282,10 +282,11 @@ impl Experiment {
                 (true, false) => self.seeds(scale).iter().copied().map(Some).collect(),
             };
             for seed in seeds {
+                let filler = Filler { vars, seed, cx };
                 let words = |shown: bool| -> Result<Vec<String>> {
                     let mut out = Vec::new();
                     for arg in &step.command {
-                        out.extend(expand(arg, vars, seed, cx, shown)?);
+                        out.extend(filler.expand(arg, shown)?);
                     }
                     Ok(out)
                 };
@@ -298,7 +299,7 @@ impl Experiment {
                 let read = step
                     .read
                     .as_deref()
-                    .map(|r| fill(r, vars, seed, cx, false))
+                    .map(|r| filler.fill(r, false))
                     .transpose()?;
                 out.push(Planned {
                     step: i,
@@ -313,65 +314,71 @@ impl Experiment {
     }
 }
 
-/// The words `arg` becomes: a list placeholder alone splices its words, anything
-/// else is one word with its placeholders filled.
-fn expand(
-    arg: &str,
-    vars: &BTreeMap<String, Words>,
-    seed: Option<u64>,
-    cx: &Places<'_>,
-    shown: bool,
-) -> Result<Vec<String>> {
-    let alone = arg.strip_prefix('{').and_then(|a| a.strip_suffix('}'));
-    if let Some(Words::Many(words)) = alone.and_then(|name| vars.get(name)) {
-        return Ok(words.clone());
-    }
-    Ok(vec![fill(arg, vars, seed, cx, shown)?])
-}
-
-/// `arg` with its placeholders filled; `shown` names the programs as a user types them.
-fn fill(
-    arg: &str,
-    vars: &BTreeMap<String, Words>,
-    seed: Option<u64>,
-    cx: &Places<'_>,
-    shown: bool,
-) -> Result<String> {
+/// `text` with each `{name}` replaced by `value(name)`: the one placeholder syntax of
+/// the experiments' commands and of the README templates.
+pub fn substitute(text: &str, mut value: impl FnMut(&str) -> Result<String>) -> Result<String> {
     let mut out = String::new();
-    let mut rest = arg;
+    let mut rest = text;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let close = rest[open..]
             .find('}')
-            .with_context(|| format!("an unclosed '{{' in '{arg}'"))?;
-        let name = &rest[open + 1..open + close];
-        let value = match name {
-            "trainer" if shown => "trainer".to_string(),
-            "python" | "torch" if shown => "python".to_string(),
-            "trainer" => cx.trainer.display().to_string(),
-            "python" => cx.python.display().to_string(),
-            "torch" => cx
-                .torch
-                .with_context(|| format!("no Python with PyTorch for '{arg}'"))?
-                .display()
-                .to_string(),
-            "work" => cx.work.display().to_string(),
-            "seed" => seed
-                .map(|s| s.to_string())
-                .with_context(|| format!("{{seed}} outside a seeded step in '{arg}'"))?,
-            other => match vars.get(other) {
-                Some(Words::One(value)) => value.clone(),
-                Some(Words::Many(_)) => {
-                    bail!("{{{other}}} is a list of words: it must be a whole argument, in '{arg}'")
-                }
-                None => bail!("no value for {{{other}}} in '{arg}'"),
-            },
-        };
-        out.push_str(&value);
+            .with_context(|| format!("an unclosed '{{' in '{text}'"))?;
+        out.push_str(&value(&rest[open + 1..open + close])?);
         rest = &rest[open + close + 1..];
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// What fills one planned command's placeholders.
+struct Filler<'a> {
+    vars: &'a BTreeMap<String, Words>,
+    seed: Option<u64>,
+    cx: &'a Places<'a>,
+}
+
+impl Filler<'_> {
+    /// The words `arg` becomes: a list placeholder alone splices its words, anything
+    /// else is one word with its placeholders filled.
+    fn expand(&self, arg: &str, shown: bool) -> Result<Vec<String>> {
+        let alone = arg.strip_prefix('{').and_then(|a| a.strip_suffix('}'));
+        if let Some(Words::Many(words)) = alone.and_then(|name| self.vars.get(name)) {
+            return Ok(words.clone());
+        }
+        Ok(vec![self.fill(arg, shown)?])
+    }
+
+    /// `arg` with its placeholders filled; `shown` names the programs as a user types
+    /// them.
+    fn fill(&self, arg: &str, shown: bool) -> Result<String> {
+        let cx = self.cx;
+        substitute(arg, |name| {
+            Ok(match name {
+                "trainer" if shown => "trainer".to_string(),
+                "python" | "torch" if shown => "python".to_string(),
+                "trainer" => cx.trainer.display().to_string(),
+                "python" => cx.python.display().to_string(),
+                "torch" => cx
+                    .torch
+                    .with_context(|| format!("no Python with PyTorch for '{arg}'"))?
+                    .display()
+                    .to_string(),
+                "work" => cx.work.display().to_string(),
+                "seed" => self
+                    .seed
+                    .map(|s| s.to_string())
+                    .with_context(|| format!("{{seed}} outside a seeded step in '{arg}'"))?,
+                other => match self.vars.get(other) {
+                    Some(Words::One(value)) => value.clone(),
+                    Some(Words::Many(_)) => bail!(
+                        "{{{other}}} is a list of words: it must be a whole argument, in '{arg}'"
+                    ),
+                    None => bail!("no value for {{{other}}} in '{arg}'"),
+                },
+            })
+        })
+    }
 }
 
 /// A word as a shell reads it back: quoted when it holds anything but plain characters.

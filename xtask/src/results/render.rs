@@ -13,25 +13,15 @@
 
 use anyhow::{Context, Result, bail};
 
+use super::experiment::substitute;
 use super::record::{Results, Stats};
 
 /// The template filled with the figures of `results`.
 pub fn fill(template: &str, name: &str, results: &Results) -> Result<String> {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let close = rest[open..]
-            .find('}')
-            .with_context(|| format!("{name}: an unclosed '{{' in its template"))?;
-        let field = &rest[open + 1..open + close];
-        out.push_str(
-            &placeholder(field, name, results).with_context(|| format!("{name}: {{{field}}}"))?,
-        );
-        rest = &rest[open + close + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
+    substitute(template, |field| {
+        placeholder(field, name, results).with_context(|| format!("{name}: {{{field}}}"))
+    })
+    .with_context(|| format!("{name}: its template"))
 }
 
 fn placeholder(field: &str, name: &str, results: &Results) -> Result<String> {
