@@ -71,26 +71,48 @@ class MlpAE(nn.Module):
 
 
 class ConvAE(nn.Module):
-    """Conv 1→32→64 (k3, s2, p1, ReLU), 3136→32 code, mirrored transposed convs, sigmoid, MSE."""
+    """As the trainer's conv family: strided convolutions (kernel 3, stride 2, padding
+    1), each followed by batch norm when asked and the activation; a linear code; a
+    linear layer and the activation back to the feature map; mirrored transposed
+    convolutions (batch norm and the activation after all but the last); sigmoid; MSE.
+    The defaults are the trainer's `--model conv` on 28×28 grey images: 1→32→64, ReLU,
+    3136→32 code."""
 
-    def __init__(self, latent=32):
+    def __init__(self, image=(1, 28, 28), channels=(32, 64), latent=32, batch_norm=False, leaky=None):
         super().__init__()
-        self.convs = nn.Sequential(
-            nn.Conv2d(1, 32, 3, 2, 1), nn.ReLU(), nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU()
-        )
-        self.to_code = nn.Linear(64 * 7 * 7, latent)
-        self.from_code = nn.Linear(latent, 64 * 7 * 7)
-        self.deconvs = nn.Sequential(
-            nn.ConvTranspose2d(64, 32, 3, 2, 1, output_padding=1),
-            nn.ReLU(),
-            nn.ConvTranspose2d(32, 1, 3, 2, 1, output_padding=1),
-        )
+        self.image = image
+        act = (lambda: nn.LeakyReLU(leaky)) if leaky is not None else nn.ReLU
+        chans = [image[0], *channels]
+        enc = []
+        for a, b in zip(chans, chans[1:]):
+            enc += [nn.Conv2d(a, b, 3, 2, 1), *([nn.BatchNorm2d(b)] if batch_norm else []), act()]
+        self.convs = nn.Sequential(*enc)
+        side = image[1]
+        for _ in channels:
+            side = (side - 1) // 2 + 1
+        self.inner = (chans[-1], side, side)
+        flat = chans[-1] * side * side
+        self.to_code = nn.Linear(flat, latent)
+        self.from_code = nn.Sequential(nn.Linear(latent, flat), act())
+        # Output padding that lands each transposed convolution on the encoder's size.
+        sizes = [image[1]]
+        for _ in channels:
+            sizes.append((sizes[-1] - 1) // 2 + 1)
+        dec = []
+        pairs = list(zip(chans, chans[1:]))[::-1]
+        for i, (a, b) in enumerate(pairs):
+            target, source = sizes[len(pairs) - 1 - i], sizes[len(pairs) - i]
+            pad = target - ((source - 1) * 2 - 2 + 3)
+            dec.append(nn.ConvTranspose2d(b, a, 3, 2, 1, output_padding=pad))
+            if i + 1 < len(pairs):
+                dec += [*([nn.BatchNorm2d(a)] if batch_norm else []), act()]
+        self.deconvs = nn.Sequential(*dec)
 
     def encode(self, x):
-        return self.to_code(self.convs(x.view(-1, 1, 28, 28)).flatten(1))
+        return self.to_code(self.convs(x.view(-1, *self.image)).flatten(1))
 
     def reconstruct(self, x):
-        h = F.relu(self.from_code(self.encode(x))).view(-1, 64, 7, 7)
+        h = self.from_code(self.encode(x)).view(-1, *self.inner)
         return torch.sigmoid(self.deconvs(h).flatten(1))
 
     def loss(self, x):
@@ -159,6 +181,7 @@ FAMILIES = {
     "mlp": lambda: MlpAE([512, 256], 32),
     "deep": lambda: MlpAE([1000, 500, 250], 30),
     "conv": ConvAE,
+    "conv-bn": lambda: ConvAE(batch_norm=True),
     "vae": Vae,
     "aae": Aae,
 }

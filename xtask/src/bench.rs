@@ -111,13 +111,14 @@ pub(crate) fn fashion_mnist_dir() -> Result<PathBuf> {
         .context("Fashion-MNIST not found in $AE_DATA_DIR/fashion-mnist or /usr/share/datasets/fashion-mnist")
 }
 
-/// A virtual environment with PyTorch (CPU use of the PyPI wheel), made once.
+/// A virtual environment with PyTorch (CPU use of the PyPI wheel), NumPy and Pillow,
+/// made once.
 pub(crate) fn pytorch_venv(root: &Path) -> Result<PathBuf> {
     let venv = root.join("target/bench/venv");
     let python = venv.join("bin/python");
     let has_torch = |python: &Path| {
         Command::new(python)
-            .args(["-c", "import torch"])
+            .args(["-c", "import torch, numpy, PIL"])
             .status()
             .is_ok_and(|s| s.success())
     };
@@ -133,9 +134,11 @@ pub(crate) fn pytorch_venv(root: &Path) -> Result<PathBuf> {
     if !status.success() {
         bail!("python3 -m venv failed ({status})");
     }
-    println!("$ pip install torch numpy");
+    println!("$ pip install torch numpy pillow");
     let status = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "torch", "numpy"])
+        .args([
+            "-m", "pip", "install", "--quiet", "torch", "numpy", "pillow",
+        ])
         .status()
         .context("running pip")?;
     if !status.success() || !has_torch(&python) {

@@ -154,6 +154,8 @@ pub struct Planned {
 /// How placeholders are filled: the programs, the scratch folder and the size.
 pub struct Places<'a> {
     pub trainer: &'a Path,
+    /// This program (`cargo xtask` as a user types it).
+    pub xtask: &'a Path,
     pub python: &'a Path,
     /// A Python with PyTorch, for the steps that name `{torch}`.
     pub torch: Option<&'a Path>,
@@ -346,6 +348,9 @@ impl Filler<'_> {
         if let Some(Words::Many(words)) = alone.and_then(|name| self.vars.get(name)) {
             return Ok(words.clone());
         }
+        if alone == Some("xtask") && shown {
+            return Ok(vec!["cargo".into(), "xtask".into()]);
+        }
         Ok(vec![self.fill(arg, shown)?])
     }
 
@@ -358,6 +363,8 @@ impl Filler<'_> {
                 "trainer" if shown => "trainer".to_string(),
                 "python" | "torch" if shown => "python".to_string(),
                 "trainer" => cx.trainer.display().to_string(),
+                "xtask" if shown => bail!("{{xtask}} must be a whole argument, in '{arg}'"),
+                "xtask" => cx.xtask.display().to_string(),
                 "python" => cx.python.display().to_string(),
                 "torch" => cx
                     .torch
@@ -425,6 +432,7 @@ within = 0.01
     fn cx() -> Places<'static> {
         Places {
             trainer: Path::new("/t/release/trainer"),
+            xtask: Path::new("/t/debug/xtask"),
             python: Path::new("/v/bin/python"),
             torch: None,
             work: Path::new("target/results/work/x"),
@@ -518,5 +526,30 @@ within = 0.01
         assert!(err.contains("unknown figure 'nothing'"), "{err}");
         let field = EXAMPLE.replace("within = 0.01", "within = 0.01\nnear = 1");
         assert!(parse(&field).is_err(), "unknown fields are refused");
+    }
+
+    #[test]
+    fn this_program_runs_as_itself_and_shows_as_cargo_xtask() {
+        let text = EXAMPLE.replace(
+            r#"command = ["{python}", "bench/experiments/x.py", "a b"]"#,
+            r#"command = ["{xtask}", "photos", "{work}/p"]"#,
+        );
+        let e = parse(&text).expect("parses");
+        let full = e.plan(Scale::Quick, &cx()).expect("plan");
+        let step = full
+            .iter()
+            .find(|p| p.argv[1] == "photos")
+            .expect("the step");
+        assert_eq!(
+            step.argv,
+            ["/t/debug/xtask", "photos", "target/results/work/x/p"]
+        );
+        assert_eq!(step.shown, "cargo xtask photos target/results/work/x/p");
+        let inside = parse(&text.replace(r#""{xtask}""#, r#""x{xtask}""#)).expect("parses");
+        let err = format!(
+            "{:#}",
+            inside.plan(Scale::Quick, &cx()).expect_err("an error")
+        );
+        assert!(err.contains("must be a whole argument"), "{err}");
     }
 }

@@ -240,8 +240,10 @@ fn run_one(
     } else {
         None
     };
+    let xtask = std::env::current_exe().context("finding this program")?;
     let cx = experiment::Places {
         trainer,
+        xtask: &xtask,
         python,
         torch: torch.as_deref(),
         work: &work,
