@@ -87,20 +87,18 @@ class ConvAE(nn.Module):
         for a, b in zip(chans, chans[1:]):
             enc += [nn.Conv2d(a, b, 3, 2, 1), *([nn.BatchNorm2d(b)] if batch_norm else []), act()]
         self.convs = nn.Sequential(*enc)
-        side = image[1]
-        for _ in channels:
-            side = (side - 1) // 2 + 1
-        self.inner = (chans[-1], side, side)
-        flat = chans[-1] * side * side
-        self.to_code = nn.Linear(flat, latent)
-        self.from_code = nn.Sequential(nn.Linear(latent, flat), act())
-        # Output padding that lands each transposed convolution on the encoder's size.
+        # The side after each convolution, starting with the image's.
         sizes = [image[1]]
         for _ in channels:
             sizes.append((sizes[-1] - 1) // 2 + 1)
+        self.inner = (chans[-1], sizes[-1], sizes[-1])
+        flat = chans[-1] * sizes[-1] ** 2
+        self.to_code = nn.Linear(flat, latent)
+        self.from_code = nn.Sequential(nn.Linear(latent, flat), act())
         dec = []
         pairs = list(zip(chans, chans[1:]))[::-1]
         for i, (a, b) in enumerate(pairs):
+            # The output padding that lands it on the encoder's size.
             target, source = sizes[len(pairs) - 1 - i], sizes[len(pairs) - i]
             pad = target - ((source - 1) * 2 - 2 + 3)
             dec.append(nn.ConvTranspose2d(b, a, 3, 2, 1, output_padding=pad))

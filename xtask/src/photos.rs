@@ -25,8 +25,13 @@ struct Wheel {
     prefix: &'static str,
     /// The folder inside the wheel.
     inside: &'static str,
-    files: &'static [(&'static str, &'static str)],
+    /// Each file's name, SHA-256 and folder in the `--split` layout (`None`: beside
+    /// the folders, as an attribution is).
+    files: &'static [(&'static str, &'static str, Option<&'static str>)],
 }
+
+const TRAIN: Option<&str> = Some("train");
+const TEST: Option<&str> = Some("test");
 
 /// scikit-learn's two photographs and their README (the attribution and licence).
 const SKLEARN: Wheel = Wheel {
@@ -37,14 +42,17 @@ const SKLEARN: Wheel = Wheel {
         (
             "china.jpg",
             "8378025ad2519d649d02e32bd98990db4ab572357d9f09841c2fbfbb4fefad29",
+            TRAIN,
         ),
         (
             "flower.jpg",
             "a77f6ec41e353afdf8bdff2ea981b2955535d8d83294f8cfa49cf4e423dd5638",
+            TRAIN,
         ),
         (
             "README.txt",
             "3c7ef15a1fa25b998d38c92132378635955aadedc1dcf3e40e63dc0098f6b8f7",
+            None,
         ),
     ],
 };
@@ -58,18 +66,22 @@ const SKIMAGE: Wheel = Wheel {
         (
             "astronaut.png",
             "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
+            TRAIN,
         ),
         (
             "coffee.png",
             "cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7",
+            TRAIN,
         ),
         (
             "chelsea.png",
             "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb",
+            TEST,
         ),
         (
             "rocket.jpg",
             "c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c",
+            TEST,
         ),
     ],
 };
@@ -94,23 +106,14 @@ rocket.jpg     Launch of DSCOVR on Falcon 9, by SpaceX
 /// The name of the scikit-image credits file.
 const SKIMAGE_README: &str = "README-scikit-image.txt";
 
-/// Where a file goes: the folder below `DIR` and its name; `None` for the plain layout.
-fn split_place(name: &str) -> Option<&'static str> {
-    match name {
-        "china.jpg" | "flower.jpg" | "astronaut.png" | "coffee.png" => Some("train"),
-        "chelsea.png" | "rocket.jpg" => Some("test"),
-        _ => None,
-    }
-}
-
 /// Each file of a layout: where it goes below `DIR`, its name in the download folder,
 /// its SHA-256.
 fn layout(split: bool) -> Vec<(PathBuf, &'static str, &'static str)> {
     wheels(split)
         .iter()
         .flat_map(|w| w.files.iter())
-        .map(|&(name, sha)| {
-            let place = if split { split_place(name) } else { None };
+        .map(|&(name, sha, folder)| {
+            let place = if split { folder } else { None };
             (
                 place.map_or_else(|| name.into(), |p| Path::new(p).join(name)),
                 name,
@@ -134,7 +137,7 @@ fn cache_mismatch(wheel: &Wheel) -> Option<String> {
     let files = wheel
         .files
         .iter()
-        .map(|&(name, sha)| (Path::new(name), sha));
+        .map(|&(name, sha, _)| (Path::new(name), sha));
     mismatch(&download_dir(), files)
 }
 
@@ -165,10 +168,13 @@ fn mismatch<'a>(
 /// The first file of a layout that `dir` lacks.
 fn layout_mismatch(dir: &Path, split: bool) -> Option<String> {
     let files = layout(split);
+    let credits = dir.join(SKIMAGE_README);
+    let changed = || std::fs::read_to_string(&credits).ok().as_deref() != Some(SKIMAGE_CREDITS);
     mismatch(
         dir,
         files.iter().map(|(place, _, sha)| (place.as_path(), *sha)),
     )
+    .or_else(|| (split && changed()).then(|| format!("{}: missing or changed", credits.display())))
 }
 
 /// Puts scikit-learn's two photographs into `dir` (the plain layout).
@@ -255,7 +261,7 @@ fn download(python: &Path, wheel: &Wheel, dir: &Path) -> Result<()> {
         .arg(&wheels)
         .args([wheel.prefix, wheel.inside])
         .arg(dir)
-        .args(wheel.files.iter().map(|(name, _)| name))
+        .args(wheel.files.iter().map(|(name, ..)| name))
         .status()
         .context("extracting the photographs")?;
     if !status.success() {
