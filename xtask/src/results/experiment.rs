@@ -29,6 +29,11 @@
 //! or from the file `read` names, at a JSON pointer; a step that names `{seed}` runs
 //! once per seed and its figures collect a value per seed. `tolerance` bounds how far
 //! a quick run may drift from the stored quick reference.
+//!
+//! A step with `each = "class"` runs once for every word of the size's list variable
+//! `class` (`vars = { class = ["0", "1"] }`), and `{class}` in its command is that
+//! word: each figure `F` it reads is kept per word as `F.WORD`, and as `F` the mean
+//! over the words (one value per seed).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -97,6 +102,8 @@ pub struct Step {
     /// (its figures then hold one value).
     #[serde(default)]
     pub once: bool,
+    /// A list variable of the sizes: the step runs once per word of it.
+    pub each: Option<String>,
     /// The figures, by name.
     #[serde(default)]
     pub figures: BTreeMap<String, Figure>,
@@ -144,6 +151,8 @@ pub struct Planned {
     /// Index of the step in the file.
     pub step: usize,
     pub seed: Option<u64>,
+    /// The word of the step's `each` list this command runs for.
+    pub word: Option<String>,
     /// What runs.
     pub argv: Vec<String>,
     /// What the results file shows: `trainer`, `python` and relative paths.
@@ -239,11 +248,43 @@ impl Experiment {
     }
 
     /// The names of every figure of a size: those read from outputs, then the timed
-    /// ones.
-    pub fn figure_names(&self, scale: Scale) -> Vec<&str> {
-        let read = self.steps_of(scale).flat_map(|s| s.figures.keys());
-        let timed = self.steps_of(scale).filter_map(|s| s.timed.as_ref());
-        read.chain(timed).map(String::as_str).collect()
+    /// ones; a step run for each word of a list adds its figures per word.
+    pub fn figure_names(&self, scale: Scale) -> Vec<String> {
+        let mut names: Vec<String> = self.figures_of(scale).into_iter().map(|(n, _)| n).collect();
+        for step in self.steps_of(scale) {
+            let words = self.words(scale, step).unwrap_or_default();
+            if let Some(t) = &step.timed {
+                names.extend(per_word(t, &words));
+            }
+        }
+        names
+    }
+
+    /// The figures a size reads from outputs, with their tolerances, per word where
+    /// the step runs for each word of a list.
+    pub fn figures_of(&self, scale: Scale) -> Vec<(String, f64)> {
+        let mut out = Vec::new();
+        for step in self.steps_of(scale) {
+            let words = self.words(scale, step).unwrap_or_default();
+            for (name, figure) in &step.figures {
+                out.extend(per_word(name, &words).map(|n| (n, figure.tolerance)));
+            }
+        }
+        out
+    }
+
+    /// The words a step runs for, at a size: none for a step without `each`.
+    fn words(&self, scale: Scale, step: &Step) -> Result<Vec<String>> {
+        let Some(list) = &step.each else {
+            return Ok(Vec::new());
+        };
+        match self.size(scale).vars.get(list) {
+            Some(Words::Many(words)) if !words.is_empty() => Ok(words.clone()),
+            _ => bail!(
+                "each = \"{list}\": the {} size needs a list of words {list} = [\"…\"]",
+                scale.name()
+            ),
+        }
     }
 
     /// Whether a size runs a command with `word` among its arguments.
@@ -283,8 +324,25 @@ impl Experiment {
                 (true, true) => vec![self.seeds(scale).first().copied()],
                 (true, false) => self.seeds(scale).iter().copied().map(Some).collect(),
             };
-            for seed in seeds {
-                let filler = Filler { vars, seed, cx };
+            let words: Vec<Option<String>> = match &step.each {
+                None => vec![None],
+                Some(_) => (self.words(scale, step))
+                    .with_context(|| format!("step {}", i + 1))?
+                    .into_iter()
+                    .map(Some)
+                    .collect(),
+            };
+            for (seed, word) in seeds
+                .iter()
+                .flat_map(|s| words.iter().map(move |w| (*s, w.clone())))
+            {
+                let current = step.each.as_deref().zip(word.as_deref());
+                let filler = Filler {
+                    vars,
+                    seed,
+                    current,
+                    cx,
+                };
                 let words = |shown: bool| -> Result<Vec<String>> {
                     let mut out = Vec::new();
                     for arg in &step.command {
@@ -306,6 +364,7 @@ impl Experiment {
                 out.push(Planned {
                     step: i,
                     seed,
+                    word,
                     argv,
                     shown,
                     read: read.map(PathBuf::from),
@@ -337,6 +396,8 @@ pub fn substitute(text: &str, mut value: impl FnMut(&str) -> Result<String>) -> 
 struct Filler<'a> {
     vars: &'a BTreeMap<String, Words>,
     seed: Option<u64>,
+    /// The `each` list's name and the word this command runs for.
+    current: Option<(&'a str, &'a str)>,
     cx: &'a Places<'a>,
 }
 
@@ -345,7 +406,8 @@ impl Filler<'_> {
     /// else is one word with its placeholders filled.
     fn expand(&self, arg: &str, shown: bool) -> Result<Vec<String>> {
         let alone = arg.strip_prefix('{').and_then(|a| a.strip_suffix('}'));
-        if let Some(Words::Many(words)) = alone.and_then(|name| self.vars.get(name)) {
+        let current = self.current.is_some_and(|(list, _)| alone == Some(list));
+        if !current && let Some(Words::Many(words)) = alone.and_then(|name| self.vars.get(name)) {
             return Ok(words.clone());
         }
         if alone == Some("xtask") && shown {
@@ -376,6 +438,10 @@ impl Filler<'_> {
                     .seed
                     .map(|s| s.to_string())
                     .with_context(|| format!("{{seed}} outside a seeded step in '{arg}'"))?,
+                other if self.current.is_some_and(|(list, _)| list == other) => self
+                    .current
+                    .map(|(_, word)| word.to_string())
+                    .unwrap_or_default(),
                 other => match self.vars.get(other) {
                     Some(Words::One(value)) => value.clone(),
                     Some(Words::Many(_)) => bail!(
@@ -386,6 +452,11 @@ impl Filler<'_> {
             })
         })
     }
+}
+
+/// A figure's names: itself, then one per word of its step's list.
+fn per_word<'a>(name: &'a str, words: &'a [String]) -> impl Iterator<Item = String> + 'a {
+    std::iter::once(name.to_string()).chain(words.iter().map(move |w| format!("{name}.{w}")))
 }
 
 /// A word as a shell reads it back: quoted when it holds anything but plain characters.
@@ -526,6 +597,62 @@ within = 0.01
         assert!(err.contains("unknown figure 'nothing'"), "{err}");
         let field = EXAMPLE.replace("within = 0.01", "within = 0.01\nnear = 1");
         assert!(parse(&field).is_err(), "unknown fields are refused");
+    }
+
+    #[test]
+    fn a_step_for_each_word_runs_per_seed_and_word_and_names_its_figures_per_word() {
+        let text = r#"
+title = "t"
+seeds = [1, 2]
+quick = { vars = { class = ["3"] } }
+full = { vars = { class = ["0", "7"] } }
+render = "{auroc:.3} {auroc.7:.3}"
+
+[[step]]
+each = "class"
+command = ["{trainer}", "train", "--classes", "{class}", "--seed", "{seed}", "--out", "{work}/m-{class}-{seed}"]
+timed = "seconds"
+
+[[step]]
+each = "class"
+command = ["{trainer}", "anomaly", "--artifact", "{work}/m-{class}-{seed}"]
+figures.auroc = { pointer = "/auroc", tolerance = 0.02 }
+"#;
+        let e = parse(text).expect("parses");
+        let full = e.plan(Scale::Full, &cx()).expect("plan");
+        let shown: Vec<&str> = full.iter().map(|p| p.shown.as_str()).collect();
+        assert_eq!(
+            shown[..4],
+            [
+                "trainer train --classes 0 --seed 1 --out target/results/work/x/m-0-1",
+                "trainer train --classes 7 --seed 1 --out target/results/work/x/m-7-1",
+                "trainer train --classes 0 --seed 2 --out target/results/work/x/m-0-2",
+                "trainer train --classes 7 --seed 2 --out target/results/work/x/m-7-2",
+            ]
+        );
+        assert_eq!(full.len(), 8);
+        assert_eq!(full[5].word.as_deref(), Some("7"));
+        assert_eq!(
+            e.figure_names(Scale::Full),
+            [
+                "auroc",
+                "auroc.0",
+                "auroc.7",
+                "seconds",
+                "seconds.0",
+                "seconds.7"
+            ]
+        );
+        assert_eq!(
+            e.figures_of(Scale::Quick),
+            [("auroc".to_string(), 0.02), ("auroc.3".to_string(), 0.02)]
+        );
+        let unlisted = parse(&text.replace("class = [\"3\"]", "class = \"3\"")).expect("parses");
+        let err = format!(
+            "{:#}",
+            unlisted.plan(Scale::Quick, &cx()).expect_err("no list")
+        );
+        assert!(err.contains("needs a list of words class"), "{err}");
     }
 
     #[test]

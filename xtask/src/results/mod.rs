@@ -256,12 +256,12 @@ fn run_one(
     let mut versions = record::versions(trainer, uses_python.then_some(python));
     versions.extend(torch.as_deref().and_then(record::torch_version));
     let start = Instant::now();
-    let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut values = Values::default();
     let mut runs = Vec::new();
     for planned in &plan {
         let (seconds, found) = execute(root, e, planned)?;
         for (figure, value) in found {
-            values.entry(figure).or_default().push(value);
+            values.add(planned, figure, value);
         }
         runs.push(record::Run {
             command: planned.shown.clone(),
@@ -277,7 +277,7 @@ fn run_one(
         machine: record::Machine::here(),
         versions,
         seeds: e.seeds(o.scale).to_vec(),
-        figures: values.into_iter().map(|(k, v)| (k, Stats::of(v))).collect(),
+        figures: values.finish(),
         runs,
         seconds: (start.elapsed().as_secs_f64() * 10.0).round() / 10.0,
     };
@@ -310,6 +310,39 @@ fn run_one(
         bail!("{}", problems.join("; "));
     }
     Ok(())
+}
+
+/// The values of an experiment's figures as its commands give them.
+#[derive(Default)]
+struct Values {
+    by_figure: BTreeMap<String, Vec<f64>>,
+    /// The figures of steps run for each word of a list, by figure and seed: their
+    /// mean over the words is the figure's value for that seed.
+    over_words: BTreeMap<(String, Option<u64>), Vec<f64>>,
+}
+
+impl Values {
+    fn add(&mut self, planned: &Planned, figure: String, value: f64) {
+        match &planned.word {
+            Some(word) => {
+                let key = format!("{figure}.{word}");
+                self.by_figure.entry(key).or_default().push(value);
+                let key = (figure, planned.seed);
+                self.over_words.entry(key).or_default().push(value);
+            }
+            None => self.by_figure.entry(figure).or_default().push(value),
+        }
+    }
+
+    fn finish(mut self) -> BTreeMap<String, Stats> {
+        for ((figure, _), v) in self.over_words {
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            self.by_figure.entry(figure).or_default().push(mean);
+        }
+        (self.by_figure.into_iter())
+            .map(|(k, v)| (k, Stats::of(v)))
+            .collect()
+    }
 }
 
 /// Runs one command; returns its wall time and the figures it gave.
@@ -361,6 +394,30 @@ fn execute(root: &Path, e: &Experiment, planned: &Planned) -> Result<(f64, Vec<(
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_figure_of_each_word_is_also_their_mean_per_seed() {
+        let planned = |seed: u64, word: Option<&str>| Planned {
+            step: 0,
+            seed: Some(seed),
+            word: word.map(str::to_string),
+            argv: Vec::new(),
+            shown: String::new(),
+            read: None,
+        };
+        let mut v = Values::default();
+        for (seed, word, value) in [(1, "a", 0.8), (1, "b", 0.6), (2, "a", 0.9), (2, "b", 0.9)] {
+            v.add(&planned(seed, Some(word)), "auroc".into(), value);
+        }
+        v.add(&planned(1, None), "pca".into(), 3.0);
+        let f = v.finish();
+        assert_eq!(f["auroc.a"].values, [0.8, 0.9]);
+        assert_eq!(f["auroc.b"].values, [0.6, 0.9]);
+        assert_eq!(f["auroc"].values.len(), 2, "one value per seed");
+        assert!((f["auroc"].values[0] - 0.7).abs() < 1e-12);
+        assert!((f["auroc"].values[1] - 0.9).abs() < 1e-12);
+        assert_eq!(f["pca"].values, [3.0]);
+    }
+
     /// The README's results are the rendering of the committed results files: a
     /// figure edited by hand fails here (and in `cargo xtask results check`).
     #[test]
@@ -382,8 +439,8 @@ mod tests {
                 let path = results_path(&root, &name, quick);
                 let results = read_results(&path).unwrap_or_else(|err| panic!("{err:#}"));
                 assert_eq!(results.experiment, name, "{}", path.display());
-                let mut stored: Vec<&str> = results.figures.keys().map(String::as_str).collect();
-                let mut wanted = figures;
+                let mut stored: Vec<&String> = results.figures.keys().collect();
+                let mut wanted: Vec<&String> = figures.iter().collect();
                 stored.sort();
                 wanted.sort();
                 assert_eq!(stored, wanted, "{}: figures", path.display());

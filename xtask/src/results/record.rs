@@ -200,13 +200,25 @@ fn civil_date(days: i64) -> String {
 
 /// A figure's value at `pointer` in a command's JSON output.
 pub fn read_figure(output: &Value, pointer: &str, name: &str) -> Result<f64> {
-    let value = output
-        .pointer(pointer)
+    let value = find(output, pointer)
         .with_context(|| format!("figure '{name}': nothing at {pointer} in the output"))?;
     match value.as_f64() {
         Some(v) if v.is_finite() => Ok(v),
         _ => bail!("figure '{name}': {value} at {pointer} is not a finite number"),
     }
+}
+
+/// The value at a JSON pointer, where `-1` also names an array's last element (the
+/// last epoch of a run, whatever its length).
+fn find<'a>(output: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let Some((head, tail)) = pointer.split_once("/-1") else {
+        return output.pointer(pointer);
+    };
+    if !tail.is_empty() && !tail.starts_with('/') {
+        return output.pointer(pointer);
+    }
+    let last = output.pointer(head)?.as_array()?.last()?;
+    find(last, tail)
 }
 
 /// Parses a command's JSON output: the whole text, or else its last line (progress
@@ -231,12 +243,12 @@ pub fn drift(experiment: &Experiment, now: &Results, reference: &Results) -> Vec
     } else {
         Scale::Quick
     };
-    for (name, figure) in experiment.steps_of(scale).flat_map(|s| &s.figures) {
-        match (now.figures.get(name), reference.figures.get(name)) {
-            (Some(a), Some(b)) if (a.mean - b.mean).abs() <= figure.tolerance => {}
+    for (name, tolerance) in experiment.figures_of(scale) {
+        match (now.figures.get(&name), reference.figures.get(&name)) {
+            (Some(a), Some(b)) if (a.mean - b.mean).abs() <= tolerance => {}
             (Some(a), Some(b)) => out.push(format!(
-                "{name}: {} against the stored {} (tolerance {})",
-                a.mean, b.mean, figure.tolerance
+                "{name}: {} against the stored {} (tolerance {tolerance})",
+                a.mean, b.mean
             )),
             (_, None) => out.push(format!(
                 "{name}: not in the stored reference (store it with --store)"
@@ -267,6 +279,19 @@ pub fn disagreements(experiment: &Experiment, figures: &BTreeMap<String, Stats>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minus_one_in_a_pointer_names_the_last_element() {
+        let v: Value =
+            serde_json::json!({"epochs": [{"dead": 0.5}, {"dead": 0.25}], "a": {"-10": 3.0}});
+        assert_eq!(
+            read_figure(&v, "/epochs/-1/dead", "d").expect("found"),
+            0.25
+        );
+        assert_eq!(read_figure(&v, "/epochs/0/dead", "d").expect("found"), 0.5);
+        assert_eq!(read_figure(&v, "/a/-10", "a").expect("a key"), 3.0);
+        assert!(read_figure(&v, "/none/-1/dead", "d").is_err());
+    }
 
     #[test]
     fn stats_are_the_mean_and_the_sample_spread() {

@@ -1,5 +1,5 @@
 //! The learned prior of a model whose code is discrete (a VQ-VAE): a PixelCNN fitted
-//! to the codes of the training images, kept in the artifact (`prior.json`,
+//! to the codes of the training images, kept in the artifact (`prior.json`, `prior-report.json`,
 //! `prior.bpk`) and sampled by `sample`.
 
 use std::path::Path;
@@ -17,6 +17,8 @@ use crate::artifact::write_atomic;
 pub const PRIOR_CONFIG: &str = "prior.json";
 /// The prior's weights in the artifact.
 pub const PRIOR_WEIGHTS: &str = "prior.bpk";
+/// How well the prior predicted held-out codes when it was fitted ([`PriorReport`]).
+pub const PRIOR_REPORT: &str = "prior-report.json";
 
 /// Code grids per training step.
 const BATCH: usize = 128;
@@ -166,10 +168,16 @@ fn frequency_bits(train: &Tensor<2, Int>, test: &Tensor<2, Int>, entries: usize)
     bits / test.dims()[0].max(1) as f64
 }
 
-/// Writes the prior into the artifact folder `dir`.
-pub fn save(dir: &Path, config: &PixelCnnPriorConfig, prior: &PixelCnnPrior) -> Result<()> {
+/// Writes the prior, and the report of its fit, into the artifact folder `dir`.
+pub fn save(
+    dir: &Path,
+    config: &PixelCnnPriorConfig,
+    prior: &PixelCnnPrior,
+    report: &PriorReport,
+) -> Result<()> {
     let json = serde_json::to_vec_pretty(config)?;
     ae_infer::save_module(prior, &dir.join(PRIOR_WEIGHTS))?;
+    write_atomic(&dir.join(PRIOR_REPORT), &serde_json::to_vec_pretty(report)?)?;
     write_atomic(&dir.join(PRIOR_CONFIG), &json)
 }
 

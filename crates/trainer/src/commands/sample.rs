@@ -32,6 +32,9 @@ pub struct Args {
     /// Passes over the training codes when fitting a VQ-VAE's prior.
     #[arg(long, default_value_t = 5, value_parser = positive)]
     prior_epochs: usize,
+    /// Fit the VQ-VAE's prior to the first N training codes only [default: all].
+    #[arg(long, value_name = "N", value_parser = positive)]
+    prior_limit: Option<usize>,
     /// Fit the VQ-VAE's prior again even if the artifact holds one.
     #[arg(long)]
     refit_prior: bool,
@@ -115,10 +118,12 @@ fn learned_prior(
         return Ok(prior);
     }
     let data = artifact.load_data(&args.source.data_dir.locator())?;
+    let first: Vec<usize> = (0..args.prior_limit.map_or(0, |n| n.min(data.train.len()))).collect();
+    let limited = args.prior_limit.map(|_| data.train.select(&first));
     let bar = trainer::run::progress::bar(0, "fitting the prior, steps");
     let (config, prior, report) = code_prior::fit(
         vq,
-        &data.train,
+        limited.as_ref().unwrap_or(&data.train),
         &data.test,
         args.prior_epochs,
         device,
@@ -128,7 +133,7 @@ fn learned_prior(
         },
     )?;
     bar.finish_and_clear();
-    code_prior::save(&artifact.dir, &config, &prior)?;
+    code_prior::save(&artifact.dir, &config, &prior, &report)?;
     println!("{report}; saved in {}", artifact.dir.display());
     Ok(prior)
 }

@@ -113,15 +113,28 @@ fn a_vq_vae_reconstructs_from_its_codebook_and_samples_through_a_learned_prior()
         assert!(out.status.success(), "{}", stderr(&out));
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let first = sample(&[]);
-    assert!(first.contains("PixelCNN prior fitted to"), "{first}");
+    let first = sample(&["--prior-limit", "100"]);
+    assert!(first.contains("PixelCNN prior fitted to 100 training codes"), "{first}");
     assert!(
         first.contains("from codes drawn from the learned prior"),
         "{first}"
     );
-    for file in ["prior.json", "prior.bpk", "sample-0.png"] {
+    for file in [
+        "prior.json",
+        "prior.bpk",
+        "prior-report.json",
+        "sample-0.png",
+    ] {
         assert!(dir.join(file).is_file(), "{file}");
     }
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.join("prior-report.json")).expect("the prior's report"),
+    )
+    .expect("JSON");
+    let bits = report["bits"].as_f64().expect("bits per image");
+    assert!(bits.is_finite() && bits > 0.0, "{report}");
+    assert_eq!(report["uniform_bits"].as_f64(), Some(294.0), "{report}");
+    assert_eq!(report["codes"].as_u64(), Some(100), "{report}");
     let again = sample(&["--seed", "1"]);
     assert!(
         !again.contains("fitted"),
