@@ -27,7 +27,9 @@
 //! `target/bench/venv` as `cargo xtask bench` makes it), `{work}` (the experiment's scratch folder), `{seed}`
 //! and the size's `vars`. A figure is read from the step's standard output as JSON,
 //! or from the file `read` names, at a JSON pointer; a step that names `{seed}` runs
-//! once per seed and its figures collect a value per seed. `tolerance` bounds how far
+//! once per seed and its figures collect a value per seed; `-1` in a pointer is an
+//! array's last element, and `max_abs_from = C` makes the figure the largest |v − C|
+//! over the array at the pointer. `tolerance` bounds how far
 //! a quick run may drift from the stored quick reference.
 //!
 //! A step with `each = "class"` runs once for every word of the size's list variable
@@ -115,6 +117,9 @@ pub struct Step {
 pub struct Figure {
     /// JSON pointer into the step's output (`/test/mse_per_pixel`, `/0/auroc`).
     pub pointer: String,
+    /// The pointer names an array: the figure is the largest distance of its values
+    /// from this one (how far every unit of a code is from its prior's moment).
+    pub max_abs_from: Option<f64>,
     /// The largest difference from the stored quick reference a quick run may show.
     pub tolerance: f64,
 }

@@ -384,7 +384,10 @@ fn execute(root: &Path, e: &Experiment, planned: &Planned) -> Result<(f64, Vec<(
     for (name, f) in &step.figures {
         figures.push((
             name.clone(),
-            record::read_figure(&output, &f.pointer, name)?,
+            match f.max_abs_from {
+                None => record::read_figure(&output, &f.pointer, name)?,
+                Some(c) => record::max_abs_from(&output, &f.pointer, c, name)?,
+            },
         ));
     }
     Ok((seconds, figures))

@@ -208,6 +208,21 @@ pub fn read_figure(output: &Value, pointer: &str, name: &str) -> Result<f64> {
     }
 }
 
+/// The largest |v − c| over the numbers of the array at `pointer`.
+pub fn max_abs_from(output: &Value, pointer: &str, c: f64, name: &str) -> Result<f64> {
+    let array = find(output, pointer)
+        .and_then(Value::as_array)
+        .with_context(|| format!("figure '{name}': no array at {pointer} in the output"))?;
+    let mut largest: Option<f64> = None;
+    for value in array {
+        match value.as_f64() {
+            Some(v) if v.is_finite() => largest = Some(largest.unwrap_or(0.0).max((v - c).abs())),
+            _ => bail!("figure '{name}': {value} in {pointer} is not a finite number"),
+        }
+    }
+    largest.with_context(|| format!("figure '{name}': the array at {pointer} is empty"))
+}
+
 /// The value at a JSON pointer, where `-1` also names an array's last element (the
 /// last epoch of a run, whatever its length).
 fn find<'a>(output: &'a Value, pointer: &str) -> Option<&'a Value> {
@@ -291,6 +306,15 @@ mod tests {
         assert_eq!(read_figure(&v, "/epochs/0/dead", "d").expect("found"), 0.5);
         assert_eq!(read_figure(&v, "/a/-10", "a").expect("a key"), 3.0);
         assert!(read_figure(&v, "/none/-1/dead", "d").is_err());
+        let codes = serde_json::json!({"std": [0.9, 1.05, 1.2], "empty": [], "bad": [1.0, null]});
+        let off = max_abs_from(&codes, "/std", 1.0, "s").expect("an array");
+        assert!((off - 0.2).abs() < 1e-12, "{off}");
+        assert!(max_abs_from(&codes, "/empty", 1.0, "s").is_err());
+        assert!(max_abs_from(&codes, "/bad", 1.0, "s").is_err());
+        assert!(
+            max_abs_from(&v, "/epochs/0/dead", 1.0, "s").is_err(),
+            "not an array"
+        );
     }
 
     #[test]

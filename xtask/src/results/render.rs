@@ -5,6 +5,7 @@
 //! Placeholders: `{figure:.N}` the mean to N decimals; `{figure:.N±}` the mean and
 //! the sample standard deviation over the seeds (`6.73 ± 0.05`); `{figure:.N..}` the
 //! smallest and largest value (`6.70–6.78`); `{a/b:.N}` the ratio of two means;
+//! `{a-b:.N}` their difference, signed (`+5.13`);
 //! `{figure:.N%}` the mean as a percentage; `{figure:n}` how many values it has;
 //! `{@seeds}` how many seeds (`3 seeds`);
 //! `{@date}`, `{@machine}`, `{@version:NAME}` (`pytorch`, `trainer`, …),
@@ -71,6 +72,12 @@ fn placeholder(field: &str, name: &str, results: &Results) -> Result<String> {
     if let Some((a, b)) = figure.split_once('/') {
         let (a, b) = (get(a)?, get(b)?);
         return Ok(format!("{:.*}", decimals, a.mean / b.mean));
+    }
+    if !results.figures.contains_key(figure)
+        && let Some((a, b)) = figure.split_once('-')
+    {
+        let (a, b) = (get(a)?, get(b)?);
+        return Ok(format!("{:+.*}", decimals, a.mean - b.mean));
     }
     let s = get(figure)?;
     let num = |v: f64| format!("{v:.decimals$}");
@@ -169,6 +176,12 @@ mod tests {
             "PyTorch 2.15.0"
         );
         assert!(fill("{@version:numpy}", "x", &r).is_err());
+        assert_eq!(
+            fill("{pca-ae:.2} {ae-pca:.1}", "x", &r).expect("fills"),
+            "+5.13 -5.1"
+        );
+        r.figures.insert("a-b".into(), Stats::of(vec![2.0]));
+        assert_eq!(fill("{a-b:.1}", "x", &r).expect("a name first"), "2.0");
         for bad in ["{nothing:.2}", "{ae}", "{ae:2}", "{ae:.2x}", "{ae:.2"] {
             assert!(fill(bad, "x", &r).is_err(), "{bad}");
         }

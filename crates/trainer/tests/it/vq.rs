@@ -114,7 +114,10 @@ fn a_vq_vae_reconstructs_from_its_codebook_and_samples_through_a_learned_prior()
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let first = sample(&["--prior-limit", "100"]);
-    assert!(first.contains("PixelCNN prior fitted to 100 training codes"), "{first}");
+    assert!(
+        first.contains("PixelCNN prior fitted to 100 training codes"),
+        "{first}"
+    );
     assert!(
         first.contains("from codes drawn from the learned prior"),
         "{first}"
