@@ -329,7 +329,7 @@ impl Experiment {
                 (true, true) => vec![self.seeds(scale).first().copied()],
                 (true, false) => self.seeds(scale).iter().copied().map(Some).collect(),
             };
-            let words: Vec<Option<String>> = match &step.each {
+            let each_word: Vec<Option<String>> = match &step.each {
                 None => vec![None],
                 Some(_) => (self.words(scale, step))
                     .with_context(|| format!("step {}", i + 1))?
@@ -339,7 +339,7 @@ impl Experiment {
             };
             for (seed, word) in seeds
                 .iter()
-                .flat_map(|s| words.iter().map(move |w| (*s, w.clone())))
+                .flat_map(|s| each_word.iter().map(move |w| (*s, w.clone())))
             {
                 let current = step.each.as_deref().zip(word.as_deref());
                 let filler = Filler {
@@ -407,11 +407,17 @@ struct Filler<'a> {
 }
 
 impl Filler<'_> {
+    /// The word this command runs for, when `name` is its step's `each` list.
+    fn word_of(&self, name: &str) -> Option<&str> {
+        self.current
+            .and_then(|(list, word)| (list == name).then_some(word))
+    }
+
     /// The words `arg` becomes: a list placeholder alone splices its words, anything
     /// else is one word with its placeholders filled.
     fn expand(&self, arg: &str, shown: bool) -> Result<Vec<String>> {
         let alone = arg.strip_prefix('{').and_then(|a| a.strip_suffix('}'));
-        let current = self.current.is_some_and(|(list, _)| alone == Some(list));
+        let current = alone.and_then(|name| self.word_of(name)).is_some();
         if !current && let Some(Words::Many(words)) = alone.and_then(|name| self.vars.get(name)) {
             return Ok(words.clone());
         }
@@ -426,6 +432,9 @@ impl Filler<'_> {
     fn fill(&self, arg: &str, shown: bool) -> Result<String> {
         let cx = self.cx;
         substitute(arg, |name| {
+            if let Some(word) = self.word_of(name) {
+                return Ok(word.to_string());
+            }
             Ok(match name {
                 "trainer" if shown => "trainer".to_string(),
                 "python" | "torch" if shown => "python".to_string(),
@@ -443,10 +452,6 @@ impl Filler<'_> {
                     .seed
                     .map(|s| s.to_string())
                     .with_context(|| format!("{{seed}} outside a seeded step in '{arg}'"))?,
-                other if self.current.is_some_and(|(list, _)| list == other) => self
-                    .current
-                    .map(|(_, word)| word.to_string())
-                    .unwrap_or_default(),
                 other => match self.vars.get(other) {
                     Some(Words::One(value)) => value.clone(),
                     Some(Words::Many(_)) => bail!(

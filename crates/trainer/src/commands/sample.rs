@@ -118,8 +118,8 @@ fn learned_prior(
         return Ok(prior);
     }
     let data = artifact.load_data(&args.source.data_dir.locator())?;
-    let first: Vec<usize> = (0..args.prior_limit.map_or(0, |n| n.min(data.train.len()))).collect();
-    let limited = args.prior_limit.map(|_| data.train.select(&first));
+    let limited = (args.prior_limit)
+        .map(|n| data.train.select(&(0..n.min(data.train.len())).collect::<Vec<_>>()));
     let bar = trainer::run::progress::bar(0, "fitting the prior, steps");
     let (config, prior, report) = code_prior::fit(
         vq,
