@@ -1,3 +1,6 @@
+use std::sync::Arc;
+
+use ae_data::Split;
 use anyhow::{Result, bail};
 use clap::Args as ClapArgs;
 use trainer::applications::evaluate::{self, evaluate};
@@ -43,6 +46,11 @@ pub struct Args {
     /// posterior samples per sample (100 is usual).
     #[arg(long, value_name = "K", value_parser = positive)]
     nll: Option<usize>,
+    /// Evaluate on the first N samples of each split only: the test samples every
+    /// figure is measured on, and the training samples whose codes --knn searches and
+    /// --probe fits on (a quick look at a large data set).
+    #[arg(long, value_name = "N", value_parser = positive)]
+    limit: Option<usize>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -61,7 +69,8 @@ pub fn run(args: Args) -> Result<()> {
         ),
         (_, vae) => vae,
     };
-    let (train, test) = (&data.train, &data.test);
+    let limit = args.limit.unwrap_or(usize::MAX);
+    let (train, test) = (&first(&data.train, limit), &first(&data.test, limit));
     let mut report = evaluate(&model, test, "test", args.batch_size, &device);
     report.class_accuracy = evaluate::class_accuracy(&model, test, &device);
     if let Some(k) = args.knn {
@@ -87,6 +96,14 @@ pub fn run(args: Args) -> Result<()> {
         report.nll = Some(evaluate::vae_nll(vae, test, k, &device)?);
     }
     args.output.print(&report)
+}
+
+/// The first `n` samples of `split` (all of them when it holds fewer).
+fn first(split: &Arc<Split>, n: usize) -> Arc<Split> {
+    if split.len() <= n {
+        return split.clone();
+    }
+    Arc::new(split.select(&(0..n).collect::<Vec<_>>()))
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

@@ -71,6 +71,30 @@ fn trains_on_embedded_sample_and_eval_reproduces_test_mse() {
     let psnr = report["psnr_db"].as_f64().unwrap_or(0.0);
     assert!((psnr - 10.0 * (1.0 / eval_mse).log10()).abs() < 1e-9);
     assert!(report.get("knn").is_none(), "kNN only when asked for");
+    // --limit evaluates the first N samples of each split: the test samples measured
+    // and the training codes searched.
+    let out = run(trainer(home.path())
+        .args([
+            "eval",
+            "--json",
+            "--knn",
+            "5",
+            "--limit",
+            "300",
+            "--backend",
+            "ndarray",
+        ])
+        .arg("--artifact")
+        .arg(&dir));
+    assert!(
+        out.status.success(),
+        "eval --limit failed: {}",
+        stderr(&out)
+    );
+    let limited: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(limited["samples"].as_u64(), Some(300));
+    assert_eq!(limited["knn"]["train_samples"].as_u64(), Some(300));
+    assert_ne!(limited["mse_per_pixel"], report["mse_per_pixel"]);
 
     // The codes separate the ten classes better than the untrained model's codes (a
     // random projection, which already keeps much of the pixels' neighbourhoods).
