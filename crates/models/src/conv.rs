@@ -219,7 +219,6 @@ impl FamilyConfig for ConvAutoencoderConfig {
 impl FamilyModel for ConvAutoencoder {}
 
 #[cfg(test)]
-#[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
 mod tests {
     use super::*;
     use crate::Norm;
@@ -234,7 +233,7 @@ mod tests {
 
     #[test]
     fn shapes_follow_the_plan() {
-        let device = Device::ndarray();
+        let device = Device::flex();
         let model = config().init(&device).expect("valid config");
         assert_eq!(model.decoder.inner, [16, 7, 7]);
         let out = model.forward(Tensor::zeros([3, 784], &device));
@@ -254,7 +253,7 @@ mod tests {
 
     #[test]
     fn batch_norm_trains_on_batch_statistics_and_saves_its_running_averages() {
-        let device = Device::ndarray().autodiff();
+        let device = Device::flex().autodiff();
         let _seeded = crate::testing::seeded(&device, 7);
         let normed = || {
             ConvAutoencoderConfig::new(
@@ -318,7 +317,7 @@ mod tests {
 
     #[test]
     fn sequences_are_convolved_along_their_steps_channel_by_channel() {
-        let device = Device::ndarray();
+        let device = Device::flex();
         // Two steps of three channels, stored step after step.
         let x = Tensor::<2>::from_floats([[0.0, 1.0, 2.0, 10.0, 11.0, 12.0]], &device);
         let planes = to_planes(x.clone(), [3, 1, 2], true);
@@ -327,7 +326,7 @@ mod tests {
             .clone()
             .slice([0..1, 1..2, 0..1, 0..2])
             .into_data()
-            .to_vec()
+            .try_to_vec()
             .expect("f32");
         assert_eq!(channel_1, [1.0, 11.0]);
         from_planes(planes, true)
@@ -365,7 +364,7 @@ mod tests {
 
     #[test]
     fn a_sequence_model_learns_a_wave_and_saves_identically() {
-        let device = Device::ndarray().autodiff();
+        let device = Device::flex().autodiff();
         let _seeded = crate::testing::seeded(&device, 3);
         let config = || {
             ConvAutoencoderConfig::new(ConvStackConfig::for_sequences(32, 1, vec![8, 16]), 4)
@@ -401,7 +400,7 @@ mod tests {
 
     #[test]
     fn loss_falls_and_save_load_is_identical() {
-        let device = Device::ndarray().autodiff();
+        let device = Device::flex().autodiff();
         let _seeded = crate::testing::seeded(&device, 5);
         let model = config().init(&device).expect("valid config");
         let (model, losses) = train_on_sample(model, &device, 40, 3e-3, None);

@@ -429,7 +429,6 @@ impl FamilyConfig for MaskedAutoencoderConfig {
 impl FamilyModel for MaskedAutoencoder {}
 
 #[cfg(test)]
-#[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
 mod tests {
     use super::*;
     use crate::testing::{assert_saves_identically, first_last, test_images, train_on_sample};
@@ -445,7 +444,7 @@ mod tests {
 
     #[test]
     fn patches_tile_the_image_and_back() {
-        let device = Device::ndarray();
+        let device = Device::flex();
         let model = small([3, 14, 21]).init(&device).expect("valid");
         let values: Vec<f32> = (0..2 * 3 * 14 * 21).map(|v| v as f32).collect();
         let images = Tensor::<2>::from_data(TensorData::new(values, [2, 3 * 14 * 21]), &device);
@@ -454,7 +453,7 @@ mod tests {
         // Patch 1 (row 0, column 1) of image 0: channel 0 starts at pixel (0, 7), its
         // second row at (1, 7); channel 1 starts one plane later.
         let first = patches.clone().slice([0..1, 1..2, 0..3 * 49]);
-        let v = first.into_data().to_vec::<f32>().expect("floats");
+        let v = first.into_data().try_to_vec::<f32>().expect("floats");
         assert_eq!(v[0], 7.0);
         assert_eq!(v[7], 21.0 + 7.0);
         assert_eq!(v[49], (14 * 21 + 7) as f32);
@@ -466,14 +465,14 @@ mod tests {
 
     #[test]
     fn the_loss_counts_hidden_patches_and_shown_ones_pass_through() {
-        let device = Device::ndarray();
+        let device = Device::flex();
         let _seeded = crate::testing::seeded(&device, 3);
         let model = small([1, 28, 28]).init(&device).expect("valid");
         let x = test_images(4, &device);
         let out = model.forward(x.clone());
         // 16 patches of 7×7, 12 hidden: 4 per image come back exactly as given.
         let same = out.reconstruction.equal(x).int().sum_dim(1);
-        let same = same.into_data().to_vec::<i64>().expect("ints");
+        let same = same.into_data().convert::<i64>().try_to_vec::<i64>().expect("ints");
         assert!(same.iter().all(|&s| s >= 4 * 49), "{same:?}");
         assert!(
             same.iter().all(|&s| s < 784),
@@ -483,7 +482,7 @@ mod tests {
 
     #[test]
     fn it_learns_real_images_and_saves_identically() {
-        let device = Device::ndarray().autodiff();
+        let device = Device::flex().autodiff();
         let _seeded = crate::testing::seeded(&device, 11);
         let config = || small([1, 28, 28]);
         let model = config().init(&device).expect("valid");

@@ -78,16 +78,15 @@ pub fn first_last(values: &[f32], n: usize) -> (f32, f32) {
     (mean(&values[..n]), mean(&values[values.len() - n..]))
 }
 
-/// `model`'s weights saved to a file and loaded into `fresh`.
+/// `model`'s weights saved as a burnpack record (the artifact's format) and loaded
+/// into `fresh`, held in memory throughout: every backend reads them whole.
 pub fn save_load<M: Module>(model: &M, fresh: M) -> M {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let path = tmp.path().join("model");
-    model
+    let bytes = model
         .clone()
         .into_record()
-        .save(&path)
+        .into_bytes()
         .expect("record saves");
-    let record = burn::store::ModuleRecord::load(&path).expect("record loads");
+    let record = burn::store::ModuleRecord::from_bytes(bytes).expect("record loads");
     fresh.load_record(record)
 }
 

@@ -429,14 +429,13 @@ impl FamilyModel for Vae {
 }
 
 #[cfg(test)]
-#[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
 mod tests {
     use super::*;
     use crate::testing::{first_last, save_load, test_images, train_on_sample};
 
     #[test]
     fn kl_by_hand() {
-        let device = Device::ndarray();
+        let device = Device::flex();
         let g = Gaussian {
             mean: Tensor::from_floats([[0.0, 1.0]], &device),
             log_var: Tensor::from_floats([[0.0, 2.0f32.ln()]], &device),
@@ -448,7 +447,7 @@ mod tests {
 
     #[test]
     fn loss_falls_on_real_images_and_samples_have_image_shape() {
-        let device = Device::ndarray().autodiff();
+        let device = Device::flex().autodiff();
         let _seeded = crate::testing::seeded(&device, 11);
         let model = VaeConfig::new(784, vec![200], 8)
             .init(&device)
@@ -490,7 +489,7 @@ mod tests {
     #[test]
     fn importance_sampling_is_exact_when_every_weight_is_equal() {
         use burn::module::Param;
-        let device = Device::ndarray();
+        let device = Device::flex();
         let mut model = VaeConfig::new(4, vec![3], 2)
             .init(&device)
             .expect("valid config");
@@ -526,7 +525,7 @@ mod tests {
             let estimate = model
                 .log_likelihood(Tensor::from_floats(x, &device), k)
                 .into_data()
-                .to_vec::<f32>()
+                .try_to_vec::<f32>()
                 .expect("f32");
             for (e, t) in estimate.iter().zip(&exact) {
                 assert!(
@@ -539,7 +538,7 @@ mod tests {
 
     #[test]
     fn conv_vae_loss_falls_and_save_load_is_identical() {
-        let device = Device::ndarray().autodiff();
+        let device = Device::flex().autodiff();
         let _seeded = crate::testing::seeded(&device, 17);
         let config = VaeConfig::new(784, vec![], 8)
             .with_conv(Some(ConvStackConfig::new([1, 28, 28], vec![8, 16])));
