@@ -155,6 +155,11 @@ impl Split {
         self.labels.truncate(self.len());
     }
 
+    /// The first `n` samples (all of them when it holds fewer), leaving `self` as it is.
+    pub fn head(&self, n: usize) -> Split {
+        self.select(&(0..n.min(self.len())).collect::<Vec<_>>())
+    }
+
     /// The samples at `indices`, in that order.
     pub fn select(&self, indices: &[usize]) -> Split {
         let samples = match &self.samples {
@@ -193,5 +198,18 @@ mod tests {
         assert_eq!(pixels, Some(vec![2, 3, 6, 7, 8, 9]));
         assert_eq!(kept.len(), 3);
         assert!(split.with_labels(&[7]).is_empty());
+    }
+
+    #[test]
+    fn head_keeps_the_first_samples_and_all_of_a_shorter_split() {
+        let split = Split::images(
+            Images::grey(5, 1, 2, (0..10).collect()),
+            vec![3, 1, 3, 0, 1],
+        );
+        let head = split.head(2);
+        assert_eq!(head.labels, vec![3, 1]);
+        let pixels = head.as_images().map(|i| i.pixels.clone());
+        assert_eq!(pixels, Some(vec![0, 1, 2, 3]));
+        assert_eq!(split.head(9).labels, split.labels);
     }
 }

@@ -70,7 +70,14 @@ pub fn run(args: Args) -> Result<()> {
         (_, vae) => vae,
     };
     let limit = args.limit.unwrap_or(usize::MAX);
-    let (train, test) = (&first(&data.train, limit), &first(&data.test, limit));
+    let head = |split: &Arc<Split>| {
+        if split.len() > limit {
+            Arc::new(split.head(limit))
+        } else {
+            split.clone()
+        }
+    };
+    let (train, test) = (&head(&data.train), &head(&data.test));
     let mut report = evaluate(&model, test, "test", args.batch_size, &device);
     report.class_accuracy = evaluate::class_accuracy(&model, test, &device);
     if let Some(k) = args.knn {
@@ -96,14 +103,6 @@ pub fn run(args: Args) -> Result<()> {
         report.nll = Some(evaluate::vae_nll(vae, test, k, &device)?);
     }
     args.output.print(&report)
-}
-
-/// The first `n` samples of `split` (all of them when it holds fewer).
-fn first(split: &Arc<Split>, n: usize) -> Arc<Split> {
-    if split.len() <= n {
-        return split.clone();
-    }
-    Arc::new(split.select(&(0..n).collect::<Vec<_>>()))
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

@@ -118,8 +118,7 @@ fn learned_prior(
         return Ok(prior);
     }
     let data = artifact.load_data(&args.source.data_dir.locator())?;
-    let limited = (args.prior_limit)
-        .map(|n| data.train.select(&(0..n.min(data.train.len())).collect::<Vec<_>>()));
+    let limited = args.prior_limit.map(|n| data.train.head(n));
     let bar = trainer::run::progress::bar(0, "fitting the prior, steps");
     let (config, prior, report) = code_prior::fit(
         vq,

@@ -12,9 +12,8 @@ use burn::prelude::*;
 use trainer::run::config::TrainConfig;
 use trainer::run::fit::{DataPath, Outcome, train};
 
-#[allow(deprecated)] // Device::ndarray: deprecated upstream in favour of flex.
 fn cpu() -> Device {
-    Device::ndarray()
+    Device::flex()
 }
 
 fn sample() -> ae_data::Dataset {
@@ -225,7 +224,7 @@ fn adversarial_codes_follow_the_gaussian_prior() {
         "--schedule",
         "cosine",
     ];
-    let out = train_cli(home.path(), &dir, &args);
+    let out = train_cli_on(home.path(), &dir, "flex", &args);
     assert!(out.status.success(), "{}", stderr(&out));
     let m = metrics(&dir);
     for term in ["reconstruction", "discriminator", "generator"] {
@@ -248,7 +247,7 @@ fn adversarial_codes_follow_the_gaussian_prior() {
     // 1,000 images at a rate too small to move a weight) is the control.
     let deviation = |dir: &Path| {
         let eval = run(trainer(home.path())
-            .args(["eval", "--json", "--backend", "ndarray", "--artifact"])
+            .args(["eval", "--json", "--backend", "flex", "--artifact"])
             .arg(dir));
         assert!(eval.status.success(), "{}", stderr(&eval));
         let report: serde_json::Value =
@@ -273,9 +272,10 @@ fn adversarial_codes_follow_the_gaussian_prior() {
             )
     };
     let control = home.path().join("untrained");
-    let out = train_cli(
+    let out = train_cli_on(
         home.path(),
         &control,
+        "flex",
         &[&untrained(&args)[..], &["--limit", "1000"]].concat(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -326,9 +326,10 @@ fn poisson_likelihood_trains_with_a_positive_rate() {
 fn conv_vae_trains_from_the_command_line_and_writes_samples() {
     let home = tempfile::tempdir().expect("temp dir");
     let dir = home.path().join("conv-vae");
-    let out = train_cli(
+    let out = train_cli_on(
         home.path(),
         &dir,
+        "flex",
         &[
             "--model",
             "conv-vae",

@@ -50,12 +50,21 @@ fn trains_on_embedded_sample_and_eval_reproduces_test_mse() {
     );
     let test_mse = m["test"]["mse_per_pixel"].as_f64().expect("test mse");
 
-    let out = run(trainer(home.path())
-        .args(["eval", "--json", "--backend", "ndarray", "--artifact"])
-        .arg(&dir));
-    assert!(out.status.success(), "eval failed: {}", stderr(&out));
-    let report: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("eval --json prints JSON");
+    // `eval --json` with `flags` on the artifact in `dir`, parsed.
+    let eval = |dir: &Path, flags: &[&str]| -> serde_json::Value {
+        let out = run(trainer(home.path())
+            .args(["eval", "--json", "--backend", "ndarray"])
+            .args(flags)
+            .arg("--artifact")
+            .arg(dir));
+        assert!(
+            out.status.success(),
+            "eval {flags:?} failed: {}",
+            stderr(&out)
+        );
+        serde_json::from_slice(&out.stdout).expect("eval --json prints JSON")
+    };
+    let report = eval(&dir, &[]);
     assert_eq!(report["samples"].as_u64(), Some(1000));
     let eval_mse = report["mse_per_pixel"].as_f64().expect("mse");
     assert!(
@@ -73,25 +82,7 @@ fn trains_on_embedded_sample_and_eval_reproduces_test_mse() {
     assert!(report.get("knn").is_none(), "kNN only when asked for");
     // --limit evaluates the first N samples of each split: the test samples measured
     // and the training codes searched.
-    let out = run(trainer(home.path())
-        .args([
-            "eval",
-            "--json",
-            "--knn",
-            "5",
-            "--limit",
-            "300",
-            "--backend",
-            "ndarray",
-        ])
-        .arg("--artifact")
-        .arg(&dir));
-    assert!(
-        out.status.success(),
-        "eval --limit failed: {}",
-        stderr(&out)
-    );
-    let limited: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let limited = eval(&dir, &["--knn", "5", "--limit", "300"]);
     assert_eq!(limited["samples"].as_u64(), Some(300));
     assert_eq!(limited["knn"]["train_samples"].as_u64(), Some(300));
     assert_ne!(limited["mse_per_pixel"], report["mse_per_pixel"]);
@@ -99,19 +90,7 @@ fn trains_on_embedded_sample_and_eval_reproduces_test_mse() {
     // The codes separate the ten classes better than the untrained model's codes (a
     // random projection, which already keeps much of the pixels' neighbourhoods).
     let eval_knn = |dir: &Path| {
-        let out = run(trainer(home.path())
-            .args([
-                "eval",
-                "--json",
-                "--knn",
-                "5",
-                "--backend",
-                "ndarray",
-                "--artifact",
-            ])
-            .arg(dir));
-        assert!(out.status.success(), "eval --knn failed: {}", stderr(&out));
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let report = eval(dir, &["--knn", "5"]);
         assert_eq!(report["knn"]["train_samples"].as_u64(), Some(4000));
         report
     };
