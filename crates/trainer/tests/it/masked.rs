@@ -34,7 +34,7 @@ const PROBE_BOUND: f64 = 0.62;
 
 fn trained(home: &Path, name: &str, args: &[&str]) -> (PathBuf, f64) {
     let dir = home.join(name);
-    let out = train_cli(home, &dir, args);
+    let out = train_cli_on(home, &dir, "flex", args);
     assert!(out.status.success(), "{}", stderr(&out));
     let m = metrics(&dir);
     let epochs = m["epochs"].as_array().map_or(0, Vec::len);

@@ -47,7 +47,7 @@ const PLAIN: [&str; 12] = [
 const FVU_BOUND: f64 = 0.4;
 
 fn trained(home: &Path, name: &str, args: &[&str]) -> PathBuf {
-    trained_on(home, name, "ndarray", args)
+    trained_on(home, name, "flex", args)
 }
 
 #[test]
