@@ -23,6 +23,10 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Train on the first N training images only.
     pub limit: Option<usize>,
+    /// Test on the first N test samples only: the evaluation at the end of the run,
+    /// and validation where it runs on the test split (all of them when `None`).
+    #[serde(default)]
+    pub test_limit: Option<usize>,
     /// Fraction of the training images held out for validation.
     pub valid_fraction: f64,
     /// Threads that prepare batches.
@@ -169,6 +173,7 @@ impl TrainConfig {
             lr: 1e-3,
             seed: 42,
             limit: None,
+            test_limit: None,
             valid_fraction: 0.1,
             num_workers: 1,
             weight_decay: 0.0,
@@ -266,6 +271,9 @@ impl TrainConfig {
         }
         if self.limit == Some(0) {
             bail!("limit = 0: expected a positive number of training images");
+        }
+        if self.test_limit == Some(0) {
+            bail!("test_limit = 0: expected a positive number of test samples");
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! set, the merged configuration, and for a resumed run the epoch to continue after.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ae_data::{DataSpec, Dataset, Locator};
 use ae_models::Family;
@@ -78,9 +79,10 @@ impl Request {
         }
         let (data, note) = load_dataset(requested.as_ref(), &self.locator())?;
         let mut notes: Vec<String> = note.into_iter().collect();
-        notes.push(format!("data: {}", describe(&data)));
         let config = overrides::configure(base, self.family, &self.model, &self.run, &data)?;
         config.validate()?;
+        let data = cut_test(data, config.test_limit);
+        notes.push(format!("data: {}", describe(&data)));
         Ok(Plan {
             config,
             data,
@@ -127,6 +129,7 @@ impl Request {
                 done => Resume::Train(done),
             }
         };
+        let data = cut_test(data, config.test_limit);
         notes.push(format!("data: {}", describe(&data)));
         Ok((
             Plan {
@@ -141,4 +144,14 @@ impl Request {
     fn locator(&self) -> Locator {
         Locator::new(self.data_dir.clone())
     }
+}
+
+/// `data` with its test split cut to its first `limit` samples (`--test-limit`).
+fn cut_test(mut data: Dataset, limit: Option<usize>) -> Dataset {
+    if let Some(n) = limit
+        && n < data.test.len()
+    {
+        data.test = Arc::new(data.test.head(n));
+    }
+    data
 }

@@ -212,6 +212,8 @@ fn config_file_is_reusable_and_flags_override_it() {
             "1",
             "--limit",
             "300",
+            "--test-limit",
+            "200",
             "--hidden",
             "24",
             "--latent",
@@ -237,6 +239,16 @@ fn config_file_is_reusable_and_flags_override_it() {
     assert_eq!(config["model"]["reconstruction"], "bce");
     assert_eq!(config["dataset"], "fashion-mnist-sample");
     assert_eq!(config["limit"], 300);
+    // --test-limit, carried by the config file, tests both runs on the first 200 of the
+    // sample's 1,000 test images.
+    assert_eq!(config["test_limit"], 200);
+    for dir in [&first, &second] {
+        let metrics: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("metrics.json")).expect("metrics"),
+        )
+        .expect("json");
+        assert_eq!(metrics["test"]["samples"].as_u64(), Some(200));
+    }
 }
 
 /// One epoch of `model` on the full Fashion-MNIST (batch 128, Adam 1e-3, the default

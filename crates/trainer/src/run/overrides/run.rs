@@ -28,6 +28,10 @@ pub struct RunOverrides {
     /// Train on the first N training samples only.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    /// Test on the first N test samples only (the evaluation at the end of the run,
+    /// and validation when --valid-fraction is 0).
+    #[arg(long, value_name = "N")]
+    pub test_limit: Option<usize>,
     /// Train on the samples of these classes only (labels or class names,
     /// comma-separated): the normal classes for `anomaly` (one-class training).
     #[arg(long, value_delimiter = ',', value_name = "CLASSES")]
@@ -93,6 +97,7 @@ impl RunOverrides {
             lr,
             seed,
             limit,
+            test_limit,
             classes,
             valid_fraction,
             pretrain,
@@ -113,6 +118,9 @@ impl RunOverrides {
         set(&mut config.seed, seed);
         if limit.is_some() {
             config.limit = *limit;
+        }
+        if test_limit.is_some() {
+            config.test_limit = *test_limit;
         }
         if let Some(classes) = classes {
             let labels = classes
@@ -163,6 +171,7 @@ pub fn resume(
         lr,
         seed,
         limit,
+        test_limit,
         classes,
         valid_fraction,
         pretrain,
@@ -186,6 +195,7 @@ pub fn resume(
         lr,
         seed,
         limit,
+        test_limit,
         classes,
         valid_fraction,
         pretrain,
