@@ -4,11 +4,13 @@
 # CI compiles every crate that Cargo.toml does not keep at opt-level 3 at opt-level 1.
 # This wrapper lowers that to 0 for the crates the tests only pass through: the GPU
 # compiler stack (cubecl's IR, optimiser and kernels, wgpu, naga), the GPU backends'
-# glue and the remote backend's network stack. They are half of the build's compile
-# time at opt-level 1 and a few seconds of the tests' time at 0 (the wgpu test on a
-# software Vulkan driver, the remote-training test). The crates every CPU tensor
-# operation goes through (burn's dispatch, autodiff, tensor and nn crates, the CPU
-# backends) and the workspace's own stay as cargo asks.
+# glue and the remote backend's network stack. They are a third of the build's
+# compile time at opt-level 1, and at 0 they cost the tests ten seconds (the wgpu
+# test on a software Vulkan driver, whose kernels cubecl compiles on the host). The
+# crates every CPU tensor operation goes through (burn's dispatch, autodiff, tensor
+# and nn crates, the CPU backends: at 0 they slow every training step) and the
+# workspace's own stay as cargo asks. Cargo fingerprints the wrapper's path, not
+# its text: after changing this list, build in a cleared target folder.
 #
 #   RUSTC_WRAPPER=xtask/ci-rustc.sh cargo build …   (cargo runs it as: ci-rustc.sh RUSTC ARGS…)
 set -euo pipefail
