@@ -67,9 +67,10 @@ fn python_env() -> Option<PathBuf> {
 /// as rustc would and lints it in the same pass (`cargo clippy` is the same driver in a
 /// check-only build), with `CLIPPY_ARGS` denying warnings. Every crate that
 /// `Cargo.toml` does not keep at opt-level 3 is compiled at opt-level 1, and the GPU
-/// compiler stack and the network stack at 0 (`ci-rustc.sh`, the `RUSTC_WRAPPER`). Burn is then compiled once, for the
-/// lints, the tests, the benches and every later `cargo run --release` given the same
-/// variables (`cargo xtask ci-env` prints them for a shell; `.ci/run` uses it).
+/// compiler stack and the network stack at 0 (`ci-rustc.sh`, the `RUSTC_WRAPPER`).
+/// Burn is then compiled once, for the lints, the tests, the benches and every later
+/// `cargo run --release` given the same variables (`cargo xtask ci-env` prints them
+/// for a shell; `.ci/run` uses it).
 pub fn build_env(lint: bool) -> Result<Vec<(&'static str, String)>> {
     // `ci-rustc.sh` lowers the GPU compiler and network stacks to opt-level 0.
     let wrapper = Path::new(env!("CARGO_MANIFEST_DIR")).join("ci-rustc.sh");
